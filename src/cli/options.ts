@@ -1,0 +1,68 @@
+/**
+ * Runtime options shared by every rankflow program (`--ranks`, `--timeout`,
+ * `--help`), parsed with `node:util`'s strict `parseArgs` and decoded with
+ * Effect Schema, so a bad value or an unknown flag is rejected — with the
+ * option named — before any worker starts.
+ *
+ * Layer: cli (supervisor side only).
+ */
+import { availableParallelism } from "node:os"
+import { parseArgs } from "node:util"
+import * as Schema from "effect/Schema"
+import { InvalidOptions } from "../errors.ts"
+
+export interface RuntimeOptions {
+  /** Number of ranks (default: the number of cores). */
+  readonly ranks: number
+  /** Time limit of the whole run in seconds. */
+  readonly timeout: number | undefined
+  readonly help: boolean
+}
+
+const PositiveInt = Schema.FiniteFromString.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(1))
+const PositiveNumber = Schema.FiniteFromString.check(Schema.isGreaterThan(0))
+
+/** Decodes one option value, naming the option and the value in the error. */
+function decode<A>(schema: Schema.Codec<A, string>, option: string, value: string, expected: string): A {
+  try {
+    return Schema.decodeUnknownSync(schema)(value)
+  } catch {
+    throw new InvalidOptions(`--${option}`, `expected ${expected}, got '${value}'`)
+  }
+}
+
+/** Parses and validates the runtime options; throws `InvalidOptions`. */
+export function parseRuntimeOptions(argv: ReadonlyArray<string>): RuntimeOptions {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        ranks: { type: "string", short: "n" },
+        timeout: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }))
+  } catch (error) {
+    throw new InvalidOptions("", (error as Error).message)
+  }
+  return {
+    ranks: values.ranks === undefined ? availableParallelism() : decode(PositiveInt, "ranks", values.ranks, "a positive integer"),
+    timeout: values.timeout === undefined ? undefined : decode(PositiveNumber, "timeout", values.timeout, "a positive number of seconds"),
+    help: values.help === true,
+  }
+}
+
+/** The usage text printed by `--help` and after an option error. */
+export function usage(): string {
+  return [
+    "usage: tsx <program.ts> [options]",
+    "",
+    "options:",
+    "  -n, --ranks <n>     number of ranks (worker threads); default: number of cores",
+    "      --timeout <s>   fail the run if it takes longer than <s> seconds",
+    "  -h, --help          show this help",
+  ].join("\n")
+}

@@ -1,0 +1,95 @@
+/**
+ * The buffer-vs-serialized decision and the dtype table. A value is sent as
+ * raw bytes when it is a numeric typed array, an ArrayBuffer or a DataView
+ * (the kind says which, so the receiver rebuilds the same type); anything else
+ * is serialized with v8's structured serializer. One table, one generic path:
+ * no per-dtype code anywhere else.
+ *
+ * Layer: comm.
+ */
+import type { TypedArray } from "../transport/ring.ts"
+
+/** Frame kinds (0 is the transport's PAD). */
+export const KIND_SERIALIZED = 1
+export const KIND_ARRAYBUFFER = 2
+export const KIND_DATAVIEW = 3
+const KIND_TYPED_BASE = 16
+
+type TypedArrayConstructor = {
+  new (length: number): TypedArray
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray
+  readonly BYTES_PER_ELEMENT: number
+  readonly name: string
+}
+
+const TYPED: ReadonlyArray<TypedArrayConstructor> = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+]
+const KIND_OF = new Map<unknown, number>(TYPED.map((C, i) => [C, KIND_TYPED_BASE + i]))
+
+/** The typed-array constructor of a kind, or undefined for non-typed kinds. */
+export function typedConstructor(kind: number): TypedArrayConstructor | undefined {
+  return TYPED[kind - KIND_TYPED_BASE]
+}
+
+/**
+ * The kind a value travels as. Typed-array subclasses (Node's Buffer) travel
+ * as their base type; everything that is not raw bytes is serialized.
+ */
+export function kindOf(value: unknown): number {
+  if (typeof value !== "object" || value === null) return KIND_SERIALIZED
+  const direct = KIND_OF.get(value.constructor)
+  if (direct !== undefined) return direct
+  if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) return KIND_ARRAYBUFFER
+  if (value instanceof DataView) return KIND_DATAVIEW
+  for (let i = 0; i < TYPED.length; i++) if (value instanceof (TYPED[i] as TypedArrayConstructor)) return KIND_TYPED_BASE + i
+  return KIND_SERIALIZED
+}
+
+/** True for kinds carried as raw bytes. */
+export function isBufferKind(kind: number): boolean {
+  return kind !== KIND_SERIALIZED
+}
+
+/** Human name of a kind, for errors and traces. */
+export function kindName(kind: number): string {
+  if (kind === KIND_SERIALIZED) return "serialized object"
+  if (kind === KIND_ARRAYBUFFER) return "ArrayBuffer"
+  if (kind === KIND_DATAVIEW) return "DataView"
+  return typedConstructor(kind)?.name ?? `kind ${kind}`
+}
+
+/** Rebuilds a received buffer value of `kind` over freshly received, exclusively owned bytes. */
+export function bufferValue(kind: number, bytes: Uint8Array): ArrayBuffer | DataView | TypedArray {
+  const buffer = bytes.buffer as ArrayBuffer
+  if (kind === KIND_ARRAYBUFFER)
+    return bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength
+      ? buffer
+      : buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+  if (kind === KIND_DATAVIEW) return new DataView(buffer, bytes.byteOffset, bytes.byteLength)
+  const C = typedConstructor(kind) as TypedArrayConstructor
+  return new C(buffer, bytes.byteOffset, bytes.byteLength / C.BYTES_PER_ELEMENT)
+}
+
+/** Allocates an empty receive buffer for `bytes` payload bytes of `kind`, 8-byte aligned. */
+export function allocateFor(kind: number, bytes: number): TypedArray {
+  const C = typedConstructor(kind)
+  return C === undefined ? new Uint8Array(bytes) : new C(bytes / C.BYTES_PER_ELEMENT)
+}
+
+/** A byte view of any raw-bytes value. */
+export function bytesOf(value: ArrayBufferLike | ArrayBufferView): Uint8Array {
+  return ArrayBuffer.isView(value)
+    ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+    : new Uint8Array(value)
+}

@@ -1,0 +1,602 @@
+/**
+ * The message engine of one rank: MPI matching and progress over the
+ * transport's rings. Every communicator of the rank shares it; a context id
+ * keeps their messages apart.
+ *
+ * Matching follows MPI: a receive takes the earliest message (in arrival
+ * order per source) whose context, source and tag match, and a message goes to
+ * the earliest posted receive that matches it. Messages nobody has asked for
+ * yet stay in their ring; they are copied out to the unexpected queue only
+ * when the rank would otherwise go to sleep, or when a later message from the
+ * same source is wanted first — so a send never deadlocks for lack of
+ * buffering, and the common case copies once, ring to destination.
+ *
+ * Hot path (blocking small send / recv / recvInto with nothing pending):
+ * no allocation, no Promise, one atomic store to publish, one atomic load
+ * to see whether the peer sleeps.
+ *
+ * Layer: comm. Uses transport/ only.
+ */
+import { deserialize, serialize } from "node:v8"
+import {
+  NotSerializable,
+  RankAborted,
+  RecvTruncated,
+  RecvTypeMismatch,
+  MessageTooLarge,
+} from "../errors.ts"
+import { abortAll, BlockedOp, Doorbell, failedRankOf, SPIN_LIMIT } from "../transport/doorbell.ts"
+import type { WorldMemory } from "../transport/memory.ts"
+import { MAX_FRAME_BYTES, Ring, type OutgoingFrame, type TypedArray } from "../transport/ring.ts"
+import {
+  allocateFor,
+  bufferValue,
+  bytesOf,
+  KIND_SERIALIZED,
+  kindName,
+  kindOf,
+  typedConstructor,
+} from "./dtype.ts"
+import { Status } from "./status.ts"
+
+export const ANY_SOURCE = -1
+export const ANY_TAG = -1
+
+/** Where a receive puts its data: a caller's buffer, or null to allocate the value. */
+export type RecvTarget = TypedArray | ArrayBuffer | DataView | null
+
+/** A message copied out of its ring before anyone asked for it. */
+interface Unexpected {
+  readonly source: number
+  readonly context: number
+  readonly tag: number
+  readonly kind: number
+  readonly data: Uint8Array
+  complete: boolean
+  /** The data was streamed straight into the claiming receive's own buffer. */
+  direct: boolean
+  /** The receive that matched it while it was still streaming in. */
+  claim: PendingRecv | null
+}
+
+/** A posted receive (irecv, or a blocking recv that had to wait behind others). */
+export class PendingRecv {
+  done = false
+  value: unknown = undefined
+  error: Error | null = null
+  readonly status = new Status()
+  constructor(
+    readonly source: number,
+    readonly tag: number,
+    readonly context: number,
+    readonly into: RecvTarget,
+  ) {}
+}
+
+/** A send that could not go out at once (ring full, or a large message still streaming). */
+export class PendingSend {
+  done = false
+  readonly frame: OutgoingFrame
+  constructor(
+    readonly dest: number,
+    context: number,
+    tag: number,
+    kind: number,
+    bytes: Uint8Array,
+    readonly small: boolean,
+  ) {
+    this.frame = { context, tag, kind, bytes, sent: -1 }
+  }
+}
+
+/** A message about to be sent: its kind and its payload bytes. */
+interface Payload {
+  kind: number
+  data: TypedArray
+  bytes: number
+}
+
+export class Engine {
+  readonly size: number
+  private readonly doorbell: Doorbell
+  private readonly outRings: Ring[] = []
+  private readonly inRings: Ring[] = []
+  /** The large message currently streaming in from each source (ring positioned mid-frame). */
+  private readonly streaming: Array<Unexpected | null>
+  private readonly unexpected: Unexpected[] = []
+  private readonly posted: PendingRecv[] = []
+  private readonly pendingSends: PendingSend[][] = []
+  private pendingSendCount = 0
+  private nextAnySource = 0
+  /** Reused for every send so the hot path allocates nothing. */
+  private readonly payload: Payload = { kind: 0, data: new Uint8Array(0), bytes: 0 }
+
+  // Blocking state (calls never nest, so one set of fields serves all).
+  private spins = 0
+  private armed = false
+  private bell = 0
+
+  constructor(
+    private readonly memory: WorldMemory,
+    readonly rank: number,
+  ) {
+    this.size = memory.size
+    this.doorbell = new Doorbell(memory, rank)
+    for (let r = 0; r < this.size; r++) {
+      this.outRings.push(new Ring(memory, rank, r))
+      this.inRings.push(new Ring(memory, r, rank))
+      this.pendingSends.push([])
+    }
+    this.streaming = new Array<Unexpected | null>(this.size).fill(null)
+  }
+
+  // ---- sending ----------------------------------------------------------
+
+  /** Blocking send: returns once `value` is in the destination's ring (or the caller may reuse it). */
+  send(value: unknown, dest: number, tag: number, context: number): void {
+    const p = this.preparePayload(value, "send")
+    if (dest === this.rank) return this.deliverLocal(p, tag, context)
+    if (this.pendingSends[dest]!.length > 0) this.flushSends(dest)
+    const ring = this.outRings[dest]!
+    if (ring.isSmall(p.bytes)) {
+      this.beginBlocking()
+      while (!ring.tryWriteSmall(context, tag, p.kind, p.data, p.bytes)) this.pause(BlockedOp.send, dest, tag, context)
+      this.endBlocking()
+      this.doorbell.ring(dest)
+      return
+    }
+    const pending = new PendingSend(dest, context, tag, p.kind, bytesOf(p.data), false)
+    this.pendingSends[dest]!.push(pending)
+    this.pendingSendCount++
+    this.flushSends(dest)
+  }
+
+  /** Nonblocking send: completes at once when the message fits, else queues it behind earlier ones. */
+  isend(value: unknown, dest: number, tag: number, context: number): PendingSend | null {
+    const p = this.preparePayload(value, "isend")
+    if (dest === this.rank) {
+      this.deliverLocal(p, tag, context)
+      return null
+    }
+    const ring = this.outRings[dest]!
+    const small = ring.isSmall(p.bytes)
+    const queue = this.pendingSends[dest]!
+    if (small && queue.length === 0 && ring.tryWriteSmall(context, tag, p.kind, p.data, p.bytes)) {
+      this.doorbell.ring(dest)
+      return null
+    }
+    // Queued: keep a private copy of small payloads so the caller may reuse its buffer.
+    const bytes = small ? bytesOf(p.data).slice() : bytesOf(p.data)
+    const pending = new PendingSend(dest, context, tag, p.kind, bytes, small)
+    queue.push(pending)
+    this.pendingSendCount++
+    this.progressSends()
+    return pending
+  }
+
+  private preparePayload(value: unknown, op: string): Payload {
+    const p = this.payload
+    const kind = kindOf(value)
+    p.kind = kind
+    if (kind === KIND_SERIALIZED) {
+      try {
+        p.data = serialize(value)
+      } catch (cause) {
+        throw new NotSerializable(this.rank, op, describeType(value), (cause as Error).message)
+      }
+    } else if (typedConstructor(kind) !== undefined) {
+      p.data = value as TypedArray
+    } else {
+      p.data = bytesOf(value as ArrayBuffer | DataView)
+    }
+    p.bytes = p.data.byteLength
+    if (p.bytes > MAX_FRAME_BYTES) throw new MessageTooLarge(this.rank, p.bytes, MAX_FRAME_BYTES)
+    return p
+  }
+
+  /** Sends to self: copied straight into the matching receive or the unexpected queue. */
+  private deliverLocal(p: Payload, tag: number, context: number): void {
+    const data = bytesOf(p.data).slice()
+    const message: Unexpected = { source: this.rank, context, tag, kind: p.kind, data, complete: true, direct: false, claim: null }
+    const request = this.takePosted(this.rank, context, tag)
+    if (request === null) this.unexpected.push(message)
+    else this.completeFromCopy(request, message)
+  }
+
+  private flushSends(dest: number): void {
+    const queue = this.pendingSends[dest]!
+    const last = queue[queue.length - 1]!
+    this.beginBlocking()
+    while (!last.done) {
+      this.progressSends()
+      if (!last.done) this.pause(BlockedOp.send, dest, last.frame.tag, last.frame.context)
+    }
+    this.endBlocking()
+  }
+
+  /** Moves queued sends into their rings as far as space allows. Never blocks. */
+  private progressSends(): void {
+    if (this.pendingSendCount === 0) return
+    for (let dest = 0; dest < this.size; dest++) {
+      const queue = this.pendingSends[dest]!
+      if (queue.length === 0) continue
+      const ring = this.outRings[dest]!
+      let moved = false
+      while (queue.length > 0) {
+        const s = queue[0]!
+        const f = s.frame
+        const sentBefore = f.sent
+        const finished = s.small
+          ? ring.tryWriteSmall(f.context, f.tag, f.kind, f.bytes, f.bytes.byteLength)
+          : ring.writeLarge(f)
+        if (finished || f.sent !== sentBefore) moved = true
+        if (!finished) break
+        s.done = true
+        queue.shift()
+        this.pendingSendCount--
+      }
+      if (moved) this.doorbell.ring(dest)
+    }
+  }
+
+  // ---- receiving --------------------------------------------------------
+
+  /**
+   * Blocking receive. With nothing posted ahead of it, a small message is
+   * copied straight from the ring into `into` (or a new value) without
+   * allocating anything but the value itself.
+   */
+  recv(source: number, tag: number, context: number, into: RecvTarget, status: Status | null): unknown {
+    if (this.posted.length > 0) return this.waitRecv(this.postRecv(source, tag, context, into), status)
+    this.beginBlocking()
+    for (;;) {
+      if (this.unexpected.length > 0) {
+        const i = this.findUnexpected(source, tag, context)
+        if (i >= 0) {
+          this.endBlocking()
+          return this.takeUnexpected(i, into, status)
+        }
+      }
+      const from = this.arrivedFrom(source, tag, context)
+      if (from >= 0) {
+        const ring = this.inRings[from]!
+        if (ring.isSmall(ring.frameBytes)) {
+          this.endBlocking()
+          return this.readSmall(ring, from, into, status)
+        }
+        this.endBlocking()
+        return this.waitRecv(this.postRecv(from, ring.frameTag, context, into), status)
+      }
+      this.pause(BlockedOp.recv, source, tag, context)
+    }
+  }
+
+  /**
+   * The source whose ring holds a matching message at its head, or -1.
+   * Heads that do not match are moved to the unexpected queue so later
+   * messages from that source can be seen.
+   */
+  private arrivedFrom(source: number, tag: number, context: number): number {
+    if (source !== ANY_SOURCE) return this.headMatches(source, tag, context) ? source : -1
+    for (let k = 0; k < this.size; k++) {
+      const s = (this.nextAnySource + k) % this.size
+      if (this.headMatches(s, tag, context)) {
+        this.nextAnySource = (s + 1) % this.size
+        return s
+      }
+    }
+    return -1
+  }
+
+  private headMatches(source: number, tag: number, context: number): boolean {
+    if (this.streaming[source] !== null) {
+      this.progressIncoming(source)
+      if (this.streaming[source] !== null) return false
+      if (this.unexpected.length > 0 && this.findUnexpected(source, tag, context) >= 0) return false
+    }
+    const ring = this.inRings[source]!
+    while (ring.peek()) {
+      if (ring.frameContext === context && (tag === ANY_TAG || ring.frameTag === tag)) return true
+      this.stashHead(source)
+      if (this.streaming[source] !== null) return false
+    }
+    return false
+  }
+
+  /** Posts a receive; it may complete at once from the unexpected queue. */
+  postRecv(source: number, tag: number, context: number, into: RecvTarget): PendingRecv {
+    const request = new PendingRecv(source, tag, context, into)
+    const i = this.findUnexpected(source, tag, context)
+    if (i < 0) {
+      this.posted.push(request)
+      return request
+    }
+    const message = this.unexpected[i]!
+    this.unexpected.splice(i, 1)
+    if (message.complete) this.completeFromCopy(request, message)
+    else message.claim = request
+    return request
+  }
+
+  /** Blocks until `request` completes; returns its value or throws its error. */
+  waitRecv(request: PendingRecv, status: Status | null): unknown {
+    this.waitDone(request)
+    if (status !== null) {
+      const s = request.status
+      status.set(s.source, s.tag, s.bytes, s.kind)
+    }
+    if (request.error !== null) throw request.error
+    return request.value
+  }
+
+  /** Blocks until a send or receive request is done. */
+  waitDone(request: PendingRecv | PendingSend): void {
+    if (request.done) return
+    const peer = request instanceof PendingRecv ? request.source : request.dest
+    const tag = request instanceof PendingRecv ? request.tag : request.frame.tag
+    const context = request instanceof PendingRecv ? request.context : request.frame.context
+    this.beginBlocking()
+    for (;;) {
+      this.progress()
+      if (request.done) break
+      this.pause(BlockedOp.wait, peer, tag, context)
+    }
+    this.endBlocking()
+  }
+
+  /** One nonblocking round of progress on every send queue and incoming ring. */
+  progress(): void {
+    this.progressSends()
+    for (let s = 0; s < this.size; s++) if (s !== this.rank) this.progressIncoming(s)
+  }
+
+  /** Blocking probe: the envelope of the next matching message, left in place. */
+  probe(source: number, tag: number, context: number, status: Status): Status {
+    this.beginBlocking()
+    while (!this.iprobe(source, tag, context, status)) this.pause(BlockedOp.probe, source, tag, context)
+    this.endBlocking()
+    return status
+  }
+
+  /** Nonblocking probe: fills `status` and returns true if a matching message has arrived. */
+  iprobe(source: number, tag: number, context: number, status: Status): boolean {
+    this.progressSends()
+    let i = this.findUnexpected(source, tag, context)
+    if (i < 0) {
+      const from = this.arrivedFrom(source, tag, context)
+      if (from >= 0) {
+        const ring = this.inRings[from]!
+        status.set(from, ring.frameTag, ring.frameBytes, ring.frameKind)
+        return true
+      }
+      i = this.findUnexpected(source, tag, context)
+      if (i < 0) return false
+    }
+    const m = this.unexpected[i]!
+    status.set(m.source, m.tag, m.data.byteLength, m.kind)
+    return true
+  }
+
+  private findUnexpected(source: number, tag: number, context: number): number {
+    const u = this.unexpected
+    for (let i = 0; i < u.length; i++) {
+      const m = u[i]!
+      if (m.context === context && (source === ANY_SOURCE || m.source === source) && (tag === ANY_TAG || m.tag === tag))
+        return i
+    }
+    return -1
+  }
+
+  private takePosted(source: number, context: number, tag: number): PendingRecv | null {
+    const p = this.posted
+    for (let i = 0; i < p.length; i++) {
+      const r = p[i]!
+      if (r.context === context && (r.source === ANY_SOURCE || r.source === source) && (r.tag === ANY_TAG || r.tag === tag)) {
+        p.splice(i, 1)
+        return r
+      }
+    }
+    return null
+  }
+
+  /** Moves whatever has arrived from `source` to posted receives or the unexpected queue. Never blocks. */
+  private progressIncoming(source: number): void {
+    const ring = this.inRings[source]!
+    for (;;) {
+      const current = this.streaming[source] ?? null
+      if (current !== null) {
+        const done = ring.readLarge(current.data)
+        this.doorbell.ring(source)
+        if (!done) return
+        this.streaming[source] = null
+        current.complete = true
+        if (current.claim !== null) this.completeFromCopy(current.claim, current)
+        continue
+      }
+      if (!ring.peek()) return
+      const request = this.takePosted(source, ring.frameContext, ring.frameTag)
+      if (request === null) this.stashHead(source)
+      else if (ring.isSmall(ring.frameBytes)) this.completeFromRing(request, ring, source)
+      else this.streamInto(request, ring, source)
+    }
+  }
+
+  /** Copies the frame at the head of `source`'s ring into the unexpected queue. */
+  private stashHead(source: number): void {
+    const ring = this.inRings[source]!
+    const data = allocateFor(ring.frameKind, ring.frameBytes)
+    const message: Unexpected = {
+      source,
+      context: ring.frameContext,
+      tag: ring.frameTag,
+      kind: ring.frameKind,
+      data: bytesOf(data),
+      complete: false,
+      direct: false,
+      claim: null,
+    }
+    this.unexpected.push(message)
+    if (ring.isSmall(ring.frameBytes)) {
+      ring.readSmallInto(data)
+      message.complete = true
+    } else {
+      this.streaming[source] = message
+      if (ring.readLarge(message.data)) {
+        this.streaming[source] = null
+        message.complete = true
+      }
+    }
+    this.doorbell.ring(source)
+  }
+
+  /** A large frame matched a posted receive: stream it straight into the receive's buffer. */
+  private streamInto(request: PendingRecv, ring: Ring, source: number): void {
+    const error = this.checkTarget(request.into, ring.frameKind, ring.frameBytes, source, ring.frameTag)
+    const direct = error === null && request.into !== null
+    const data = direct
+      ? bytesOf(request.into!).subarray(0, ring.frameBytes)
+      : bytesOf(allocateFor(ring.frameKind, ring.frameBytes))
+    const message: Unexpected = {
+      source,
+      context: ring.frameContext,
+      tag: ring.frameTag,
+      kind: ring.frameKind,
+      data,
+      complete: false,
+      direct,
+      claim: request,
+    }
+    request.error = error
+    this.streaming[source] = message
+  }
+
+  private completeFromRing(request: PendingRecv, ring: Ring, source: number): void {
+    try {
+      request.value = this.readSmall(ring, source, request.into, request.status)
+    } catch (error) {
+      request.error = error as Error
+    }
+    request.done = true
+  }
+
+  private completeFromCopy(request: PendingRecv, message: Unexpected): void {
+    request.status.set(message.source, message.tag, message.data.byteLength, message.kind)
+    // An error found when the stream started stands; a stream into the caller's buffer is already there.
+    if (request.error === null) {
+      try {
+        request.value = message.direct ? request.into : this.valueOf(message, request.into)
+      } catch (error) {
+        request.error = error as Error
+      }
+    }
+    request.done = true
+  }
+
+  private takeUnexpected(i: number, into: RecvTarget, status: Status | null): unknown {
+    const message = this.unexpected[i]!
+    if (!message.complete) {
+      const request = new PendingRecv(message.source, message.tag, message.context, into)
+      this.unexpected.splice(i, 1)
+      message.claim = request
+      return this.waitRecv(request, status)
+    }
+    this.unexpected.splice(i, 1)
+    status?.set(message.source, message.tag, message.data.byteLength, message.kind)
+    return this.valueOf(message, into)
+  }
+
+  /** The received value from a private copy (already in `message.data`). */
+  private valueOf(message: Unexpected, into: RecvTarget): unknown {
+    if (into === null)
+      return message.kind === KIND_SERIALIZED ? deserialize(message.data) : bufferValue(message.kind, message.data)
+    const error = this.checkTarget(into, message.kind, message.data.byteLength, message.source, message.tag)
+    if (error !== null) throw error
+    bytesOf(into).set(message.data)
+    return into
+  }
+
+  /** Reads the small frame at the head of `ring`, consuming it even when the target is rejected. */
+  private readSmall(ring: Ring, source: number, into: RecvTarget, status: Status | null): unknown {
+    const kind = ring.frameKind
+    const bytes = ring.frameBytes
+    status?.set(source, ring.frameTag, bytes, kind)
+    if (into === null) {
+      const data = allocateFor(kind, bytes)
+      ring.readSmallInto(data)
+      this.doorbell.ring(source)
+      if (kind === KIND_SERIALIZED) return deserialize(data as Uint8Array)
+      return typedConstructor(kind) !== undefined ? data : bufferValue(kind, data as Uint8Array)
+    }
+    const error = this.checkTarget(into, kind, bytes, source, ring.frameTag)
+    if (error !== null) {
+      ring.skipSmall()
+      this.doorbell.ring(source)
+      throw error
+    }
+    ring.readSmallInto(ArrayBuffer.isView(into) && !(into instanceof DataView) ? into : bytesOf(into))
+    this.doorbell.ring(source)
+    return into
+  }
+
+  /** Why `into` cannot take a message of `kind` and `bytes`, or null if it can. */
+  private checkTarget(into: RecvTarget, kind: number, bytes: number, source: number, tag: number): Error | null {
+    if (into === null) return null
+    const intoKind = kindOf(into)
+    const typed = typedConstructor(intoKind) !== undefined
+    if (kind === KIND_SERIALIZED || (typed && intoKind !== kind))
+      return new RecvTypeMismatch(this.rank, source, tag, kindName(intoKind), kindName(kind))
+    if (bytes > into.byteLength) return new RecvTruncated(this.rank, source, tag, bytes, into.byteLength)
+    return null
+  }
+
+  // ---- blocking ---------------------------------------------------------
+
+  private beginBlocking(): void {
+    this.spins = 0
+    this.armed = false
+  }
+
+  private endBlocking(): void {
+    if (this.armed) {
+      this.doorbell.wakeUp()
+      this.armed = false
+    }
+  }
+
+  /**
+   * Called after a failed attempt: spin a little, then arm the doorbell,
+   * make progress on everything (so no peer waits on us), and on the next
+   * failed attempt sleep until something changes.
+   */
+  private pause(op: number, peer: number, tag: number, context: number): void {
+    if (this.armed) {
+      this.doorbell.sleep(this.bell)
+      this.armed = false
+      this.spins = 0
+      this.checkAbort()
+      return
+    }
+    if (++this.spins < SPIN_LIMIT) return
+    this.checkAbort()
+    this.bell = this.doorbell.prepareSleep(op, peer, tag, context)
+    this.armed = true
+    this.progress()
+  }
+
+  /** Throws `RankAborted` once the job is being torn down. */
+  checkAbort(): void {
+    const word = this.doorbell.abortWord()
+    if (word !== 0) throw new RankAborted(this.rank, failedRankOf(word))
+  }
+
+  /** Aborts the whole job because this rank failed (wakes every blocked rank). */
+  abort(): void {
+    abortAll(this.memory, this.rank)
+  }
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return "null"
+  if (typeof value === "object") return (value as object).constructor?.name ?? "object"
+  return typeof value
+}

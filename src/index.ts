@@ -1,0 +1,24 @@
+/**
+ * rankflow's public API. Everything a rank needs is imported eagerly and is
+ * light; the supervisor (Effect, CLI) is loaded only on the main thread.
+ */
+export { init, isRank } from "./runtime/init.ts"
+export { runRanks, type RunRanksOptions } from "./runtime/runRanks.ts"
+export { Comm, ANY_SOURCE, ANY_TAG, TAG_UB, type RecvBuffer } from "./comm/comm.ts"
+export { Request, waitAll, testAll } from "./comm/request.ts"
+export { Status } from "./comm/status.ts"
+export type { TypedArray } from "./transport/ring.ts"
+export {
+  RankflowError,
+  InvalidArgument,
+  InvalidOptions,
+  RecvTruncated,
+  RecvTypeMismatch,
+  NotSerializable,
+  MessageTooLarge,
+  RankAborted,
+  RankFailed,
+  RankExited,
+  JobTimeout,
+  type RankFailure,
+} from "./errors.ts"

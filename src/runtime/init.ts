@@ -1,0 +1,47 @@
+/**
+ * `init()`: MPI_Init for rankflow. On a rank it returns the world
+ * communicator at once. On the main thread it becomes the supervisor: parses
+ * the command line, re-launches the entry module on `--ranks` worker threads,
+ * waits for them and exits the process with the job's exit code — so the
+ * module's top level, after `await init()`, runs on every rank, as under
+ * `mpirun`.
+ *
+ * Layer: runtime. The supervisor half is imported lazily so that ranks never
+ * load it (or Effect).
+ */
+import { isMainThread } from "node:worker_threads"
+import { pathToFileURL } from "node:url"
+import { resolve } from "node:path"
+import type { Comm } from "../comm/comm.ts"
+import { InvalidOptions } from "../errors.ts"
+import { rankState, worldComm } from "./rankContext.ts"
+
+/**
+ * Starts the program on every rank and returns this rank's world
+ * communicator. Run the program as `tsx program.ts --ranks 4`.
+ *
+ * **Details**: on the main thread `init()` never returns — it runs the job and
+ * exits with 0 on success, 1 when a rank failed (its error and stack are
+ * printed), 2 for bad options, 124 on `--timeout`, 130 on Ctrl-C.
+ *
+ * @example
+ * ```ts
+ * import { init } from "rankflow"
+ * const comm = await init()
+ * console.log(`Hello from rank ${comm.rank} of ${comm.size}`)
+ * ```
+ */
+export async function init(): Promise<Comm> {
+  const state = rankState()
+  if (state !== undefined) return worldComm(state)
+  if (!isMainThread) throw new InvalidOptions("", "init() must be called on the main thread or on a rank started by rankflow")
+  const script = process.argv[1]
+  if (script === undefined) throw new InvalidOptions("", "init() needs an entry script (run it as `tsx program.ts`)")
+  const { superviseMain } = await import("./main.ts")
+  return superviseMain(pathToFileURL(resolve(script)).href, process.argv.slice(2))
+}
+
+/** True on a rank thread started by rankflow, false on the supervisor. */
+export function isRank(): boolean {
+  return rankState() !== undefined
+}

@@ -1,0 +1,65 @@
+/**
+ * The supervisor's command-line main: validate options before any worker
+ * starts, run the pool, report the outcome, exit with its code. Ctrl-C and
+ * SIGTERM interrupt the run, which terminates every rank before exiting.
+ *
+ * Layer: runtime (supervisor side).
+ */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import { parseRuntimeOptions, usage } from "../cli/options.ts"
+import { InvalidOptions, type RankflowError } from "../errors.ts"
+import { runPool } from "./supervisor.ts"
+
+/** Exit codes of a job, as documented on `init()`. */
+export const ExitCode = { ok: 0, failed: 1, usage: 2, timeout: 124, interrupted: 130 } as const
+
+export async function superviseMain(entry: string, argv: ReadonlyArray<string>): Promise<never> {
+  let options
+  try {
+    options = parseRuntimeOptions(argv)
+  } catch (error) {
+    if (!(error instanceof InvalidOptions)) throw error
+    process.stderr.write(`rankflow: ${error.message}\n\n${usage()}\n`)
+    process.exit(ExitCode.usage)
+  }
+  if (options.help) {
+    process.stdout.write(`${usage()}\n`)
+    process.exit(ExitCode.ok)
+  }
+  const controller = new AbortController()
+  let signal = ""
+  const onSignal = (name: string) => () => {
+    signal = name
+    controller.abort()
+  }
+  process.once("SIGINT", onSignal("SIGINT"))
+  process.once("SIGTERM", onSignal("SIGTERM"))
+  const exit = await Effect.runPromiseExit(
+    runPool({ ranks: options.ranks, entry, ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }) }),
+    { signal: controller.signal },
+  )
+  process.exit(report(exit, signal))
+}
+
+function report(exit: Exit.Exit<unknown, RankflowError>, signal: string): number {
+  if (Exit.isSuccess(exit)) return ExitCode.ok
+  if (Cause.hasInterruptsOnly(exit.cause)) {
+    process.stderr.write(`rankflow: interrupted by ${signal || "interrupt"}; all ranks stopped\n`)
+    return ExitCode.interrupted
+  }
+  const error = Cause.squash(exit.cause)
+  if (error instanceof Error && "_tag" in error) {
+    const e = error as RankflowError
+    if (e._tag === "RankFailed") {
+      const failures = (e as unknown as { failures: ReadonlyArray<{ rank: number; stack: string; message: string }> }).failures
+      for (const f of failures) process.stderr.write(`rankflow: rank ${f.rank} failed\n${f.stack || f.message}\n`)
+      return ExitCode.failed
+    }
+    process.stderr.write(`rankflow: ${e.message}\n`)
+    return e._tag === "JobTimeout" ? ExitCode.timeout : ExitCode.failed
+  }
+  process.stderr.write(`rankflow: internal error: ${Cause.pretty(exit.cause)}\n`)
+  return ExitCode.failed
+}

@@ -1,0 +1,57 @@
+/**
+ * The hand-off between the worker bootstrap and the user's module: the
+ * bootstrap stores who this rank is before importing the entry, and `init()`
+ * finds it here. Kept on `globalThis` under a registered symbol so it is seen
+ * even if the entry imports rankflow through another path (source vs built).
+ *
+ * Layer: runtime (rank side). Loads no Effect.
+ */
+import { Comm } from "../comm/comm.ts"
+import { Engine } from "../comm/engine.ts"
+import type { WorldMemory } from "../transport/memory.ts"
+
+/** What a rank learns from the supervisor when it starts (structured-cloneable). */
+export interface RankStart {
+  readonly rank: number
+  readonly size: number
+  readonly memory: WorldMemory
+  /** URL of the module to import on the rank. */
+  readonly entry: string
+  /** When set, the rank calls this export of `entry` with (comm, args) and reports its result. */
+  readonly exportName?: string
+  readonly args?: unknown
+  /** URL of tsx's ESM API when the rank must load TypeScript. */
+  readonly tsx?: string
+  /** URL of the bootstrap module (rankEntry) to import after tsx is registered. */
+  readonly bootstrap: string
+}
+
+interface RankState {
+  readonly start: RankStart
+  world?: Comm
+  engine?: Engine
+}
+
+const KEY = Symbol.for("rankflow.rank")
+type Holder = { [KEY]?: RankState }
+
+/** This thread's rank state, or undefined on the supervisor (or any thread rankflow did not start). */
+export function rankState(): RankState | undefined {
+  return (globalThis as Holder)[KEY]
+}
+
+/** Called once by the bootstrap, before the entry module is imported. */
+export function enterRank(start: RankStart): RankState {
+  const state: RankState = { start }
+  ;(globalThis as Holder)[KEY] = state
+  return state
+}
+
+/** The world communicator of this rank (created on first use). */
+export function worldComm(state: RankState): Comm {
+  if (state.world === undefined) {
+    state.engine = new Engine(state.start.memory, state.start.rank)
+    state.world = new Comm(state.engine, 0)
+  }
+  return state.world
+}

@@ -1,0 +1,55 @@
+/**
+ * The programmatic way to run SPMD code: call an exported function of a
+ * module on N ranks and get every rank's return value back. Tests use it; so
+ * can applications that embed rankflow.
+ *
+ * Layer: runtime. Loads the supervisor lazily (main thread only).
+ */
+import { isMainThread } from "node:worker_threads"
+import { InvalidOptions } from "../errors.ts"
+
+export interface RunRanksOptions<A = unknown> {
+  /** Number of ranks (worker threads), ≥ 1. */
+  readonly ranks: number
+  /** The module (URL or `import.meta.resolve`d specifier) that exports the function. */
+  readonly module: string | URL
+  /** Name of the exported function; called on every rank as `fn(comm, args)`. */
+  readonly export: string
+  /** Structured-cloneable argument passed to every rank. */
+  readonly args?: A
+  /** Fail with `JobTimeout` after this many seconds. */
+  readonly timeoutSeconds?: number
+}
+
+/**
+ * Runs `module[export](comm, args)` on `ranks` worker-thread ranks and
+ * resolves with the per-rank results in rank order. Rejects with the tagged
+ * error of the run (`RankFailed` with the failing rank's error and stack,
+ * `RankExited`, `JobTimeout`); all workers are stopped either way.
+ *
+ * @example
+ * ```ts
+ * import { runRanks } from "rankflow"
+ * // in ranks.ts: export const whoAmI = (comm: Comm) => comm.rank * 10
+ * const results = await runRanks({ ranks: 4, module: new URL("./ranks.ts", import.meta.url), export: "whoAmI" })
+ * console.log(results) // [0, 10, 20, 30]
+ * ```
+ */
+export async function runRanks<R = unknown, A = unknown>(options: RunRanksOptions<A>): Promise<R[]> {
+  if (!isMainThread) throw new InvalidOptions("", "runRanks must be called on the main thread")
+  if (!Number.isInteger(options.ranks) || options.ranks < 1)
+    throw new InvalidOptions("ranks", `expected a positive integer, got ${String(options.ranks)}`)
+  if (options.timeoutSeconds !== undefined && !(options.timeoutSeconds > 0))
+    throw new InvalidOptions("timeoutSeconds", `expected a positive number, got ${String(options.timeoutSeconds)}`)
+  const [{ runPool }, Effect] = await Promise.all([import("./supervisor.ts"), import("effect/Effect")])
+  const results = await Effect.runPromise(
+    runPool({
+      ranks: options.ranks,
+      entry: String(options.module),
+      exportName: options.export,
+      args: options.args,
+      ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }),
+    }),
+  )
+  return results as R[]
+}

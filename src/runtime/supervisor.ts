@@ -1,0 +1,183 @@
+/**
+ * The rank pool: starts one worker thread per rank on the same entry module,
+ * waits for every rank to finish, and always tears the pool down. The pool is
+ * an Effect resource (`acquireRelease`), so workers are terminated on
+ * success, on failure, on timeout and on interruption (Ctrl-C) alike.
+ *
+ * Fail-fast: a rank's failure aborts the job through shared memory (ranks
+ * blocked in comm calls wake up and stop), the other ranks get a short grace
+ * to report, and the run fails with every genuine failure, first one first.
+ *
+ * Layer: runtime (supervisor side). Loaded only on the main thread.
+ */
+import { Worker } from "node:worker_threads"
+import * as Effect from "effect/Effect"
+import { JobTimeout, RankExited, RankFailed, type RankFailure } from "../errors.ts"
+import { abortAll } from "../transport/doorbell.ts"
+import { allocateWorldMemory, type WorldMemory } from "../transport/memory.ts"
+import type { RankReport } from "./rankEntry.ts"
+import type { RankStart } from "./rankContext.ts"
+
+/** What to run on the pool. */
+export interface PoolOptions {
+  readonly ranks: number
+  /** URL of the module every rank imports. */
+  readonly entry: string
+  /** Export of `entry` to call with (comm, args) on every rank; its results are returned. */
+  readonly exportName?: string
+  readonly args?: unknown
+  /** Fail with `JobTimeout` when the run takes longer (seconds). */
+  readonly timeoutSeconds?: number
+}
+
+/** How long ranks may take to report after the first failure, before the run fails without them. */
+const FAILURE_GRACE_MS = 300
+/** How long a finished rank may keep its thread alive (open handles) before it is terminated. */
+const EXIT_GRACE_MS = 2000
+
+const ownUrl = import.meta.url
+const ext = ownUrl.endsWith(".ts") ? ".ts" : ".js"
+const BOOTSTRAP_URL = new URL(`./rankEntry${ext}`, ownUrl).href
+const isTypeScript = (url: string): boolean => /\.[mc]?tsx?$/.test(new URL(url).pathname)
+
+/**
+ * Eval'd first in each worker: on Node 20 a worker does not inherit tsx's
+ * loader, so register it here before importing anything written in TypeScript.
+ */
+const WORKER_BOOT = `
+const { workerData } = require("node:worker_threads");
+(async () => {
+  if (workerData.tsx !== undefined) (await import(workerData.tsx)).register();
+  await import(workerData.bootstrap);
+})().catch((error) => { process.nextTick(() => { throw error }) });
+`
+
+function spawn(memory: WorldMemory, options: PoolOptions): Worker[] {
+  const tsx =
+    isTypeScript(options.entry) || ext === ".ts" ? import.meta.resolve("tsx/esm/api") : undefined
+  const workers: Worker[] = []
+  for (let rank = 0; rank < options.ranks; rank++) {
+    const start: RankStart = {
+      rank,
+      size: options.ranks,
+      memory,
+      entry: options.entry,
+      bootstrap: BOOTSTRAP_URL,
+      ...(tsx === undefined ? {} : { tsx }),
+      ...(options.exportName === undefined ? {} : { exportName: options.exportName, args: options.args }),
+    }
+    workers.push(new Worker(WORKER_BOOT, { eval: true, workerData: start, name: `rank ${rank}` }))
+  }
+  return workers
+}
+
+/** Wakes every blocked rank with an abort, then terminates all threads. */
+async function stop(memory: WorldMemory, workers: ReadonlyArray<Worker>): Promise<void> {
+  abortAll(memory, -1)
+  await Promise.all(workers.map((w) => w.terminate().catch(() => undefined)))
+}
+
+/** Waits for every rank's outcome: all results in rank order, or the failure. */
+function outcomes(
+  memory: WorldMemory,
+  workers: ReadonlyArray<Worker>,
+  timeoutSeconds: number | undefined,
+): Effect.Effect<unknown[], RankFailed | RankExited | JobTimeout> {
+  return Effect.callback<unknown[], RankFailed | RankExited | JobTimeout>((resume) => {
+    const size = workers.length
+    const results = new Array<unknown>(size)
+    const reported = new Array<boolean>(size).fill(false)
+    const exited = new Array<boolean>(size).fill(false)
+    const failures: RankFailure[] = []
+    const timers: NodeJS.Timeout[] = []
+    let settled = false
+
+    const settle = (effect: Effect.Effect<unknown[], RankFailed | RankExited | JobTimeout>): void => {
+      if (settled) return
+      settled = true
+      for (const t of timers) clearTimeout(t)
+      resume(effect)
+    }
+    const failSoon = (): void => {
+      if (failures.length === 1) timers.push(setTimeout(() => settle(Effect.fail(new RankFailed(failures))), FAILURE_GRACE_MS))
+      if (reported.every(Boolean)) settle(Effect.fail(new RankFailed(failures)))
+    }
+    const fail = (failure: RankFailure): void => {
+      failures.push(failure)
+      abortAll(memory, failure.rank)
+      failSoon()
+    }
+    const finishedIfAll = (): void => {
+      if (failures.length === 0 && exited.every(Boolean)) settle(Effect.succeed(results))
+    }
+
+    workers.forEach((worker, rank) => {
+      worker.on("message", (report: RankReport) => {
+        if (reported[rank]) return
+        reported[rank] = true
+        if (report.type === "done") {
+          results[rank] = report.result
+          // A rank whose program is done but keeps handles open is stopped after a grace period.
+          timers.push(
+            setTimeout(() => {
+              exited[rank] = true
+              finishedIfAll()
+            }, EXIT_GRACE_MS),
+          )
+          return
+        }
+        if (report.tag === "RankAborted") {
+          if (failures.length > 0) failSoon()
+          return
+        }
+        fail({ rank, name: report.name, message: report.message, stack: report.stack })
+      })
+      worker.on("error", (error: Error) => {
+        if (reported[rank]) return
+        reported[rank] = true
+        fail({ rank, name: error.name, message: error.message, stack: error.stack ?? String(error) })
+      })
+      worker.on("exit", (code: number) => {
+        exited[rank] = true
+        if (!reported[rank]) {
+          reported[rank] = true
+          failures.push({ rank, name: "RankExited", message: new RankExited(rank, code).message, stack: "" })
+          abortAll(memory, rank)
+          failSoon()
+          return
+        }
+        finishedIfAll()
+      })
+    })
+
+    if (timeoutSeconds !== undefined) {
+      timers.push(
+        setTimeout(() => {
+          const pending = reported.flatMap((r, rank) => (r ? [] : [rank]))
+          settle(Effect.fail(new JobTimeout(timeoutSeconds, pending)))
+        }, timeoutSeconds * 1000),
+      )
+    }
+    return Effect.sync(() => {
+      for (const t of timers) clearTimeout(t)
+    })
+  })
+}
+
+/**
+ * Runs `options.entry` on `options.ranks` worker-thread ranks and returns the
+ * per-rank results (of `exportName`, or undefined when the module's top level
+ * is the program). Workers never outlive the effect.
+ */
+export function runPool(options: PoolOptions): Effect.Effect<unknown[], RankFailed | RankExited | JobTimeout> {
+  return Effect.scoped(
+    Effect.gen(function* () {
+      const memory = allocateWorldMemory(options.ranks)
+      const workers = yield* Effect.acquireRelease(
+        Effect.sync(() => spawn(memory, options)),
+        (ws) => Effect.promise(() => stop(memory, ws)),
+      )
+      return yield* outcomes(memory, workers, options.timeoutSeconds)
+    }),
+  )
+}

@@ -1,0 +1,102 @@
+/**
+ * Blocking without burning a core: each rank has a doorbell word and a
+ * sleeping flag. A rank that has spun long enough publishes `sleeping`,
+ * re-checks its condition and `Atomics.wait`s on its doorbell; whoever changes
+ * state that may unblock it rings the doorbell, but only when the flag says it
+ * sleeps, so the hot path costs one atomic load. Sequentially consistent
+ * atomics on both sides (store flag / load state vs store state / load flag)
+ * make a lost wake-up impossible.
+ *
+ * The abort word (slot 0) releases every sleeper at once when a rank fails.
+ *
+ * Layer: transport.
+ */
+import {
+  BELL,
+  BLOCKED_CONTEXT,
+  BLOCKED_OP,
+  BLOCKED_PEER,
+  BLOCKED_TAG,
+  RANK_STRIDE,
+  SLEEPING,
+  type WorldMemory,
+} from "./memory.ts"
+
+/** Spins before a blocked rank goes to sleep (~1 µs): a futex wake-up costs ~20 µs here. */
+export const SPIN_LIMIT = 1000
+/** Upper bound of one sleep; sleepers re-check the abort word at least this often. */
+const SLEEP_MS = 200
+
+/** Codes of the blocking operation a sleeping rank is in (published for diagnostics). */
+export const BlockedOp = { none: 0, recv: 1, send: 2, probe: 3, wait: 4 } as const
+
+export class Doorbell {
+  readonly control: Int32Array
+  private readonly base: number
+
+  constructor(
+    memory: WorldMemory,
+    readonly rank: number,
+  ) {
+    this.control = new Int32Array(memory.control)
+    this.base = (rank + 1) * RANK_STRIDE
+  }
+
+  /** 0 while the job runs; otherwise an abort code, decoded by `failedRankOf`. */
+  abortWord(): number {
+    return Atomics.load(this.control, 0)
+  }
+
+  /** The bell value to pass to `sleep`, read *before* the final re-check of the condition. */
+  prepareSleep(op: number, peer: number, tag: number, context: number): number {
+    const c = this.control
+    const b = this.base
+    c[b + BLOCKED_OP] = op
+    c[b + BLOCKED_PEER] = peer
+    c[b + BLOCKED_TAG] = tag
+    c[b + BLOCKED_CONTEXT] = context
+    const bell = Atomics.load(c, b + BELL)
+    Atomics.store(c, b + SLEEPING, 1)
+    return bell
+  }
+
+  /** Sleeps until the doorbell moves from `bell` (or a timeout); the caller re-checks its condition. */
+  sleep(bell: number): void {
+    Atomics.wait(this.control, this.base + BELL, bell, SLEEP_MS)
+    this.wakeUp()
+  }
+
+  /** Clears the sleeping flag (also when the final re-check made sleeping unnecessary). */
+  wakeUp(): void {
+    Atomics.store(this.control, this.base + SLEEPING, 0)
+    this.control[this.base + BLOCKED_OP] = 0
+  }
+
+  /** Rings `rank`'s doorbell if it sleeps. One atomic load when it does not. */
+  ring(rank: number): void {
+    const slot = (rank + 1) * RANK_STRIDE
+    if (Atomics.load(this.control, slot + SLEEPING) !== 0) {
+      Atomics.add(this.control, slot + BELL, 1)
+      Atomics.notify(this.control, slot + BELL)
+    }
+  }
+}
+
+/**
+ * Marks the job aborted (first failure wins) and wakes every rank.
+ * `failedRank` is the rank that failed, or -1 for an abort by the supervisor.
+ */
+export function abortAll(memory: WorldMemory, failedRank: number): void {
+  const control = new Int32Array(memory.control)
+  Atomics.compareExchange(control, 0, 0, failedRank + 2)
+  for (let r = 0; r < memory.size; r++) {
+    const slot = (r + 1) * RANK_STRIDE + BELL
+    Atomics.add(control, slot, 1)
+    Atomics.notify(control, slot)
+  }
+}
+
+/** Decodes the abort word: -2 while running, -1 for a supervisor abort, else the failed rank. */
+export function failedRankOf(abortWord: number): number {
+  return abortWord - 2
+}

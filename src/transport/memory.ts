@@ -1,0 +1,60 @@
+/**
+ * The shared memory of one job on the threads transport: a control block
+ * (abort word, per-rank doorbells and sleep flags) and one single-producer
+ * single-consumer byte ring per ordered pair of ranks. Created once by the
+ * supervisor and handed to every rank in `workerData`; nothing here is
+ * reallocated while the job runs.
+ *
+ * Layer: transport. Imports nothing above transport/.
+ */
+
+/** Int32 slots per rank in the control block: one cache line, so ranks do not false-share. */
+export const RANK_STRIDE = 16
+/** Offsets inside a rank's control slots. */
+export const BELL = 0
+export const SLEEPING = 1
+/** What a sleeping rank waits for, published for the supervisor's diagnostics. */
+export const BLOCKED_OP = 2
+export const BLOCKED_PEER = 3
+export const BLOCKED_TAG = 4
+export const BLOCKED_CONTEXT = 5
+
+/** Bytes of control words in front of each ring's data (head and tail on separate cache lines). */
+export const RING_CONTROL_BYTES = 128
+
+/** Everything a rank needs to attach to the job's shared memory. Structured-cloneable. */
+export interface WorldMemory {
+  readonly size: number
+  /** Int32 control block: slot 0 is the abort word, rank r's slots start at (r + 1) * RANK_STRIDE. */
+  readonly control: SharedArrayBuffer
+  /** size × size rings, ring (src → dst) at index src * size + dst. */
+  readonly rings: SharedArrayBuffer
+  /** Data bytes per ring (a power of two). */
+  readonly ringCapacity: number
+}
+
+const MiB = 1024 * 1024
+
+/**
+ * Ring capacity for a job of `size` ranks: 1 MiB per pair up to 16 ranks
+ * (large messages stream through in quarter-ring chunks that stay in cache),
+ * shrinking so that the rings of a big job stay near 256 MiB in total.
+ */
+export function ringCapacityFor(size: number): number {
+  let capacity = MiB
+  while (capacity > 64 * 1024 && capacity * size * size > 256 * MiB) capacity /= 2
+  return capacity
+}
+
+/** Allocates the shared memory of a job of `size` ranks. */
+export function allocateWorldMemory(size: number, ringCapacity = ringCapacityFor(size)): WorldMemory {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`size must be a positive integer, got ${size}`)
+  if (ringCapacity < 1024 || (ringCapacity & (ringCapacity - 1)) !== 0)
+    throw new RangeError(`ring capacity must be a power of two ≥ 1024, got ${ringCapacity}`)
+  return {
+    size,
+    control: new SharedArrayBuffer((size + 1) * RANK_STRIDE * 4),
+    rings: new SharedArrayBuffer(size * size * (RING_CONTROL_BYTES + ringCapacity)),
+    ringCapacity,
+  }
+}

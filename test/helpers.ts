@@ -1,0 +1,31 @@
+// Shared test helpers: run rank functions from a fixture, run a program as a child process.
+import { execFile } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { runRanks } from "rankflow"
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url))
+export const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url)
+
+/** Runs `fixtures/<file>`'s `exportName` on `ranks` ranks; resolves with the per-rank results. */
+export function onRanks<R>(ranks: number, file: string, exportName: string, args?: unknown): Promise<R[]> {
+  return runRanks<R>({ ranks, module: fixture(file), export: exportName, args, timeoutSeconds: 60 })
+}
+
+export interface ProgramRun {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+  readonly seconds: number
+}
+
+/** Runs `tsx <script> ...args` from the repository root (or `node` for .js). */
+export function runProgram(script: string, args: string[], timeoutMs = 60_000): Promise<ProgramRun> {
+  const t0 = performance.now()
+  const command = script.endsWith(".js") ? [process.execPath, script] : [process.execPath, "--import=tsx", script]
+  return new Promise((resolve) => {
+    execFile(command[0]!, [...command.slice(1), ...args], { cwd: ROOT, timeout: timeoutMs }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1
+      resolve({ code, stdout, stderr, seconds: (performance.now() - t0) / 1000 })
+    })
+  })
+}
