@@ -27,3 +27,20 @@ for (const ranks of [2, 3, 4]) {
     }
   })
 }
+
+test("the README tour is examples/tour.ts, and it runs on 1 and 3 ranks", async (t) => {
+  const { readFileSync } = await import("node:fs")
+  const { ROOT } = await import("./helpers.ts")
+  const readme = readFileSync(`${ROOT}/README.md`, "utf8")
+  const block = /```ts\n(\/\/ tour\.ts[\s\S]*?)```/.exec(readme)?.[1]
+  t.is(block, readFileSync(`${ROOT}/examples/tour.ts`, "utf8"))
+  for (const ranks of [1, 3]) {
+    const run = await runProgram("examples/tour.ts", ["--ranks", String(ranks)])
+    t.is(run.code, 0, run.stderr)
+    t.regex(run.stdout, /got \{ hello: 'from rank 0', at: \d{4}-/)
+    for (let rank = 0; rank < ranks; rank++) {
+      const left = (rank - 1 + ranks) % ranks
+      t.regex(run.stdout, new RegExp(`rank ${rank}: ${left} came from ${left}; ${left} via serialized`))
+    }
+  }
+})

@@ -9,6 +9,7 @@
 import { availableParallelism } from "node:os"
 import { parseArgs } from "node:util"
 import * as Schema from "effect/Schema"
+import * as SchemaTransformation from "effect/SchemaTransformation"
 import { InvalidOptions } from "../errors.ts"
 
 export interface RuntimeOptions {
@@ -19,8 +20,13 @@ export interface RuntimeOptions {
   readonly help: boolean
 }
 
-const PositiveInt = Schema.FiniteFromString.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(1))
-const PositiveNumber = Schema.FiniteFromString.check(Schema.isGreaterThan(0))
+/** A string of plain decimal digits (no "0x10", "1e3" or " 7 ", which Number() would accept). */
+const digits = (pattern: RegExp) =>
+  Schema.String.check(Schema.makeFilter((s: string) => (pattern.test(s) ? undefined : "malformed")))
+const PositiveInt = digits(/^[1-9][0-9]{0,8}$/).pipe(Schema.decodeTo(Schema.Int, SchemaTransformation.numberFromString))
+const PositiveNumber = digits(/^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/).pipe(
+  Schema.decodeTo(Schema.Finite.check(Schema.isGreaterThan(0)), SchemaTransformation.numberFromString),
+)
 
 /** Decodes one option value, naming the option and the value in the error. */
 function decode<A>(schema: Schema.Codec<A, string>, option: string, value: string, expected: string): A {

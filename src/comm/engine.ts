@@ -7,9 +7,9 @@
  * order per source) whose context, source and tag match, and a message goes to
  * the earliest posted receive that matches it. Messages nobody has asked for
  * yet stay in their ring; they are copied out to the unexpected queue only
- * when the rank would otherwise go to sleep, or when a later message from the
- * same source is wanted first — so a send never deadlocks for lack of
- * buffering, and the common case copies once, ring to destination.
+ * when their writer is stalled for space (so a send never deadlocks for lack
+ * of buffering), or when a later message from the same source is wanted
+ * first. The common case copies once, ring to destination.
  *
  * Hot path (blocking small send / recv / recvInto with nothing pending):
  * no allocation, no Promise, one atomic store to publish, one atomic load
@@ -399,7 +399,12 @@ export class Engine {
     return null
   }
 
-  /** Moves whatever has arrived from `source` to posted receives or the unexpected queue. Never blocks. */
+  /**
+   * Moves what has arrived from `source` into posted receives. A frame nobody
+   * has asked for stays in the ring, unless a posted receive from this source
+   * needs to see past it or the writer is stalled for space — then it is
+   * copied to the unexpected queue. Never blocks.
+   */
   private progressIncoming(source: number): void {
     const ring = this.inRings[source]!
     for (;;) {
@@ -415,10 +420,21 @@ export class Engine {
       }
       if (!ring.peek()) return
       const request = this.takePosted(source, ring.frameContext, ring.frameTag)
-      if (request === null) this.stashHead(source)
-      else if (ring.isSmall(ring.frameBytes)) this.completeFromRing(request, ring, source)
-      else this.streamInto(request, ring, source)
+      if (request !== null) {
+        if (ring.isSmall(ring.frameBytes)) this.completeFromRing(request, ring, source)
+        else this.streamInto(request, ring, source)
+      } else if (ring.writerStalled() || this.hasPostedFrom(source)) {
+        this.stashHead(source)
+      } else {
+        return
+      }
     }
+  }
+
+  private hasPostedFrom(source: number): boolean {
+    const p = this.posted
+    for (let i = 0; i < p.length; i++) if (p[i]!.source === source || p[i]!.source === ANY_SOURCE) return true
+    return false
   }
 
   /** Copies the frame at the head of `source`'s ring into the unexpected queue. */
@@ -580,6 +596,10 @@ export class Engine {
     this.checkAbort()
     this.bell = this.doorbell.prepareSleep(op, peer, tag, context)
     this.armed = true
+    // Before sleeping, wake whoever must drain our stalled output (it may sleep waiting on something else).
+    if (op === BlockedOp.send) this.doorbell.ring(peer)
+    if (this.pendingSendCount > 0)
+      for (let dest = 0; dest < this.size; dest++) if (this.pendingSends[dest]!.length > 0) this.doorbell.ring(dest)
     this.progress()
   }
 

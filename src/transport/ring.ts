@@ -25,6 +25,7 @@ export const KIND_PAD = 0
 export const MAX_FRAME_BYTES = 0xffff_fff0
 
 const TAIL = 0 // written by the writer only
+const STALLED = 1 // written by the writer only: 1 while it waits for space
 const HEAD = 16 // written by the reader only (own cache line)
 /** Below this many bytes, copying with a loop beats allocating a subarray view. */
 const LOOP_COPY_BYTES = 4096
@@ -72,6 +73,8 @@ export class Ring {
 
   /** Writer's own copy of the tail (only the writer moves it). */
   private tail = 0
+  /** Writer's own copy of the STALLED word. */
+  private stalled = false
   /** Reader's own copy of the head (only the reader moves it). */
   private head = 0
 
@@ -116,7 +119,8 @@ export class Ring {
     let pos = t & this.mask
     const toEnd = this.capacity - pos
     const wraps = total > toEnd
-    if (this.capacity - used < total + (wraps ? toEnd : 0)) return false
+    if (this.capacity - used < total + (wraps ? toEnd : 0)) return this.stall()
+    if (this.stalled) this.unstall()
     const w = this.words
     if (wraps) {
       w[pos >> 2] = 0
@@ -150,8 +154,9 @@ export class Ring {
     const padded = pad16(length)
     let t = this.tail
     let free = this.capacity - ((t - Atomics.load(this.control, HEAD)) | 0)
+    if (free === 0) return this.stall()
+    if (this.stalled) this.unstall()
     if (frame.sent < 0) {
-      if (free < HEADER_BYTES) return false
       const i = (t & this.mask) >> 2
       this.words[i] = frame.context
       this.words[i + 1] = frame.tag
@@ -174,7 +179,26 @@ export class Ring {
     }
     this.tail = t
     Atomics.store(this.control, TAIL, t)
-    return frame.sent >= padded
+    return frame.sent >= padded || this.stall()
+  }
+
+  /** Records that the writer is waiting for space (so the reader drains this ring even if it wants other messages). */
+  private stall(): false {
+    if (!this.stalled) {
+      this.stalled = true
+      Atomics.store(this.control, STALLED, 1)
+    }
+    return false
+  }
+
+  private unstall(): void {
+    this.stalled = false
+    Atomics.store(this.control, STALLED, 0)
+  }
+
+  /** True while this ring's writer waits for the reader to make room. */
+  writerStalled(): boolean {
+    return Atomics.load(this.control, STALLED) !== 0
   }
 
   // ---- reader side ------------------------------------------------------

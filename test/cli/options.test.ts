@@ -17,7 +17,11 @@ for (const [argv, message] of [
   [["--ranks", "abc"], "--ranks: expected a positive integer, got 'abc'"],
   [["--ranks", "2.5"], "--ranks: expected a positive integer, got '2.5'"],
   [["--ranks=-3"], "--ranks: expected a positive integer, got '-3'"],
+  [["--ranks", "0x10"], "--ranks: expected a positive integer, got '0x10'"],
+  [["--ranks", "1e3"], "--ranks: expected a positive integer, got '1e3'"],
+  [["--ranks", " 7 "], "--ranks: expected a positive integer, got ' 7 '"],
   [["--timeout", "0"], "--timeout: expected a positive number of seconds, got '0'"],
+  [["--timeout", "soon"], "--timeout: expected a positive number of seconds, got 'soon'"],
 ] as const) {
   test(`${argv.join(" ")} is rejected, naming the option and the value`, (t) => {
     const error = t.throws(() => parseRuntimeOptions(argv), { instanceOf: InvalidOptions })

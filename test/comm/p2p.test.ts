@@ -29,7 +29,8 @@ for (const ranks of RANKS) {
   })
 }
 
-test("values of every kind arrive as the same type with the same content", async (t) => {
+for (const ranks of RANKS)
+test(`values of every kind arrive as the same type with the same content (${ranks} ranks)`, async (t) => {
   const typed = [
     Int8Array.of(-128, 127),
     Uint8Array.of(0, 255),
@@ -61,7 +62,7 @@ test("values of every kind arrive as the same type with the same content", async
     ...typed,
     ...empties,
   ]
-  const [echoes] = await onRanks<Array<{ type: string; value: unknown }>>(2, "p2p.ts", "echoTypes", values)
+  const [echoes] = await onRanks<Array<{ type: string; value: unknown }>>(ranks, "p2p.ts", "echoTypes", values)
   t.is(echoes!.length, values.length)
   for (const [i, v] of values.entries()) {
     const { type, value } = echoes![i]!
@@ -72,14 +73,17 @@ test("values of every kind arrive as the same type with the same content", async
   }
 })
 
-test("recvInto fills every typed-array type and reports count, type and transport", async (t) => {
+for (const ranks of RANKS)
+test(`recvInto fills every typed-array type and reports count, type and transport (${ranks} ranks)`, async (t) => {
   for (const length of [1, 1000, 70_000]) {
-    const [, results] = await onRanks<Array<{ type: string; count: number; transport: string; ok: boolean }>>(2, "p2p.ts", "recvIntoEveryType", length)
+    const results = await onRanks<Array<{ type: string; count: number; transport: string; ok: boolean }>>(ranks, "p2p.ts", "recvIntoEveryType", length)
+    t.deepEqual(results.slice(0, -1), Array(ranks - 1).fill([]))
+    const last = results[ranks - 1]
     t.deepEqual(
-      results!.map((r) => r.type),
+      last!.map((r) => r.type),
       ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"],
     )
-    for (const r of results!) t.like(r, { count: length, transport: "buffer", ok: true }, `${r.type} × ${length}`)
+    for (const r of last!) t.like(r, { count: length, transport: "buffer", ok: true }, `${r.type} × ${length}`)
   }
 })
 
@@ -113,7 +117,7 @@ test("probe reports the envelope and leaves the message; iprobe does not block",
 
 test("barrier holds every rank until the last one arrives", async (t) => {
   const waits = await onRanks<number>(4, "p2p.ts", "barrierWaits")
-  for (const w of waits.slice(1)) t.true(w > 0.2, `waited ${w} s`)
+  for (const w of waits.slice(1)) t.true(w > 0.25, `waited ${w} s`)
 })
 
 test("bad calls throw tagged errors naming the problem, and communication goes on", async (t) => {
@@ -132,7 +136,8 @@ test("bad calls throw tagged errors naming the problem, and communication goes o
   t.like(r1![9], { tag: "received", message: "1,2" })
 })
 
-test("steady-state send/recvInto of a small array allocates nothing (no GC in 200k round trips)", async (t) => {
-  const gcs = await onRanks<number>(2, "p2p.ts", "steadyStateGcs", 200_000)
-  t.deepEqual(gcs, [0, 0])
-})
+for (const spec of [{ bytes: 4 * 1024 * 1024, count: 3 }, { bytes: 1000, count: 5000 }])
+  test(`a writer stalled on a full ring is drained while its reader waits for someone else (${spec.count} × ${spec.bytes} B)`, async (t) => {
+    const [, received] = await onRanks<number | null>(3, "p2p.ts", "stalledWriterIsDrained", spec)
+    t.is(received, spec.count)
+  })
