@@ -16,6 +16,7 @@
  *
  * Layer: transport. Knows nothing of dtypes, tags or matching: those are comm's.
  */
+import { copyBytes } from "./copy.ts"
 import { RING_CONTROL_BYTES, type WorldMemory } from "./memory.ts"
 
 export const HEADER_BYTES = 16
@@ -27,7 +28,7 @@ export const MAX_FRAME_BYTES = 0xffff_fff0
 const TAIL = 0 // written by the writer only
 const STALLED = 1 // written by the writer only: 1 while it waits for space
 const HEAD = 16 // written by the reader only (own cache line)
-/** Below this many bytes, copying with a loop beats allocating a subarray view. */
+/** Up to this many bytes, copy with a typed loop or `set`; above, with `copyBytes` (memmove). */
 const LOOP_COPY_BYTES = 4096
 
 /** Any typed array; the ring copies between same-typed views, so types must match. */
@@ -136,8 +137,8 @@ export class Ring {
     w[i + 2] = kind
     w[i + 3] = byteLength
     if (payload !== null && byteLength > 0) {
-      const view = this.viewOf(payload)
-      view.set(payload as never, (pos + HEADER_BYTES) / payload.BYTES_PER_ELEMENT)
+      if (byteLength > LOOP_COPY_BYTES) copyBytes(this.data, pos + HEADER_BYTES, payload, 0, byteLength)
+      else this.viewOf(payload).set(payload as never, (pos + HEADER_BYTES) / payload.BYTES_PER_ELEMENT)
     }
     this.tail = (t + total) | 0
     Atomics.store(this.control, TAIL, this.tail)
@@ -170,7 +171,7 @@ export class Ring {
       const pos = t & this.mask
       const n = Math.min(padded - frame.sent, free, this.capacity - pos, this.smallMax)
       const real = Math.min(n, length - frame.sent)
-      if (real > 0) this.data.set(frame.bytes.subarray(frame.sent, frame.sent + real), pos)
+      if (real > 0) copyBytes(this.data, pos, frame.bytes, frame.sent, real)
       frame.sent += n
       t = (t + n) | 0
       free -= n
@@ -231,19 +232,15 @@ export class Ring {
    */
   readSmallInto(dest: TypedArray): void {
     const bytes = this.frameBytes
-    if (bytes > 0) {
-      const view = this.viewOf(dest)
+    if (bytes > LOOP_COPY_BYTES || dest instanceof BigInt64Array || dest instanceof BigUint64Array) {
+      copyBytes(dest, 0, this.data, (this.head & this.mask) + HEADER_BYTES, bytes)
+    } else if (bytes > 0) {
+      // A plain loop over same-typed views: allocates nothing, and beats a call for small messages.
       const size = dest.BYTES_PER_ELEMENT
       const start = ((this.head & this.mask) + HEADER_BYTES) / size
-      const count = bytes / size
-      if (bytes <= LOOP_COPY_BYTES && !(dest instanceof BigInt64Array || dest instanceof BigUint64Array)) {
-        // A plain loop: no subarray view is allocated for the common small message.
-        const d = dest as Float64Array
-        const v = view as Float64Array
-        for (let k = 0; k < count; k++) d[k] = v[start + k] as number
-      } else {
-        dest.set(view.subarray(start, start + count) as never)
-      }
+      const d = dest as Float64Array
+      const v = this.viewOf(dest) as Float64Array
+      for (let k = 0, count = bytes / size; k < count; k++) d[k] = v[start + k] as number
     }
     this.advance(HEADER_BYTES + pad16(bytes))
     this.hasFrame = false
@@ -271,7 +268,7 @@ export class Ring {
       const pos = this.head & this.mask
       const n = Math.min(padded - this.frameReceived, available, this.capacity - pos)
       const real = Math.min(n, length - this.frameReceived)
-      if (real > 0) dest.set(this.data.subarray(pos, pos + real), this.frameReceived)
+      if (real > 0) copyBytes(dest, this.frameReceived, this.data, pos, real)
       this.frameReceived += n
       available -= n
       this.advance(n)
