@@ -9,7 +9,7 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { parseRuntimeOptions, usage } from "../cli/options.ts"
-import { InvalidOptions, type RankflowError } from "../errors.ts"
+import { InvalidOptions, RankFailed, RankflowError } from "../errors.ts"
 import { runPool } from "./supervisor.ts"
 
 /** Exit codes of a job, as documented on `init()`. */
@@ -50,15 +50,13 @@ function report(exit: Exit.Exit<unknown, RankflowError>, signal: string): number
     return ExitCode.interrupted
   }
   const error = Cause.squash(exit.cause)
-  if (error instanceof Error && "_tag" in error) {
-    const e = error as RankflowError
-    if (e._tag === "RankFailed") {
-      const failures = (e as unknown as { failures: ReadonlyArray<{ rank: number; stack: string; message: string }> }).failures
-      for (const f of failures) process.stderr.write(`rankflow: rank ${f.rank} failed\n${f.stack || f.message}\n`)
-      return ExitCode.failed
-    }
-    process.stderr.write(`rankflow: ${e.message}\n`)
-    return e._tag === "JobTimeout" ? ExitCode.timeout : ExitCode.failed
+  if (error instanceof RankFailed) {
+    for (const f of error.failures) process.stderr.write(`rankflow: rank ${f.rank} failed\n${f.stack || f.message}\n`)
+    return ExitCode.failed
+  }
+  if (error instanceof RankflowError) {
+    process.stderr.write(`rankflow: ${error.message}\n`)
+    return error._tag === "JobTimeout" ? ExitCode.timeout : ExitCode.failed
   }
   process.stderr.write(`rankflow: internal error: ${Cause.pretty(exit.cause)}\n`)
   return ExitCode.failed

@@ -95,6 +95,20 @@ test("64 MB arrays cross both ways at once with blocking sends, by recv and by r
   }
 })
 
+test("a 256 MiB message arrives intact, by recv and into a buffer", async (t) => {
+  const [, sums] = await onRanks<number[]>(2, "p2p.ts", "hugeMessage", 256 * 1024 * 1024)
+  const n = 256 * 1024 * 1024
+  const expected = sumPattern(n)
+  t.deepEqual(sums, [expected, expected])
+})
+
+/** Σ (i mod 251) over i < n, sampled every 4096th byte, as the fixture computes it. */
+function sumPattern(n: number): number {
+  let s = 0
+  for (let i = 0; i < n; i += 4096) s += i % 251
+  return s + ((n - 1) % 251)
+}
+
 test("receives match by tag, keep order within a tag, and can wait for a large message behind small ones", async (t) => {
   const [, result] = await onRanks<{ order: Array<[number, number]>; bigSum: number; bigLength: number }>(2, "p2p.ts", "tagMatching")
   const expected: Array<[number, number]> = []
@@ -104,8 +118,9 @@ test("receives match by tag, keep order within a tag, and can wait for a large m
   t.is(result!.bigSum, 2_100_000)
 })
 
-test("probe reports the envelope and leaves the message; iprobe does not block", async (t) => {
-  const [, result] = await onRanks<Record<string, unknown>>(3, "p2p.ts", "probeThenReceive")
+for (const ranks of RANKS)
+test(`probe reports the envelope and leaves the message; iprobe does not block (${ranks} ranks)`, async (t) => {
+  const [, result] = await onRanks<Record<string, unknown>>(ranks, "p2p.ts", "probeThenReceive")
   t.deepEqual(result, {
     never: true,
     seen: { source: 0, tag: 4, count: 100, type: "Float32Array", bytes: 400 },
@@ -115,8 +130,9 @@ test("probe reports the envelope and leaves the message; iprobe does not block",
   })
 })
 
-test("barrier holds every rank until the last one arrives", async (t) => {
-  const waits = await onRanks<number>(4, "p2p.ts", "barrierWaits")
+for (const ranks of RANKS)
+test(`barrier holds every rank until the last one arrives (${ranks} ranks)`, async (t) => {
+  const waits = await onRanks<number>(ranks, "p2p.ts", "barrierWaits")
   for (const w of waits.slice(1)) t.true(w > 0.25, `waited ${w} s`)
 })
 

@@ -66,3 +66,9 @@ test("Ctrl-C stops every rank and exits 130", async (t) => {
   t.regex(stderr, /interrupted by SIGINT/)
   t.true(performance.now() - t0 < 2000)
 })
+
+test("a program over --timeout exits 124 naming the ranks still running", async (t) => {
+  const run = await runProgram("test/fixtures/sleepy.ts", ["--ranks", "2", "--timeout", "1.5"])
+  t.is(run.code, 124)
+  t.regex(run.stderr, /time limit of 1\.5 s; ranks still running: 0, 1/)
+})
