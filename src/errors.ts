@@ -185,3 +185,88 @@ export class InvalidOptions extends RankflowError {
     this.name = "InvalidOptions"
   }
 }
+
+/** What one rank called: a collective's name, root and sequence number on its communicator. */
+export interface CollectiveCall {
+  readonly op: string
+  readonly root: number
+  readonly seq: number
+}
+
+/**
+ * Ranks entered different collectives, with different roots, or with
+ * incompatible contributions (sizes, types). Raised by the rank that sees the
+ * other's message, naming both calls.
+ */
+export class CollectiveMismatch extends RankflowError {
+  readonly _tag = "CollectiveMismatch"
+  constructor(
+    readonly rank: number,
+    readonly peer: number,
+    readonly mine: CollectiveCall,
+    readonly theirs: CollectiveCall | undefined,
+    readonly detail: string,
+  ) {
+    const call = (c: CollectiveCall): string =>
+      c.seq < 0 || c.op.startsWith("the end") ? c.op : `${c.op} (root ${c.root}, collective #${c.seq})`
+    super(
+      theirs === undefined
+        ? `rank ${rank}: collective mismatch with rank ${peer} in ${call(mine)}: ${detail}`
+        : `rank ${rank}: collective mismatch: this rank called ${call(mine)} but rank ${peer} called ${call(theirs)}`,
+    )
+    this.name = "CollectiveMismatch"
+  }
+}
+
+/** One rank's part in a deadlock: what it is blocked in and on whom. */
+export interface BlockedRank {
+  readonly rank: number
+  /** "recv", "send", "probe" or "wait". */
+  readonly call: string
+  /** The rank it waits for (-1: any source). */
+  readonly peer: number
+  /** The tag it waits for (-1: any tag). */
+  readonly tag: number
+  /** The collective it is in, if any. */
+  readonly collective: CollectiveCall | undefined
+}
+
+/** Every live rank is blocked in a communication call and none can proceed. */
+export class DeadlockDetected extends RankflowError {
+  readonly _tag = "DeadlockDetected"
+  constructor(
+    readonly blocked: ReadonlyArray<BlockedRank>,
+    /** A wait-for cycle (ranks in order, each waiting for the next), or empty if ranks wait on ranks that have finished. */
+    readonly cycle: ReadonlyArray<number>,
+    readonly finished: ReadonlyArray<number>,
+  ) {
+    const who = (b: BlockedRank): string =>
+      `  rank ${b.rank} waits in ${b.collective === undefined ? b.call : `${b.collective.op} (collective #${b.collective.seq}, root ${b.collective.root})`}` +
+      ` for ${b.peer < 0 ? "any rank" : `rank ${b.peer}`}${b.tag < 0 || b.collective !== undefined ? "" : ` (tag ${b.tag})`}`
+    const lines = [
+      `deadlock: every running rank is blocked in a communication call`,
+      ...blocked.map(who),
+      cycle.length > 0
+        ? `  wait-for cycle: ${[...cycle, cycle[0]].map((r) => `rank ${r}`).join(" → ")}`
+        : finished.length > 0
+          ? `  ranks ${finished.join(", ")} have finished and will not send`
+          : `  no rank can make progress`,
+    ]
+    super(lines.join("\n"))
+    this.name = "DeadlockDetected"
+  }
+}
+
+/** A blocking call exceeded the configured per-call time limit. */
+export class CommTimeout extends RankflowError {
+  readonly _tag = "CommTimeout"
+  constructor(
+    readonly rank: number,
+    readonly call: string,
+    readonly peer: number,
+    readonly seconds: number,
+  ) {
+    super(`rank ${rank}: ${call} waiting for ${peer < 0 ? "any rank" : `rank ${peer}`} exceeded ${seconds} s`)
+    this.name = "CommTimeout"
+  }
+}

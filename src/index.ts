@@ -4,7 +4,26 @@
  */
 export { init, isRank } from "./runtime/init.ts"
 export { runRanks, type RunRanksOptions } from "./runtime/runRanks.ts"
-export { Comm, ANY_SOURCE, ANY_TAG, TAG_UB, type RecvBuffer } from "./comm/comm.ts"
+export { Comm, ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED, TAG_UB, type RecvBuffer } from "./comm/comm.ts"
+export { CartComm, type Shift } from "./comm/cart.ts"
+export { computeDims } from "./comm/dims.ts"
+export { blockRange, blockCounts, displacements } from "./comm/partition.ts"
+export {
+  SUM,
+  PROD,
+  MAX,
+  MIN,
+  LAND,
+  LOR,
+  BAND,
+  BOR,
+  MAXLOC,
+  MINLOC,
+  type ElementwiseOp,
+  type LocOp,
+  type Loc,
+  type ReduceOp,
+} from "./comm/ops.ts"
 export { Request, waitAll, testAll } from "./comm/request.ts"
 export { Status } from "./comm/status.ts"
 export type { TypedArray } from "./transport/ring.ts"
@@ -20,5 +39,10 @@ export {
   RankFailed,
   RankExited,
   JobTimeout,
+  CollectiveMismatch,
+  DeadlockDetected,
+  CommTimeout,
+  type CollectiveCall,
+  type BlockedRank,
   type RankFailure,
 } from "./errors.ts"

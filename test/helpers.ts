@@ -6,9 +6,28 @@ import { runRanks } from "rankflow"
 export const ROOT = fileURLToPath(new URL("..", import.meta.url))
 export const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url)
 
+/**
+ * At most this many jobs run at once per test file: ava starts every test of a
+ * file together, and dozens of rank pools on 2 cores would only time out.
+ */
+const MAX_JOBS = 2
+let running = 0
+const waiting: Array<() => void> = []
+
+async function limited<T>(job: () => Promise<T>): Promise<T> {
+  if (running >= MAX_JOBS) await new Promise<void>((resolve) => waiting.push(resolve))
+  running++
+  try {
+    return await job()
+  } finally {
+    running--
+    waiting.shift()?.()
+  }
+}
+
 /** Runs `fixtures/<file>`'s `exportName` on `ranks` ranks; resolves with the per-rank results. */
 export function onRanks<R>(ranks: number, file: string, exportName: string, args?: unknown): Promise<R[]> {
-  return runRanks<R>({ ranks, module: fixture(file), export: exportName, args, timeoutSeconds: 60 })
+  return limited(() => runRanks<R>({ ranks, module: fixture(file), export: exportName, args, timeoutSeconds: 60 }))
 }
 
 export interface ProgramRun {
@@ -20,6 +39,10 @@ export interface ProgramRun {
 
 /** Runs `tsx <script> ...args` from the repository root (or `node` for .js). */
 export function runProgram(script: string, args: string[], timeoutMs = 60_000): Promise<ProgramRun> {
+  return limited(() => runProgramNow(script, args, timeoutMs))
+}
+
+function runProgramNow(script: string, args: string[], timeoutMs: number): Promise<ProgramRun> {
   const t0 = performance.now()
   const command = script.endsWith(".js") ? [process.execPath, script] : [process.execPath, "--import=tsx", script]
   return new Promise((resolve) => {

@@ -17,6 +17,10 @@ export interface RuntimeOptions {
   readonly ranks: number
   /** Time limit of the whole run in seconds. */
   readonly timeout: number | undefined
+  /** Quiet period after which all-blocked ranks are reported as deadlocked (0: never). */
+  readonly deadlockAfter: number
+  /** Time limit of any single blocking communication call, in seconds. */
+  readonly commTimeout: number | undefined
   readonly help: boolean
 }
 
@@ -24,9 +28,9 @@ export interface RuntimeOptions {
 const digits = (pattern: RegExp) =>
   Schema.String.check(Schema.makeFilter((s: string) => (pattern.test(s) ? undefined : "malformed")))
 const PositiveInt = digits(/^[1-9][0-9]{0,8}$/).pipe(Schema.decodeTo(Schema.Int, SchemaTransformation.numberFromString))
-const PositiveNumber = digits(/^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/).pipe(
-  Schema.decodeTo(Schema.Finite.check(Schema.isGreaterThan(0)), SchemaTransformation.numberFromString),
-)
+const decimal = digits(/^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/)
+const PositiveNumber = decimal.pipe(Schema.decodeTo(Schema.Finite.check(Schema.isGreaterThan(0)), SchemaTransformation.numberFromString))
+const NonNegativeNumber = decimal.pipe(Schema.decodeTo(Schema.Finite, SchemaTransformation.numberFromString))
 
 /** Decodes one option value, naming the option and the value in the error. */
 function decode<A>(schema: Schema.Codec<A, string>, option: string, value: string, expected: string): A {
@@ -46,6 +50,8 @@ export function parseRuntimeOptions(argv: ReadonlyArray<string>): RuntimeOptions
       options: {
         ranks: { type: "string", short: "n" },
         timeout: { type: "string" },
+        "deadlock-after": { type: "string" },
+        "comm-timeout": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -57,6 +63,14 @@ export function parseRuntimeOptions(argv: ReadonlyArray<string>): RuntimeOptions
   return {
     ranks: values.ranks === undefined ? availableParallelism() : decode(PositiveInt, "ranks", values.ranks, "a positive integer"),
     timeout: values.timeout === undefined ? undefined : decode(PositiveNumber, "timeout", values.timeout, "a positive number of seconds"),
+    deadlockAfter:
+      values["deadlock-after"] === undefined
+        ? 1
+        : decode(NonNegativeNumber, "deadlock-after", values["deadlock-after"], "a number of seconds ≥ 0"),
+    commTimeout:
+      values["comm-timeout"] === undefined
+        ? undefined
+        : decode(PositiveNumber, "comm-timeout", values["comm-timeout"], "a positive number of seconds"),
     help: values.help === true,
   }
 }
@@ -69,6 +83,10 @@ export function usage(): string {
     "options:",
     "  -n, --ranks <n>     number of ranks (worker threads); default: number of cores",
     "      --timeout <s>   fail the run if it takes longer than <s> seconds",
+    "      --deadlock-after <s>",
+    "                      report a deadlock once every rank has been blocked <s> s (default 1, 0: off)",
+    "      --comm-timeout <s>",
+    "                      fail any single blocking send/recv/collective waiting longer than <s> s",
     "  -h, --help          show this help",
   ].join("\n")
 }

@@ -5,35 +5,137 @@
  * path a message took. Arguments are validated on every call (ranks, tags,
  * buffers) and rejected with a tagged `InvalidArgument` naming what is wrong.
  *
+ * Collectives run the algorithms of `collectives.ts` on a second context id,
+ * so they never match point-to-point traffic; each message's tag carries the
+ * call's opcode, root and sequence number, so a rank that meets a message from
+ * a different collective fails with `CollectiveMismatch` instead of hanging.
+ *
  * Layer: comm.
  */
-import { InvalidArgument } from "../errors.ts"
+import type { Semigroup } from "fp-ts/lib/Semigroup.js"
+import { CollectiveMismatch, InvalidArgument, RecvTruncated, RecvTypeMismatch } from "../errors.ts"
 import type { TypedArray } from "../transport/ring.ts"
-import { ANY_SOURCE, ANY_TAG, type Engine, type RecvTarget } from "./engine.ts"
+import * as C from "./collectives.ts"
+import { ANY_SOURCE, ANY_TAG, type Engine, type PendingRecv, type PendingSend, type RecvTarget } from "./engine.ts"
+import type { ElementwiseOp, Loc, LocOp, ReduceOp } from "./ops.ts"
 import { COMPLETED_SEND, Request } from "./request.ts"
 import { Status } from "./status.ts"
 
 export { ANY_SOURCE, ANY_TAG }
 
-/** Largest user tag (MPI_TAG_UB); tags above are reserved for rankflow's collectives. */
+/** The null rank (MPI_PROC_NULL): sends to it and receives from it complete at once and do nothing. */
+export const PROC_NULL = -2
+/** `split` color meaning "not in any new communicator" (MPI_UNDEFINED). */
+export const UNDEFINED = -32766
+
+/** Largest user tag (MPI_TAG_UB). */
 export const TAG_UB = 0x3fff_ffff
 
 /** A buffer `recvInto` can fill: any typed array, an ArrayBuffer or a DataView. */
 export type RecvBuffer = TypedArray | ArrayBuffer | DataView
 
-const BARRIER_TAG = TAG_UB + 1
-const EMPTY = new Uint8Array(0)
+/** Number-valued ops: the built-in elementwise ops or any fp-ts Semigroup of numbers. */
+type NumberOp = ElementwiseOp | Semigroup<number>
+
+/** Any op, as the implementations see it (the overloads give the precise types). */
+type AnyOp = { readonly concat: (x: never, y: never) => unknown }
+
+/** The identity mapping for the world communicator. */
+type Group = Int32Array | null
+
+/** A collective in progress, driven step by step from the progress engine (nonblocking form). */
+class CollectiveOperation<R> {
+  done = false
+  value: R | undefined = undefined
+  error: Error | null = null
+  private sending: PendingSend | null = null
+  private receiving: PendingRecv | null = null
+  private from = -1
+
+  constructor(
+    private readonly comm: Comm,
+    private readonly call: CallInfo,
+    private readonly algorithm: C.Algorithm<R>,
+  ) {
+    this.advance(undefined)
+  }
+
+  /** Called by the progress engine: moves on while steps complete; true when finished. */
+  poll(): boolean {
+    if (this.done) return true
+    if (this.sending !== null && !this.sending.done) return false
+    if (this.receiving !== null && !this.receiving.done) return false
+    let received: unknown = undefined
+    const r = this.receiving
+    if (r !== null) {
+      this.receiving = null
+      try {
+        this.comm._checkCollectiveMessage(this.call, this.from, r.status, r.error, r.into as TypedArray | null)
+      } catch (error) {
+        return this.fail(error as Error)
+      }
+      received = r.value
+    }
+    this.sending = null
+    return this.advance(received)
+  }
+
+  private advance(received: unknown): boolean {
+    try {
+      const step = this.algorithm.next(received)
+      if (step.done) {
+        this.value = step.value
+        this.done = true
+        this.comm._finishNonblocking()
+        return true
+      }
+      const s = step.value
+      this.sending = s.to >= 0 ? this.comm._isendCollective(s.value, s.to, this.call) : null
+      if (s.from >= 0) {
+        this.from = s.from
+        this.receiving = this.comm._irecvCollective(s.from, s.into, this.call.tag)
+      }
+    } catch (error) {
+      return this.fail(error as Error)
+    }
+    return this.poll()
+  }
+
+  private fail(error: Error): true {
+    this.error = this.comm._collectiveError(error, this.call)
+    this.done = true
+    this.comm._finishNonblocking()
+    return true
+  }
+}
+
+/** The identity of one collective call: what the tags of its messages say. */
+interface CallInfo {
+  readonly op: number
+  readonly root: number
+  readonly seq: number
+  readonly tag: number
+}
+
+const callTag = (op: number, root: number, seq: number): number => ((seq & 0x7fff) << 15) | ((root & 0x3ff) << 5) | op
+const decodeTag = (tag: number): { op: string; root: number; seq: number } => ({
+  op: C.COLLECTIVE_NAMES[tag & 0x1f] ?? `op ${tag & 0x1f}`,
+  root: (tag >> 5) & 0x3ff,
+  seq: (tag >> 15) & 0x7fff,
+})
 
 /**
  * A group of ranks that exchange messages (MPI_Comm). The world communicator
- * comes from `init()` (or the function run by `runRanks`).
+ * comes from `init()` (or the function run by `runRanks`); `split`, `dup` and
+ * `cart` derive others whose messages never mix with it.
  *
  * @example
  * ```ts
- * import { init } from "rankflow"
+ * import { init, SUM } from "rankflow"
  * const comm = await init()
- * if (comm.rank === 0) comm.send({ hello: "world" }, 1, 11)
- * else if (comm.rank === 1) console.log(comm.recv(0, 11))
+ * if (comm.rank === 0) comm.send({ hello: "world" }, 1 % comm.size, 11)
+ * if (comm.rank === 1 % comm.size) console.log(comm.recv(0, 11))
+ * console.log(comm.allreduce(comm.rank, SUM)) // 0 + 1 + … + (size − 1) on every rank
  * ```
  */
 export class Comm {
@@ -41,23 +143,48 @@ export class Comm {
   readonly rank: number
   /** Number of ranks in the communicator. */
   readonly size: number
+  /** Collectives called so far on this communicator (the next one's sequence number). */
+  private seq = 0
+  /**
+   * Nonblocking collectives still running. While there are none, collective
+   * receives take any tag from the expected rank, so a message of another
+   * collective is caught at once as a mismatch; while there are, receives
+   * select their own call's tag (several collectives are in flight).
+   */
+  private outstanding = 0
+  private readonly collectiveStatus = new Status()
+  /** World rank → rank in this communicator (-1: not a member); null for the world itself. */
+  private readonly fromWorld: Int32Array | null
 
   /** @internal */
   constructor(
-    private readonly engine: Engine,
+    protected readonly engine: Engine,
     /** Context id of point-to-point traffic; `context + 1` carries collectives. */
-    private readonly context: number,
+    protected readonly context: number,
+    /** This communicator's rank → world rank, or null for the world. */
+    protected readonly group: Group = null,
   ) {
-    this.rank = engine.rank
-    this.size = engine.size
+    if (group === null) {
+      this.rank = engine.rank
+      this.size = engine.size
+      this.fromWorld = null
+    } else {
+      this.size = group.length
+      this.fromWorld = new Int32Array(engine.size).fill(-1)
+      group.forEach((world, r) => (this.fromWorld![world] = r))
+      this.rank = this.fromWorld[engine.rank]!
+    }
   }
+
+  // ---- point-to-point -----------------------------------------------------
 
   /**
    * Sends `value` to `dest` (MPI_Send). Returns once the caller may reuse
    * `value`; small messages never wait for the receiver.
    */
   send(value: unknown, dest: number, tag = 0): void {
-    this.engine.send(value, this.checkDest("send", dest), this.checkTag("send", tag), this.context)
+    const d = this.checkDest("send", dest)
+    if (d !== PROC_NULL) this.engine.send(value, d, this.checkTag("send", tag), this.context)
   }
 
   /**
@@ -66,13 +193,7 @@ export class Comm {
    * Pass a `Status` to learn the source, tag and size.
    */
   recv<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): T {
-    return this.engine.recv(
-      this.checkSource("recv", source),
-      this.checkRecvTag("recv", tag),
-      this.context,
-      null,
-      status ?? null,
-    ) as T
+    return this.receive("recv", source, tag, null, status) as T
   }
 
   /**
@@ -82,13 +203,8 @@ export class Comm {
    * how many elements arrived.
    */
   recvInto<B extends RecvBuffer>(buffer: B, source: number = ANY_SOURCE, tag: number = ANY_TAG, status?: Status): B {
-    return this.engine.recv(
-      this.checkSource("recvInto", source),
-      this.checkRecvTag("recvInto", tag),
-      this.context,
-      checkBuffer("recvInto", buffer),
-      status ?? null,
-    ) as B
+    this.receive("recvInto", source, tag, checkBuffer("recvInto", buffer), status)
+    return buffer
   }
 
   /**
@@ -111,7 +227,9 @@ export class Comm {
 
   /** Starts a send (MPI_Isend); the value must not change until the request completes. */
   isend(value: unknown, dest: number, tag = 0): Request<void> {
-    const pending = this.engine.isend(value, this.checkDest("isend", dest), this.checkTag("isend", tag), this.context)
+    const d = this.checkDest("isend", dest)
+    if (d === PROC_NULL) return COMPLETED_SEND
+    const pending = this.engine.isend(value, d, this.checkTag("isend", tag), this.context)
     return pending === null ? COMPLETED_SEND : new Request<void>(this.engine, pending)
   }
 
@@ -127,27 +245,18 @@ export class Comm {
 
   /** Blocks until a matching message has arrived and returns its envelope, leaving it to be received (MPI_Probe). */
   probe(source: number = ANY_SOURCE, tag: number = ANY_TAG, status: Status = new Status()): Status {
-    return this.engine.probe(this.checkSource("probe", source), this.checkRecvTag("probe", tag), this.context, status)
+    const s = this.checkSource("probe", source)
+    if (s === PROC_NULL) return nullStatus(status)
+    this.engine.probe(s, this.checkRecvTag("probe", tag), this.context, status)
+    return this.localStatus(status)
   }
 
   /** The envelope of a matching message if one has arrived, else undefined; never blocks (MPI_Iprobe). */
   iprobe(source: number = ANY_SOURCE, tag: number = ANY_TAG, status: Status = new Status()): Status | undefined {
-    const found = this.engine.iprobe(
-      this.checkSource("iprobe", source),
-      this.checkRecvTag("iprobe", tag),
-      this.context,
-      status,
-    )
-    return found ? status : undefined
-  }
-
-  /** Blocks until every rank of the communicator has called `barrier` (dissemination, ⌈log₂ size⌉ rounds). */
-  barrier(): void {
-    const context = this.context + 1
-    for (let distance = 1; distance < this.size; distance *= 2) {
-      this.engine.send(EMPTY, (this.rank + distance) % this.size, BARRIER_TAG, context)
-      this.engine.recv((this.rank - distance + this.size) % this.size, BARRIER_TAG, context, EMPTY, null)
-    }
+    const s = this.checkSource("iprobe", source)
+    if (s === PROC_NULL) return nullStatus(status)
+    const found = this.engine.iprobe(s, this.checkRecvTag("iprobe", tag), this.context, status)
+    return found ? this.localStatus(status) : undefined
   }
 
   /** Seconds since an arbitrary point on this rank, sub-microsecond resolution (MPI_Wtime). */
@@ -155,19 +264,356 @@ export class Comm {
     return performance.now() / 1000
   }
 
+  // ---- collectives --------------------------------------------------------
+
+  /** Blocks until every rank of the communicator has called `barrier` (dissemination, ⌈log₂ p⌉ rounds). */
+  barrier(): void {
+    this.collective(C.CollectiveOp.barrier, 0, C.barrier(this.rank, this.size))
+  }
+
+  /** Nonblocking barrier (MPI_Ibarrier). */
+  ibarrier(): Request<void> {
+    return this.icollective(C.CollectiveOp.barrier, 0, C.barrier(this.rank, this.size))
+  }
+
+  /**
+   * Broadcasts the root's `value` to every rank and returns it (MPI_Bcast,
+   * binomial tree). Other ranks' `value` is ignored (pass undefined).
+   */
+  bcast<T>(value: T | undefined, root = 0): T {
+    const r = this.checkRoot("bcast", root)
+    return this.collective(C.CollectiveOp.bcast, r, C.bcast(this.rank, this.size, r, value as T, null))
+  }
+
+  /** Broadcasts the root's `buffer` into every rank's `buffer` in place (same type and length everywhere). */
+  bcastInto<A extends TypedArray>(buffer: A, root = 0): A {
+    const r = this.checkRoot("bcastInto", root)
+    this.collective(C.CollectiveOp.bcast, r, C.bcast(this.rank, this.size, r, buffer, buffer))
+    return buffer
+  }
+
+  /** Nonblocking broadcast (MPI_Ibcast); `wait()` returns the value. */
+  ibcast<T>(value: T | undefined, root = 0): Request<T> {
+    const r = this.checkRoot("ibcast", root)
+    return this.icollective(C.CollectiveOp.bcast, r, C.bcast(this.rank, this.size, r, value as T, null))
+  }
+
+  /**
+   * Scatters from the root (MPI_Scatter): an array of `size` values gives
+   * rank i `values[i]`; a typed array is split into blocks whose sizes differ
+   * by at most one (remainder to the first ranks). Others pass undefined.
+   */
+  scatter<A extends TypedArray>(values: A | undefined, root?: number): A
+  scatter<T>(values: ReadonlyArray<T> | undefined, root?: number): T
+  scatter(values: ReadonlyArray<unknown> | TypedArray | undefined, root = 0): unknown {
+    const r = this.checkRoot("scatter", root)
+    return this.collective(C.CollectiveOp.scatter, r, C.scatter(this.rank, this.size, r, this.rank === r ? values : undefined))
+  }
+
+  /** Scatters a typed array in blocks of `counts[i]` elements (at `displs[i]`, default consecutive) (MPI_Scatterv). */
+  scatterv<A extends TypedArray>(values: A | undefined, counts: ReadonlyArray<number> | undefined, root = 0, displs?: ReadonlyArray<number>): A {
+    const r = this.checkRoot("scatterv", root)
+    return this.collective(C.CollectiveOp.scatterv, r, C.scatterv(this.rank, this.size, r, values, counts, displs))
+  }
+
+  /** Every rank's value in rank order on the root, undefined elsewhere (MPI_Gather). */
+  gather<T>(value: T, root = 0): T[] | undefined {
+    const r = this.checkRoot("gather", root)
+    return this.collective(C.CollectiveOp.gather, r, C.gather(this.rank, this.size, r, value))
+  }
+
+  /** Typed blocks of any lengths concatenated in rank order on the root (MPI_Gatherv). */
+  gatherv<A extends TypedArray>(block: A, root = 0): A | undefined {
+    const r = this.checkRoot("gatherv", root)
+    return this.collective(C.CollectiveOp.gatherv, r, C.gatherv(this.rank, this.size, r, block))
+  }
+
+  /** Every rank's value in rank order, on every rank (MPI_Allgather). */
+  allgather<T>(value: T): T[] {
+    return this.collective(C.CollectiveOp.allgather, 0, this.allgatherAlgorithm(value))
+  }
+
+  /** Typed blocks of any lengths concatenated in rank order, on every rank (MPI_Allgatherv). */
+  allgatherv<A extends TypedArray>(block: A): A {
+    const rank = this.rank
+    const size = this.size
+    return this.collective(
+      C.CollectiveOp.allgatherv,
+      0,
+      (function* () {
+        const all = yield* C.gatherv(rank, size, 0, block)
+        return yield* C.bcast(rank, size, 0, all as A, null)
+      })(),
+    )
+  }
+
+  /**
+   * Reduces every rank's value with `op` in rank order; the result on the
+   * root, undefined elsewhere (MPI_Reduce). Typed arrays reduce elementwise
+   * (built-in ops); objects need a Semigroup/Monoid (fp-ts).
+   */
+  reduce<A extends TypedArray>(value: A, op: ElementwiseOp, root?: number): A | undefined
+  reduce(value: Float64Array, op: LocOp, root?: number): Float64Array | undefined
+  reduce(value: number, op: NumberOp, root?: number): number | undefined
+  reduce(value: bigint, op: ElementwiseOp | Semigroup<bigint>, root?: number): bigint | undefined
+  reduce(value: boolean, op: ElementwiseOp | Semigroup<boolean>, root?: number): boolean | undefined
+  reduce(value: Loc, op: LocOp, root?: number): Loc | undefined
+  reduce<T>(value: T, op: Semigroup<T>, root?: number): T | undefined
+  reduce(value: unknown, op: AnyOp, root = 0): unknown {
+    const r = this.checkRoot("reduce", root)
+    return this.collective(C.CollectiveOp.reduce, r, C.reduce(this.rank, this.size, r, value, checkOp("reduce", op)))
+  }
+
+  /** Reduces every rank's value with `op`; the result on every rank, bit-identical (MPI_Allreduce). */
+  allreduce<A extends TypedArray>(value: A, op: ElementwiseOp): A
+  allreduce(value: Float64Array, op: LocOp): Float64Array
+  allreduce(value: number, op: NumberOp): number
+  allreduce(value: bigint, op: ElementwiseOp | Semigroup<bigint>): bigint
+  allreduce(value: boolean, op: ElementwiseOp | Semigroup<boolean>): boolean
+  allreduce(value: Loc, op: LocOp): Loc
+  allreduce<T>(value: T, op: Semigroup<T>): T
+  allreduce(value: unknown, op: AnyOp): unknown {
+    return this.collective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, checkOp("allreduce", op)))
+  }
+
+  /** Nonblocking allreduce (MPI_Iallreduce); `wait()` returns the result. */
+  iallreduce<A extends TypedArray>(value: A, op: ElementwiseOp): Request<A>
+  iallreduce(value: number, op: NumberOp): Request<number>
+  iallreduce<T>(value: T, op: Semigroup<T>): Request<T>
+  iallreduce(value: unknown, op: AnyOp): Request<unknown> {
+    return this.icollective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, checkOp("iallreduce", op)))
+  }
+
+  /** Inclusive prefix reduction: rank i gets v₀ ⊕ … ⊕ vᵢ (MPI_Scan). */
+  scan<A extends TypedArray>(value: A, op: ElementwiseOp): A
+  scan(value: number, op: NumberOp): number
+  scan<T>(value: T, op: Semigroup<T>): T
+  scan(value: unknown, op: AnyOp): unknown {
+    return this.collective(C.CollectiveOp.scan, 0, C.scan(this.rank, this.size, value, checkOp("scan", op), false))
+  }
+
+  /** Exclusive prefix reduction: rank i gets v₀ ⊕ … ⊕ vᵢ₋₁, rank 0 undefined (MPI_Exscan). */
+  exscan<A extends TypedArray>(value: A, op: ElementwiseOp): A | undefined
+  exscan(value: number, op: NumberOp): number | undefined
+  exscan<T>(value: T, op: Semigroup<T>): T | undefined
+  exscan(value: unknown, op: AnyOp): unknown {
+    return this.collective(C.CollectiveOp.exscan, 0, C.scan(this.rank, this.size, value, checkOp("exscan", op), true))
+  }
+
+  /** Personalized all-to-all: `values[j]` goes to rank j; returns what each rank sent here (MPI_Alltoall). */
+  alltoall<T>(values: ReadonlyArray<T>): T[] {
+    return this.collective(C.CollectiveOp.alltoall, 0, C.alltoall(this.rank, this.size, values))
+  }
+
+  /** All-to-all of typed blocks: `counts[j]` consecutive values go to rank j; returns the received blocks and counts (MPI_Alltoallv). */
+  alltoallv<A extends TypedArray>(values: A, counts: ReadonlyArray<number>): { data: A; counts: number[] } {
+    return this.collective(C.CollectiveOp.alltoallv, 0, C.alltoallv(this.rank, this.size, values, counts))
+  }
+
+  // ---- new communicators ----------------------------------------------------
+
+  /**
+   * Splits into disjoint communicators, one per `color`, ranked by `key`
+   * then by rank (MPI_Comm_split). Ranks passing `UNDEFINED` get null.
+   */
+  split(color: number, key = 0): Comm | null {
+    if (!Number.isInteger(color) || (color < 0 && color !== UNDEFINED))
+      throw new InvalidArgument("split", "color", color, "must be a non-negative integer or UNDEFINED")
+    const members = this.collective(C.CollectiveOp.split, 0, this.allgatherAlgorithm([color, key, this.rank] as const))
+    const mine = members.filter(([c]) => c === color && color !== UNDEFINED).sort((a, b) => a[1] - b[1] || a[2] - b[2])
+    // Every group's first member allocates a fresh context and tells the others.
+    const leaders = new Map<number, number>()
+    for (const [c, , r] of members) if (c !== UNDEFINED && (!leaders.has(c) || (leaders.get(c) ?? r) > r)) leaders.set(c, r)
+    const contexts = this.collective(
+      C.CollectiveOp.split,
+      0,
+      this.allgatherAlgorithm(leaders.get(color) === this.rank ? this.engine.newContext() : -1),
+    )
+    if (color === UNDEFINED) return null
+    const context = contexts[leaders.get(color)!]!
+    return new Comm(this.engine, context, Int32Array.from(mine, ([, , r]) => this.worldRank(r)))
+  }
+
+  /** A communicator with the same ranks whose messages never mix with this one's (MPI_Comm_dup). */
+  dup(): Comm {
+    return new Comm(this.engine, this.agreeOnContext(), this.memberWorldRanks())
+  }
+
+  // ---- internals shared with subclasses and the collective driver -----------
+
+  /** @internal a fresh context id, the same on every rank (collective). */
+  protected agreeOnContext(): number {
+    return this.collective(C.CollectiveOp.dup, 0, C.bcast(this.rank, this.size, 0, this.rank === 0 ? this.engine.newContext() : 0, null))
+  }
+
+  /** @internal the world ranks of this communicator's members, in order. */
+  protected memberWorldRanks(): Int32Array {
+    return this.group ?? Int32Array.from({ length: this.size }, (_, r) => r)
+  }
+
+  /** @internal */
+  protected worldRank(rank: number): number {
+    return this.group === null ? rank : this.group[rank]!
+  }
+
+  private allgatherAlgorithm<T>(value: T): C.Algorithm<T[]> {
+    const rank = this.rank
+    const size = this.size
+    return (function* () {
+      const all = yield* C.gather(rank, size, 0, value)
+      return yield* C.bcast(rank, size, 0, all as T[], null)
+    })()
+  }
+
+  /** Runs a collective algorithm to completion with blocking sends and receives. */
+  private collective<R>(op: number, root: number, algorithm: C.Algorithm<R>): R {
+    const call = this.enterCollective(op, root)
+    const ctx = this.context + 1
+    try {
+      let step = algorithm.next()
+      while (!step.done) {
+        const s = step.value
+        let received: unknown = undefined
+        if (s.to >= 0 && s.from >= 0) {
+          const sending = this.engine.isend(s.value, this.worldRank(s.to), call.tag, ctx)
+          received = this.receiveCollective(call, s.from, s.into)
+          if (sending !== null) this.engine.waitDone(sending)
+        } else if (s.to >= 0) {
+          this.engine.send(s.value, this.worldRank(s.to), call.tag, ctx)
+        } else {
+          received = this.receiveCollective(call, s.from, s.into)
+        }
+        step = algorithm.next(received)
+      }
+      return step.value
+    } catch (error) {
+      throw this._collectiveError(error as Error, call)
+    } finally {
+      this._leaveCollective()
+    }
+  }
+
+  /** Starts a collective algorithm whose steps the progress engine drives. */
+  private icollective<R>(op: number, root: number, algorithm: C.Algorithm<R>): Request<R> {
+    this.outstanding++
+    const operation = new CollectiveOperation(this, this.enterCollective(op, root), algorithm)
+    if (!operation.done) this.engine.addPoller(operation)
+    return new Request<R>(this.engine, operation)
+  }
+
+  private enterCollective(op: number, root: number): CallInfo {
+    const seq = this.seq++
+    this.engine.enterCollective(op, seq, root)
+    return { op, root, seq, tag: callTag(op, root, seq) }
+  }
+
+  /**
+   * @internal The end of a rank's program (MPI_Finalize): a barrier, after
+   * which every collective message ever sent has arrived; one still unreceived
+   * means the ranks called different collectives.
+   */
+  _finalize(): void {
+    this.barrier()
+    const left = this.engine.leftoverCollective()
+    if (left === undefined) return
+    const mine = { op: "the end of its program", root: 0, seq: this.seq }
+    throw new CollectiveMismatch(this.rank, left.source, mine, decodeTag(left.tag), "unreceived collective message")
+  }
+
+  /** @internal */
+  _leaveCollective(): void {
+    this.engine.enterCollective(-1, 0, 0)
+  }
+
+  /** @internal a nonblocking collective has completed (or failed). */
+  _finishNonblocking(): void {
+    this.outstanding--
+  }
+
+  private receiveCollective(call: CallInfo, from: number, into: TypedArray | null): unknown {
+    const status = this.collectiveStatus
+    status.tag = -1
+    let value: unknown = undefined
+    let error: Error | null = null
+    try {
+      value = this.engine.recv(this.worldRank(from), this.outstanding > 0 ? call.tag : ANY_TAG, this.context + 1, into, status)
+    } catch (e) {
+      error = e as Error
+    }
+    this._checkCollectiveMessage(call, from, status, error, into)
+    return value
+  }
+
+  /** @internal Verifies that a collective message belongs to `call` and fits; throws `CollectiveMismatch` if not. */
+  _checkCollectiveMessage(call: CallInfo, from: number, status: Status, error: Error | null, into: TypedArray | null): void {
+    const mine = { op: C.COLLECTIVE_NAMES[call.op]!, root: call.root, seq: call.seq }
+    if (status.tag >= 0 && status.tag !== call.tag)
+      throw new CollectiveMismatch(this.rank, from, mine, decodeTag(status.tag), "different calls")
+    if (error instanceof RecvTruncated)
+      throw new CollectiveMismatch(this.rank, from, mine, undefined, `rank ${from} sent ${error.messageBytes} bytes, this rank expects ${error.bufferBytes}`)
+    if (error instanceof RecvTypeMismatch)
+      throw new CollectiveMismatch(this.rank, from, mine, undefined, `rank ${from} sent ${error.received}, this rank expects ${error.expected}`)
+    if (error !== null) throw error
+    if (into !== null && status.bytes !== into.byteLength)
+      throw new CollectiveMismatch(this.rank, from, mine, undefined, `rank ${from} sent ${status.bytes} bytes, this rank expects ${into.byteLength}`)
+  }
+
+  /** @internal Turns an algorithm's shape complaint into a tagged error naming the call. */
+  _collectiveError(error: Error | C.ShapeMismatch, call: CallInfo): Error {
+    if (!(error instanceof C.ShapeMismatch)) return error
+    return new CollectiveMismatch(this.rank, error.peer, { op: C.COLLECTIVE_NAMES[call.op]!, root: call.root, seq: call.seq }, undefined, error.detail)
+  }
+
+  /** @internal */
+  _isendCollective(value: unknown, to: number, call: CallInfo): PendingSend | null {
+    return this.engine.isend(value, this.worldRank(to), call.tag, this.context + 1)
+  }
+
+  /** @internal */
+  _irecvCollective(from: number, into: TypedArray | null, tag: number): PendingRecv {
+    return this.engine.postRecv(this.worldRank(from), tag, this.context + 1, into)
+  }
+
+  // ---- validation and rank translation ----------------------------------------
+
+  private receive(op: string, source: number, tag: number, into: RecvTarget, status: Status | undefined): unknown {
+    const s = this.checkSource(op, source)
+    if (s === PROC_NULL) {
+      if (status !== undefined) nullStatus(status)
+      return undefined
+    }
+    const value = this.engine.recv(s, this.checkRecvTag(op, tag), this.context, into, status ?? null)
+    if (status !== undefined) this.localStatus(status)
+    return value
+  }
+
   private startRecv<T>(op: string, source: number, tag: number, into: RecvTarget): Request<T> {
-    const pending = this.engine.postRecv(this.checkSource(op, source), this.checkRecvTag(op, tag), this.context, into)
-    return new Request<T>(this.engine, pending)
+    const s = this.checkSource(op, source)
+    if (s === PROC_NULL) return new Request<T>(null, null)
+    return new Request<T>(this.engine, this.engine.postRecv(s, this.checkRecvTag(op, tag), this.context, into), this.fromWorld)
+  }
+
+  /** Rewrites a status's world source as a rank of this communicator. */
+  private localStatus(status: Status): Status {
+    if (this.fromWorld !== null && status.source >= 0) status.source = this.fromWorld[status.source]!
+    return status
+  }
+
+  private checkRoot(op: string, root: number): number {
+    if (Number.isInteger(root) && root >= 0 && root < this.size) return root
+    throw new InvalidArgument(op, "root", root, `must be a rank in [0, ${this.size})`)
   }
 
   private checkDest(op: string, dest: number): number {
-    if (Number.isInteger(dest) && dest >= 0 && dest < this.size) return dest
-    throw new InvalidArgument(op, "dest", dest, `must be a rank in [0, ${this.size})`)
+    if (dest === PROC_NULL) return dest
+    if (Number.isInteger(dest) && dest >= 0 && dest < this.size) return this.worldRank(dest)
+    throw new InvalidArgument(op, "dest", dest, `must be a rank in [0, ${this.size}) or PROC_NULL`)
   }
 
   private checkSource(op: string, source: number): number {
-    if (source === ANY_SOURCE || (Number.isInteger(source) && source >= 0 && source < this.size)) return source
-    throw new InvalidArgument(op, "source", source, `must be a rank in [0, ${this.size}) or ANY_SOURCE`)
+    if (source === ANY_SOURCE || source === PROC_NULL) return source
+    if (Number.isInteger(source) && source >= 0 && source < this.size) return this.worldRank(source)
+    throw new InvalidArgument(op, "source", source, `must be a rank in [0, ${this.size}), ANY_SOURCE or PROC_NULL`)
   }
 
   private checkTag(op: string, tag: number): number {
@@ -180,7 +626,17 @@ export class Comm {
   }
 }
 
+function nullStatus(status: Status): Status {
+  status.set(PROC_NULL, ANY_TAG, 0, 0)
+  return status
+}
+
 function checkBuffer<B extends RecvBuffer>(op: string, buffer: B): B {
   if (ArrayBuffer.isView(buffer) || buffer instanceof ArrayBuffer) return buffer
   throw new InvalidArgument(op, "buffer", Object.prototype.toString.call(buffer), "must be a typed array, ArrayBuffer or DataView")
+}
+
+function checkOp(call: string, op: unknown): ReduceOp<unknown> {
+  if (typeof op === "object" && op !== null && typeof (op as { concat?: unknown }).concat === "function") return op as ReduceOp<unknown>
+  throw new InvalidArgument(call, "op", String(op), "must be a reduction op (SUM, MAX, …) or an fp-ts Semigroup/Monoid")
 }

@@ -19,6 +19,7 @@
  */
 import { deserialize, serialize } from "node:v8"
 import {
+  CommTimeout,
   NotSerializable,
   RankAborted,
   RecvTruncated,
@@ -26,7 +27,7 @@ import {
   MessageTooLarge,
 } from "../errors.ts"
 import { abortAll, BlockedOp, Doorbell, failedRankOf, SPIN_LIMIT, STREAM_SPIN_LIMIT } from "../transport/doorbell.ts"
-import type { WorldMemory } from "../transport/memory.ts"
+import { allocateContext, type WorldMemory } from "../transport/memory.ts"
 import { MAX_FRAME_BYTES, Ring, type OutgoingFrame, type TypedArray } from "../transport/ring.ts"
 import {
   allocateFor,
@@ -38,6 +39,8 @@ import {
   typedConstructor,
 } from "./dtype.ts"
 import { Status } from "./status.ts"
+
+const BLOCKED_CALLS = ["", "recv", "send", "probe", "wait"]
 
 export const ANY_SOURCE = -1
 export const ANY_TAG = -1
@@ -110,17 +113,25 @@ export class Engine {
   private readonly pendingSends: PendingSend[][] = []
   private pendingSendCount = 0
   private nextAnySource = 0
+  private readonly pollers: Array<{ poll(): boolean }> = []
+  private polling = false
   /** Reused for every send so the hot path allocates nothing. */
   private readonly payload: Payload = { kind: 0, data: new Uint8Array(0), bytes: 0 }
 
   // Blocking state (calls never nest, so one set of fields serves all).
   private spins = 0
   private armed = false
+  /** The current blocking call has published what it is blocked on (it armed the doorbell). */
+  private published = false
+  /** When the current blocking call first slept (ms), for the per-call timeout. */
+  private sleptSince = 0
   private bell = 0
 
   constructor(
     private readonly memory: WorldMemory,
     readonly rank: number,
+    /** Seconds after which a blocking call fails with `CommTimeout` (undefined: never). */
+    private readonly callTimeout?: number,
   ) {
     this.size = memory.size
     this.doorbell = new Doorbell(memory, rank)
@@ -331,12 +342,12 @@ export class Engine {
     return request.value
   }
 
-  /** Blocks until a send or receive request is done. */
-  waitDone(request: PendingRecv | PendingSend): void {
+  /** Blocks until a send, receive or collective request is done. */
+  waitDone(request: { readonly done: boolean }): void {
     if (request.done) return
-    const peer = request instanceof PendingRecv ? request.source : request.dest
-    const tag = request instanceof PendingRecv ? request.tag : request.frame.tag
-    const context = request instanceof PendingRecv ? request.context : request.frame.context
+    const peer = request instanceof PendingRecv ? request.source : request instanceof PendingSend ? request.dest : -1
+    const tag = request instanceof PendingRecv ? request.tag : request instanceof PendingSend ? request.frame.tag : -1
+    const context = request instanceof PendingRecv ? request.context : request instanceof PendingSend ? request.frame.context : -1
     this.beginBlocking()
     for (;;) {
       this.progress()
@@ -346,10 +357,37 @@ export class Engine {
     this.endBlocking()
   }
 
-  /** One nonblocking round of progress on every send queue and incoming ring. */
+  /** One nonblocking round of progress on every send queue, incoming ring and nonblocking collective. */
   progress(): void {
     this.progressSends()
     for (let s = 0; s < this.size; s++) if (s !== this.rank) this.progressIncoming(s)
+    if (this.pollers.length > 0 && !this.polling) {
+      this.polling = true
+      try {
+        for (let i = this.pollers.length - 1; i >= 0; i--) if (this.pollers[i]!.poll()) this.pollers.splice(i, 1)
+      } finally {
+        this.polling = false
+      }
+    }
+  }
+
+  /**
+   * Registers an operation that advances itself (a nonblocking collective):
+   * every progress round polls it until `poll()` returns true, so it moves
+   * on even while this rank is blocked in another call, as MPI requires.
+   */
+  addPoller(poller: { poll(): boolean }): void {
+    this.pollers.push(poller)
+  }
+
+  /** A fresh context pair for a new communicator (unique in the job). */
+  newContext(): number {
+    return allocateContext(this.memory)
+  }
+
+  /** Publishes the collective this rank is in (op -1: none), for deadlock reports. */
+  enterCollective(op: number, seq: number, root: number): void {
+    this.doorbell.enterCollective(op, seq, root)
   }
 
   /** Blocking probe: the envelope of the next matching message, left in place. */
@@ -377,6 +415,19 @@ export class Engine {
     const m = this.unexpected[i]!
     status.set(m.source, m.tag, m.data.byteLength, m.kind)
     return true
+  }
+
+  /**
+   * The first message on a collective context (odd id) that nobody received:
+   * after the final barrier, a sign that ranks called different collectives.
+   */
+  leftoverCollective(): { source: number; tag: number } | undefined {
+    for (const m of this.unexpected) if ((m.context & 1) === 1) return { source: m.source, tag: m.tag }
+    for (let s = 0; s < this.size; s++) {
+      const ring = this.inRings[s]!
+      if (ring.peek() && (ring.frameContext & 1) === 1) return { source: s, tag: ring.frameTag }
+    }
+    return undefined
   }
 
   private findUnexpected(source: number, tag: number, context: number): number {
@@ -576,12 +627,17 @@ export class Engine {
   private beginBlocking(): void {
     this.spins = 0
     this.armed = false
+    this.sleptSince = 0
   }
 
   private endBlocking(): void {
     if (this.armed) {
       this.doorbell.wakeUp()
       this.armed = false
+    }
+    if (this.published) {
+      this.doorbell.unblocked()
+      this.published = false
     }
   }
 
@@ -596,6 +652,7 @@ export class Engine {
       this.armed = false
       this.spins = 0
       this.checkAbort()
+      if (this.callTimeout !== undefined) this.checkCallTimeout(op, peer)
       return
     }
     if (++this.spins < SPIN_LIMIT) return
@@ -605,11 +662,22 @@ export class Engine {
     this.checkAbort()
     this.bell = this.doorbell.prepareSleep(op, peer, tag, context)
     this.armed = true
+    this.published = true
     // Before sleeping, wake whoever must drain our stalled output (it may sleep waiting on something else).
     if (op === BlockedOp.send) this.doorbell.ring(peer)
     if (this.pendingSendCount > 0)
       for (let dest = 0; dest < this.size; dest++) if (this.pendingSends[dest]!.length > 0) this.doorbell.ring(dest)
     this.progress()
+  }
+
+  /** Throws `CommTimeout` when the current blocking call has waited longer than allowed. */
+  private checkCallTimeout(op: number, peer: number): void {
+    const now = performance.now()
+    if (this.sleptSince === 0) this.sleptSince = now
+    else if (now - this.sleptSince > this.callTimeout! * 1000) {
+      this.doorbell.wakeUp()
+      throw new CommTimeout(this.rank, BLOCKED_CALLS[op] ?? "call", peer, this.callTimeout!)
+    }
   }
 
   /** Throws `RankAborted` once the job is being torn down. */

@@ -1,12 +1,21 @@
 /**
- * Nonblocking requests (MPI_Request): returned by `isend`/`irecv`, completed
- * by `wait`/`test`. Progress happens inside rankflow calls (any wait, test,
- * send or receive), as in MPI without a progress thread.
+ * Nonblocking requests (MPI_Request): returned by `isend`/`irecv` and the
+ * nonblocking collectives, completed by `wait`/`test`. Progress happens
+ * inside rankflow calls (any wait, test, send or receive), as in MPI without
+ * a progress thread; nonblocking collectives advance in every such call.
  *
  * Layer: comm.
  */
-import type { Engine, PendingRecv, PendingSend } from "./engine.ts"
+import type { Engine } from "./engine.ts"
+import { PendingRecv } from "./engine.ts"
 import type { Status } from "./status.ts"
+
+/** What a request tracks: a send, a receive, or a collective in progress. */
+interface Pending {
+  readonly done: boolean
+  readonly error?: Error | null
+  readonly value?: unknown
+}
 
 /**
  * A pending nonblocking operation. `wait()` blocks until it completes and
@@ -28,7 +37,9 @@ export class Request<T> {
   /** @internal */
   constructor(
     private readonly engine: Engine | null,
-    private readonly pending: PendingRecv | PendingSend | null,
+    private readonly pending: Pending | null,
+    /** World rank → communicator rank, for the status of receives on derived communicators. */
+    private readonly fromWorld: Int32Array | null = null,
   ) {}
 
   /** True once the operation has completed (no progress is made by reading it). */
@@ -47,11 +58,14 @@ export class Request<T> {
   wait(status?: Status): T {
     const p = this.pending
     if (p === null) return undefined as T
-    if ("frame" in p) {
-      this.engine!.waitDone(p)
-      return undefined as T
+    if (p instanceof PendingRecv) {
+      const value = this.engine!.waitRecv(p, status ?? null)
+      if (status !== undefined && this.fromWorld !== null && status.source >= 0) status.source = this.fromWorld[status.source]!
+      return value as T
     }
-    return this.engine!.waitRecv(p, status ?? null) as T
+    this.engine!.waitDone(p)
+    if (p.error != null) throw p.error
+    return p.value as T
   }
 }
 

@@ -37,7 +37,13 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>):
   process.once("SIGINT", onSignal("SIGINT"))
   process.once("SIGTERM", onSignal("SIGTERM"))
   const exit = await Effect.runPromiseExit(
-    runPool({ ranks: options.ranks, entry, ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }) }),
+    runPool({
+      ranks: options.ranks,
+      entry,
+      deadlockSeconds: options.deadlockAfter,
+      ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }),
+      ...(options.commTimeout === undefined ? {} : { commTimeoutSeconds: options.commTimeout }),
+    }),
     { signal: controller.signal },
   )
   process.exit(report(exit, signal))

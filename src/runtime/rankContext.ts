@@ -6,6 +6,7 @@
  *
  * Layer: runtime (rank side). Loads no Effect.
  */
+import "../comm/cart.ts" // adds comm.cart()
 import { Comm } from "../comm/comm.ts"
 import { Engine } from "../comm/engine.ts"
 import type { WorldMemory } from "../transport/memory.ts"
@@ -24,6 +25,8 @@ export interface RankStart {
   readonly tsx?: string
   /** URL of the bootstrap module (rankEntry) to import after tsx is registered. */
   readonly bootstrap: string
+  /** Per-call limit of blocking communication calls, in seconds. */
+  readonly commTimeout?: number
 }
 
 interface RankState {
@@ -50,7 +53,7 @@ export function enterRank(start: RankStart): RankState {
 /** The world communicator of this rank (created on first use). */
 export function worldComm(state: RankState): Comm {
   if (state.world === undefined) {
-    state.engine = new Engine(state.start.memory, state.start.rank)
+    state.engine = new Engine(state.start.memory, state.start.rank, state.start.commTimeout)
     state.world = new Comm(state.engine, 0)
   }
   return state.world

@@ -8,6 +8,7 @@
  *
  * Layer: runtime (rank side). Must stay lean: no Effect, no CLI.
  */
+import { writeSync } from "node:fs"
 import { parentPort, workerData } from "node:worker_threads"
 import { abortAll } from "../transport/doorbell.ts"
 import { enterRank, worldComm, type RankStart } from "./rankContext.ts"
@@ -24,6 +25,31 @@ export type RankReport =
       readonly stack: string
     }
 
+/**
+ * A worker's stdout is flushed by its event loop, which a rank blocked in a
+ * receive never runs: output printed before a hang (or a failure) would be
+ * lost. Ranks write straight to the process's descriptors instead, like
+ * mpirun'd processes; a line is one write, so lines of different ranks never
+ * mix mid-line.
+ */
+function writeThrough(fd: number): typeof process.stdout.write {
+  return ((chunk: string | Uint8Array, encoding?: unknown, callback?: unknown): boolean => {
+    const data = typeof chunk === "string" ? Buffer.from(chunk, typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8") : chunk
+    for (let offset = 0; offset < data.length; ) {
+      try {
+        offset += writeSync(fd, data, offset)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error
+      }
+    }
+    const done = typeof encoding === "function" ? encoding : callback
+    if (typeof done === "function") (done as () => void)()
+    return true
+  }) as typeof process.stdout.write
+}
+process.stdout.write = writeThrough(1)
+process.stderr.write = writeThrough(2)
+
 const start = workerData as RankStart
 const state = enterRank(start)
 const port = parentPort!
@@ -36,6 +62,7 @@ try {
     if (typeof fn !== "function") throw new TypeError(`${start.entry} has no exported function "${start.exportName}"`)
     result = await (fn as (comm: unknown, args: unknown) => unknown)(worldComm(state), start.args)
   }
+  state.world?._finalize()
   port.postMessage({ type: "done", rank: start.rank, result } satisfies RankReport)
 } catch (error) {
   const e = error instanceof Error ? error : new Error(String(error))

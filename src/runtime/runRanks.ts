@@ -19,13 +19,18 @@ export interface RunRanksOptions<A = unknown> {
   readonly args?: A
   /** Fail with `JobTimeout` after this many seconds. */
   readonly timeoutSeconds?: number
+  /** Fail with `DeadlockDetected` once every running rank has been blocked this long (default 1; 0: off). */
+  readonly deadlockSeconds?: number
+  /** Fail any single blocking call that waits longer than this (`CommTimeout` on that rank). */
+  readonly commTimeoutSeconds?: number
 }
 
 /**
  * Runs `module[export](comm, args)` on `ranks` worker-thread ranks and
  * resolves with the per-rank results in rank order. Rejects with the tagged
  * error of the run (`RankFailed` with the failing rank's error and stack,
- * `RankExited`, `JobTimeout`); all workers are stopped either way.
+ * `RankExited`, `JobTimeout`, `DeadlockDetected`); all workers are stopped
+ * either way.
  *
  * @example
  * ```ts
@@ -49,6 +54,8 @@ export async function runRanks<R = unknown, A = unknown>(options: RunRanksOption
       exportName: options.export,
       args: options.args,
       ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }),
+      ...(options.deadlockSeconds === undefined ? {} : { deadlockSeconds: options.deadlockSeconds }),
+      ...(options.commTimeoutSeconds === undefined ? {} : { commTimeoutSeconds: options.commTimeoutSeconds }),
     }),
   )
   return results as R[]

@@ -12,7 +12,8 @@
  */
 import { Worker } from "node:worker_threads"
 import * as Effect from "effect/Effect"
-import { JobTimeout, RankExited, RankFailed, type RankFailure } from "../errors.ts"
+import { DeadlockDetected, JobTimeout, RankExited, RankFailed, type RankFailure } from "../errors.ts"
+import { watchForDeadlock } from "./deadlock.ts"
 import { abortAll } from "../transport/doorbell.ts"
 import { allocateWorldMemory, type WorldMemory } from "../transport/memory.ts"
 import type { RankReport } from "./rankEntry.ts"
@@ -28,7 +29,14 @@ export interface PoolOptions {
   readonly args?: unknown
   /** Fail with `JobTimeout` when the run takes longer (seconds). */
   readonly timeoutSeconds?: number
+  /** Fail with `DeadlockDetected` when every running rank has been blocked this long with no progress (default 1; 0: off). */
+  readonly deadlockSeconds?: number
+  /** Any single blocking call on a rank fails with `CommTimeout` after this many seconds. */
+  readonly commTimeoutSeconds?: number
 }
+
+/** Every way a run can fail. */
+export type RunError = RankFailed | RankExited | JobTimeout | DeadlockDetected | DeadlockDetected
 
 /** How long ranks may take to report after the first failure, before the run fails without them. */
 const FAILURE_GRACE_MS = 300
@@ -65,6 +73,7 @@ function spawn(memory: WorldMemory, options: PoolOptions): Worker[] {
       bootstrap: BOOTSTRAP_URL,
       ...(tsx === undefined ? {} : { tsx }),
       ...(options.exportName === undefined ? {} : { exportName: options.exportName, args: options.args }),
+      ...(options.commTimeoutSeconds === undefined ? {} : { commTimeout: options.commTimeoutSeconds }),
     }
     workers.push(new Worker(WORKER_BOOT, { eval: true, workerData: start, name: `rank ${rank}` }))
   }
@@ -78,12 +87,8 @@ async function stop(memory: WorldMemory, workers: ReadonlyArray<Worker>): Promis
 }
 
 /** Waits for every rank's outcome: all results in rank order, or the failure. */
-function outcomes(
-  memory: WorldMemory,
-  workers: ReadonlyArray<Worker>,
-  timeoutSeconds: number | undefined,
-): Effect.Effect<unknown[], RankFailed | RankExited | JobTimeout> {
-  return Effect.callback<unknown[], RankFailed | RankExited | JobTimeout>((resume) => {
+function outcomes(memory: WorldMemory, workers: ReadonlyArray<Worker>, options: PoolOptions): Effect.Effect<unknown[], RunError> {
+  return Effect.callback<unknown[], RunError>((resume) => {
     const size = workers.length
     const results = new Array<unknown>(size)
     const reported = new Array<boolean>(size).fill(false)
@@ -92,12 +97,21 @@ function outcomes(
     const timers: NodeJS.Timeout[] = []
     let settled = false
 
-    const settle = (effect: Effect.Effect<unknown[], RankFailed | RankExited | JobTimeout>): void => {
+    const settle = (effect: Effect.Effect<unknown[], RunError>): void => {
       if (settled) return
       settled = true
       for (const t of timers) clearTimeout(t)
+      stopWatching()
       resume(effect)
     }
+    const quiet = options.deadlockSeconds ?? 1
+    const stopWatching =
+      quiet > 0
+        ? watchForDeadlock(memory, (rank) => !reported[rank], quiet, (error) => {
+            abortAll(memory, -1)
+            settle(Effect.fail(error))
+          })
+        : () => undefined
     const failSoon = (): void => {
       if (failures.length === 1) timers.push(setTimeout(() => settle(Effect.fail(new RankFailed(failures))), FAILURE_GRACE_MS))
       if (reported.every(Boolean)) settle(Effect.fail(new RankFailed(failures)))
@@ -150,16 +164,18 @@ function outcomes(
       })
     })
 
-    if (timeoutSeconds !== undefined) {
+    const limit = options.timeoutSeconds
+    if (limit !== undefined) {
       timers.push(
         setTimeout(() => {
           const pending = reported.flatMap((r, rank) => (r ? [] : [rank]))
-          settle(Effect.fail(new JobTimeout(timeoutSeconds, pending)))
-        }, timeoutSeconds * 1000),
+          settle(Effect.fail(new JobTimeout(limit, pending)))
+        }, limit * 1000),
       )
     }
     return Effect.sync(() => {
       for (const t of timers) clearTimeout(t)
+      stopWatching()
     })
   })
 }
@@ -169,7 +185,7 @@ function outcomes(
  * per-rank results (of `exportName`, or undefined when the module's top level
  * is the program). Workers never outlive the effect.
  */
-export function runPool(options: PoolOptions): Effect.Effect<unknown[], RankFailed | RankExited | JobTimeout> {
+export function runPool(options: PoolOptions): Effect.Effect<unknown[], RunError> {
   return Effect.scoped(
     Effect.gen(function* () {
       const memory = allocateWorldMemory(options.ranks)
@@ -177,7 +193,7 @@ export function runPool(options: PoolOptions): Effect.Effect<unknown[], RankFail
         Effect.sync(() => spawn(memory, options)),
         (ws) => Effect.promise(() => stop(memory, ws)),
       )
-      return yield* outcomes(memory, workers, options.timeoutSeconds)
+      return yield* outcomes(memory, workers, options)
     }),
   )
 }

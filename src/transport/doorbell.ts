@@ -17,6 +17,10 @@ import {
   BLOCKED_OP,
   BLOCKED_PEER,
   BLOCKED_TAG,
+  CALL_OP,
+  CALL_ROOT,
+  CALL_SEQ,
+  PROGRESS,
   RANK_STRIDE,
   SLEEPING,
   type WorldMemory,
@@ -53,10 +57,10 @@ export class Doorbell {
   prepareSleep(op: number, peer: number, tag: number, context: number): number {
     const c = this.control
     const b = this.base
-    c[b + BLOCKED_OP] = op
     c[b + BLOCKED_PEER] = peer
     c[b + BLOCKED_TAG] = tag
     c[b + BLOCKED_CONTEXT] = context
+    Atomics.store(c, b + BLOCKED_OP, op)
     const bell = Atomics.load(c, b + BELL)
     Atomics.store(c, b + SLEEPING, 1)
     return bell
@@ -68,10 +72,26 @@ export class Doorbell {
     this.wakeUp()
   }
 
-  /** Clears the sleeping flag (also when the final re-check made sleeping unnecessary). */
+  /**
+   * Clears the sleeping flag and the blocked-on state: once awake the rank
+   * may be copying or deserializing for a while, which is not being blocked.
+   */
   wakeUp(): void {
     Atomics.store(this.control, this.base + SLEEPING, 0)
-    this.control[this.base + BLOCKED_OP] = 0
+    Atomics.store(this.control, this.base + BLOCKED_OP, 0)
+  }
+
+  /** A blocking call that had to sleep has completed: count it as progress. */
+  unblocked(): void {
+    Atomics.add(this.control, this.base + PROGRESS, 1)
+  }
+
+  /** Publishes the collective this rank is in (or leaves, with op = -1), for deadlock reports. */
+  enterCollective(op: number, seq: number, root: number): void {
+    const c = this.control
+    c[this.base + CALL_SEQ] = seq
+    c[this.base + CALL_ROOT] = root
+    Atomics.store(c, this.base + CALL_OP, op + 1)
   }
 
   /** Rings `rank`'s doorbell if it sleeps. One atomic load when it does not. */

@@ -18,6 +18,14 @@ export const BLOCKED_OP = 2
 export const BLOCKED_PEER = 3
 export const BLOCKED_TAG = 4
 export const BLOCKED_CONTEXT = 5
+/** Completed blocking calls: the supervisor's deadlock detector watches it move. */
+export const PROGRESS = 6
+/** The collective a rank is in (opcode + 1, 0 when none), its sequence number and root, for diagnostics. */
+export const CALL_OP = 7
+export const CALL_SEQ = 8
+export const CALL_ROOT = 9
+/** Slot 1 of the control block: the next free communicator context id (world uses 0 and 1). */
+const NEXT_CONTEXT = 1
 
 /** Bytes of control words in front of each ring's data (head and tail on separate cache lines). */
 export const RING_CONTROL_BYTES = 128
@@ -44,6 +52,11 @@ export function ringCapacityFor(size: number): number {
   let capacity = MiB
   while (capacity > 64 * 1024 && capacity * size * size > 256 * MiB) capacity /= 2
   return capacity
+}
+
+/** Reserves a fresh pair of context ids (point-to-point, collective) unique in the job. */
+export function allocateContext(memory: WorldMemory): number {
+  return Atomics.add(new Int32Array(memory.control), NEXT_CONTEXT, 2) + 2
 }
 
 /** Allocates the shared memory of a job of `size` ranks. */

@@ -138,9 +138,9 @@ test(`barrier holds every rank until the last one arrives (${ranks} ranks)`, asy
 
 test("bad calls throw tagged errors naming the problem, and communication goes on", async (t) => {
   const [r0, r1] = await onRanks<Array<{ tag: string; message: string }>>(3, "p2p.ts", "badCalls")
-  t.like(r0![0], { tag: "InvalidArgument", message: "send: dest = 3 must be a rank in [0, 3)" })
-  t.like(r0![1], { tag: "InvalidArgument", message: "send: dest = -1 must be a rank in [0, 3)" })
-  t.like(r0![2], { tag: "InvalidArgument", message: "send: dest = 0.5 must be a rank in [0, 3)" })
+  t.like(r0![0], { tag: "InvalidArgument", message: "send: dest = 3 must be a rank in [0, 3) or PROC_NULL" })
+  t.like(r0![1], { tag: "InvalidArgument", message: "send: dest = -1 must be a rank in [0, 3) or PROC_NULL" })
+  t.like(r0![2], { tag: "InvalidArgument", message: "send: dest = 0.5 must be a rank in [0, 3) or PROC_NULL" })
   t.like(r0![3], { tag: "InvalidArgument", message: "send: tag = -3 must be an integer in [0, 1073741823]" })
   t.like(r0![4], { tag: "InvalidArgument" })
   t.regex(r0![4]!.message, /recv: source = 5/)

@@ -1,0 +1,297 @@
+/**
+ * Collective algorithms, written once as generators of point-to-point steps
+ * ("send this to r", "receive from r", or both at once). The communicator
+ * drives a generator synchronously for the blocking call, or step by step
+ * from the progress engine for the nonblocking one — one algorithm, both
+ * forms.
+ *
+ * Every algorithm combines in rank order (lower ranks on the left) along a
+ * tree fixed by the rank count, so results are deterministic and identical on
+ * every rank, and non-commutative ops give the rank-ordered result. Costs:
+ * barrier, bcast, reduce, scan: ⌈log₂ p⌉ rounds; allreduce: recursive
+ * doubling (p a power of two), or for large typed arrays recursive halving +
+ * doubling (Rabenseifner: each rank moves ~2n instead of n·log p);
+ * reduce + bcast otherwise. gather/scatter are linear at the root (p − 1
+ * messages), as MPI implementations do at these rank counts.
+ *
+ * Layer: comm.
+ */
+import { InvalidArgument } from "../errors.ts"
+import type { TypedArray } from "../transport/ring.ts"
+import { combine, isBuiltin, type ReduceOp } from "./ops.ts"
+import { blockCounts, displacements } from "./partition.ts"
+
+/** Opcodes, carried in every collective message's tag so that mismatched calls are caught. */
+export const CollectiveOp = {
+  barrier: 0,
+  bcast: 1,
+  scatter: 2,
+  scatterv: 3,
+  gather: 4,
+  gatherv: 5,
+  allgather: 6,
+  allgatherv: 7,
+  reduce: 8,
+  allreduce: 9,
+  scan: 10,
+  exscan: 11,
+  alltoall: 12,
+  alltoallv: 13,
+  split: 14,
+  dup: 15,
+} as const
+
+export const COLLECTIVE_NAMES: ReadonlyArray<string> = Object.keys(CollectiveOp)
+
+/** One step: send `value` to `to` (if ≥ 0) and/or receive from `from` (if ≥ 0), into `into` when given. */
+export interface Step {
+  readonly to: number
+  readonly value: unknown
+  readonly from: number
+  readonly into: TypedArray | null
+}
+
+export type Algorithm<R> = Generator<Step, R, unknown>
+
+const NONE = -1
+const send = (to: number, value: unknown): Step => ({ to, value, from: NONE, into: null })
+const recv = (from: number, into: TypedArray | null = null): Step => ({ to: NONE, value: undefined, from, into })
+const exchange = (to: number, value: unknown, from: number, into: TypedArray | null = null): Step => ({
+  to,
+  value,
+  from,
+  into,
+})
+
+/** Thrown by an algorithm when a peer's contribution has the wrong shape; the driver names the call. */
+export class ShapeMismatch {
+  constructor(
+    readonly peer: number,
+    readonly detail: string,
+  ) {}
+}
+
+const EMPTY = new Uint8Array(0)
+const isTyped = (v: unknown): v is TypedArray => ArrayBuffer.isView(v) && !(v instanceof DataView)
+const isPowerOfTwo = (n: number): boolean => (n & (n - 1)) === 0
+/** Typed arrays at least this large use reduce-scatter + allgather in allreduce. */
+const LARGE_ALLREDUCE_BYTES = 64 * 1024
+
+type TypedCtor = new (n: number) => TypedArray
+const like = (a: TypedArray, n: number): TypedArray => new (a.constructor as TypedCtor)(n)
+
+/** A private copy of a contribution (typed arrays are combined in place). */
+const own = (v: unknown): unknown => (isTyped(v) ? v.slice() : v)
+
+function describe(v: unknown): string {
+  return isTyped(v) ? `${v.constructor.name}(${v.length})` : typeof v
+}
+
+function checkShape(peer: number, mine: unknown, theirs: unknown): void {
+  if (isTyped(mine) !== isTyped(theirs) || (isTyped(mine) && (mine.constructor !== (theirs as TypedArray).constructor || mine.length !== (theirs as TypedArray).length)))
+    throw new ShapeMismatch(peer, `this rank contributes ${describe(mine)}, rank ${peer} contributes ${describe(theirs)}`)
+}
+
+/** Combines `incoming` (from lower ranks) with `owned` (higher): typed arrays in place into `owned`. */
+function combineLeft(op: ReduceOp<unknown>, incoming: unknown, owned: unknown): unknown {
+  // Built-in elementwise ops are commutative, so accumulating into the owned array is bit-identical.
+  return isTyped(owned) && isBuiltin(op) ? combine(op, owned, incoming) : combine(op, incoming, owned)
+}
+
+/** Dissemination barrier: ⌈log₂ p⌉ rounds of one send and one receive. */
+export function* barrier(rank: number, size: number): Algorithm<void> {
+  for (let d = 1; d < size; d *= 2) yield exchange((rank + d) % size, EMPTY, (rank - d + size) % size, EMPTY)
+}
+
+/** Binomial-tree broadcast from `root`; `into` receives in place on non-roots. */
+export function* bcast<T>(rank: number, size: number, root: number, value: T, into: TypedArray | null): Algorithm<T> {
+  const me = (rank - root + size) % size
+  let mask = 1
+  while (mask < size) {
+    if (me & mask) {
+      value = (yield recv((me - mask + root) % size, into)) as T
+      break
+    }
+    mask <<= 1
+  }
+  for (mask >>= 1; mask > 0; mask >>= 1) if (me + mask < size) yield send((me + mask + root) % size, value)
+  return value
+}
+
+/** Binomial reduction to rank 0 in rank order, then to `root`. Undefined except on the root. */
+export function* reduce<T>(rank: number, size: number, root: number, value: T, op: ReduceOp<T>): Algorithm<T | undefined> {
+  let acc: unknown = own(value)
+  const scratch = isTyped(acc) ? like(acc, acc.length) : null
+  for (let mask = 1; mask < size; mask <<= 1) {
+    if (rank & mask) {
+      yield send(rank - mask, acc)
+      break
+    }
+    if (rank + mask < size) {
+      const other = yield recv(rank + mask, scratch)
+      checkShape(rank + mask, acc, other)
+      acc = combine(op as ReduceOp<unknown>, acc, other)
+    }
+  }
+  if (root !== 0 && rank === 0) yield send(root, acc)
+  if (root !== 0 && rank === root) acc = yield recv(0)
+  return rank === root ? (acc as T) : undefined
+}
+
+/** Allreduce: the result on every rank, bit-identical across ranks. */
+export function* allreduce<T>(rank: number, size: number, value: T, op: ReduceOp<T>): Algorithm<T> {
+  if (!isPowerOfTwo(size)) {
+    const total = yield* reduce(rank, size, 0, value, op)
+    return yield* bcast(rank, size, 0, total as T, null)
+  }
+  if (isTyped(value) && isBuiltin(op) && value.byteLength >= LARGE_ALLREDUCE_BYTES && value.length >= size)
+    return (yield* allreduceHalving(rank, size, value, op as ReduceOp<unknown>)) as T
+  let acc: unknown = own(value)
+  const scratch = isTyped(acc) ? like(acc, acc.length) : null
+  for (let mask = 1; mask < size; mask <<= 1) {
+    const partner = rank ^ mask
+    const other = yield exchange(partner, acc, partner, scratch)
+    checkShape(partner, acc, other)
+    acc = partner > rank ? combine(op as ReduceOp<unknown>, acc, other) : combineLeft(op as ReduceOp<unknown>, other, acc)
+  }
+  return acc as T
+}
+
+/** Rabenseifner: reduce-scatter by recursive halving, then allgather by recursive doubling. */
+function* allreduceHalving(rank: number, size: number, value: TypedArray, op: ReduceOp<unknown>): Algorithm<TypedArray> {
+  const acc = value.slice()
+  const scratch = like(acc, Math.ceil(acc.length / 2))
+  const parents: Array<[number, number]> = []
+  let lo = 0
+  let hi = acc.length
+  for (let mask = size >> 1; mask >= 1; mask >>= 1) {
+    const partner = rank ^ mask
+    const mid = lo + Math.floor((hi - lo) / 2)
+    const keepLow = (rank & mask) === 0
+    const [keepLo, keepHi, sendLo, sendHi] = keepLow ? [lo, mid, mid, hi] : [mid, hi, lo, mid]
+    const incoming = scratch.subarray(0, keepHi - keepLo)
+    yield exchange(partner, acc.subarray(sendLo, sendHi), partner, incoming)
+    combine(op, acc.subarray(keepLo, keepHi), incoming)
+    parents.push([lo, hi])
+    lo = keepLo
+    hi = keepHi
+  }
+  for (let mask = 1; mask < size; mask <<= 1) {
+    const partner = rank ^ mask
+    const [parentLo, parentHi] = parents.pop()!
+    const [otherLo, otherHi] = lo === parentLo ? [hi, parentHi] : [parentLo, lo]
+    yield exchange(partner, acc.subarray(lo, hi), partner, acc.subarray(otherLo, otherHi))
+    lo = parentLo
+    hi = parentHi
+  }
+  return acc
+}
+
+/** Inclusive (or exclusive) prefix reduction in rank order, ⌈log₂ p⌉ rounds (Hillis–Steele). */
+export function* scan<T>(rank: number, size: number, value: T, op: ReduceOp<T>, exclusive: boolean): Algorithm<T | undefined> {
+  let inclusive: unknown = own(value)
+  let before: unknown = undefined
+  const scratch = isTyped(inclusive) ? like(inclusive, inclusive.length) : null
+  for (let mask = 1; mask < size; mask <<= 1) {
+    const to = rank + mask < size ? rank + mask : NONE
+    const from = rank - mask >= 0 ? rank - mask : NONE
+    if (to === NONE && from === NONE) break
+    const other = yield exchange(to, inclusive, from, scratch)
+    if (from === NONE) continue
+    checkShape(from, inclusive, other)
+    before = before === undefined ? own(other) : combineLeft(op as ReduceOp<unknown>, other, before)
+    inclusive = combineLeft(op as ReduceOp<unknown>, other, inclusive)
+  }
+  return (exclusive ? before : inclusive) as T | undefined
+}
+
+/** Everyone's value, in rank order, on the root (undefined elsewhere). */
+export function* gather<T>(rank: number, size: number, root: number, value: T): Algorithm<T[] | undefined> {
+  if (rank !== root) {
+    yield send(root, value)
+    return undefined
+  }
+  const out = new Array<T>(size)
+  out[root] = value
+  for (let r = 0; r < size; r++) if (r !== root) out[r] = (yield recv(r)) as T
+  return out
+}
+
+/** Typed blocks of any sizes, concatenated in rank order on the root. */
+export function* gatherv<A extends TypedArray>(rank: number, size: number, root: number, block: A): Algorithm<A | undefined> {
+  const blocks = yield* gather(rank, size, root, block)
+  if (blocks === undefined) return undefined
+  for (const [r, b] of blocks.entries())
+    if (!isTyped(b) || b.constructor !== block.constructor)
+      throw new ShapeMismatch(r, `gatherv needs ${block.constructor.name} blocks from every rank, rank ${r} sent ${describe(b)}`)
+  const out = like(block, blocks.reduce((n, b) => n + b.length, 0)) as A
+  let offset = 0
+  for (const b of blocks) {
+    out.set(b as never, offset)
+    offset += b.length
+  }
+  return out
+}
+
+/** Scatter from the root: an array of `size` values (one each), or a typed array split in blocks. */
+export function* scatter<T>(rank: number, size: number, root: number, values: ReadonlyArray<T> | TypedArray | undefined): Algorithm<T | TypedArray> {
+  if (rank !== root) return (yield recv(root)) as T | TypedArray
+  if (isTyped(values)) return yield* scatterv(rank, size, root, values, blockCounts(values.length, size))
+  if (!Array.isArray(values) || values.length !== size)
+    throw new InvalidArgument("scatter", "values", describe(values), `must be an array of ${size} values (one per rank) or a typed array`)
+  for (let r = 0; r < size; r++) if (r !== root) yield send(r, values[r])
+  return values[root] as T
+}
+
+/** Scatter a typed array in blocks of the given counts (displacements: consecutive unless given). */
+export function* scatterv<A extends TypedArray>(
+  rank: number,
+  size: number,
+  root: number,
+  values: A | undefined,
+  counts: ReadonlyArray<number> | undefined,
+  displs?: ReadonlyArray<number>,
+): Algorithm<A> {
+  if (rank !== root) return (yield recv(root)) as A
+  if (!isTyped(values)) throw new InvalidArgument("scatterv", "values", describe(values), "must be a typed array on the root")
+  if (counts === undefined || counts.length !== size || counts.some((c) => !Number.isInteger(c) || c < 0))
+    throw new InvalidArgument("scatterv", "counts", `[${counts?.join(", ") ?? ""}]`, `must be ${size} non-negative integers`)
+  const offsets = displs ?? displacements(counts)
+  for (let r = 0; r < size; r++)
+    if (offsets[r]! < 0 || offsets[r]! + counts[r]! > values.length)
+      throw new InvalidArgument("scatterv", "counts", `[${counts.join(", ")}]`, `block ${r} runs past the end of the ${values.length} values`)
+  for (let r = 0; r < size; r++) if (r !== root) yield send(r, values.subarray(offsets[r]!, offsets[r]! + counts[r]!))
+  return values.slice(offsets[root]!, offsets[root]! + counts[root]!) as A
+}
+
+/** Personalized all-to-all: values[j] goes to rank j; returns what every rank sent here, by source. */
+export function* alltoall<T>(rank: number, size: number, values: ReadonlyArray<T>): Algorithm<T[]> {
+  if (!Array.isArray(values) || values.length !== size)
+    throw new InvalidArgument("alltoall", "values", describe(values), `must be an array of ${size} values (one per rank)`)
+  const out = new Array<T>(size)
+  out[rank] = values[rank] as T
+  for (let i = 1; i < size; i++) {
+    const to = (rank + i) % size
+    const from = (rank - i + size) % size
+    out[from] = (yield exchange(to, values[to], from)) as T
+  }
+  return out
+}
+
+/** All-to-all of typed blocks: `counts[j]` values of `values` (consecutive blocks) go to rank j. */
+export function* alltoallv<A extends TypedArray>(rank: number, size: number, values: A, counts: ReadonlyArray<number>): Algorithm<{ data: A; counts: number[] }> {
+  if (counts.length !== size || counts.reduce((a, b) => a + b, 0) > values.length)
+    throw new InvalidArgument("alltoallv", "counts", `[${counts.join(", ")}]`, `must be ${size} counts summing to at most ${values.length}`)
+  const incoming = yield* alltoall(rank, size, [...counts])
+  const sendAt = displacements(counts)
+  const recvAt = displacements(incoming)
+  const data = like(values, incoming.reduce((a, b) => a + b, 0)) as A
+  data.set(values.subarray(sendAt[rank]!, sendAt[rank]! + counts[rank]!) as never, recvAt[rank]!)
+  for (let i = 1; i < size; i++) {
+    const to = (rank + i) % size
+    const from = (rank - i + size) % size
+    const into = data.subarray(recvAt[from]!, recvAt[from]! + incoming[from]!)
+    yield exchange(to, values.subarray(sendAt[to]!, sendAt[to]! + counts[to]!), from, into)
+  }
+  return { data, counts: incoming }
+}

@@ -1,0 +1,198 @@
+/**
+ * Reduction operations. Every op is an fp-ts Semigroup (most are Monoids):
+ * `concat` combines two values, `empty` (when there is one) is the identity.
+ * The built-ins — SUM, PROD, MAX, MIN, LAND, LOR, BAND, BOR on numbers,
+ * bigints, booleans and typed arrays, MAXLOC/MINLOC on {value, index} pairs —
+ * also carry a fast elementwise loop for typed arrays. Any user Semigroup or
+ * Monoid works too (e.g. fp-ts `struct({ sum: MonoidSum, count: MonoidSum })`,
+ * string concatenation).
+ *
+ * Laws: `concat` must be associative. rankflow never relies on
+ * commutativity: it always combines in rank order (lower ranks on the left)
+ * with a tree fixed by the rank count, so a non-commutative op (string
+ * concat) gives the rank-ordered result, and floating-point results are
+ * bit-identical from run to run.
+ *
+ * Layer: comm.
+ */
+import * as Bool from "fp-ts/lib/boolean.js"
+import * as M from "fp-ts/lib/Monoid.js"
+import * as N from "fp-ts/lib/number.js"
+import type { Semigroup } from "fp-ts/lib/Semigroup.js"
+import type { TypedArray } from "../transport/ring.ts"
+
+/** Typed arrays of bigints. */
+type BigIntArray = BigInt64Array | BigUint64Array
+/** Typed arrays of numbers. */
+type NumberArray = Exclude<TypedArray, BigIntArray>
+
+/**
+ * A built-in elementwise op: a Monoid on numbers that also reduces bigints,
+ * booleans (LAND, LOR) and typed arrays element by element.
+ */
+export interface ElementwiseOp extends M.Monoid<number> {
+  readonly _tag: "ElementwiseOp"
+  readonly name: "SUM" | "PROD" | "MAX" | "MIN" | "LAND" | "LOR" | "BAND" | "BOR"
+  /** The same op on bigints. */
+  readonly bigint: Semigroup<bigint>
+  /** `acc[i] = acc[i] ⊕ other[i]` for every i (arrays of one type and length). */
+  readonly elementwise: (acc: TypedArray, other: TypedArray) => void
+}
+
+/** A value and where it came from, for MAXLOC / MINLOC. */
+export interface Loc {
+  readonly value: number
+  readonly index: number
+}
+
+/**
+ * MAXLOC / MINLOC: a Monoid on {value, index}; ties go to the smaller index.
+ * On a Float64Array of interleaved pairs [v0, i0, v1, i1, …] it works pair by pair.
+ */
+export interface LocOp extends M.Monoid<Loc> {
+  readonly _tag: "LocOp"
+  readonly name: "MAXLOC" | "MINLOC"
+  readonly elementwise: (acc: Float64Array, other: Float64Array) => void
+}
+
+/** Any op `reduce`/`allreduce`/`scan` accept. */
+export type ReduceOp<T> = ElementwiseOp | LocOp | Semigroup<T>
+
+// Elementwise loops are written once per op over a number view and a bigint
+// view; the JIT specialises them per array type at each call site.
+type Kernel2<V> = (a: V, b: V) => V
+
+function elementwise(num: Kernel2<number>, big: Kernel2<bigint>): (acc: TypedArray, other: TypedArray) => void {
+  return (acc, other) => {
+    const n = acc.length
+    if (acc instanceof BigInt64Array || acc instanceof BigUint64Array) {
+      const a = acc as BigIntArray
+      const b = other as BigIntArray
+      for (let i = 0; i < n; i++) a[i] = big(a[i]!, b[i]!)
+    } else {
+      const a = acc as NumberArray
+      const b = other as NumberArray
+      for (let i = 0; i < n; i++) a[i] = num(a[i]!, b[i]!)
+    }
+  }
+}
+
+function op(
+  name: ElementwiseOp["name"],
+  monoid: M.Monoid<number>,
+  big: Kernel2<bigint>,
+  kernel?: (acc: TypedArray, other: TypedArray) => void,
+): ElementwiseOp {
+  return {
+    _tag: "ElementwiseOp",
+    name,
+    concat: monoid.concat,
+    empty: monoid.empty,
+    bigint: { concat: big },
+    elementwise: kernel ?? elementwise(monoid.concat, big),
+  }
+}
+
+/** Adds a[i] += b[i] with a loop V8 keeps monomorphic per array type (the hottest kernel). */
+function sumInto(acc: TypedArray, other: TypedArray): void {
+  const n = acc.length
+  if (acc instanceof Float64Array) {
+    const b = other as Float64Array
+    for (let i = 0; i < n; i++) acc[i] = acc[i]! + b[i]!
+  } else if (acc instanceof BigInt64Array || acc instanceof BigUint64Array) {
+    const b = other as BigIntArray
+    for (let i = 0; i < n; i++) acc[i] = acc[i]! + b[i]!
+  } else {
+    const a = acc as NumberArray
+    const b = other as NumberArray
+    for (let i = 0; i < n; i++) a[i] = a[i]! + b[i]!
+  }
+}
+
+const truthy = (x: number): number => (x !== 0 ? 1 : 0)
+
+/** Sum (fp-ts `MonoidSum`). Commutative; floating-point sums are combined in rank order. */
+export const SUM: ElementwiseOp = op("SUM", N.MonoidSum, (a, b) => a + b, sumInto)
+/** Product (fp-ts `MonoidProduct`). */
+export const PROD: ElementwiseOp = op("PROD", N.MonoidProduct, (a, b) => a * b)
+/** Maximum (fp-ts `max(Bounded)`); identity −∞. */
+export const MAX: ElementwiseOp = op("MAX", M.max(N.Bounded), (a, b) => (a > b ? a : b))
+/** Minimum (fp-ts `min(Bounded)`); identity +∞. */
+export const MIN: ElementwiseOp = op("MIN", M.min(N.Bounded), (a, b) => (a < b ? a : b))
+/** Logical and: 1 if both are non-zero, else 0 (booleans: fp-ts `MonoidAll`). */
+export const LAND: ElementwiseOp = op(
+  "LAND",
+  { concat: (a, b) => truthy(a) & truthy(b), empty: 1 },
+  (a, b) => (a !== 0n && b !== 0n ? 1n : 0n),
+)
+/** Logical or: 1 if either is non-zero, else 0 (booleans: fp-ts `MonoidAny`). */
+export const LOR: ElementwiseOp = op(
+  "LOR",
+  { concat: (a, b) => truthy(a) | truthy(b), empty: 0 },
+  (a, b) => (a !== 0n || b !== 0n ? 1n : 0n),
+)
+/** Bitwise and of 32-bit integers (bigints: of any width). */
+export const BAND: ElementwiseOp = op("BAND", { concat: (a, b) => a & b, empty: -1 }, (a, b) => a & b)
+/** Bitwise or of 32-bit integers (bigints: of any width). */
+export const BOR: ElementwiseOp = op("BOR", { concat: (a, b) => a | b, empty: 0 }, (a, b) => a | b)
+
+function locOp(name: LocOp["name"], better: (a: number, b: number) => boolean, worst: number): LocOp {
+  const pick = (a: Loc, b: Loc): Loc =>
+    better(b.value, a.value) || (b.value === a.value && b.index < a.index) ? b : a
+  return {
+    _tag: "LocOp",
+    name,
+    concat: pick,
+    empty: { value: worst, index: Number.MAX_SAFE_INTEGER },
+    elementwise: (acc, other) => {
+      for (let i = 0; i + 1 < acc.length; i += 2) {
+        const v = other[i]!
+        const a = acc[i]!
+        if (better(v, a) || (v === a && other[i + 1]! < acc[i + 1]!)) {
+          acc[i] = v
+          acc[i + 1] = other[i + 1]!
+        }
+      }
+    },
+  }
+}
+
+/** Maximum value and the (smallest) index where it occurs. */
+export const MAXLOC: LocOp = locOp("MAXLOC", (a, b) => a > b, -Infinity)
+/** Minimum value and the (smallest) index where it occurs. */
+export const MINLOC: LocOp = locOp("MINLOC", (a, b) => a < b, Infinity)
+
+/** Booleans reduce with LAND / LOR as fp-ts `MonoidAll` / `MonoidAny`. */
+const BOOLEAN: Partial<Record<ElementwiseOp["name"], Semigroup<boolean>>> = { LAND: Bool.MonoidAll, LOR: Bool.MonoidAny }
+
+/** True for the built-in ops that have typed-array kernels. */
+export function isBuiltin(op: unknown): op is ElementwiseOp | LocOp {
+  const tag = (op as { _tag?: unknown })._tag
+  return tag === "ElementwiseOp" || tag === "LocOp"
+}
+
+/**
+ * Combines two values of one rank-ordered reduction: `left` comes from lower
+ * ranks. Typed arrays are combined into `left` (which must be owned by the
+ * caller); everything else returns a new value.
+ */
+export function combine(op: ReduceOp<unknown>, left: unknown, right: unknown): unknown {
+  if (ArrayBuffer.isView(left) && isBuiltin(op)) {
+    ;(op.elementwise as (a: TypedArray, b: TypedArray) => void)(left as TypedArray, right as TypedArray)
+    return left
+  }
+  if (isBuiltin(op) && op._tag === "ElementwiseOp") {
+    if (typeof left === "bigint") return op.bigint.concat(left, right as bigint)
+    if (typeof left === "boolean") {
+      const b = BOOLEAN[op.name]
+      if (b === undefined) throw new TypeError(`${op.name} does not apply to booleans (use LAND or LOR)`)
+      return b.concat(left, right as boolean)
+    }
+  }
+  return (op as Semigroup<unknown>).concat(left, right)
+}
+
+/** The name of an op, for errors. */
+export function opName(op: ReduceOp<unknown>): string {
+  return isBuiltin(op) ? op.name : "user op"
+}
