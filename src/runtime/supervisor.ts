@@ -113,8 +113,8 @@ function outcomes(memory: WorldMemory, workers: ReadonlyArray<Worker>, options: 
           })
         : () => undefined
     const failSoon = (): void => {
-      if (failures.length === 1) timers.push(setTimeout(() => settle(Effect.fail(new RankFailed(failures))), FAILURE_GRACE_MS))
-      if (reported.every(Boolean)) settle(Effect.fail(new RankFailed(failures)))
+      if (failures.length === 1) timers.push(setTimeout(() => settle(Effect.fail(new RankFailed([...failures]))), FAILURE_GRACE_MS))
+      if (reported.every(Boolean)) settle(Effect.fail(new RankFailed([...failures])))
     }
     const fail = (failure: RankFailure): void => {
       failures.push(failure)
@@ -127,7 +127,7 @@ function outcomes(memory: WorldMemory, workers: ReadonlyArray<Worker>, options: 
 
     workers.forEach((worker, rank) => {
       worker.on("message", (report: RankReport) => {
-        if (reported[rank]) return
+        if (reported[rank] || settled) return
         reported[rank] = true
         if (report.type === "done") {
           results[rank] = report.result
@@ -147,12 +147,13 @@ function outcomes(memory: WorldMemory, workers: ReadonlyArray<Worker>, options: 
         fail({ rank, name: report.name, message: report.message, stack: report.stack })
       })
       worker.on("error", (error: Error) => {
-        if (reported[rank]) return
+        if (reported[rank] || settled) return
         reported[rank] = true
         fail({ rank, name: error.name, message: error.message, stack: error.stack ?? String(error) })
       })
       worker.on("exit", (code: number) => {
         exited[rank] = true
+        if (settled) return
         if (!reported[rank]) {
           reported[rank] = true
           failures.push({ rank, name: "RankExited", message: new RankExited(rank, code).message, stack: "" })

@@ -44,7 +44,7 @@ test("a missing export is reported, not hung on", async (t) => {
 test("a run over its time limit fails with JobTimeout naming the ranks still running", async (t) => {
   const { runRanks } = await import("rankflow")
   const { fixture } = await import("../helpers.ts")
-  const error = await t.throwsAsync(runRanks({ ranks: 3, module: fixture("ranks.ts"), export: "sleepForever", timeoutSeconds: 1 }))
+  const error = await t.throwsAsync(runRanks({ ranks: 3, module: fixture("ranks.ts"), export: "sleepForever", timeoutSeconds: 1, deadlockSeconds: 0 }))
   t.like(error, { _tag: "JobTimeout", seconds: 1, pending: [0, 1, 2] })
 })
 
@@ -55,7 +55,7 @@ test("a rank that keeps a timer open still lets the run finish", async (t) => {
 test("Ctrl-C stops every rank and exits 130", async (t) => {
   const { spawn } = await import("node:child_process")
   const { ROOT } = await import("../helpers.ts")
-  const child = spawn(process.execPath, ["--import=tsx", "test/fixtures/sleepy.ts", "--ranks", "4"], { cwd: ROOT })
+  const child = spawn(process.execPath, ["--import=tsx", "test/fixtures/sleepy.ts", "--ranks", "4", "--deadlock-after", "0"], { cwd: ROOT })
   let stderr = ""
   child.stderr.on("data", (d: Buffer) => (stderr += d))
   await new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => String(d).includes("ready") && resolve()))
@@ -68,7 +68,7 @@ test("Ctrl-C stops every rank and exits 130", async (t) => {
 })
 
 test("a program over --timeout exits 124 naming the ranks still running", async (t) => {
-  const run = await runProgram("test/fixtures/sleepy.ts", ["--ranks", "2", "--timeout", "1.5"])
+  const run = await runProgram("test/fixtures/sleepy.ts", ["--ranks", "2", "--timeout", "1.5", "--deadlock-after", "0"])
   t.is(run.code, 124)
   t.regex(run.stderr, /time limit of 1\.5 s; ranks still running: 0, 1/)
 })
