@@ -28,19 +28,32 @@ export function computeDims(size: number, ndims: number, fixed: ReadonlyArray<nu
     if (given !== size) throw new InvalidArgument("computeDims", "fixed", `[${fixed.join(", ")}]`, `multiplies to ${given}, not ${size}`)
     return dims
   }
-  // Prime factors, largest first, each given to the currently smallest free dimension.
-  const factors: number[] = []
-  let rest = size / given
-  for (let p = 2; p * p <= rest; p++) while (rest % p === 0) (factors.push(p), (rest /= p))
-  if (rest > 1) factors.push(rest)
-  factors.sort((a, b) => b - a)
-  const sizes = free.map(() => 1)
-  for (const f of factors) {
-    let smallest = 0
-    for (let i = 1; i < sizes.length; i++) if (sizes[i]! < sizes[smallest]!) smallest = i
-    sizes[smallest]! *= f
-  }
-  sizes.sort((a, b) => b - a)
+  const sizes = mostBalanced(size / given, free.length)
   free.forEach((d, i) => (dims[d] = sizes[i]!))
   return dims
+}
+
+/**
+ * The factorization of n into k factors, non-increasing, whose largest factor
+ * is smallest (then the next, …): exhaustive over divisors, cheap for any
+ * rank count a machine has.
+ */
+function mostBalanced(n: number, k: number): number[] {
+  if (k === 1) return [n]
+  let best: number[] | undefined
+  // The largest factor is at least ⌈n^(1/k)⌉; try candidates upwards, keep the lexicographically smallest.
+  for (let first = Math.ceil(Math.pow(n, 1 / k) - 1e-9); first <= n; first++) {
+    if (n % first !== 0) continue
+    const rest = mostBalanced(n / first, k - 1)
+    if (rest[0]! > first) continue
+    const candidate = [first, ...rest]
+    if (best === undefined || lexLess(candidate, best)) best = candidate
+    if (best[0] === first) break // larger first factors can only be worse
+  }
+  return best ?? [n, ...Array<number>(k - 1).fill(1)]
+}
+
+function lexLess(a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!
+  return false
 }
