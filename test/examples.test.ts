@@ -44,3 +44,44 @@ test("the README tour is examples/tour.ts, and it runs on 1 and 3 ranks", async 
     }
   }
 })
+
+for (const ranks of [1, 3, 4])
+  test(`collective: the seed's bcast/scatter/gather/reduce/allreduce on ${ranks} ranks`, async (t) => {
+    const run = await runProgram("examples/collective.ts", ["--ranks", String(ranks)])
+    t.is(run.code, 0, run.stderr)
+    const total = (ranks * (ranks + 1)) / 2
+    t.regex(run.stdout, new RegExp(`Sum of all ranks \\(1\\+2\\+\\.\\.\\.\\+${ranks}\\): ${total} \\(expected ${total}\\)`))
+    t.regex(run.stdout, new RegExp(`Rank 0 gathered all results: \\[${Array.from({ length: ranks }, (_, r) => (r + 1) ** 2).join(", ")}\\]`))
+    for (let r = 0; r < ranks; r++) {
+      t.regex(run.stdout, new RegExp(`Rank ${r} sees global sum: \\[${total}, ${total}, ${total}\\]`))
+      t.regex(run.stdout, new RegExp(`Rank ${r} received: \\[${[0, 1, 2, 3].map((i) => r * 4 + i).join(", ")}\\]`))
+      t.regex(run.stdout, new RegExp(`Rank ${r} received broadcast: \\{"param":"simulation_config","timesteps":1000,"dt":0.01\\}`))
+    }
+  })
+
+for (const ranks of [1, 3, 4])
+  test(`trapezoid: π to 1e-9 on ${ranks} ranks`, async (t) => {
+    const run = await runProgram("examples/trapezoid.ts", ["--ranks", String(ranks)])
+    t.is(run.code, 0, run.stderr)
+    const estimate = Number(/Estimated π:\s+([\d.]+)/.exec(run.stdout)?.[1])
+    t.true(Math.abs(estimate - Math.PI) < 1e-9, `estimate ${estimate}`)
+  })
+
+for (const ranks of [1, 2, 3])
+  test(`pi_monte_carlo: π within 5 standard errors on ${ranks} ranks`, async (t) => {
+    const run = await runProgram("examples/pi_monte_carlo.ts", ["--ranks", String(ranks)])
+    t.is(run.code, 0, run.stderr)
+    const estimate = Number(/Estimated π: ([\d.]+)/.exec(run.stdout)?.[1])
+    const p = Math.PI / 4
+    const standardError = 4 * Math.sqrt((p * (1 - p)) / 1e8)
+    t.true(Math.abs(estimate - Math.PI) < 5 * standardError, `estimate ${estimate}`)
+  })
+
+for (const ranks of [1, 3, 4])
+  test(`matvec: N = 1000 rows with remainders on ${ranks} ranks matches the serial product`, async (t) => {
+    const run = await runProgram("examples/matvec.ts", ["--ranks", String(ranks)])
+    t.is(run.code, 0, run.stderr)
+    t.regex(run.stdout, /✓ results match/)
+    const error = Number(/Relative error: ([\d.e+-]+)/.exec(run.stdout)?.[1])
+    t.true(error < 1e-10)
+  })
