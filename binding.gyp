@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "rankflow_copy",
-      "sources": ["native/copy.c"],
+      "target_name": "rankflow_native",
+      "sources": ["native/kernels.c"],
       "cflags": ["-O3"]
     }
   ]

@@ -1,4 +1,4 @@
-// npm install hook: builds the optional native copy addon (native/copy.c).
+// npm install hook: builds the optional native addon (native/kernels.c).
 // Never fails the install: without the addon rankflow copies with
 // TypedArray.prototype.set, correct but slower for large messages.
 import { execFileSync } from "node:child_process"

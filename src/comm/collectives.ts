@@ -18,7 +18,7 @@
  */
 import { InvalidArgument } from "../errors.ts"
 import type { TypedArray } from "../transport/ring.ts"
-import { combine, isBuiltin, type ReduceOp } from "./ops.ts"
+import { combine, combineIntoRight, isBuiltin, type ReduceOp } from "./ops.ts"
 import { blockCounts, displacements } from "./partition.ts"
 
 /** Opcodes, carried in every collective message's tag so that mismatched calls are caught. */
@@ -80,8 +80,40 @@ const LARGE_ALLREDUCE_BYTES = 64 * 1024
 type TypedCtor = new (n: number) => TypedArray
 const like = (a: TypedArray, n: number): TypedArray => new (a.constructor as TypedCtor)(n)
 
-/** A private copy of a contribution (typed arrays are combined in place). */
-const own = (v: unknown): unknown => (isTyped(v) ? v.slice() : v)
+/**
+ * Where algorithms get their temporary arrays. Blocking calls reuse one
+ * buffer per element type (fresh large arrays cost a page fault per 4 KiB);
+ * nonblocking calls, which may overlap, allocate.
+ */
+export interface Workspace {
+  /** A temporary array of `n` elements of `like`'s type, valid until the call returns. */
+  scratch(like: TypedArray, n: number): TypedArray
+}
+
+export const allocatingWorkspace: Workspace = { scratch: like }
+
+/** A workspace that keeps one growing buffer per element type. */
+export function poolingWorkspace(): Workspace {
+  const pool = new Map<unknown, TypedArray>()
+  return {
+    scratch(a, n) {
+      let buffer = pool.get(a.constructor)
+      if (buffer === undefined || buffer.length < n) {
+        buffer = like(a, n)
+        pool.set(a.constructor, buffer)
+      }
+      return buffer.subarray(0, n)
+    },
+  }
+}
+
+/** A private copy of a contribution (typed arrays are combined in place), in `into` when given. */
+function own(v: unknown, into: TypedArray | null = null): unknown {
+  if (!isTyped(v)) return v
+  if (into === null) return v.slice()
+  if (into !== v) into.set(v as never)
+  return into
+}
 
 function describe(v: unknown): string {
   return isTyped(v) ? `${v.constructor.name}(${v.length})` : typeof v
@@ -94,8 +126,7 @@ function checkShape(peer: number, mine: unknown, theirs: unknown): void {
 
 /** Combines `incoming` (from lower ranks) with `owned` (higher): typed arrays in place into `owned`. */
 function combineLeft(op: ReduceOp<unknown>, incoming: unknown, owned: unknown): unknown {
-  // Built-in elementwise ops are commutative, so accumulating into the owned array is bit-identical.
-  return isTyped(owned) && isBuiltin(op) ? combine(op, owned, incoming) : combine(op, incoming, owned)
+  return isTyped(owned) && isBuiltin(op) ? combineIntoRight(op, incoming as TypedArray, owned) : combine(op, incoming, owned)
 }
 
 /** Dissemination barrier: ⌈log₂ p⌉ rounds of one send and one receive. */
@@ -119,9 +150,18 @@ export function* bcast<T>(rank: number, size: number, root: number, value: T, in
 }
 
 /** Binomial reduction to rank 0 in rank order, then to `root`. Undefined except on the root. */
-export function* reduce<T>(rank: number, size: number, root: number, value: T, op: ReduceOp<T>): Algorithm<T | undefined> {
-  let acc: unknown = own(value)
-  const scratch = isTyped(acc) ? like(acc, acc.length) : null
+export function* reduce<T>(
+  rank: number,
+  size: number,
+  root: number,
+  value: T,
+  op: ReduceOp<T>,
+  work: Workspace,
+  into: TypedArray | null = null,
+): Algorithm<T | undefined> {
+  // Only the root's result is returned, so only the root accumulates in `into`.
+  let acc: unknown = own(value, rank === root ? into : null)
+  const scratch = isTyped(acc) ? work.scratch(acc, acc.length) : null
   for (let mask = 1; mask < size; mask <<= 1) {
     if (rank & mask) {
       yield send(rank - mask, acc)
@@ -134,20 +174,28 @@ export function* reduce<T>(rank: number, size: number, root: number, value: T, o
     }
   }
   if (root !== 0 && rank === 0) yield send(root, acc)
-  if (root !== 0 && rank === root) acc = yield recv(0)
+  if (root !== 0 && rank === root) acc = yield recv(0, isTyped(acc) ? (acc as TypedArray) : null)
   return rank === root ? (acc as T) : undefined
 }
 
 /** Allreduce: the result on every rank, bit-identical across ranks. */
-export function* allreduce<T>(rank: number, size: number, value: T, op: ReduceOp<T>): Algorithm<T> {
+export function* allreduce<T>(
+  rank: number,
+  size: number,
+  value: T,
+  op: ReduceOp<T>,
+  work: Workspace,
+  into: TypedArray | null = null,
+): Algorithm<T> {
   if (!isPowerOfTwo(size)) {
-    const total = yield* reduce(rank, size, 0, value, op)
-    return yield* bcast(rank, size, 0, total as T, null)
+    const total = yield* reduce(rank, size, 0, value, op, work, into)
+    const out = isTyped(value) ? (into ?? (rank === 0 ? (total as TypedArray) : like(value, value.length))) : null
+    return yield* bcast(rank, size, 0, total as T, out)
   }
   if (isTyped(value) && isBuiltin(op) && value.byteLength >= LARGE_ALLREDUCE_BYTES && value.length >= size)
-    return (yield* allreduceHalving(rank, size, value, op as ReduceOp<unknown>)) as T
-  let acc: unknown = own(value)
-  const scratch = isTyped(acc) ? like(acc, acc.length) : null
+    return (yield* allreduceHalving(rank, size, value, op as ReduceOp<unknown>, work, into)) as T
+  let acc: unknown = own(value, into)
+  const scratch = isTyped(acc) ? work.scratch(acc, acc.length) : null
   for (let mask = 1; mask < size; mask <<= 1) {
     const partner = rank ^ mask
     const other = yield exchange(partner, acc, partner, scratch)
@@ -158,9 +206,16 @@ export function* allreduce<T>(rank: number, size: number, value: T, op: ReduceOp
 }
 
 /** Rabenseifner: reduce-scatter by recursive halving, then allgather by recursive doubling. */
-function* allreduceHalving(rank: number, size: number, value: TypedArray, op: ReduceOp<unknown>): Algorithm<TypedArray> {
-  const acc = value.slice()
-  const scratch = like(acc, Math.ceil(acc.length / 2))
+function* allreduceHalving(
+  rank: number,
+  size: number,
+  value: TypedArray,
+  op: ReduceOp<unknown>,
+  work: Workspace,
+  into: TypedArray | null,
+): Algorithm<TypedArray> {
+  const acc = own(value, into) as TypedArray
+  const scratch = work.scratch(acc, Math.ceil(acc.length / 2))
   const parents: Array<[number, number]> = []
   let lo = 0
   let hi = acc.length
@@ -171,7 +226,9 @@ function* allreduceHalving(rank: number, size: number, value: TypedArray, op: Re
     const [keepLo, keepHi, sendLo, sendHi] = keepLow ? [lo, mid, mid, hi] : [mid, hi, lo, mid]
     const incoming = scratch.subarray(0, keepHi - keepLo)
     yield exchange(partner, acc.subarray(sendLo, sendHi), partner, incoming)
-    combine(op, acc.subarray(keepLo, keepHi), incoming)
+    const kept = acc.subarray(keepLo, keepHi)
+    if (partner > rank) combine(op, kept, incoming)
+    else combineIntoRight(op as Parameters<typeof combineIntoRight>[0], incoming, kept)
     parents.push([lo, hi])
     lo = keepLo
     hi = keepHi
@@ -188,10 +245,10 @@ function* allreduceHalving(rank: number, size: number, value: TypedArray, op: Re
 }
 
 /** Inclusive (or exclusive) prefix reduction in rank order, ⌈log₂ p⌉ rounds (Hillis–Steele). */
-export function* scan<T>(rank: number, size: number, value: T, op: ReduceOp<T>, exclusive: boolean): Algorithm<T | undefined> {
+export function* scan<T>(rank: number, size: number, value: T, op: ReduceOp<T>, exclusive: boolean, work: Workspace): Algorithm<T | undefined> {
   let inclusive: unknown = own(value)
   let before: unknown = undefined
-  const scratch = isTyped(inclusive) ? like(inclusive, inclusive.length) : null
+  const scratch = isTyped(inclusive) ? work.scratch(inclusive, inclusive.length) : null
   for (let mask = 1; mask < size; mask <<= 1) {
     const to = rank + mask < size ? rank + mask : NONE
     const from = rank - mask >= 0 ? rank - mask : NONE

@@ -153,6 +153,8 @@ export class Comm {
    */
   private outstanding = 0
   private readonly collectiveStatus = new Status()
+  /** Temporary arrays of blocking collectives, reused from call to call. */
+  private readonly workspace = C.poolingWorkspace()
   /** World rank → rank in this communicator (-1: not a member); null for the world itself. */
   private readonly fromWorld: Int32Array | null
 
@@ -352,28 +354,34 @@ export class Comm {
    * root, undefined elsewhere (MPI_Reduce). Typed arrays reduce elementwise
    * (built-in ops); objects need a Semigroup/Monoid (fp-ts).
    */
-  reduce<A extends TypedArray>(value: A, op: ElementwiseOp, root?: number): A | undefined
-  reduce(value: Float64Array, op: LocOp, root?: number): Float64Array | undefined
+  reduce<A extends TypedArray>(value: A, op: ElementwiseOp, root?: number, into?: A): A | undefined
+  reduce(value: Float64Array, op: LocOp, root?: number, into?: Float64Array): Float64Array | undefined
   reduce(value: number, op: NumberOp, root?: number): number | undefined
   reduce(value: bigint, op: ElementwiseOp | Semigroup<bigint>, root?: number): bigint | undefined
   reduce(value: boolean, op: ElementwiseOp | Semigroup<boolean>, root?: number): boolean | undefined
   reduce(value: Loc, op: LocOp, root?: number): Loc | undefined
   reduce<T>(value: T, op: Semigroup<T>, root?: number): T | undefined
-  reduce(value: unknown, op: AnyOp, root = 0): unknown {
+  reduce(value: unknown, op: AnyOp, root = 0, into?: TypedArray): unknown {
     const r = this.checkRoot("reduce", root)
-    return this.collective(C.CollectiveOp.reduce, r, C.reduce(this.rank, this.size, r, value, checkOp("reduce", op)))
+    const out = checkInto("reduce", value, into)
+    return this.collective(C.CollectiveOp.reduce, r, C.reduce(this.rank, this.size, r, value, checkOp("reduce", op), this.workspace, out))
   }
 
-  /** Reduces every rank's value with `op`; the result on every rank, bit-identical (MPI_Allreduce). */
-  allreduce<A extends TypedArray>(value: A, op: ElementwiseOp): A
-  allreduce(value: Float64Array, op: LocOp): Float64Array
+  /**
+   * Reduces every rank's value with `op`; the result on every rank,
+   * bit-identical (MPI_Allreduce). Typed arrays may be reduced into `into`
+   * (same type and length; `value` itself for in place) to allocate nothing.
+   */
+  allreduce<A extends TypedArray>(value: A, op: ElementwiseOp, into?: A): A
+  allreduce(value: Float64Array, op: LocOp, into?: Float64Array): Float64Array
   allreduce(value: number, op: NumberOp): number
   allreduce(value: bigint, op: ElementwiseOp | Semigroup<bigint>): bigint
   allreduce(value: boolean, op: ElementwiseOp | Semigroup<boolean>): boolean
   allreduce(value: Loc, op: LocOp): Loc
   allreduce<T>(value: T, op: Semigroup<T>): T
-  allreduce(value: unknown, op: AnyOp): unknown {
-    return this.collective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, checkOp("allreduce", op)))
+  allreduce(value: unknown, op: AnyOp, into?: TypedArray): unknown {
+    const out = checkInto("allreduce", value, into)
+    return this.collective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, checkOp("allreduce", op), this.workspace, out))
   }
 
   /** Nonblocking allreduce (MPI_Iallreduce); `wait()` returns the result. */
@@ -381,7 +389,7 @@ export class Comm {
   iallreduce(value: number, op: NumberOp): Request<number>
   iallreduce<T>(value: T, op: Semigroup<T>): Request<T>
   iallreduce(value: unknown, op: AnyOp): Request<unknown> {
-    return this.icollective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, checkOp("iallreduce", op)))
+    return this.icollective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, checkOp("iallreduce", op), C.allocatingWorkspace))
   }
 
   /** Inclusive prefix reduction: rank i gets v₀ ⊕ … ⊕ vᵢ (MPI_Scan). */
@@ -389,7 +397,7 @@ export class Comm {
   scan(value: number, op: NumberOp): number
   scan<T>(value: T, op: Semigroup<T>): T
   scan(value: unknown, op: AnyOp): unknown {
-    return this.collective(C.CollectiveOp.scan, 0, C.scan(this.rank, this.size, value, checkOp("scan", op), false))
+    return this.collective(C.CollectiveOp.scan, 0, C.scan(this.rank, this.size, value, checkOp("scan", op), false, this.workspace))
   }
 
   /** Exclusive prefix reduction: rank i gets v₀ ⊕ … ⊕ vᵢ₋₁, rank 0 undefined (MPI_Exscan). */
@@ -397,7 +405,7 @@ export class Comm {
   exscan(value: number, op: NumberOp): number | undefined
   exscan<T>(value: T, op: Semigroup<T>): T | undefined
   exscan(value: unknown, op: AnyOp): unknown {
-    return this.collective(C.CollectiveOp.exscan, 0, C.scan(this.rank, this.size, value, checkOp("exscan", op), true))
+    return this.collective(C.CollectiveOp.exscan, 0, C.scan(this.rank, this.size, value, checkOp("exscan", op), true, this.workspace))
   }
 
   /** Personalized all-to-all: `values[j]` goes to rank j; returns what each rank sent here (MPI_Alltoall). */
@@ -634,6 +642,14 @@ function nullStatus(status: Status): Status {
 function checkBuffer<B extends RecvBuffer>(op: string, buffer: B): B {
   if (ArrayBuffer.isView(buffer) || buffer instanceof ArrayBuffer) return buffer
   throw new InvalidArgument(op, "buffer", Object.prototype.toString.call(buffer), "must be a typed array, ArrayBuffer or DataView")
+}
+
+/** The output array of a typed reduction: same type and length as the value, or none. */
+function checkInto(call: string, value: unknown, into: TypedArray | undefined): TypedArray | null {
+  if (into === undefined) return null
+  if (!ArrayBuffer.isView(value) || into.constructor !== value.constructor || into.length !== (value as TypedArray).length)
+    throw new InvalidArgument(call, "into", `${into.constructor.name}(${into.length})`, "must have the type and length of the value")
+  return into
 }
 
 function checkOp(call: string, op: unknown): ReduceOp<unknown> {

@@ -13,6 +13,8 @@ import type { TypedArray } from "../transport/ring.ts"
 export const KIND_SERIALIZED = 1
 export const KIND_ARRAYBUFFER = 2
 export const KIND_DATAVIEW = 3
+/** A JS number: 8 raw bytes instead of the v8 serializer (the serialized path's fast lane). */
+export const KIND_NUMBER = 4
 const KIND_TYPED_BASE = 16
 
 type TypedArrayConstructor = {
@@ -47,6 +49,7 @@ export function typedConstructor(kind: number): TypedArrayConstructor | undefine
  * as their base type; everything that is not raw bytes is serialized.
  */
 export function kindOf(value: unknown): number {
+  if (typeof value === "number") return KIND_NUMBER
   if (typeof value !== "object" || value === null) return KIND_SERIALIZED
   const direct = KIND_OF.get(value.constructor)
   if (direct !== undefined) return direct
@@ -56,14 +59,15 @@ export function kindOf(value: unknown): number {
   return KIND_SERIALIZED
 }
 
-/** True for kinds carried as raw bytes. */
-export function isBufferKind(kind: number): boolean {
-  return kind !== KIND_SERIALIZED
+/** True for values that arrive as objects (not typed buffers): serialized ones and numbers. */
+export function isObjectKind(kind: number): boolean {
+  return kind === KIND_SERIALIZED || kind === KIND_NUMBER
 }
 
 /** Human name of a kind, for errors and traces. */
 export function kindName(kind: number): string {
   if (kind === KIND_SERIALIZED) return "serialized object"
+  if (kind === KIND_NUMBER) return "number"
   if (kind === KIND_ARRAYBUFFER) return "ArrayBuffer"
   if (kind === KIND_DATAVIEW) return "DataView"
   return typedConstructor(kind)?.name ?? `kind ${kind}`

@@ -17,6 +17,7 @@
  *
  * Layer: comm. Uses transport/ only.
  */
+import { availableParallelism } from "node:os"
 import { deserialize, serialize } from "node:v8"
 import {
   CommTimeout,
@@ -33,6 +34,8 @@ import {
   allocateFor,
   bufferValue,
   bytesOf,
+  isObjectKind,
+  KIND_NUMBER,
   KIND_SERIALIZED,
   kindName,
   kindOf,
@@ -115,6 +118,8 @@ export class Engine {
   private nextAnySource = 0
   private readonly pollers: Array<{ poll(): boolean }> = []
   private polling = false
+  /** Carries a number being sent or received (numbers skip the v8 serializer). */
+  private readonly number = new Float64Array(1)
   /** Reused for every send so the hot path allocates nothing. */
   private readonly payload: Payload = { kind: 0, data: new Uint8Array(0), bytes: 0 }
 
@@ -123,6 +128,12 @@ export class Engine {
   private armed = false
   /** The current blocking call has published what it is blocked on (it armed the doorbell). */
   private published = false
+  /**
+   * Spins before sleeping while a stream is in flight; none beyond the usual
+   * when ranks outnumber cores, where a spinning rank takes the core its peer
+   * needs to make the progress it waits for.
+   */
+  private readonly streamSpinLimit: number
   /** When the current blocking call first slept (ms), for the per-call timeout. */
   private sleptSince = 0
   private bell = 0
@@ -141,6 +152,7 @@ export class Engine {
       this.pendingSends.push([])
     }
     this.streaming = new Array<Unexpected | null>(this.size).fill(null)
+    this.streamSpinLimit = this.size > availableParallelism() ? SPIN_LIMIT : STREAM_SPIN_LIMIT
   }
 
   // ---- sending ----------------------------------------------------------
@@ -153,7 +165,10 @@ export class Engine {
     const ring = this.outRings[dest]!
     if (ring.isSmall(p.bytes)) {
       this.beginBlocking()
-      while (!ring.tryWriteSmall(context, tag, p.kind, p.data, p.bytes)) this.pause(BlockedOp.send, dest, tag, context)
+      while (!ring.tryWriteSmall(context, tag, p.kind, p.data, p.bytes)) {
+        this.progress()
+        this.pause(BlockedOp.send, dest, tag, context)
+      }
       this.endBlocking()
       this.doorbell.ring(dest)
       return
@@ -191,7 +206,10 @@ export class Engine {
     const p = this.payload
     const kind = kindOf(value)
     p.kind = kind
-    if (kind === KIND_SERIALIZED) {
+    if (kind === KIND_NUMBER) {
+      this.number[0] = value as number
+      p.data = this.number
+    } else if (kind === KIND_SERIALIZED) {
       try {
         p.data = serialize(value)
       } catch (cause) {
@@ -221,7 +239,8 @@ export class Engine {
     const last = queue[queue.length - 1]!
     this.beginBlocking()
     while (!last.done) {
-      this.progressSends()
+      // Receives already posted must move too: the peer may be sending to us just as we send to it.
+      this.progress()
       if (!last.done) this.pause(BlockedOp.send, dest, last.frame.tag, last.frame.context)
     }
     this.endBlocking()
@@ -581,7 +600,7 @@ export class Engine {
   /** The received value from a private copy (already in `message.data`). */
   private valueOf(message: Unexpected, into: RecvTarget): unknown {
     if (into === null)
-      return message.kind === KIND_SERIALIZED ? deserialize(message.data) : bufferValue(message.kind, message.data)
+      return isObjectKind(message.kind) ? objectValue(message.kind, message.data) : bufferValue(message.kind, message.data)
     const error = this.checkTarget(into, message.kind, message.data.byteLength, message.source, message.tag)
     if (error !== null) throw error
     bytesOf(into).set(message.data)
@@ -594,6 +613,11 @@ export class Engine {
     const bytes = ring.frameBytes
     status?.set(source, ring.frameTag, bytes, kind)
     if (into === null) {
+      if (kind === KIND_NUMBER) {
+        ring.readSmallInto(this.number)
+        this.doorbell.ring(source)
+        return this.number[0]
+      }
       const data = allocateFor(kind, bytes)
       ring.readSmallInto(data)
       this.doorbell.ring(source)
@@ -616,7 +640,7 @@ export class Engine {
     if (into === null) return null
     const intoKind = kindOf(into)
     const typed = typedConstructor(intoKind) !== undefined
-    if (kind === KIND_SERIALIZED || (typed && intoKind !== kind))
+    if (isObjectKind(kind) || (typed && intoKind !== kind))
       return new RecvTypeMismatch(this.rank, source, tag, kindName(intoKind), kindName(kind))
     if (bytes > into.byteLength) return new RecvTruncated(this.rank, source, tag, bytes, into.byteLength)
     return null
@@ -655,10 +679,12 @@ export class Engine {
       if (this.callTimeout !== undefined) this.checkCallTimeout(op, peer)
       return
     }
+    // Queued sends move while we wait for anything: the peer may be waiting for them to wait on us.
+    if (this.pendingSendCount > 0) this.progressSends()
     if (++this.spins < SPIN_LIMIT) return
     // While a large message streams, the peer is busy copying the next chunk:
     // keep spinning rather than pay a ~20 µs futex wake-up per chunk.
-    if ((this.streamsIn > 0 || this.pendingSendCount > 0) && this.spins < STREAM_SPIN_LIMIT) return
+    if ((this.streamsIn > 0 || this.pendingSendCount > 0) && this.spins < this.streamSpinLimit) return
     this.checkAbort()
     this.bell = this.doorbell.prepareSleep(op, peer, tag, context)
     this.armed = true
@@ -690,6 +716,11 @@ export class Engine {
   abort(): void {
     abortAll(this.memory, this.rank)
   }
+}
+
+/** The value of an object-kind message (serialized, or a number) from its bytes. */
+function objectValue(kind: number, data: Uint8Array): unknown {
+  return kind === KIND_NUMBER ? new Float64Array(data.buffer, data.byteOffset, 1)[0] : deserialize(data)
 }
 
 function describeType(value: unknown): string {

@@ -5,7 +5,7 @@
  *
  * Layer: comm.
  */
-import { KIND_SERIALIZED, kindName, typedConstructor } from "./dtype.ts"
+import { isObjectKind, kindName, typedConstructor } from "./dtype.ts"
 
 /**
  * The envelope of a received or probed message.
@@ -28,9 +28,12 @@ export class Status {
   /** @internal frame kind, see `transport` */
   kind = 0
 
-  /** `"buffer"` for typed arrays and ArrayBuffers sent as raw bytes, `"serialized"` otherwise. */
+  /**
+   * `"buffer"` for typed arrays and ArrayBuffers sent as raw bytes,
+   * `"serialized"` for everything else (numbers travel in a compact 8-byte form).
+   */
   get transport(): "buffer" | "serialized" {
-    return this.kind === KIND_SERIALIZED ? "serialized" : "buffer"
+    return isObjectKind(this.kind) ? "serialized" : "buffer"
   }
 
   /** Element type of a buffer message (`"Float64Array"`, `"ArrayBuffer"`, …) or `"serialized object"`. */

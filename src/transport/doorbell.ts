@@ -29,7 +29,7 @@ import {
 /** Spins before a blocked rank goes to sleep (~1 µs): a futex wake-up costs ~20 µs here. */
 export const SPIN_LIMIT = 1000
 /** Spins before sleeping while a large message streams (the peer is mid-copy): ~50–500 µs. */
-export const STREAM_SPIN_LIMIT = Number(process.env.RF_STREAM_SPIN ?? 20_000)
+export const STREAM_SPIN_LIMIT = 20_000
 /** Upper bound of one sleep; sleepers re-check the abort word at least this often. */
 const SLEEP_MS = 200
 

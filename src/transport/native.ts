@@ -1,0 +1,28 @@
+/**
+ * The optional native addon (`native/kernels.c`, built by `npm ci`): memmove
+ * for large transport copies and float64 reduction loops. Everything that
+ * uses it has a JS fallback; RANKFLOW_NATIVE=0 forces the fallbacks.
+ *
+ * Layer: transport (used by transport/copy and comm/ops).
+ */
+import { createRequire } from "node:module"
+import type { TypedArray } from "./ring.ts"
+
+export interface NativeKernels {
+  /** memmove of `bytes` bytes between typed arrays, offsets in bytes. */
+  copy(dst: TypedArray, dstByteOffset: number, src: TypedArray, srcByteOffset: number, bytes: number): void
+  /** acc[i] = acc[i] op other[i] (other[i] op acc[i] when reversed) for op 0 SUM, 1 PROD, 2 MAX, 3 MIN. */
+  combine(op: number, acc: Float64Array, other: Float64Array, reversed: boolean): void
+}
+
+function load(): NativeKernels | undefined {
+  if (process.env.RANKFLOW_NATIVE === "0") return undefined
+  try {
+    return createRequire(import.meta.url)("../../build/Release/rankflow_native.node") as NativeKernels
+  } catch {
+    return undefined
+  }
+}
+
+/** The addon's kernels, or undefined when it is not built (or disabled). */
+export const native: NativeKernels | undefined = load()
