@@ -26,6 +26,9 @@ export function measure(comm: Comm, quick: boolean): Array<{ name: string; bytes
   let sum = new Float64Array(0)
   const result = new Float64Array(MiB)
   out.push({ name: "allreduce_1Mi_doubles", bytes: 8 * MiB, reps: bigReps, seconds: timeCalls(comm, bigReps, () => (sum = comm.allreduce(vector, SUM, result))), check: sum[MiB - 1]! })
+  // In place (MPI_IN_PLACE): no copy of the input; values grow, which costs nothing extra.
+  const inPlace = new Float64Array(MiB).fill(1 / 2 ** 40)
+  out.push({ name: "allreduce_1Mi_doubles_in_place", bytes: 8 * MiB, reps: bigReps, seconds: timeCalls(comm, bigReps, () => comm.allreduce(inPlace, SUM, inPlace)), check: inPlace[0]! > 0 ? 1 : 0 })
   const buffer = new Uint8Array(8 * MiB).fill(comm.rank === 0 ? 7 : 0)
   out.push({ name: "bcast_8MiB", bytes: 8 * MiB, reps: bigReps, seconds: timeCalls(comm, bigReps, () => comm.bcastInto(buffer, 0)), check: buffer[8 * MiB - 1]! })
   return out
@@ -42,7 +45,8 @@ function copySeconds(bytes: number, reps: number): number {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const quick = process.argv.includes("--quick")
-  for (const ranks of [2, 4, 8]) {
+  const only = process.argv.includes("--ranks") ? process.argv[process.argv.indexOf("--ranks") + 1]!.split(",").map(Number) : [2, 4, 8]
+  for (const ranks of only) {
     const [rows] = await runRanks<ReturnType<typeof measure>>({ ranks, module: import.meta.url, export: "measure", args: quick })
     const copy = copySeconds(8 * MiB, quick ? 20 : 200)
     for (const r of rows!) {

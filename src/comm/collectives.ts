@@ -17,8 +17,8 @@
  * Layer: comm.
  */
 import { InvalidArgument } from "../errors.ts"
-import type { TypedArray } from "../transport/ring.ts"
-import { combine, combineIntoRight, isBuiltin, type ReduceOp } from "./ops.ts"
+import type { Sink, TypedArray } from "../transport/ring.ts"
+import { combine, combineIntoRight, isBuiltin, streamingCombiner, type ReduceOp } from "./ops.ts"
 import { blockCounts, displacements } from "./partition.ts"
 
 /** Opcodes, carried in every collective message's tag so that mismatched calls are caught. */
@@ -43,24 +43,29 @@ export const CollectiveOp = {
 
 export const COLLECTIVE_NAMES: ReadonlyArray<string> = Object.keys(CollectiveOp)
 
-/** One step: send `value` to `to` (if ≥ 0) and/or receive from `from` (if ≥ 0), into `into` when given. */
+/**
+ * One step: send `value` to `to` (if ≥ 0) and/or receive from `from` (if ≥ 0),
+ * into `into` when given — combined into it by `reduce` when that is set.
+ */
 export interface Step {
   readonly to: number
   readonly value: unknown
   readonly from: number
   readonly into: TypedArray | null
+  readonly reduce: Sink | null
 }
 
 export type Algorithm<R> = Generator<Step, R, unknown>
 
 const NONE = -1
-const send = (to: number, value: unknown): Step => ({ to, value, from: NONE, into: null })
-const recv = (from: number, into: TypedArray | null = null): Step => ({ to: NONE, value: undefined, from, into })
-const exchange = (to: number, value: unknown, from: number, into: TypedArray | null = null): Step => ({
+const send = (to: number, value: unknown): Step => ({ to, value, from: NONE, into: null, reduce: null })
+const recv = (from: number, into: TypedArray | null = null): Step => ({ to: NONE, value: undefined, from, into, reduce: null })
+const exchange = (to: number, value: unknown, from: number, into: TypedArray | null = null, reduce: Sink | null = null): Step => ({
   to,
   value,
   from,
   into,
+  reduce,
 })
 
 /** Thrown by an algorithm when a peer's contribution has the wrong shape; the driver names the call. */
@@ -224,11 +229,17 @@ function* allreduceHalving(
     const mid = lo + Math.floor((hi - lo) / 2)
     const keepLow = (rank & mask) === 0
     const [keepLo, keepHi, sendLo, sendHi] = keepLow ? [lo, mid, mid, hi] : [mid, hi, lo, mid]
-    const incoming = scratch.subarray(0, keepHi - keepLo)
-    yield exchange(partner, acc.subarray(sendLo, sendHi), partner, incoming)
     const kept = acc.subarray(keepLo, keepHi)
-    if (partner > rank) combine(op, kept, incoming)
-    else combineIntoRight(op as Parameters<typeof combineIntoRight>[0], incoming, kept)
+    const streaming = streamingCombiner(op, acc, partner < rank)
+    if (streaming !== undefined) {
+      // Combine straight out of the transport: no copy of the incoming half.
+      yield exchange(partner, acc.subarray(sendLo, sendHi), partner, kept, streaming)
+    } else {
+      const incoming = scratch.subarray(0, keepHi - keepLo)
+      yield exchange(partner, acc.subarray(sendLo, sendHi), partner, incoming)
+      if (partner > rank) combine(op, kept, incoming)
+      else combineIntoRight(op as Parameters<typeof combineIntoRight>[0], incoming, kept)
+    }
     parents.push([lo, hi])
     lo = keepLo
     hi = keepHi

@@ -14,7 +14,7 @@
  */
 import type { Semigroup } from "fp-ts/lib/Semigroup.js"
 import { CollectiveMismatch, InvalidArgument, RecvTruncated, RecvTypeMismatch } from "../errors.ts"
-import type { TypedArray } from "../transport/ring.ts"
+import type { Sink, TypedArray } from "../transport/ring.ts"
 import * as C from "./collectives.ts"
 import { ANY_SOURCE, ANY_TAG, type Engine, type PendingRecv, type PendingSend, type RecvTarget } from "./engine.ts"
 import type { ElementwiseOp, Loc, LocOp, ReduceOp } from "./ops.ts"
@@ -93,7 +93,7 @@ class CollectiveOperation<R> {
       this.sending = s.to >= 0 ? this.comm._isendCollective(s.value, s.to, this.call) : null
       if (s.from >= 0) {
         this.from = s.from
-        this.receiving = this.comm._irecvCollective(s.from, s.into, this.call.tag)
+        this.receiving = this.comm._irecvCollective(s.from, s.into, this.call.tag, s.reduce)
       }
     } catch (error) {
       return this.fail(error as Error)
@@ -484,12 +484,12 @@ export class Comm {
         let received: unknown = undefined
         if (s.to >= 0 && s.from >= 0) {
           const sending = this.engine.isend(s.value, this.worldRank(s.to), call.tag, ctx)
-          received = this.receiveCollective(call, s.from, s.into)
+          received = this.receiveCollective(call, s.from, s.into, s.reduce)
           if (sending !== null) this.engine.waitDone(sending)
         } else if (s.to >= 0) {
           this.engine.send(s.value, this.worldRank(s.to), call.tag, ctx)
         } else {
-          received = this.receiveCollective(call, s.from, s.into)
+          received = this.receiveCollective(call, s.from, s.into, s.reduce)
         }
         step = algorithm.next(received)
       }
@@ -538,13 +538,17 @@ export class Comm {
     this.outstanding--
   }
 
-  private receiveCollective(call: CallInfo, from: number, into: TypedArray | null): unknown {
+  private receiveCollective(call: CallInfo, from: number, into: TypedArray | null, reduce: Sink | null): unknown {
     const status = this.collectiveStatus
     status.tag = -1
     let value: unknown = undefined
     let error: Error | null = null
+    const tag = this.outstanding > 0 ? call.tag : ANY_TAG
     try {
-      value = this.engine.recv(this.worldRank(from), this.outstanding > 0 ? call.tag : ANY_TAG, this.context + 1, into, status)
+      value =
+        reduce === null
+          ? this.engine.recv(this.worldRank(from), tag, this.context + 1, into, status)
+          : this.engine.waitRecv(this.engine.postRecv(this.worldRank(from), tag, this.context + 1, into, reduce), status)
     } catch (e) {
       error = e as Error
     }
@@ -578,8 +582,8 @@ export class Comm {
   }
 
   /** @internal */
-  _irecvCollective(from: number, into: TypedArray | null, tag: number): PendingRecv {
-    return this.engine.postRecv(this.worldRank(from), tag, this.context + 1, into)
+  _irecvCollective(from: number, into: TypedArray | null, tag: number, reduce: Sink | null): PendingRecv {
+    return this.engine.postRecv(this.worldRank(from), tag, this.context + 1, into, reduce)
   }
 
   // ---- validation and rank translation ----------------------------------------

@@ -29,7 +29,7 @@ import {
 } from "../errors.ts"
 import { abortAll, BlockedOp, Doorbell, failedRankOf, SPIN_LIMIT, STREAM_SPIN_LIMIT } from "../transport/doorbell.ts"
 import { allocateContext, type WorldMemory } from "../transport/memory.ts"
-import { MAX_FRAME_BYTES, Ring, type OutgoingFrame, type TypedArray } from "../transport/ring.ts"
+import { MAX_FRAME_BYTES, Ring, type OutgoingFrame, type Sink, type TypedArray } from "../transport/ring.ts"
 import {
   allocateFor,
   bufferValue,
@@ -61,6 +61,8 @@ interface Unexpected {
   complete: boolean
   /** The data was streamed straight into the claiming receive's own buffer. */
   direct: boolean
+  /** For a direct stream with a reducing sink: the typed target the sink works on. */
+  sinkTarget: TypedArray | null
   /** The receive that matched it while it was still streaming in. */
   claim: PendingRecv | null
 }
@@ -76,6 +78,8 @@ export class PendingRecv {
     readonly tag: number,
     readonly context: number,
     readonly into: RecvTarget,
+    /** When set, the message is combined into `into` by this sink instead of copied (streamed reductions). */
+    readonly sink: Sink | null = null,
   ) {}
 }
 
@@ -228,7 +232,7 @@ export class Engine {
   /** Sends to self: copied straight into the matching receive or the unexpected queue. */
   private deliverLocal(p: Payload, tag: number, context: number): void {
     const data = bytesOf(p.data).slice()
-    const message: Unexpected = { source: this.rank, context, tag, kind: p.kind, data, complete: true, direct: false, claim: null }
+    const message: Unexpected = { source: this.rank, context, tag, kind: p.kind, data, complete: true, direct: false, sinkTarget: null, claim: null }
     const request = this.takePosted(this.rank, context, tag)
     if (request === null) this.unexpected.push(message)
     else this.completeFromCopy(request, message)
@@ -335,9 +339,9 @@ export class Engine {
     return false
   }
 
-  /** Posts a receive; it may complete at once from the unexpected queue. */
-  postRecv(source: number, tag: number, context: number, into: RecvTarget): PendingRecv {
-    const request = new PendingRecv(source, tag, context, into)
+  /** Posts a receive (combining into `into` through `sink`, when given); it may complete at once from the unexpected queue. */
+  postRecv(source: number, tag: number, context: number, into: RecvTarget, sink: Sink | null = null): PendingRecv {
+    const request = new PendingRecv(source, tag, context, into, sink)
     const i = this.findUnexpected(source, tag, context)
     if (i < 0) {
       this.posted.push(request)
@@ -482,7 +486,8 @@ export class Engine {
     for (;;) {
       const current = this.streaming[source] ?? null
       if (current !== null) {
-        const done = ring.readLarge(current.data)
+        const done =
+          current.sinkTarget === null ? ring.readLarge(current.data) : ring.readLarge(current.sinkTarget, current.claim!.sink!)
         this.doorbell.ring(source)
         if (!done) return
         this.streaming[source] = null
@@ -522,6 +527,7 @@ export class Engine {
       data: bytesOf(data),
       complete: false,
       direct: false,
+      sinkTarget: null,
       claim: null,
     }
     this.unexpected.push(message)
@@ -555,6 +561,7 @@ export class Engine {
       data,
       complete: false,
       direct,
+      sinkTarget: direct && request.sink !== null ? (request.into as TypedArray) : null,
       claim: request,
     }
     request.error = error
@@ -564,11 +571,36 @@ export class Engine {
 
   private completeFromRing(request: PendingRecv, ring: Ring, source: number): void {
     try {
-      request.value = this.readSmall(ring, source, request.into, request.status)
+      if (request.sink === null) request.value = this.readSmall(ring, source, request.into, request.status)
+      else {
+        // A reducing receive of a small frame: read it, then combine it into the target.
+        const message = this.copyOut(ring, source)
+        this.completeFromCopy(request, message)
+        return
+      }
     } catch (error) {
       request.error = error as Error
     }
     request.done = true
+  }
+
+  /** Reads the small frame at the head of `ring` into a private copy. */
+  private copyOut(ring: Ring, source: number): Unexpected {
+    const data = allocateFor(ring.frameKind, ring.frameBytes)
+    const message: Unexpected = {
+      source,
+      context: ring.frameContext,
+      tag: ring.frameTag,
+      kind: ring.frameKind,
+      data: bytesOf(data),
+      complete: true,
+      direct: false,
+      sinkTarget: null,
+      claim: null,
+    }
+    ring.readSmallInto(data)
+    this.doorbell.ring(source)
+    return message
   }
 
   private completeFromCopy(request: PendingRecv, message: Unexpected): void {
@@ -576,7 +608,7 @@ export class Engine {
     // An error found when the stream started stands; a stream into the caller's buffer is already there.
     if (request.error === null) {
       try {
-        request.value = message.direct ? request.into : this.valueOf(message, request.into)
+        request.value = message.direct ? request.into : this.valueOf(message, request.into, request.sink)
       } catch (error) {
         request.error = error as Error
       }
@@ -597,13 +629,14 @@ export class Engine {
     return this.valueOf(message, into)
   }
 
-  /** The received value from a private copy (already in `message.data`). */
-  private valueOf(message: Unexpected, into: RecvTarget): unknown {
+  /** The received value from a private copy (already in `message.data`), copied or combined (`sink`) into `into`. */
+  private valueOf(message: Unexpected, into: RecvTarget, sink: Sink | null = null): unknown {
     if (into === null)
       return isObjectKind(message.kind) ? objectValue(message.kind, message.data) : bufferValue(message.kind, message.data)
     const error = this.checkTarget(into, message.kind, message.data.byteLength, message.source, message.tag)
     if (error !== null) throw error
-    bytesOf(into).set(message.data)
+    if (sink !== null) sink(into as TypedArray, 0, message.data, 0, message.data.byteLength)
+    else bytesOf(into).set(message.data)
     return into
   }
 

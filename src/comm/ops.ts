@@ -102,7 +102,7 @@ function op(
     code === undefined || combine === undefined
       ? kernel
       : (acc: TypedArray, other: TypedArray, otherIsLeft = false): void => {
-          if (acc instanceof Float64Array && acc.length >= NATIVE_MIN_LENGTH) combine(code, acc, other as Float64Array, otherIsLeft)
+          if (acc instanceof Float64Array && acc.length >= NATIVE_MIN_LENGTH) combine(code, acc, 0, other, 0, acc.byteLength, otherIsLeft)
           else kernel(acc, other, otherIsLeft)
         }
   return { _tag: "ElementwiseOp", name, concat: monoid.concat, empty: monoid.empty, bigint: { concat: big }, elementwise: fast }
@@ -211,6 +211,23 @@ export function combine(op: ReduceOp<unknown>, left: unknown, right: unknown): u
 export function combineIntoRight(op: ElementwiseOp | LocOp, left: TypedArray, owned: TypedArray): TypedArray {
   ;(op.elementwise as Elementwise)(owned, left, true)
   return owned
+}
+
+/**
+ * A byte-range combiner for receiving straight into an accumulator: when the
+ * native kernels are built and `op` is SUM, PROD, MAX or MIN on doubles,
+ * `(acc, accByteOffset, src, srcByteOffset, bytes)` combines incoming bytes
+ * into `acc` (incoming on the left when `incomingIsLeft`). Undefined otherwise.
+ */
+export function streamingCombiner(
+  op: ReduceOp<unknown>,
+  acc: TypedArray,
+  incomingIsLeft: boolean,
+): ((acc: TypedArray, accByteOffset: number, src: TypedArray, srcByteOffset: number, bytes: number) => void) | undefined {
+  const combine = native?.combine
+  const code = isBuiltin(op) && op._tag === "ElementwiseOp" ? NATIVE_OPS[op.name] : undefined
+  if (combine === undefined || code === undefined || !(acc instanceof Float64Array)) return undefined
+  return (a, aOff, src, srcOff, bytes) => combine(code, a as Float64Array, aOff, src, srcOff, bytes, incomingIsLeft)
 }
 
 /** The name of an op, for errors. */

@@ -11,8 +11,12 @@ import type { TypedArray } from "./ring.ts"
 export interface NativeKernels {
   /** memmove of `bytes` bytes between typed arrays, offsets in bytes. */
   copy(dst: TypedArray, dstByteOffset: number, src: TypedArray, srcByteOffset: number, bytes: number): void
-  /** acc[i] = acc[i] op other[i] (other[i] op acc[i] when reversed) for op 0 SUM, 1 PROD, 2 MAX, 3 MIN. */
-  combine(op: number, acc: Float64Array, other: Float64Array, reversed: boolean): void
+  /**
+   * acc[i] = acc[i] op other[i] (other[i] op acc[i] when reversed) over `bytes`
+   * bytes of doubles, for op 0 SUM, 1 PROD, 2 MAX, 3 MIN; offsets in bytes,
+   * `other` any typed array (e.g. a ring's bytes), 8-byte aligned.
+   */
+  combine(op: number, acc: Float64Array, accByteOffset: number, other: TypedArray, otherByteOffset: number, bytes: number, reversed: boolean): void
 }
 
 function load(): NativeKernels | undefined {

@@ -50,6 +50,9 @@ type TypedArrayConstructor = {
   readonly BYTES_PER_ELEMENT: number
 }
 
+/** Where a large frame's bytes go: a copy by default, or e.g. a reduction into the destination. */
+export type Sink = (dest: TypedArray, destByteOffset: number, src: TypedArray, srcByteOffset: number, bytes: number) => void
+
 /** A large frame being written: the writer's progress lives here between calls. */
 export interface OutgoingFrame {
   context: number
@@ -253,10 +256,11 @@ export class Ring {
   }
 
   /**
-   * Copies whatever has arrived of the current large frame into `dest`
-   * (a byte view of the whole payload); true once the frame is consumed.
+   * Hands whatever has arrived of the current large frame to `sink` (a copy
+   * into `dest`, the whole payload's destination, by default); true once the
+   * frame is consumed.
    */
-  readLarge(dest: Uint8Array): boolean {
+  readLarge(dest: TypedArray, sink: Sink = copyBytes): boolean {
     const length = this.frameBytes
     const padded = pad16(length)
     if (!this.headerConsumed) {
@@ -268,7 +272,7 @@ export class Ring {
       const pos = this.head & this.mask
       const n = Math.min(padded - this.frameReceived, available, this.capacity - pos)
       const real = Math.min(n, length - this.frameReceived)
-      if (real > 0) copyBytes(dest, this.frameReceived, this.data, pos, real)
+      if (real > 0) sink(dest, this.frameReceived, this.data, pos, real)
       this.frameReceived += n
       available -= n
       this.advance(n)

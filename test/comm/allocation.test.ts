@@ -4,15 +4,17 @@ import { constants } from "node:perf_hooks"
 import test from "ava"
 import { onRanks } from "../helpers.ts"
 
-test("steady-state send/recvInto of a small array allocates nothing (no scavenge in 500k round trips)", async (t) => {
-  // A scavenge (minor GC) runs when the young generation fills: ≥ 1 MiB of
-  // allocation. 10⁶ messages allocating even one 8-byte number each would fill it
-  // several times. (Major GCs may still appear: V8's memory reducer starts them
-  // precisely when the allocation rate drops to zero.)
-  const gcs = await onRanks<string[]>(2, "p2p.ts", "steadyStateGcs", 500_000)
+test("steady-state send/recvInto of a small array allocates nothing (10⁶ messages, < 0.05 byte each)", async (t) => {
+  // The young generation's growth over the loop is what the loop allocated, as
+  // long as no scavenge emptied it meanwhile. A stray scavenge (V8 may start one
+  // for its own reasons) voids a measurement, so up to three are taken; code
+  // that allocated even one small object per message would fail all three.
   const minor = String(constants.NODE_PERFORMANCE_GC_MINOR)
-  t.deepEqual(
-    gcs.map((kinds) => kinds.filter((k) => k === minor)),
-    [[], []],
-  )
+  const attempts: string[] = []
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const results = await onRanks<{ gcs: string[]; allocated: number }>(2, "p2p.ts", "steadyStateAllocation", 500_000)
+    attempts.push(results.map((r) => `${r.gcs.filter((k) => k === minor).length} scavenges, ${r.allocated} B`).join("; "))
+    if (results.every((r) => !r.gcs.includes(minor) && r.allocated < 50_000)) return t.pass()
+  }
+  t.fail(`allocation seen in every attempt: ${attempts.join(" | ")}`)
 })
