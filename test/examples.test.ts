@@ -85,3 +85,28 @@ for (const ranks of [1, 3, 4])
     const error = Number(/Relative error: ([\d.e+-]+)/.exec(run.stdout)?.[1])
     t.true(error < 1e-10)
   })
+
+test("halo: the hand-written 1-D heat equation matches the analytic solution, bit-identically on 1, 2, 3, 4 ranks", async (t) => {
+  const checksums = new Set<string>()
+  for (const ranks of [1, 2, 3, 4]) {
+    const run = await runProgram("examples/halo.ts", ["--ranks", String(ranks)])
+    t.is(run.code, 0, run.stderr)
+    const error = Number(/max \|u − exact\| = ([\d.e+-]+)/.exec(run.stdout)?.[1])
+    t.true(error < 1e-6, `error ${error} on ${ranks} ranks`)
+    checksums.add(/checksum = ([\d.e+-]+)/.exec(run.stdout)![1]!)
+  }
+  t.is(checksums.size, 1)
+})
+
+test("every code block of docs/guide.md is an example file, verbatim", async (t) => {
+  const { readFileSync } = await import("node:fs")
+  const { ROOT } = await import("./helpers.ts")
+  const guide = readFileSync(`${ROOT}/docs/guide.md`, "utf8")
+  const blocks = [...guide.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!)
+  t.true(blocks.length >= 2)
+  for (const block of blocks) {
+    const file = /^\/\/.*\btsx (examples\/\w+\.ts)/m.exec(block)?.[1]
+    t.truthy(file, `block without an example file:\n${block.slice(0, 80)}`)
+    t.is(block, readFileSync(`${ROOT}/${file}`, "utf8"), file)
+  }
+})

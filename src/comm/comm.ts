@@ -227,6 +227,26 @@ export class Comm {
     return received
   }
 
+  /**
+   * Sends `value` to `dest` and receives into `buffer` from `source` in one
+   * deadlock-free call (MPI_Sendrecv with buffers): no allocation, e.g. for
+   * halo exchanges. Sends to or receives from PROC_NULL do nothing.
+   */
+  sendrecvInto<B extends RecvBuffer>(
+    value: unknown,
+    dest: number,
+    sendTag: number,
+    buffer: B,
+    source: number = ANY_SOURCE,
+    recvTag: number = ANY_TAG,
+    status?: Status,
+  ): B {
+    const sent = this.isend(value, dest, sendTag)
+    this.recvInto(buffer, source, recvTag, status)
+    sent.wait()
+    return buffer
+  }
+
   /** Starts a send (MPI_Isend); the value must not change until the request completes. */
   isend(value: unknown, dest: number, tag = 0): Request<void> {
     const d = this.checkDest("isend", dest)
