@@ -4,9 +4,11 @@
  * an Effect resource (`acquireRelease`), so workers are terminated on
  * success, on failure, on timeout and on interruption (Ctrl-C) alike.
  *
- * Fail-fast: a rank's failure aborts the job through shared memory (ranks
- * blocked in comm calls wake up and stop), the other ranks get a short grace
- * to report, and the run fails with every genuine failure, first one first.
+ * The ranks' reports arrive as one rxjs stream (`rankEvents`), folded here
+ * into the outcome. Fail-fast: a rank's failure aborts the job through shared
+ * memory (ranks blocked in comm calls wake up and stop), the other ranks get a
+ * short grace to report, and the run fails with every genuine failure, first
+ * one first. A deadlock watcher and the time limit can end the run too.
  *
  * Layer: runtime (supervisor side). Loaded only on the main thread.
  */
@@ -16,7 +18,8 @@ import { DeadlockDetected, JobTimeout, RankExited, RankFailed, type RankFailure 
 import { watchForDeadlock } from "./deadlock.ts"
 import { abortAll } from "../transport/doorbell.ts"
 import { allocateWorldMemory, type WorldMemory } from "../transport/memory.ts"
-import type { RankReport } from "./rankEntry.ts"
+import type { Subscription } from "rxjs"
+import { rankEvents, type RankEvent } from "./rankEvents.ts"
 import type { RankStart } from "./rankContext.ts"
 
 /** What to run on the pool. */
@@ -96,12 +99,14 @@ function outcomes(memory: WorldMemory, workers: ReadonlyArray<Worker>, options: 
     const failures: RankFailure[] = []
     const timers: NodeJS.Timeout[] = []
     let settled = false
+    let subscription: Subscription | undefined
 
     const settle = (effect: Effect.Effect<unknown[], RunError>): void => {
       if (settled) return
       settled = true
       for (const t of timers) clearTimeout(t)
       stopWatching()
+      subscription?.unsubscribe()
       resume(effect)
     }
     const quiet = options.deadlockSeconds ?? 1
@@ -125,44 +130,35 @@ function outcomes(memory: WorldMemory, workers: ReadonlyArray<Worker>, options: 
       if (failures.length === 0 && exited.every(Boolean)) settle(Effect.succeed(results))
     }
 
-    workers.forEach((worker, rank) => {
-      worker.on("message", (report: RankReport) => {
-        if (reported[rank] || settled) return
-        reported[rank] = true
-        if (report.type === "done") {
-          results[rank] = report.result
-          // A rank whose program is done but keeps handles open is stopped after a grace period.
-          timers.push(
-            setTimeout(() => {
-              exited[rank] = true
-              finishedIfAll()
-            }, EXIT_GRACE_MS),
-          )
-          return
-        }
-        if (report.tag === "RankAborted") {
-          if (failures.length > 0) failSoon()
-          return
-        }
-        fail({ rank, name: report.name, message: report.message, stack: report.stack })
-      })
-      worker.on("error", (error: Error) => {
-        if (reported[rank] || settled) return
-        reported[rank] = true
-        fail({ rank, name: error.name, message: error.message, stack: error.stack ?? String(error) })
-      })
-      worker.on("exit", (code: number) => {
+    const onEvent = (event: RankEvent): void => {
+      const rank = event.rank
+      if (event.kind === "exited") {
         exited[rank] = true
-        if (settled) return
-        if (!reported[rank]) {
-          reported[rank] = true
-          failures.push({ rank, name: "RankExited", message: new RankExited(rank, code).message, stack: "" })
-          abortAll(memory, rank)
-          failSoon()
-          return
-        }
-        finishedIfAll()
-      })
+        if (reported[rank]) return finishedIfAll()
+        reported[rank] = true
+        failures.push({ rank, name: "RankExited", message: new RankExited(rank, event.code).message, stack: "" })
+        abortAll(memory, rank)
+        return failSoon()
+      }
+      if (reported[rank]) return
+      reported[rank] = true
+      if (event.kind === "done") {
+        results[rank] = event.result
+        // A rank whose program is done but keeps handles open is stopped after a grace period.
+        timers.push(
+          setTimeout(() => {
+            exited[rank] = true
+            finishedIfAll()
+          }, EXIT_GRACE_MS),
+        )
+      } else if (event.kind === "aborted") {
+        if (failures.length > 0) failSoon()
+      } else {
+        fail(event.failure)
+      }
+    }
+    subscription = rankEvents(workers).subscribe((event) => {
+      if (!settled) onEvent(event)
     })
 
     const limit = options.timeoutSeconds
@@ -177,6 +173,7 @@ function outcomes(memory: WorldMemory, workers: ReadonlyArray<Worker>, options: 
     return Effect.sync(() => {
       for (const t of timers) clearTimeout(t)
       stopWatching()
+      subscription?.unsubscribe()
     })
   })
 }

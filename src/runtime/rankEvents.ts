@@ -1,0 +1,42 @@
+/**
+ * What ranks tell the supervisor, as one rxjs stream: a rank finished (with
+ * its result), failed (error and stack), was aborted because another failed,
+ * or its thread exited. The supervisor folds this stream into the run's
+ * outcome; progress and trace events will travel the same way.
+ *
+ * Layer: runtime (supervisor side).
+ */
+import type { Worker } from "node:worker_threads"
+import { fromEvent, map, merge, type Observable } from "rxjs"
+import type { RankFailure } from "../errors.ts"
+import type { RankReport } from "./rankEntry.ts"
+
+export type RankEvent =
+  | { readonly kind: "done"; readonly rank: number; readonly result: unknown }
+  | { readonly kind: "failed"; readonly rank: number; readonly failure: RankFailure }
+  | { readonly kind: "aborted"; readonly rank: number }
+  | { readonly kind: "exited"; readonly rank: number; readonly code: number }
+
+function fromReport(rank: number, report: RankReport): RankEvent {
+  if (report.type === "done") return { kind: "done", rank, result: report.result }
+  if (report.tag === "RankAborted") return { kind: "aborted", rank }
+  return { kind: "failed", rank, failure: { rank, name: report.name, message: report.message, stack: report.stack } }
+}
+
+/** Every rank's events, merged in the order they happen. */
+export function rankEvents(workers: ReadonlyArray<Worker>): Observable<RankEvent> {
+  return merge(
+    ...workers.map((worker, rank) =>
+      merge(
+        fromEvent(worker, "message").pipe(map((report) => fromReport(rank, report as RankReport))),
+        fromEvent(worker, "error").pipe(
+          map((e): RankEvent => {
+            const error = e as Error
+            return { kind: "failed", rank, failure: { rank, name: error.name, message: error.message, stack: error.stack ?? String(error) } }
+          }),
+        ),
+        fromEvent(worker, "exit").pipe(map((code): RankEvent => ({ kind: "exited", rank, code: code as number }))),
+      ),
+    ),
+  )
+}
