@@ -518,32 +518,35 @@ export class Engine {
   /** Copies the frame at the head of `source`'s ring into the unexpected queue. */
   private stashHead(source: number): void {
     const ring = this.inRings[source]!
-    const data = allocateFor(ring.frameKind, ring.frameBytes)
-    const message: Unexpected = {
+    if (ring.isSmall(ring.frameBytes)) {
+      this.unexpected.push(this.copyOut(ring, source))
+      return
+    }
+    const message = this.recordOf(ring, source, bytesOf(allocateFor(ring.frameKind, ring.frameBytes)))
+    this.unexpected.push(message)
+    this.streaming[source] = message
+    this.streamsIn++
+    if (ring.readLarge(message.data)) {
+      this.streaming[source] = null
+      this.streamsIn--
+      message.complete = true
+    }
+    this.doorbell.ring(source)
+  }
+
+  /** The record of the frame at the head of `ring`, whose bytes go to `data`. */
+  private recordOf(ring: Ring, source: number, data: Uint8Array, claim: PendingRecv | null = null): Unexpected {
+    return {
       source,
       context: ring.frameContext,
       tag: ring.frameTag,
       kind: ring.frameKind,
-      data: bytesOf(data),
+      data,
       complete: false,
       direct: false,
       sinkTarget: null,
-      claim: null,
+      claim,
     }
-    this.unexpected.push(message)
-    if (ring.isSmall(ring.frameBytes)) {
-      ring.readSmallInto(data)
-      message.complete = true
-    } else {
-      this.streaming[source] = message
-      this.streamsIn++
-      if (ring.readLarge(message.data)) {
-        this.streaming[source] = null
-        this.streamsIn--
-        message.complete = true
-      }
-    }
-    this.doorbell.ring(source)
   }
 
   /** A large frame matched a posted receive: stream it straight into the receive's buffer. */
@@ -553,17 +556,9 @@ export class Engine {
     const data = direct
       ? bytesOf(request.into!).subarray(0, ring.frameBytes)
       : bytesOf(allocateFor(ring.frameKind, ring.frameBytes))
-    const message: Unexpected = {
-      source,
-      context: ring.frameContext,
-      tag: ring.frameTag,
-      kind: ring.frameKind,
-      data,
-      complete: false,
-      direct,
-      sinkTarget: direct && request.sink !== null ? (request.into as TypedArray) : null,
-      claim: request,
-    }
+    const message = this.recordOf(ring, source, data, request)
+    message.direct = direct
+    message.sinkTarget = direct && request.sink !== null ? (request.into as TypedArray) : null
     request.error = error
     this.streaming[source] = message
     this.streamsIn++
@@ -587,21 +582,13 @@ export class Engine {
   /** Reads the small frame at the head of `ring` into a private copy. */
   private copyOut(ring: Ring, source: number): Unexpected {
     const data = allocateFor(ring.frameKind, ring.frameBytes)
-    const message: Unexpected = {
-      source,
-      context: ring.frameContext,
-      tag: ring.frameTag,
-      kind: ring.frameKind,
-      data: bytesOf(data),
-      complete: true,
-      direct: false,
-      sinkTarget: null,
-      claim: null,
-    }
+    const message = this.recordOf(ring, source, bytesOf(data))
     ring.readSmallInto(data)
+    message.complete = true
     this.doorbell.ring(source)
     return message
   }
+
 
   private completeFromCopy(request: PendingRecv, message: Unexpected): void {
     request.status.set(message.source, message.tag, message.data.byteLength, message.kind)
