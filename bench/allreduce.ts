@@ -2,6 +2,7 @@
 // 8 MiB, on 2, 4 and 8 ranks, beside the single-thread copy of 8 MiB
 // measured in the same run. One JSON line per result.
 //   tsx bench/allreduce.ts [--quick]
+import { copyEngine } from "../src/transport/copy.ts"
 import { type Comm, runRanks, SUM } from "rankflow"
 
 const MiB = 1024 * 1024
@@ -55,7 +56,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
           workload: "allreduce",
           impl: "comm",
           ranks,
-          params: { op: r.name, bytes: r.bytes, reps: r.reps },
+          params: { op: r.name, bytes: r.bytes, reps: r.reps, copy_engine: copyEngine },
           wall_s: r.seconds * r.reps,
           result: { check: r.check },
           metrics: {

@@ -3,6 +3,7 @@
 // bytes), beside the single-thread TypedArray.prototype.set copy bandwidth
 // measured in the same run. One JSON line per result on stdout.
 //   tsx bench/pingpong.ts [--quick]
+import { copyEngine } from "../src/transport/copy.ts"
 import { type Comm, runRanks } from "rankflow"
 
 const KiB = 1024
@@ -71,7 +72,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         workload: "pingpong",
         impl: t.path,
         ranks: 2,
-        params: { bytes: t.bytes, trips: t.trips },
+        params: { bytes: t.bytes, trips: t.trips, copy_engine: copyEngine },
         wall_s: t.seconds * 2 * t.trips,
         result: { bytes: t.bytes },
         metrics: {

@@ -27,7 +27,7 @@ import {
   RecvTypeMismatch,
   MessageTooLarge,
 } from "../errors.ts"
-import { abortAll, BlockedOp, Doorbell, failedRankOf, SPIN_LIMIT, STREAM_SPIN_LIMIT } from "../transport/doorbell.ts"
+import { BlockedOp, Doorbell, failedRankOf, SPIN_LIMIT, STREAM_SPIN_LIMIT } from "../transport/doorbell.ts"
 import { allocateContext, type WorldMemory } from "../transport/memory.ts"
 import { MAX_FRAME_BYTES, Ring, type OutgoingFrame, type Sink, type TypedArray } from "../transport/ring.ts"
 import {
@@ -732,10 +732,6 @@ export class Engine {
     if (word !== 0) throw new RankAborted(this.rank, failedRankOf(word))
   }
 
-  /** Aborts the whole job because this rank failed (wakes every blocked rank). */
-  abort(): void {
-    abortAll(this.memory, this.rank)
-  }
 }
 
 /** The value of an object-kind message (serialized, or a number) from its bytes. */

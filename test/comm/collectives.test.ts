@@ -1,5 +1,5 @@
 import test from "ava"
-import { blockRange, CollectiveMismatch, RankFailed } from "rankflow"
+import { blockRange, RankFailed } from "rankflow"
 import { onRanks } from "../helpers.ts"
 
 const RANKS = [1, 2, 3, 4, 5, 8]
