@@ -126,7 +126,17 @@ function sumInto(acc: TypedArray, other: TypedArray): void {
 
 const truthy = (x: number): number => (x !== 0 ? 1 : 0)
 
-/** Sum (fp-ts `MonoidSum`). Commutative; floating-point sums are combined in rank order. */
+/**
+ * Sum (fp-ts `MonoidSum`). Floating-point sums are combined in rank order along a
+ * fixed tree, so the result is the same on every rank and every run.
+ *
+ * @example
+ * ```ts
+ * import { init, MAX, SUM } from "rankflow"
+ * const comm = await init()
+ * console.log(comm.allreduce(comm.rank + 1, SUM), comm.allreduce(Float64Array.of(comm.rank, 1), MAX)) // size(size+1)/2, [size − 1, 1]
+ * ```
+ */
 export const SUM: ElementwiseOp = op("SUM", N.MonoidSum, (a, b) => a + b, sumInto)
 /** Product (fp-ts `MonoidProduct`). */
 export const PROD: ElementwiseOp = op("PROD", N.MonoidProduct, (a, b) => a * b)

@@ -34,10 +34,10 @@ export interface RunRanksOptions<A = unknown> {
  *
  * @example
  * ```ts
- * import { runRanks } from "rankflow"
- * // in ranks.ts: export const whoAmI = (comm: Comm) => comm.rank * 10
- * const results = await runRanks({ ranks: 4, module: new URL("./ranks.ts", import.meta.url), export: "whoAmI" })
- * console.log(results) // [0, 10, 20, 30]
+ * import { type Comm, isRank, runRanks } from "rankflow"
+ * export const whoAmI = (comm: Comm): number => comm.rank * 10
+ * // The module imports itself on every rank: only the main thread launches.
+ * if (!isRank()) console.log(await runRanks({ ranks: 4, module: import.meta.url, export: "whoAmI" })) // [0, 10, 20, 30]
  * ```
  */
 export async function runRanks<R = unknown, A = unknown>(options: RunRanksOptions<A>): Promise<R[]> {
