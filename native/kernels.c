@@ -114,11 +114,60 @@ static napi_value combine(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * combineTo(op, out: Float64Array, outByteOffset, mine: Float64Array, mineByteOffset,
+ *           other: TypedArray, otherByteOffset, bytes, reversed):
+ * out[i] = mine[i] op other[i] (other[i] op mine[i] when reversed) — the first
+ * step of an out-of-place allreduce, reading the caller's input and the ring
+ * and writing the result, so the input is never copied first.
+ */
+static napi_value combine_to(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  int32_t op;
+  bool reversed = false;
+  unsigned char *out, *mine, *other;
+  size_t out_bytes, mine_bytes, other_bytes;
+  double out_offset, mine_offset, other_offset, bytes;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 9 || napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op > 3 ||
+      !byte_view(env, argv[1], &out, &out_bytes) || !byte_view(env, argv[3], &mine, &mine_bytes) ||
+      !byte_view(env, argv[5], &other, &other_bytes) || napi_get_value_double(env, argv[2], &out_offset) != napi_ok ||
+      napi_get_value_double(env, argv[4], &mine_offset) != napi_ok ||
+      napi_get_value_double(env, argv[6], &other_offset) != napi_ok ||
+      napi_get_value_double(env, argv[7], &bytes) != napi_ok || napi_get_value_bool(env, argv[8], &reversed) != napi_ok) {
+    napi_throw_type_error(env, NULL, "combineTo(op, out, outByteOffset, mine, mineByteOffset, other, otherByteOffset, bytes, reversed)");
+    return NULL;
+  }
+  if (out_offset < 0 || mine_offset < 0 || other_offset < 0 || bytes < 0 || out_offset + bytes > (double)out_bytes ||
+      mine_offset + bytes > (double)mine_bytes || other_offset + bytes > (double)other_bytes || (size_t)bytes % 8 != 0 ||
+      ((uintptr_t)(out + (size_t)out_offset)) % 8 != 0 || ((uintptr_t)(mine + (size_t)mine_offset)) % 8 != 0 ||
+      ((uintptr_t)(other + (size_t)other_offset)) % 8 != 0) {
+    napi_throw_range_error(env, NULL, "combineTo: range outside the views or not 8-byte aligned");
+    return NULL;
+  }
+  double* o = (double*)(out + (size_t)out_offset);
+  const double* a = (const double*)(mine + (size_t)mine_offset);
+  const double* b = (const double*)(other + (size_t)other_offset);
+  size_t n = (size_t)bytes / 8;
+  switch (op * 2 + (reversed ? 1 : 0)) {
+    case 0: case 1: for (size_t i = 0; i < n; i++) o[i] = a[i] + b[i]; break;
+    case 2: case 3: for (size_t i = 0; i < n; i++) o[i] = a[i] * b[i]; break;
+    case 4: for (size_t i = 0; i < n; i++) o[i] = a[i] < b[i] ? b[i] : a[i]; break;
+    case 5: for (size_t i = 0; i < n; i++) o[i] = b[i] < a[i] ? a[i] : b[i]; break;
+    case 6: for (size_t i = 0; i < n; i++) o[i] = a[i] > b[i] ? b[i] : a[i]; break;
+    default: for (size_t i = 0; i < n; i++) o[i] = b[i] > a[i] ? a[i] : b[i]; break;
+  }
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "copy", NAPI_AUTO_LENGTH, copy, NULL, &fn);
   napi_set_named_property(env, exports, "copy", fn);
   napi_create_function(env, "combine", NAPI_AUTO_LENGTH, combine, NULL, &fn);
   napi_set_named_property(env, exports, "combine", fn);
+  napi_create_function(env, "combineTo", NAPI_AUTO_LENGTH, combine_to, NULL, &fn);
+  napi_set_named_property(env, exports, "combineTo", fn);
   return exports;
 }

@@ -197,7 +197,7 @@ export function* allreduce<T>(
     const out = isTyped(value) ? (into ?? (rank === 0 ? (total as TypedArray) : like(value, value.length))) : null
     return yield* bcast(rank, size, 0, total as T, out)
   }
-  if (isTyped(value) && isBuiltin(op) && value.byteLength >= LARGE_ALLREDUCE_BYTES && value.length >= size)
+  if (size > 1 && isTyped(value) && isBuiltin(op) && value.byteLength >= LARGE_ALLREDUCE_BYTES && value.length >= size)
     return (yield* allreduceHalving(rank, size, value, op as ReduceOp<unknown>, work, into)) as T
   let acc: unknown = own(value, into)
   const scratch = isTyped(acc) ? work.scratch(acc, acc.length) : null
@@ -219,21 +219,26 @@ function* allreduceHalving(
   work: Workspace,
   into: TypedArray | null,
 ): Algorithm<TypedArray> {
-  const acc = own(value, into) as TypedArray
+  // With the streaming kernels the first step reads the input and writes the
+  // result, so an out-of-place call never copies its input first.
+  const streams = streamingCombiner(op, value, false) !== undefined
+  const acc = streams ? (into ?? like(value, value.length)) : (own(value, into) as TypedArray)
   const scratch = work.scratch(acc, Math.ceil(acc.length / 2))
   const parents: Array<[number, number]> = []
   let lo = 0
   let hi = acc.length
+  let source = streams ? value : acc // where this level's contributions are read from
   for (let mask = size >> 1; mask >= 1; mask >>= 1) {
     const partner = rank ^ mask
     const mid = lo + Math.floor((hi - lo) / 2)
     const keepLow = (rank & mask) === 0
     const [keepLo, keepHi, sendLo, sendHi] = keepLow ? [lo, mid, mid, hi] : [mid, hi, lo, mid]
     const kept = acc.subarray(keepLo, keepHi)
-    const streaming = streamingCombiner(op, acc, partner < rank)
+    const mine = source === acc ? undefined : source.subarray(keepLo, keepHi)
+    const streaming = streamingCombiner(op, acc, partner < rank, mine)
     if (streaming !== undefined) {
       // Combine straight out of the transport: no copy of the incoming half.
-      yield exchange(partner, acc.subarray(sendLo, sendHi), partner, kept, streaming)
+      yield exchange(partner, source.subarray(sendLo, sendHi), partner, kept, streaming)
     } else {
       const incoming = scratch.subarray(0, keepHi - keepLo)
       yield exchange(partner, acc.subarray(sendLo, sendHi), partner, incoming)
@@ -243,6 +248,7 @@ function* allreduceHalving(
     parents.push([lo, hi])
     lo = keepLo
     hi = keepHi
+    source = acc
   }
   for (let mask = 1; mask < size; mask <<= 1) {
     const partner = rank ^ mask

@@ -233,11 +233,15 @@ export function streamingCombiner(
   op: ReduceOp<unknown>,
   acc: TypedArray,
   incomingIsLeft: boolean,
+  /** When given, the other operand comes from here (same offsets as `acc`), and `acc` is only written. */
+  mine?: TypedArray,
 ): ((acc: TypedArray, accByteOffset: number, src: TypedArray, srcByteOffset: number, bytes: number) => void) | undefined {
-  const combine = native?.combine
+  const kernels = native
   const code = isBuiltin(op) && op._tag === "ElementwiseOp" ? NATIVE_OPS[op.name] : undefined
-  if (combine === undefined || code === undefined || !(acc instanceof Float64Array)) return undefined
-  return (a, aOff, src, srcOff, bytes) => combine(code, a as Float64Array, aOff, src, srcOff, bytes, incomingIsLeft)
+  if (kernels === undefined || code === undefined || !(acc instanceof Float64Array)) return undefined
+  if (mine !== undefined)
+    return (a, aOff, src, srcOff, bytes) => kernels.combineTo(code, a, aOff, mine, aOff, src, srcOff, bytes, incomingIsLeft)
+  return (a, aOff, src, srcOff, bytes) => kernels.combine(code, a as Float64Array, aOff, src, srcOff, bytes, incomingIsLeft)
 }
 
 /** The name of an op, for errors. */

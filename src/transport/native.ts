@@ -17,6 +17,18 @@ export interface NativeKernels {
    * `other` any typed array (e.g. a ring's bytes), 8-byte aligned.
    */
   combine(op: number, acc: Float64Array, accByteOffset: number, other: TypedArray, otherByteOffset: number, bytes: number, reversed: boolean): void
+  /** out[i] = mine[i] op other[i] (other[i] op mine[i] when reversed); offsets in bytes, 8-byte aligned. */
+  combineTo(
+    op: number,
+    out: TypedArray,
+    outByteOffset: number,
+    mine: TypedArray,
+    mineByteOffset: number,
+    other: TypedArray,
+    otherByteOffset: number,
+    bytes: number,
+    reversed: boolean,
+  ): void
 }
 
 function load(): NativeKernels | undefined {
