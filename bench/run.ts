@@ -1,0 +1,24 @@
+// Runs every benchmark of bench/ and prints their JSON lines (one per result).
+//   npm run bench [-- --quick] [-- --only pingpong,allreduce,startup] [-- --ranks 2,4]
+import { spawnSync } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+const BENCHMARKS = ["pingpong", "allreduce", "startup"] as const
+const root = fileURLToPath(new URL("..", import.meta.url))
+const args = process.argv.slice(2)
+const onlyAt = args.indexOf("--only")
+const only = onlyAt >= 0 ? args[onlyAt + 1]!.split(",") : [...BENCHMARKS]
+const unknown = only.filter((name) => !(BENCHMARKS as ReadonlyArray<string>).includes(name))
+if (unknown.length > 0) {
+  console.error(`bench: unknown workload(s) ${unknown.join(", ")}; known: ${BENCHMARKS.join(", ")}`)
+  process.exit(2)
+}
+const forwarded = onlyAt >= 0 ? args.filter((_, i) => i !== onlyAt && i !== onlyAt + 1) : args
+let failed = false
+for (const name of only) {
+  // pingpong always runs on 2 ranks; it takes no --ranks.
+  const own = name === "pingpong" ? forwarded.filter((a, i) => a !== "--ranks" && forwarded[i - 1] !== "--ranks") : forwarded
+  const run = spawnSync(process.execPath, ["--import=tsx", `bench/${name}.ts`, ...own], { cwd: root, stdio: "inherit" })
+  if (run.status !== 0) failed = true
+}
+process.exit(failed ? 1 : 0)
