@@ -122,8 +122,9 @@ export class Engine {
   private nextAnySource = 0
   private readonly pollers: Array<{ poll(): boolean }> = []
   private polling = false
-  /** Carries a number being sent or received (numbers skip the v8 serializer). */
-  private readonly number = new Float64Array(1)
+  /** Carry a number being sent / received (numbers skip the v8 serializer). Separate: a blocked send may receive meanwhile. */
+  private readonly sendNumber = new Float64Array(1)
+  private readonly recvNumber = new Float64Array(1)
   /** Reused for every send so the hot path allocates nothing. */
   private readonly payload: Payload = { kind: 0, data: new Uint8Array(0), bytes: 0 }
 
@@ -163,17 +164,24 @@ export class Engine {
 
   /** Blocking send: returns once `value` is in the destination's ring (or the caller may reuse it). */
   send(value: unknown, dest: number, tag: number, context: number): void {
+    // Earlier queued sends go first (MPI order); flushing may run nested sends, so before `payload` is filled.
+    if (dest !== this.rank && this.pendingSends[dest]!.length > 0) this.flushSends(dest)
     const p = this.preparePayload(value, "send")
     if (dest === this.rank) return this.deliverLocal(p, tag, context)
-    if (this.pendingSends[dest]!.length > 0) this.flushSends(dest)
     const ring = this.outRings[dest]!
     if (ring.isSmall(p.bytes)) {
-      this.beginBlocking()
-      while (!ring.tryWriteSmall(context, tag, p.kind, p.data, p.bytes)) {
-        this.progress()
-        this.pause(BlockedOp.send, dest, tag, context)
+      if (!ring.tryWriteSmall(context, tag, p.kind, p.data, p.bytes)) {
+        // Ring full: wait with a private copy, since the progress made meanwhile
+        // may run nested sends (nonblocking collectives) that reuse `payload`.
+        const kind = p.kind
+        const data = bytesOf(p.data).slice()
+        this.beginBlocking()
+        while (!ring.tryWriteSmall(context, tag, kind, data, data.byteLength)) {
+          this.progress()
+          this.pause(BlockedOp.send, dest, tag, context)
+        }
+        this.endBlocking()
       }
-      this.endBlocking()
       this.doorbell.ring(dest)
       return
     }
@@ -211,8 +219,8 @@ export class Engine {
     const kind = kindOf(value)
     p.kind = kind
     if (kind === KIND_NUMBER) {
-      this.number[0] = value as number
-      p.data = this.number
+      this.sendNumber[0] = value as number
+      p.data = this.sendNumber
     } else if (kind === KIND_SERIALIZED) {
       try {
         p.data = serialize(value)
@@ -634,9 +642,9 @@ export class Engine {
     status?.set(source, ring.frameTag, bytes, kind)
     if (into === null) {
       if (kind === KIND_NUMBER) {
-        ring.readSmallInto(this.number)
+        ring.readSmallInto(this.recvNumber)
         this.doorbell.ring(source)
-        return this.number[0]
+        return this.recvNumber[0]
       }
       const data = allocateFor(kind, bytes)
       ring.readSmallInto(data)

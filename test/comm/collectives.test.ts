@@ -135,3 +135,7 @@ test("bad arguments only the root sees fail the run with the root's InvalidArgum
   const error = await t.throwsAsync(onRanks(3, "collectives.ts", "badScatterRoot"), { instanceOf: RankFailed })
   t.like(error!.failures[0], { rank: 0, name: "InvalidArgument", message: "scatterv: counts = [1, 1] must be 3 non-negative integers" })
 })
+
+test("a send blocked on a full ring while a nonblocking collective advances sends every value intact", async (t) => {
+  t.deepEqual(await onRanks<boolean>(4, "collectives.ts", "sendsWhileCollectiveProgresses", 60_000), [true, true, true, true])
+})
