@@ -96,13 +96,14 @@ function op(
   kernel: Elementwise = elementwise(monoid.concat, big),
 ): ElementwiseOp {
   const code = NATIVE_OPS[name]
-  const combine = native?.combine
+  const combineTo = native?.combineTo
   // Large float64 reductions run the vectorised C loop: same IEEE results, several times faster.
   const fast =
-    code === undefined || combine === undefined
+    code === undefined || combineTo === undefined
       ? kernel
       : (acc: TypedArray, other: TypedArray, otherIsLeft = false): void => {
-          if (acc instanceof Float64Array && acc.length >= NATIVE_MIN_LENGTH) combine(code, acc, 0, other, 0, acc.byteLength, otherIsLeft)
+          if (acc instanceof Float64Array && acc.length >= NATIVE_MIN_LENGTH)
+            combineTo(code, acc, 0, acc, 0, other, 0, acc.byteLength, otherIsLeft)
           else kernel(acc, other, otherIsLeft)
         }
   return { _tag: "ElementwiseOp", name, concat: monoid.concat, empty: monoid.empty, bigint: { concat: big }, elementwise: fast }
@@ -239,9 +240,8 @@ export function streamingCombiner(
   const kernels = native
   const code = isBuiltin(op) && op._tag === "ElementwiseOp" ? NATIVE_OPS[op.name] : undefined
   if (kernels === undefined || code === undefined || !(acc instanceof Float64Array)) return undefined
-  if (mine !== undefined)
-    return (a, aOff, src, srcOff, bytes) => kernels.combineTo(code, a, aOff, mine, aOff, src, srcOff, bytes, incomingIsLeft)
-  return (a, aOff, src, srcOff, bytes) => kernels.combine(code, a as Float64Array, aOff, src, srcOff, bytes, incomingIsLeft)
+  // In place (a = a op incoming) unless the other operand lives in `mine`.
+  return (a, aOff, src, srcOff, bytes) => kernels.combineTo(code, a, aOff, mine ?? a, aOff, src, srcOff, bytes, incomingIsLeft)
 }
 
 /** The name of an op, for errors. */

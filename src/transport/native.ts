@@ -12,12 +12,10 @@ export interface NativeKernels {
   /** memmove of `bytes` bytes between typed arrays, offsets in bytes. */
   copy(dst: TypedArray, dstByteOffset: number, src: TypedArray, srcByteOffset: number, bytes: number): void
   /**
-   * acc[i] = acc[i] op other[i] (other[i] op acc[i] when reversed) over `bytes`
+   * out[i] = mine[i] op other[i] (other[i] op mine[i] when reversed) over `bytes`
    * bytes of doubles, for op 0 SUM, 1 PROD, 2 MAX, 3 MIN; offsets in bytes,
-   * `other` any typed array (e.g. a ring's bytes), 8-byte aligned.
+   * 8-byte aligned; `out` may be `mine`, `other` any typed array (a ring's bytes).
    */
-  combine(op: number, acc: Float64Array, accByteOffset: number, other: TypedArray, otherByteOffset: number, bytes: number, reversed: boolean): void
-  /** out[i] = mine[i] op other[i] (other[i] op mine[i] when reversed); offsets in bytes, 8-byte aligned. */
   combineTo(
     op: number,
     out: TypedArray,
