@@ -307,6 +307,18 @@ export function* gatherv<A extends TypedArray>(rank: number, size: number, root:
   return out
 }
 
+/** Everyone's value, in rank order, on every rank: gather to rank 0, then bcast. */
+export function* allgather<T>(rank: number, size: number, value: T): Algorithm<T[]> {
+  const all = yield* gather(rank, size, 0, value)
+  return yield* bcast(rank, size, 0, all as T[], null)
+}
+
+/** Typed blocks of any sizes, concatenated in rank order, on every rank. */
+export function* allgatherv<A extends TypedArray>(rank: number, size: number, block: A): Algorithm<A> {
+  const all = yield* gatherv(rank, size, 0, block)
+  return yield* bcast(rank, size, 0, all as A, null)
+}
+
 /** Scatter from the root: an array of `size` values (one each), or a typed array split in blocks. */
 export function* scatter<T>(rank: number, size: number, root: number, values: ReadonlyArray<T> | TypedArray | undefined): Algorithm<T | TypedArray> {
   if (rank !== root) return (yield recv(root)) as T | TypedArray

@@ -352,21 +352,12 @@ export class Comm {
 
   /** Every rank's value in rank order, on every rank (MPI_Allgather). */
   allgather<T>(value: T): T[] {
-    return this.collective(C.CollectiveOp.allgather, 0, this.allgatherAlgorithm(value))
+    return this.collective(C.CollectiveOp.allgather, 0, C.allgather(this.rank, this.size, value))
   }
 
   /** Typed blocks of any lengths concatenated in rank order, on every rank (MPI_Allgatherv). */
   allgatherv<A extends TypedArray>(block: A): A {
-    const rank = this.rank
-    const size = this.size
-    return this.collective(
-      C.CollectiveOp.allgatherv,
-      0,
-      (function* () {
-        const all = yield* C.gatherv(rank, size, 0, block)
-        return yield* C.bcast(rank, size, 0, all as A, null)
-      })(),
-    )
+    return this.collective(C.CollectiveOp.allgatherv, 0, C.allgatherv(this.rank, this.size, block))
   }
 
   /**
@@ -447,7 +438,7 @@ export class Comm {
   split(color: number, key = 0): Comm | null {
     if (!Number.isInteger(color) || (color < 0 && color !== UNDEFINED))
       throw new InvalidArgument("split", "color", color, "must be a non-negative integer or UNDEFINED")
-    const members = this.collective(C.CollectiveOp.split, 0, this.allgatherAlgorithm([color, key, this.rank] as const))
+    const members = this.collective(C.CollectiveOp.split, 0, C.allgather(this.rank, this.size, [color, key, this.rank] as const))
     const mine = members.filter(([c]) => c === color && color !== UNDEFINED).sort((a, b) => a[1] - b[1] || a[2] - b[2])
     // Every group's first member allocates a fresh context and tells the others.
     const leaders = new Map<number, number>()
@@ -455,7 +446,7 @@ export class Comm {
     const contexts = this.collective(
       C.CollectiveOp.split,
       0,
-      this.allgatherAlgorithm(leaders.get(color) === this.rank ? this.engine.newContext() : -1),
+      C.allgather(this.rank, this.size, leaders.get(color) === this.rank ? this.engine.newContext() : -1),
     )
     if (color === UNDEFINED) return null
     const context = contexts[leaders.get(color)!]!
@@ -482,15 +473,6 @@ export class Comm {
   /** @internal */
   protected worldRank(rank: number): number {
     return this.group === null ? rank : this.group[rank]!
-  }
-
-  private allgatherAlgorithm<T>(value: T): C.Algorithm<T[]> {
-    const rank = this.rank
-    const size = this.size
-    return (function* () {
-      const all = yield* C.gather(rank, size, 0, value)
-      return yield* C.bcast(rank, size, 0, all as T[], null)
-    })()
   }
 
   /** Runs a collective algorithm to completion with blocking sends and receives. */

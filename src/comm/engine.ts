@@ -27,7 +27,7 @@ import {
   RecvTypeMismatch,
   MessageTooLarge,
 } from "../errors.ts"
-import { BlockedOp, Doorbell, failedRankOf, SPIN_LIMIT, STREAM_SPIN_LIMIT } from "../transport/doorbell.ts"
+import { BlockedOp, blockedOpName, Doorbell, failedRankOf, SPIN_LIMIT, STREAM_SPIN_LIMIT } from "../transport/doorbell.ts"
 import { allocateContext, type WorldMemory } from "../transport/memory.ts"
 import { MAX_FRAME_BYTES, Ring, type OutgoingFrame, type Sink, type TypedArray } from "../transport/ring.ts"
 import {
@@ -42,8 +42,6 @@ import {
   typedConstructor,
 } from "./dtype.ts"
 import { Status } from "./status.ts"
-
-const BLOCKED_CALLS = ["", "recv", "send", "probe", "wait"]
 
 export const ANY_SOURCE = -1
 export const ANY_TAG = -1
@@ -61,8 +59,6 @@ interface Unexpected {
   complete: boolean
   /** The data was streamed straight into the claiming receive's own buffer. */
   direct: boolean
-  /** For a direct stream with a reducing sink: the typed target the sink works on. */
-  sinkTarget: TypedArray | null
   /** The receive that matched it while it was still streaming in. */
   claim: PendingRecv | null
 }
@@ -240,7 +236,7 @@ export class Engine {
   /** Sends to self: copied straight into the matching receive or the unexpected queue. */
   private deliverLocal(p: Payload, tag: number, context: number): void {
     const data = bytesOf(p.data).slice()
-    const message: Unexpected = { source: this.rank, context, tag, kind: p.kind, data, complete: true, direct: false, sinkTarget: null, claim: null }
+    const message: Unexpected = { source: this.rank, context, tag, kind: p.kind, data, complete: true, direct: false, claim: null }
     const request = this.takePosted(this.rank, context, tag)
     if (request === null) this.unexpected.push(message)
     else this.completeFromCopy(request, message)
@@ -376,9 +372,12 @@ export class Engine {
   /** Blocks until a send, receive or collective request is done. */
   waitDone(request: { readonly done: boolean }): void {
     if (request.done) return
-    const peer = request instanceof PendingRecv ? request.source : request instanceof PendingSend ? request.dest : -1
-    const tag = request instanceof PendingRecv ? request.tag : request instanceof PendingSend ? request.frame.tag : -1
-    const context = request instanceof PendingRecv ? request.context : request instanceof PendingSend ? request.frame.context : -1
+    const [peer, tag, context] =
+      request instanceof PendingRecv
+        ? [request.source, request.tag, request.context]
+        : request instanceof PendingSend
+          ? [request.dest, request.frame.tag, request.frame.context]
+          : [-1, -1, -1] // a collective: its own receives publish the details
     this.beginBlocking()
     for (;;) {
       this.progress()
@@ -494,12 +493,12 @@ export class Engine {
     for (;;) {
       const current = this.streaming[source] ?? null
       if (current !== null) {
-        const done =
-          current.sinkTarget === null ? ring.readLarge(current.data) : ring.readLarge(current.sinkTarget, current.claim!.sink!)
+        // A direct stream for a reducing receive combines into the receive's own array.
+        const sink = current.direct ? (current.claim?.sink ?? null) : null
+        const done = sink === null ? ring.readLarge(current.data) : ring.readLarge(current.claim!.into as TypedArray, sink)
         this.doorbell.ring(source)
         if (!done) return
-        this.streaming[source] = null
-        this.streamsIn--
+        this.endStream(source)
         current.complete = true
         if (current.claim !== null) this.completeFromCopy(current.claim, current)
         continue
@@ -532,11 +531,9 @@ export class Engine {
     }
     const message = this.recordOf(ring, source, bytesOf(allocateFor(ring.frameKind, ring.frameBytes)))
     this.unexpected.push(message)
-    this.streaming[source] = message
-    this.streamsIn++
+    this.startStream(source, message)
     if (ring.readLarge(message.data)) {
-      this.streaming[source] = null
-      this.streamsIn--
+      this.endStream(source)
       message.complete = true
     }
     this.doorbell.ring(source)
@@ -552,7 +549,6 @@ export class Engine {
       data,
       complete: false,
       direct: false,
-      sinkTarget: null,
       claim,
     }
   }
@@ -566,10 +562,19 @@ export class Engine {
       : bytesOf(allocateFor(ring.frameKind, ring.frameBytes))
     const message = this.recordOf(ring, source, data, request)
     message.direct = direct
-    message.sinkTarget = direct && request.sink !== null ? (request.into as TypedArray) : null
     request.error = error
+    this.startStream(source, message)
+  }
+
+  /** `source`'s ring is now mid-frame, its bytes going to `message`. */
+  private startStream(source: number, message: Unexpected): void {
     this.streaming[source] = message
     this.streamsIn++
+  }
+
+  private endStream(source: number): void {
+    this.streaming[source] = null
+    this.streamsIn--
   }
 
   private completeFromRing(request: PendingRecv, ring: Ring, source: number): void {
@@ -596,7 +601,6 @@ export class Engine {
     this.doorbell.ring(source)
     return message
   }
-
 
   private completeFromCopy(request: PendingRecv, message: Unexpected): void {
     request.status.set(message.source, message.tag, message.data.byteLength, message.kind)
@@ -730,7 +734,7 @@ export class Engine {
     if (this.sleptSince === 0) this.sleptSince = now
     else if (now - this.sleptSince > this.callTimeout! * 1000) {
       this.doorbell.wakeUp()
-      throw new CommTimeout(this.rank, BLOCKED_CALLS[op] ?? "call", peer, this.callTimeout!)
+      throw new CommTimeout(this.rank, blockedOpName(op), peer, this.callTimeout!)
     }
   }
 
@@ -739,7 +743,6 @@ export class Engine {
     const word = this.doorbell.abortWord()
     if (word !== 0) throw new RankAborted(this.rank, failedRankOf(word))
   }
-
 }
 
 /** The value of an object-kind message (serialized, or a number) from its bytes. */

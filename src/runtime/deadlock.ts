@@ -25,8 +25,8 @@ import {
   type WorldMemory,
 } from "../transport/memory.ts"
 import { COLLECTIVE_NAMES } from "../comm/collectives.ts"
+import { blockedOpName } from "../transport/doorbell.ts"
 
-const CALLS = ["", "recv", "send", "probe", "wait"]
 const POLL_MS = 50
 
 /** What one rank was doing at one sample. */
@@ -41,7 +41,7 @@ function sample(control: Int32Array, rank: number): { blocked: BlockedRank | und
     ? { op: COLLECTIVE_NAMES[callOp - 1] ?? "collective", seq: control[b + CALL_SEQ]!, root: control[b + CALL_ROOT]! }
     : undefined
   return {
-    blocked: { rank, call: CALLS[op] ?? "call", peer: control[b + BLOCKED_PEER]!, tag: control[b + BLOCKED_TAG]!, collective },
+    blocked: { rank, call: blockedOpName(op), peer: control[b + BLOCKED_PEER]!, tag: control[b + BLOCKED_TAG]!, collective },
     progress,
   }
 }

@@ -39,7 +39,7 @@ export interface PoolOptions {
 }
 
 /** Every way a run can fail. */
-export type RunError = RankFailed | RankExited | JobTimeout | DeadlockDetected | DeadlockDetected
+export type RunError = RankFailed | RankExited | JobTimeout | DeadlockDetected
 
 /** How long ranks may take to report after the first failure, before the run fails without them. */
 const FAILURE_GRACE_MS = 300
@@ -101,12 +101,15 @@ function outcomes(memory: WorldMemory, workers: ReadonlyArray<Worker>, options: 
     let settled = false
     let subscription: Subscription | undefined
 
-    const settle = (effect: Effect.Effect<unknown[], RunError>): void => {
-      if (settled) return
-      settled = true
+    const cleanUp = (): void => {
       for (const t of timers) clearTimeout(t)
       stopWatching()
       subscription?.unsubscribe()
+    }
+    const settle = (effect: Effect.Effect<unknown[], RunError>): void => {
+      if (settled) return
+      settled = true
+      cleanUp()
       resume(effect)
     }
     const quiet = options.deadlockSeconds ?? 1
@@ -136,9 +139,7 @@ function outcomes(memory: WorldMemory, workers: ReadonlyArray<Worker>, options: 
         exited[rank] = true
         if (reported[rank]) return finishedIfAll()
         reported[rank] = true
-        failures.push({ rank, name: "RankExited", message: new RankExited(rank, event.code).message, stack: "" })
-        abortAll(memory, rank)
-        return failSoon()
+        return fail({ rank, name: "RankExited", message: new RankExited(rank, event.code).message, stack: "" })
       }
       if (reported[rank]) return
       reported[rank] = true
@@ -170,11 +171,7 @@ function outcomes(memory: WorldMemory, workers: ReadonlyArray<Worker>, options: 
         }, limit * 1000),
       )
     }
-    return Effect.sync(() => {
-      for (const t of timers) clearTimeout(t)
-      stopWatching()
-      subscription?.unsubscribe()
-    })
+    return Effect.sync(cleanUp)
   })
 }
 

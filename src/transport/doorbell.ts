@@ -36,6 +36,11 @@ const SLEEP_MS = 200
 /** Codes of the blocking operation a sleeping rank is in (published for diagnostics). */
 export const BlockedOp = { none: 0, recv: 1, send: 2, probe: 3, wait: 4 } as const
 
+/** The name of a `BlockedOp` code, for reports. */
+export function blockedOpName(op: number): string {
+  return (Object.keys(BlockedOp) as Array<keyof typeof BlockedOp>).find((k) => BlockedOp[k] === op) ?? "call"
+}
+
 export class Doorbell {
   readonly control: Int32Array
   private readonly base: number
