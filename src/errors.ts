@@ -270,3 +270,66 @@ export class CommTimeout extends RankflowError {
     this.name = "CommTimeout"
   }
 }
+
+/**
+ * A grid cannot be laid out on the ranks: some block would hold fewer points
+ * along `dimension` than the ghost width its neighbours read (or none).
+ */
+export class GridTooSmall extends RankflowError {
+  readonly _tag = "GridTooSmall"
+  constructor(
+    readonly dimension: number,
+    readonly points: number,
+    readonly ranksAlong: number,
+    readonly ghost: number,
+  ) {
+    super(
+      `grid too small: ${points} points along dimension ${dimension} on ${ranksAlong} ranks leaves blocks of ` +
+        `${Math.floor(points / ranksAlong)} points, fewer than ${Math.max(1, ghost)} (ghost width ${ghost}); use fewer ranks or a larger grid`,
+    )
+    this.name = "GridTooSmall"
+  }
+}
+
+/** A pipeline that cannot run as written: `stage` names the offending stage. */
+export class InvalidPipeline extends RankflowError {
+  readonly _tag = "InvalidPipeline"
+  constructor(
+    readonly stage: string,
+    readonly detail: string,
+  ) {
+    super(`${stage}: ${detail}`)
+    this.name = "InvalidPipeline"
+  }
+}
+
+/**
+ * An explicit diffusion step whose coefficient r = α·dt/dx² exceeds the
+ * scheme's stability bound (1/2 in 1-D, 1/4 in 2-D, 1/6 in 3-D).
+ */
+export class UnstableScheme extends RankflowError {
+  readonly _tag = "UnstableScheme"
+  constructor(
+    readonly stage: string,
+    readonly coefficient: number,
+    readonly bound: number,
+  ) {
+    super(`${stage}: explicit diffusion coefficient r = α·dt/dx² = ${coefficient} exceeds the stability bound ${bound}; reduce dt or coarsen the grid`)
+    this.name = "UnstableScheme"
+  }
+}
+
+/** A stencil read a point farther from its centre than its declared radius (checked in debug mode). */
+export class StencilOutOfRadius extends RankflowError {
+  readonly _tag = "StencilOutOfRadius"
+  constructor(
+    readonly stage: string,
+    /** Offset of the read from the centre, per dimension. */
+    readonly offset: ReadonlyArray<number>,
+    readonly radius: number,
+  ) {
+    const widest = Math.max(...offset.map(Math.abs))
+    super(`${stage}: the stencil read the point at offset [${offset.join(", ")}] from its centre, beyond its declared radius ${radius}; declare { radius: ${widest} } or fix the stencil`)
+    this.name = "StencilOutOfRadius"
+  }
+}

@@ -46,3 +46,16 @@ export {
   type BlockedRank,
   type RankFailure,
 } from "./errors.ts"
+export { Pipeline } from "./pipeline/api.ts"
+export type { Field, FieldBody, Chunks, Ranged, InitFor, LoopOptions, UntilOptions, DistributeOptions } from "./pipeline/pipeline.ts"
+export type { Program, ProgramSpec } from "./pipeline/main.ts"
+export { fingerprint } from "./pipeline/main.ts"
+export type { Outcome } from "./pipeline/execute.ts"
+export { randomStream, RandomStream } from "./pipeline/random.ts"
+export * as Grid from "./plan/grid.ts"
+export * as Range from "./plan/range.ts"
+export * as Param from "./cli/paramSpec.ts"
+export { explain, explainJson } from "./plan/explain.ts"
+export type { Plan, PlannedStage, MessageSpec } from "./plan/plan.ts"
+export type { Block, Chunk, NumberOp, StencilOptions, Stencil1, Stencil2, Stencil3, Every } from "./plan/description.ts"
+export { GridTooSmall, InvalidPipeline, UnstableScheme, StencilOutOfRadius } from "./errors.ts"

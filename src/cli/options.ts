@@ -22,7 +22,13 @@ export interface RuntimeOptions {
   /** Time limit of any single blocking communication call, in seconds. */
   readonly commTimeout: number | undefined
   readonly help: boolean
+  /** Values of a program's own flags (see `ExtraOptions`). */
+  readonly extra: ExtraValues
 }
+
+/** A program's own flags, added to the runtime's (util.parseArgs form). */
+export type ExtraOptions = Readonly<Record<string, { readonly type: "string" | "boolean"; readonly short?: string }>>
+export type ExtraValues = Readonly<Record<string, string | boolean | undefined>>
 
 /** A string of plain decimal digits (no "0x10", "1e3" or " 7 ", which Number() would accept). */
 const digits = (pattern: RegExp) =>
@@ -42,12 +48,13 @@ function decode<A>(schema: Schema.Codec<A, string>, option: string, value: strin
 }
 
 /** Parses and validates the runtime options; throws `InvalidOptions`. */
-export function parseRuntimeOptions(argv: ReadonlyArray<string>): RuntimeOptions {
+export function parseRuntimeOptions(argv: ReadonlyArray<string>, extra: ExtraOptions = {}): RuntimeOptions {
   let values
   try {
     ;({ values } = parseArgs({
       args: [...argv],
       options: {
+        ...extra,
         ranks: { type: "string", short: "n" },
         timeout: { type: "string" },
         "deadlock-after": { type: "string" },
@@ -72,6 +79,7 @@ export function parseRuntimeOptions(argv: ReadonlyArray<string>): RuntimeOptions
         ? undefined
         : decode(PositiveNumber, "comm-timeout", values["comm-timeout"], "a positive number of seconds"),
     help: values.help === true,
+    extra: Object.fromEntries(Object.keys(extra).map((k) => [k, values[k as keyof typeof values] as string | boolean | undefined])),
   }
 }
 

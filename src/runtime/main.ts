@@ -8,25 +8,44 @@
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import { parseRuntimeOptions, usage } from "../cli/options.ts"
+import { parseRuntimeOptions, usage, type ExtraOptions, type ExtraValues } from "../cli/options.ts"
 import { InvalidOptions, RankFailed, RankflowError } from "../errors.ts"
 import { runPool } from "./supervisor.ts"
 
 /** Exit codes of a job, as documented on `init()`. */
 export const ExitCode = { ok: 0, failed: 1, usage: 2, timeout: 124, interrupted: 130 } as const
 
-export async function superviseMain(entry: string, argv: ReadonlyArray<string>): Promise<never> {
+/** Extra command-line flags a program adds to the runtime's, and what to do with them before ranks start. */
+export interface MainHooks {
+  readonly options?: ExtraOptions
+  /** Usage lines describing the extra flags. */
+  readonly usage?: ReadonlyArray<string>
+  /**
+   * Runs on the supervisor once all options are valid, before any worker
+   * starts: returns what every rank receives (`rankArgs()`), or an exit code to
+   * stop with (e.g. after printing a plan). Throwing a RankflowError exits 2
+   * with its message.
+   */
+  readonly prepare?: (extra: ExtraValues, ranks: number) => { readonly args: unknown } | { readonly exit: number }
+}
+
+export async function superviseMain(entry: string, argv: ReadonlyArray<string>, hooks: MainHooks = {}): Promise<never> {
+  const usageText = () => [usage(), ...(hooks.usage ?? [])].join("\n")
   let options
+  let args: unknown
   try {
-    options = parseRuntimeOptions(argv)
+    options = parseRuntimeOptions(argv, hooks.options)
+    if (options.help) {
+      process.stdout.write(`${usageText()}\n`)
+      process.exit(ExitCode.ok)
+    }
+    const prepared = hooks.prepare?.(options.extra, options.ranks)
+    if (prepared !== undefined && "exit" in prepared) process.exit(prepared.exit)
+    args = prepared?.args
   } catch (error) {
-    if (!(error instanceof InvalidOptions)) throw error
-    process.stderr.write(`rankflow: ${error.message}\n\n${usage()}\n`)
+    if (!(error instanceof RankflowError)) throw error
+    process.stderr.write(`rankflow: ${error.message}\n${error instanceof InvalidOptions ? `\n${usageText()}\n` : ""}`)
     process.exit(ExitCode.usage)
-  }
-  if (options.help) {
-    process.stdout.write(`${usage()}\n`)
-    process.exit(ExitCode.ok)
   }
   const controller = new AbortController()
   let signal = ""
@@ -40,6 +59,7 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>):
     runPool({
       ranks: options.ranks,
       entry,
+      ...(args === undefined ? {} : { args }),
       deadlockSeconds: options.deadlockAfter,
       ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }),
       ...(options.commTimeout === undefined ? {} : { commTimeoutSeconds: options.commTimeout }),

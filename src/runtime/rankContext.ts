@@ -50,6 +50,11 @@ export function enterRank(start: RankStart): RankState {
   return state
 }
 
+/** The arguments the supervisor handed this rank (e.g. a pipeline's decoded parameters). */
+export function rankArgs(): unknown {
+  return rankState()?.start.args
+}
+
 /** The world communicator of this rank (created on first use). */
 export function worldComm(state: RankState): Comm {
   if (state.world === undefined) {

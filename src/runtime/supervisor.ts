@@ -20,6 +20,7 @@ import { abortAll } from "../transport/doorbell.ts"
 import { allocateWorldMemory, type WorldMemory } from "../transport/memory.ts"
 import type { Subscription } from "rxjs"
 import { rankEvents, type RankEvent } from "./rankEvents.ts"
+import { bundleForRanks } from "./bundle.ts"
 import type { RankStart } from "./rankContext.ts"
 
 /** What to run on the pool. */
@@ -29,6 +30,7 @@ export interface PoolOptions {
   readonly entry: string
   /** Export of `entry` to call with (comm, args) on every rank; its results are returned. */
   readonly exportName?: string
+  /** What every rank receives: the export's second argument, and `rankArgs()` for a module's top level. */
   readonly args?: unknown
   /** Fail with `JobTimeout` when the run takes longer (seconds). */
   readonly timeoutSeconds?: number
@@ -63,22 +65,47 @@ const { workerData } = require("node:worker_threads");
 })().catch((error) => { process.nextTick(() => { throw error }) });
 `
 
-function spawn(memory: WorldMemory, options: PoolOptions): Worker[] {
-  const tsx =
-    isTypeScript(options.entry) || ext === ".ts" ? import.meta.resolve("tsx/esm/api") : undefined
+/** Eval'd first in each worker running a bundle: plain JS, with stack traces mapped back to the sources. */
+const BUNDLE_BOOT = `
+const { workerData } = require("node:worker_threads");
+process.setSourceMapsEnabled(true);
+import(workerData.bootstrap).catch((error) => { process.nextTick(() => { throw error }) });
+`
+
+/** How the ranks load their code: which boot script, which bootstrap and entry URLs, and whether through tsx. */
+interface RankCode {
+  readonly boot: string
+  readonly bootstrap: string
+  readonly entry: string
+  readonly tsx?: string
+}
+
+/**
+ * A TypeScript entry (or rankflow running from source) is bundled once into
+ * plain JS so that ranks need no loader; when it cannot be, ranks register
+ * tsx and load the sources as they are.
+ */
+async function rankCode(entry: string): Promise<RankCode> {
+  if (!isTypeScript(entry) && ext !== ".ts") return { boot: WORKER_BOOT, bootstrap: BOOTSTRAP_URL, entry }
+  const bundle = await bundleForRanks(entry, ext === ".ts" ? BOOTSTRAP_URL : undefined)
+  if (bundle._tag === "Bundled") return { boot: BUNDLE_BOOT, bootstrap: bundle.bootstrap ?? BOOTSTRAP_URL, entry: bundle.entry }
+  return { boot: WORKER_BOOT, bootstrap: BOOTSTRAP_URL, entry, tsx: import.meta.resolve("tsx/esm/api") }
+}
+
+function spawn(memory: WorldMemory, options: PoolOptions, code: RankCode): Worker[] {
   const workers: Worker[] = []
   for (let rank = 0; rank < options.ranks; rank++) {
     const start: RankStart = {
       rank,
       size: options.ranks,
       memory,
-      entry: options.entry,
-      bootstrap: BOOTSTRAP_URL,
-      ...(tsx === undefined ? {} : { tsx }),
+      entry: code.entry,
+      bootstrap: code.bootstrap,
+      ...(code.tsx === undefined ? {} : { tsx: code.tsx }),
       ...(options.exportName === undefined ? {} : { exportName: options.exportName, args: options.args }),
       ...(options.commTimeoutSeconds === undefined ? {} : { commTimeout: options.commTimeoutSeconds }),
     }
-    workers.push(new Worker(WORKER_BOOT, { eval: true, workerData: start, name: `rank ${rank}` }))
+    workers.push(new Worker(code.boot, { eval: true, workerData: start, name: `rank ${rank}` }))
   }
   return workers
 }
@@ -183,9 +210,10 @@ function outcomes(memory: WorldMemory, workers: ReadonlyArray<Worker>, options: 
 export function runPool(options: PoolOptions): Effect.Effect<unknown[], RunError> {
   return Effect.scoped(
     Effect.gen(function* () {
+      const code = yield* Effect.promise(() => rankCode(options.entry))
       const memory = allocateWorldMemory(options.ranks)
       const workers = yield* Effect.acquireRelease(
-        Effect.sync(() => spawn(memory, options)),
+        Effect.sync(() => spawn(memory, options, code)),
         (ws) => Effect.promise(() => stop(memory, ws)),
       )
       return yield* outcomes(memory, workers, options)

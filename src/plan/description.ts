@@ -1,0 +1,129 @@
+/**
+ * A pipeline as data: where the data comes from (a grid or a range), the
+ * stages applied to it, and how the result is collected. The pipeline layer
+ * builds descriptions; the planner reads them; the user's functions ride
+ * along untouched (they are called on ranks only, never shipped).
+ *
+ * Layer: plan (pure).
+ */
+import type { Semigroup } from "fp-ts/lib/Semigroup.js"
+import type { ElementwiseOp, ReduceOp } from "../comm/ops.ts"
+import type { Dim, Grid, PerDim } from "./grid.ts"
+import type { Distribution } from "./layout.ts"
+import type { Range } from "./range.ts"
+
+/**
+ * A rank's block of a distributed grid field, as kernels see it: the current
+ * values `u` and the output buffer `next` (both with a ghost frame of width
+ * `ghost`), row-major with the last dimension fastest.
+ */
+export interface Block<D extends Dim = Dim> {
+  /** Current values, ghosts included. */
+  readonly u: Float64Array
+  /** Where a `mapLocal` kernel writes the new values (swapped with `u` after the stage). */
+  readonly next: Float64Array
+  readonly dims: D
+  readonly ghost: number
+  /** Local array shape per dimension, ghosts included. */
+  readonly shape: PerDim<D, number>
+  /** Element stride per dimension (the last is 1). */
+  readonly strides: PerDim<D, number>
+  /** Global index of the first interior point per dimension. */
+  readonly start: PerDim<D, number>
+  /** Interior points per dimension. */
+  readonly count: PerDim<D, number>
+  /** Local index range [lo, hi) per dimension that an update writes (interior minus fixed Dirichlet edge points). */
+  readonly lo: PerDim<D, number>
+  readonly hi: PerDim<D, number>
+  /** Coordinate of local index `i` along dimension `d`. */
+  readonly x: (d: number, i: number) => number
+  /** Completed iterations of the innermost loop (0 before the first). */
+  readonly step: number
+}
+
+/** A chunk of a range, as a `mapLocal` kernel sees it. */
+export interface Chunk {
+  /** Chunk number in the whole range (fixed by the range, not by the rank count). */
+  readonly index: number
+  /** Items [start, end). */
+  readonly start: number
+  readonly end: number
+  /** This chunk's random stream: the same values on any rank. */
+  readonly random: RandomSource
+}
+
+/** What a chunk's random stream offers kernels (implemented by the pipeline layer). */
+export interface RandomSource {
+  /** A uniform double in [0, 1). */
+  next(): number
+  /** Fills `out` with uniforms in [0, 1) and returns it. */
+  fill(out: Float64Array): Float64Array
+}
+
+/** Per-point stencils: `u` with ghosts, `i` the flat local index, then strides and coordinates. */
+export type Stencil1 = (u: Float64Array, i: number, x: number) => number
+export type Stencil2 = (u: Float64Array, i: number, stride: number, x: number, y: number) => number
+export type Stencil3 = (u: Float64Array, i: number, stride0: number, stride1: number, x: number, y: number, z: number) => number
+export type StencilFor<D extends Dim> = D extends 1 ? Stencil1 : D extends 2 ? Stencil2 : Stencil3
+
+/** Options of a stencil stage. */
+export interface StencilOptions {
+  /** Farthest neighbour read, in points (default 1). */
+  readonly radius?: number
+  /**
+   * The explicit diffusion coefficient r = α·dt/dx² of this stencil, when it is
+   * one: the planner refuses r above the stability bound (1/2, 1/4, 1/6).
+   */
+  readonly diffusion?: number
+  /** A name for explain() and errors. */
+  readonly name?: string
+}
+
+/** Observing a field every k steps (gathered on rank 0). */
+export interface Every {
+  readonly k: number
+  readonly observe: (field: Float64Array, step: number) => void
+}
+
+/** An op that reduces numbers: a built-in elementwise op or any Semigroup<number>. */
+export type NumberOp = ElementwiseOp | Semigroup<number>
+
+export type FieldStage =
+  | { readonly kind: "haloExchange" }
+  | { readonly kind: "stencil"; readonly fn: Stencil1 | Stencil2 | Stencil3; readonly radius: number; readonly diffusion?: number; readonly name: string }
+  | { readonly kind: "mapLocal"; readonly fn: (block: Block) => void; readonly inPlace: boolean; readonly name: string }
+  | { readonly kind: "scan"; readonly op: NumberOp }
+  | { readonly kind: "iterate"; readonly steps: number; readonly body: ReadonlyArray<FieldStage>; readonly every?: Every }
+  | {
+      readonly kind: "until"
+      readonly maxSteps: number
+      readonly body: ReadonlyArray<FieldStage>
+      readonly measure: (block: Block) => number
+      readonly op: NumberOp
+      readonly stop: (value: number, step: number) => boolean
+      /** Measure every this many steps (default 1). */
+      readonly check: number
+      readonly every?: Every
+    }
+
+export type Source =
+  | {
+      readonly kind: "grid"
+      readonly grid: Grid
+      readonly init: (...coords: number[]) => number
+      /** Ranks per dimension, when the user fixes the layout. */
+      readonly rankDims?: ReadonlyArray<number>
+    }
+  | { readonly kind: "range"; readonly range: Range; readonly distribution: Distribution; readonly map: (chunk: Chunk) => unknown }
+
+/** How the result is collected. */
+export type Terminal =
+  | { readonly kind: "gather" }
+  | { readonly kind: "reduce"; readonly op: ReduceOp<unknown>; readonly all: boolean; readonly local?: (block: Block) => unknown }
+  | { readonly kind: "scan"; readonly op: ReduceOp<unknown> }
+
+export interface Description {
+  readonly source: Source
+  readonly stages: ReadonlyArray<FieldStage>
+  readonly terminal: Terminal
+}

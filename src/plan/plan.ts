@@ -1,0 +1,356 @@
+/**
+ * The planner: from a pipeline description and a rank count to a Plan — rank
+ * layout, per-rank ranges with ghosts, neighbours, the messages each step
+ * sends (count, bytes, transport and why), buffers, merged stages, and the
+ * problems it can prove before anything runs (a grid too small for its
+ * ranks, a stencil wider than the ghosts, an unstable explicit scheme, ghosts
+ * read before they are exchanged).
+ *
+ * Pure: no threads, no I/O — plans for 1 or 4096 ranks in microseconds.
+ *
+ * Layer: plan.
+ */
+import { isBuiltin } from "../comm/ops.ts"
+import { InvalidArgument, InvalidPipeline, UnstableScheme } from "../errors.ts"
+import type { Description, FieldStage, Terminal } from "./description.ts"
+import { boundaryName, type Grid } from "./grid.ts"
+import { chunksOf, layoutGrid, type GridLayout } from "./layout.ts"
+import { chunkCount } from "./range.ts"
+
+const BYTES = 8 // grid fields are Float64
+
+/** One kind of message a stage sends. */
+export interface MessageSpec {
+  readonly what: string
+  /** Messages per execution of the stage, over all ranks. */
+  readonly count: number
+  /** Bytes per execution of the stage, over all ranks. */
+  readonly bytes: number
+  readonly transport: "buffer" | "serialized" | "buffer or serialized" | "local copy"
+  readonly reason: string
+}
+
+/** A stage as planned: what it does, how often, what it sends. */
+export interface PlannedStage {
+  readonly stage: string
+  /** How many times it runs (iterations multiply). */
+  readonly runs: number | string
+  readonly messages: ReadonlyArray<MessageSpec>
+  readonly notes: ReadonlyArray<string>
+}
+
+export interface GridPlan {
+  readonly kind: "grid"
+  readonly dims: number
+  readonly shape: ReadonlyArray<number>
+  readonly spacing: ReadonlyArray<number>
+  readonly boundary: ReadonlyArray<readonly [string, string]>
+  readonly layout: GridLayout
+  /** Local array length per rank, ghosts included. */
+  readonly localLength: ReadonlyArray<number>
+}
+
+export interface RangePlan {
+  readonly kind: "range"
+  readonly n: number
+  readonly chunk: number
+  readonly chunks: number
+  readonly distribution: string
+  readonly seed: number
+  /** Chunk indices per rank. */
+  readonly perRank: ReadonlyArray<ReadonlyArray<number>>
+}
+
+/** Everything the executor needs to know, and `explain()` prints. */
+export interface Plan {
+  readonly ranks: number
+  readonly source: GridPlan | RangePlan
+  readonly stages: ReadonlyArray<PlannedStage>
+  readonly result: PlannedStage
+  /** Buffers each rank allocates up front, in bytes (largest rank). */
+  readonly bufferBytes: number
+  readonly buffers: ReadonlyArray<string>
+  /** Stages the planner merged. */
+  readonly merged: ReadonlyArray<string>
+  /** Things the planner cannot prove wrong but looks suspicious. */
+  readonly warnings: ReadonlyArray<string>
+  /** Ghost width used (0 for ranges). */
+  readonly ghost: number
+  /** The field stages after merging, for the executor. */
+  readonly program: ReadonlyArray<FieldStage>
+}
+
+/** A reduction op's name for the plan: the built-in's name, or "user op". */
+const opName = (op: unknown): string => (isBuiltin(op) ? op.name : "user op")
+
+/** Stability bound of the explicit diffusion step in 1-, 2-, 3-D. */
+const DIFFUSION_BOUND = [0, 1 / 2, 1 / 4, 1 / 6]
+
+/**
+ * Plans `description` on `ranks` ranks; throws `GridTooSmall`, `UnstableScheme`
+ * or `InvalidPipeline` for what cannot run.
+ */
+export function plan(description: Description, ranks: number, rankDims?: ReadonlyArray<number>): Plan {
+  if (!Number.isSafeInteger(ranks) || ranks < 1) throw new InvalidArgument("plan", "ranks", ranks, "must be a positive integer")
+  const source = description.source
+  if (source.kind === "range") return planRange(description, ranks)
+  return planGrid(description, source.grid, ranks, rankDims ?? source.rankDims)
+}
+
+function planRange(description: Description, ranks: number): Plan {
+  const source = description.source
+  if (source.kind !== "range") throw new Error("unreachable")
+  const range = source.range
+  const chunks = chunkCount(range)
+  const perRank = Array.from({ length: ranks }, (_, r) => chunksOf(range, ranks, r, source.distribution))
+  const idle = perRank.filter((c) => c.length === 0).length
+  const warnings = idle > 0 ? [`${idle} of ${ranks} ranks have no chunk (${chunks} chunks of ${range.chunk}); use a smaller chunk or fewer ranks`] : []
+  const result = planChunkResult(description.terminal, ranks, chunks)
+  return {
+    ranks,
+    source: { kind: "range", n: range.n, chunk: range.chunk, chunks, distribution: source.distribution, seed: range.seed, perRank },
+    stages: [{ stage: "mapLocal (per chunk)", runs: chunks, messages: [], notes: ["each chunk has its own random stream (seed, chunk), whatever rank runs it"] }],
+    result,
+    bufferBytes: 0,
+    buffers: [],
+    merged: [],
+    warnings,
+    ghost: 0,
+    program: [],
+  }
+}
+
+function planChunkResult(terminal: Terminal, ranks: number, chunks: number): PlannedStage {
+  const partials: MessageSpec = {
+    what: "chunk results → rank 0, in chunk order",
+    count: ranks - 1,
+    bytes: chunks * BYTES,
+    transport: "buffer or serialized",
+    reason: "numbers travel as one Float64Array per rank (buffer); typed arrays and objects are serialized",
+  }
+  if (terminal.kind === "gather") return { stage: "gather", runs: 1, messages: ranks > 1 ? [partials] : [], notes: ["results listed in chunk order on rank 0"] }
+  const fold = `folded with ${opName(terminal.op)} in chunk order on rank 0: the same result on any rank count`
+  const messages = ranks > 1 ? [partials] : []
+  if (terminal.kind === "scan") return { stage: "scan", runs: 1, messages, notes: ["inclusive prefixes in chunk order on rank 0"] }
+  const bcast: MessageSpec = { what: "result → all ranks (bcast)", count: ranks - 1, bytes: (ranks - 1) * BYTES, transport: "buffer or serialized", reason: "as the result's type" }
+  return {
+    stage: terminal.all ? "allreduce" : "reduce",
+    runs: 1,
+    messages: terminal.all && ranks > 1 ? [...messages, bcast] : messages,
+    notes: [fold],
+  }
+}
+
+// ---- grids ------------------------------------------------------------------
+
+interface Walk {
+  fresh: boolean
+  readonly warnings: string[]
+  readonly merged: string[]
+}
+
+function planGrid(description: Description, grid: Grid, ranks: number, rankDims: ReadonlyArray<number> | undefined): Plan {
+  const radius = maxRadius(description.stages)
+  if (grid.ghost !== undefined && grid.ghost < radius)
+    throw new InvalidPipeline("stencil", `radius ${radius} is wider than the grid's ghost width ${grid.ghost}; give the grid ghost: ${radius} or leave ghost unset`)
+  const ghost = grid.ghost ?? (usesExchange(description.stages) ? Math.max(1, radius) : radius)
+  checkStages(description.stages, grid)
+  const layout = layoutGrid(grid, ranks, ghost, rankDims)
+  const localLength = layout.blocks.map((b) => b.count.reduce((a, c) => a * (c + 2 * ghost), 1))
+  const walk: Walk = { fresh: false, warnings: [], merged: [] }
+  const program = mergeExchanges(description.stages, walk)
+  const stages = planFieldStages(program, layout, 1, walk, "")
+  const maxLength = Math.max(...localLength)
+  const packBytes = packBufferBytes(layout)
+  return {
+    ranks,
+    source: {
+      kind: "grid",
+      dims: grid.dims,
+      shape: grid.shape,
+      spacing: grid.spacing,
+      boundary: grid.boundary.map(([lo, hi]) => [boundaryName(lo), boundaryName(hi)] as const),
+      layout,
+      localLength,
+    },
+    stages,
+    result: planFieldResult(description.terminal, layout, grid),
+    bufferBytes: 2 * maxLength * BYTES + packBytes,
+    buffers: [
+      `2 × Float64Array(${maxLength}) per rank: the field with its ghost frame, double-buffered and swapped each update`,
+      ...(packBytes > 0 ? [`${packBytes} B of pack buffers for strided ghost faces`] : []),
+    ],
+    merged: walk.merged,
+    warnings: walk.warnings,
+    ghost,
+    program,
+  }
+}
+
+function maxRadius(stages: ReadonlyArray<FieldStage>): number {
+  let r = 0
+  for (const s of stages) {
+    if (s.kind === "stencil") r = Math.max(r, s.radius)
+    if (s.kind === "iterate" || s.kind === "until") r = Math.max(r, maxRadius(s.body))
+  }
+  return r
+}
+
+function usesExchange(stages: ReadonlyArray<FieldStage>): boolean {
+  return stages.some((s) => s.kind === "haloExchange" || ((s.kind === "iterate" || s.kind === "until") && usesExchange(s.body)))
+}
+
+function checkStages(stages: ReadonlyArray<FieldStage>, grid: Grid): void {
+  for (const s of stages) {
+    if (s.kind === "stencil" && s.diffusion !== undefined && s.diffusion > DIFFUSION_BOUND[grid.dims]!)
+      throw new UnstableScheme(s.name, s.diffusion, DIFFUSION_BOUND[grid.dims]!)
+    if (s.kind === "scan" && grid.dims !== 1) throw new InvalidPipeline("scan", `a scan runs along a 1-D grid, not a ${grid.dims}-D one`)
+    if (s.kind === "iterate" || s.kind === "until") checkStages(s.body, grid)
+  }
+}
+
+/** Two exchanges with nothing between them are one exchange. */
+function mergeExchanges(stages: ReadonlyArray<FieldStage>, walk: Walk): FieldStage[] {
+  const out: FieldStage[] = []
+  for (const s of stages) {
+    if (s.kind === "haloExchange" && out.at(-1)?.kind === "haloExchange") {
+      walk.merged.push("two consecutive haloExchange stages → one exchange")
+      continue
+    }
+    out.push(s.kind === "iterate" || s.kind === "until" ? { ...s, body: mergeExchanges(s.body, walk) } : s)
+  }
+  return out
+}
+
+function planFieldStages(stages: ReadonlyArray<FieldStage>, layout: GridLayout, runs: number | string, walk: Walk, where: string): PlannedStage[] {
+  const out: PlannedStage[] = []
+  for (const s of stages) {
+    switch (s.kind) {
+      case "haloExchange":
+        walk.fresh = true
+        out.push({ stage: `${where}haloExchange (width ${layout.ghost})`, runs, messages: haloMessages(layout), notes: [] })
+        break
+      case "stencil":
+      case "mapLocal": {
+        const reads = s.kind === "stencil" && s.radius > 0
+        if (reads && !walk.fresh)
+          walk.warnings.push(`${s.name} reads ghosts that no haloExchange refreshed since the last update: add .haloExchange() before it`)
+        walk.fresh = false
+        const what = s.kind === "stencil" ? `stencil ${s.name} (radius ${s.radius}${s.diffusion === undefined ? "" : `, r = ${s.diffusion}`})` : `mapLocal ${s.name}${s.inPlace ? " (in place)" : ""}`
+        out.push({ stage: `${where}${what}`, runs, messages: [], notes: [] })
+        break
+      }
+      case "scan":
+        walk.fresh = false
+        out.push({
+          stage: `${where}scan ${opName(s.op)}`,
+          runs,
+          messages: [{ what: "exclusive scan of block totals", count: layout.blocks.length - 1, bytes: (layout.blocks.length - 1) * BYTES, transport: "buffer", reason: "one number per rank" }],
+          notes: [],
+        })
+        break
+      case "iterate":
+      case "until": {
+        const steps = s.kind === "iterate" ? s.steps : s.maxSteps
+        const label = s.kind === "iterate" ? `iterate ${s.steps}` : `until (at most ${s.maxSteps} steps, measured every ${s.check})`
+        const start = walk.fresh
+        planFieldStages(s.body, layout, 1, walk, "") // the second pass sees the state a previous iteration leaves
+        walk.fresh = start
+        const inner = planFieldStages(s.body, layout, typeof runs === "number" ? runs * steps : `${runs}×${steps}`, walk, `${where}  `)
+        walk.warnings.splice(0, walk.warnings.length, ...new Set(walk.warnings))
+        const notes: string[] = []
+        const messages: MessageSpec[] = []
+        if (s.kind === "until")
+          messages.push({ what: `allreduce ${opName(s.op)} of the measure`, count: allreduceMessages(layout.blocks.length), bytes: allreduceMessages(layout.blocks.length) * BYTES, transport: "buffer", reason: "one number (fast lane)" })
+        if (s.every !== undefined) notes.push(`every ${s.every.k} steps: the field is gathered on rank 0 and observed`)
+        out.push({ stage: `${where}${label}`, runs, messages, notes }, ...inner)
+        break
+      }
+    }
+  }
+  return out
+}
+
+/** Messages of a recursive-doubling allreduce on p ranks (p·log2 p for powers of two). */
+function allreduceMessages(p: number): number {
+  if (p === 1) return 0
+  const pow = 2 ** Math.floor(Math.log2(p))
+  return pow * Math.log2(pow) + 2 * (p - pow)
+}
+
+/** Ghost faces sent per exchange: every side with a neighbour, a face of ghost × (other extents, ghosts included). */
+function haloMessages(layout: GridLayout): MessageSpec[] {
+  let count = 0
+  let bytes = 0
+  let local = 0
+  let strided = 0
+  for (const b of layout.blocks) {
+    b.neighbours.forEach((pair, d) => {
+      for (const peer of pair) {
+        if (peer < 0) continue
+        if (peer === b.rank) local++
+        else {
+          count++
+          bytes += faceLength(b.count, layout.ghost, d) * BYTES
+          if (d > 0) strided++
+        }
+      }
+    })
+  }
+  const out: MessageSpec[] = []
+  if (count > 0)
+    out.push({
+      what: "ghost faces to neighbours (sendrecv per dimension and side)",
+      count,
+      bytes,
+      transport: "buffer",
+      reason: strided > 0 ? "Float64 faces: contiguous ones sent in place, strided ones packed first" : "Float64 faces, contiguous: sent in place",
+    })
+  if (local > 0) out.push({ what: "periodic faces of a dimension held by one rank", count: local, bytes: 0, transport: "local copy", reason: "the neighbour is the rank itself" })
+  return out
+}
+
+function faceLength(count: ReadonlyArray<number>, ghost: number, d: number): number {
+  return count.reduce((a, c, e) => a * (e === d ? ghost : c + 2 * ghost), 1)
+}
+
+function packBufferBytes(layout: GridLayout): number {
+  let most = 0
+  for (const b of layout.blocks) {
+    let bytes = 0
+    for (let d = 1; d < b.count.length; d++) bytes += 2 * 2 * faceLength(b.count, layout.ghost, d) * BYTES
+    most = Math.max(most, bytes)
+  }
+  return most
+}
+
+function planFieldResult(terminal: Terminal, layout: GridLayout, grid: Grid): PlannedStage {
+  const p = layout.blocks.length
+  const points = grid.shape.reduce((a, b) => a * b, 1)
+  if (terminal.kind === "gather") {
+    const bytes = layout.blocks.slice(1).reduce((a, b) => a + b.count.reduce((x, y) => x * y, 1) * BYTES, 0)
+    return {
+      stage: "gather",
+      runs: 1,
+      messages: p > 1 ? [{ what: "interior blocks → rank 0", count: p - 1, bytes, transport: "buffer", reason: "Float64 blocks" }] : [],
+      notes: [`Float64Array(${points}) in global order on rank 0`],
+    }
+  }
+  if (terminal.kind === "scan") throw new InvalidPipeline("scan", "a field's scan is a stage: use .scan(op) before a gather or reduce")
+  const builtin = isBuiltin(terminal.op)
+  return {
+    stage: `${terminal.all ? "allreduce" : "reduce"} ${opName(terminal.op)}`,
+    runs: 1,
+    messages:
+      p > 1
+        ? [{
+            what: terminal.all ? "partial results combined on every rank" : "partial results → rank 0 (binomial tree)",
+            count: terminal.all ? allreduceMessages(p) : p - 1,
+            bytes: (terminal.all ? allreduceMessages(p) : p - 1) * BYTES,
+            transport: builtin ? "buffer" : "buffer or serialized",
+            reason: builtin ? "numbers" : "a user op: numbers as buffer, other values serialized",
+          }]
+        : [],
+    notes: [`each rank folds its interior points${terminal.local === undefined ? "" : " with the given local function"}, then ranks combine in rank order`],
+  }
+}
