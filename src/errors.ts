@@ -282,10 +282,12 @@ export class GridTooSmall extends RankflowError {
     readonly points: number,
     readonly ranksAlong: number,
     readonly ghost: number,
+    /** Fewest points a block needs along the dimension. */
+    readonly minimum: number,
   ) {
     super(
       `grid too small: ${points} points along dimension ${dimension} on ${ranksAlong} ranks leaves blocks of ` +
-        `${Math.floor(points / ranksAlong)} points, fewer than ${Math.max(1, ghost)} (ghost width ${ghost}); use fewer ranks or a larger grid`,
+        `${Math.floor(points / ranksAlong)} points, fewer than ${minimum} (ghost width ${ghost}${minimum > Math.max(1, ghost) ? ", plus the point a Neumann edge mirrors about" : ""}); use fewer ranks or a larger grid`,
     )
     this.name = "GridTooSmall"
   }

@@ -12,7 +12,9 @@ const ALLOWED: Record<string, string[]> = {
   comm: ["transport"],
   cli: [],
   runtime: ["comm", "transport", "cli"],
-  ".": ["runtime", "comm", "transport", "cli"], // index.ts and errors.ts
+  plan: ["comm"], // pure helpers only: see the next test
+  pipeline: ["plan", "comm", "runtime", "cli"],
+  ".": ["runtime", "comm", "transport", "cli", "plan", "pipeline"], // index.ts and errors.ts
 }
 
 function files(dir: string): string[] {
@@ -42,9 +44,26 @@ test("every import follows the layer direction of DESIGN.md", (t) => {
   t.deepEqual(violations, [])
 })
 
+test("the planner is pure: from comm it takes only the partition and dims helpers (and types)", (t) => {
+  for (const file of files(join(SRC, "plan"))) {
+    const text = readFileSync(file, "utf8")
+    const valueImports = [...text.matchAll(/^import (?!type )[^"]*"(\.{1,2}\/[^"]+)"/gm)].map((m) => m[1]!)
+    for (const target of valueImports.filter((p) => p.includes("/comm/")))
+      t.regex(target, /\/comm\/(partition|dims)\.ts$/, `${relative(ROOT, file)} imports ${target}`)
+    t.notRegex(text, /from "node:/, `${relative(ROOT, file)} must not do I/O`)
+  }
+})
+
 test("rank-side modules never load Effect or the CLI (rank start-up stays lean)", (t) => {
   const rankSide = ["transport", "comm"].flatMap((layer) => files(join(SRC, layer)))
-  rankSide.push(join(SRC, "runtime/rankEntry.ts"), join(SRC, "runtime/rankContext.ts"))
+  rankSide.push(join(SRC, "runtime/rankEntry.ts"), join(SRC, "runtime/rankContext.ts"), join(SRC, "cli/paramSpec.ts"))
+  rankSide.push(...files(join(SRC, "plan")))
+  // The pipeline layer loads the supervisor half (Effect, cli/options, cli/params) only through dynamic import().
+  for (const file of files(join(SRC, "pipeline"))) {
+    const text = readFileSync(file, "utf8").replace(/await import\("[^"]+"\)/g, "")
+    t.notRegex(text, /from "effect/, relative(ROOT, file))
+    t.notRegex(text, /cli\/(options|params)/, relative(ROOT, file))
+  }
   for (const file of rankSide) {
     const text = readFileSync(file, "utf8")
     t.notRegex(text, /from "effect/, relative(ROOT, file))

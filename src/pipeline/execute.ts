@@ -36,7 +36,10 @@ export interface ExecuteOptions {
 export function execute(description: Description, plan: Plan, world: Comm, options: ExecuteOptions = {}): Outcome {
   const comm = world.dup() // pipeline messages never mix with the user's
   const source = description.source
-  return source.kind === "range" ? runRange(description, plan, comm) : runGrid(description, source.grid, source.init, plan, comm, options)
+  const outcome = source.kind === "range" ? runRange(description, plan, comm) : runGrid(description, source.grid, source.init, plan, comm, options)
+  const finish = description.finish
+  if (finish === undefined || outcome.value === undefined) return outcome
+  return { ...outcome, value: finish(outcome.value) }
 }
 
 // ---- ranges --------------------------------------------------------------------

@@ -25,12 +25,23 @@ export interface Pipeline<R> {
   readonly description: Description
   /** Phantom: the result type. */
   readonly _R?: () => R
+  /** The same pipeline with `f` applied to its result where it is collected. */
+  map<S>(f: (result: R) => S): Pipeline<S>
 }
 
-const complete = <R>(source: Source, stages: ReadonlyArray<FieldStage>, terminal: Terminal): Pipeline<R> => ({
-  _tag: "Pipeline",
-  description: { source, stages, terminal },
-})
+function pipelineOf<R>(description: Description): Pipeline<R> {
+  return {
+    _tag: "Pipeline",
+    description,
+    map<S>(f: (result: R) => S): Pipeline<S> {
+      const before = description.finish
+      const finish = before === undefined ? (v: unknown) => f(v as R) : (v: unknown) => f(before(v) as R)
+      return pipelineOf<S>({ ...description, finish })
+    },
+  }
+}
+
+const complete = <R>(source: Source, stages: ReadonlyArray<FieldStage>, terminal: Terminal): Pipeline<R> => pipelineOf<R>({ source, stages, terminal })
 
 /** The initial value of a D-dimensional field as a function of the point's coordinates. */
 export type InitFor<D extends Dim> = D extends 1 ? (x: number) => number : D extends 2 ? (x: number, y: number) => number : (x: number, y: number, z: number) => number

@@ -56,8 +56,8 @@ export interface Chunk {
 export interface RandomSource {
   /** A uniform double in [0, 1). */
   next(): number
-  /** Fills `out` with uniforms in [0, 1) and returns it. */
-  fill(out: Float64Array): Float64Array
+  /** Fills out[from, to) (default: all of it) with uniforms in [0, 1) and returns `out`. */
+  fill(out: Float64Array, from?: number, to?: number): Float64Array
 }
 
 /** Per-point stencils: `u` with ghosts, `i` the flat local index, then strides and coordinates. */
@@ -126,4 +126,6 @@ export interface Description {
   readonly source: Source
   readonly stages: ReadonlyArray<FieldStage>
   readonly terminal: Terminal
+  /** Applied to the collected result, where there is one (rank 0, or every rank after allreduce). */
+  readonly finish?: (value: unknown) => unknown
 }

@@ -62,7 +62,7 @@ export function layoutGrid(grid: Grid, ranks: number, ghost: number, rankDims?: 
     throw new InvalidArgument("plan", "rank layout", `[${dims.join(", ")}]`, `must have ${grid.dims} entries whose product is ${ranks}`)
   grid.shape.forEach((n, d) => {
     const thinnest = Math.floor(n / dims[d]!)
-    if (thinnest < Math.max(1, ghost)) throw new GridTooSmall(d, n, dims[d]!, ghost)
+    if (thinnest < minimumBlock(grid, d, ghost)) throw new GridTooSmall(d, n, dims[d]!, ghost, minimumBlock(grid, d, ghost))
   })
   const blocks = Array.from({ length: ranks }, (_, rank): GridBlock => {
     const coords = coordsOf(rank, dims)
@@ -90,6 +90,16 @@ export function layoutGrid(grid: Grid, ranks: number, ghost: number, rankDims?: 
     }
   })
   return { dims, ghost, blocks }
+}
+
+/**
+ * The fewest points a block may have along dimension d: the ghost width its
+ * neighbours read (at least one point), one more where a Neumann edge mirrors
+ * `ghost` points about the edge point.
+ */
+export function minimumBlock(grid: Grid, d: number, ghost: number): number {
+  const mirrors = grid.boundary[d]!.some((b) => b.kind === "neumann")
+  return Math.max(1, ghost + (mirrors ? 1 : 0))
 }
 
 /** The chunk indices rank `rank` runs, in increasing order. */

@@ -10,7 +10,6 @@
  *
  * Layer: plan.
  */
-import { isBuiltin } from "../comm/ops.ts"
 import { InvalidArgument, InvalidPipeline, UnstableScheme } from "../errors.ts"
 import type { Description, FieldStage, Terminal } from "./description.ts"
 import { boundaryName, type Grid } from "./grid.ts"
@@ -82,6 +81,12 @@ export interface Plan {
 
 /** A reduction op's name for the plan: the built-in's name, or "user op". */
 const opName = (op: unknown): string => (isBuiltin(op) ? op.name : "user op")
+
+/** The built-in ops carry a tag and a name (checked here without loading comm's kernels). */
+function isBuiltin(op: unknown): op is { readonly name: string } {
+  const tag = (op as { _tag?: unknown })._tag
+  return tag === "ElementwiseOp" || tag === "LocOp"
+}
 
 /** Stability bound of the explicit diffusion step in 1-, 2-, 3-D. */
 const DIFFUSION_BOUND = [0, 1 / 2, 1 / 4, 1 / 6]

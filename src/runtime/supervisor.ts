@@ -102,7 +102,8 @@ function spawn(memory: WorldMemory, options: PoolOptions, code: RankCode): Worke
       entry: code.entry,
       bootstrap: code.bootstrap,
       ...(code.tsx === undefined ? {} : { tsx: code.tsx }),
-      ...(options.exportName === undefined ? {} : { exportName: options.exportName, args: options.args }),
+      ...(options.exportName === undefined ? {} : { exportName: options.exportName }),
+      ...(options.args === undefined ? {} : { args: options.args }),
       ...(options.commTimeoutSeconds === undefined ? {} : { commTimeout: options.commTimeoutSeconds }),
     }
     workers.push(new Worker(code.boot, { eval: true, workerData: start, name: `rank ${rank}` }))

@@ -1,0 +1,96 @@
+// The planner without threads: what it sends per step, the ghost width it
+// picks, what it refuses and warns about, and explain() for heat on 3 ranks.
+import test from "ava"
+import { explain, explainJson, type Field, Grid, InvalidPipeline, MAX, Pipeline, Range, SUM, UnstableScheme } from "rankflow"
+
+const heatPipeline = (n: number, r: number) =>
+  Pipeline.distribute(Grid.line({ n, boundary: Grid.dirichlet(0) }), (x) => Math.sin(Math.PI * x))
+    .iterate(50_000, (s) => s.haloExchange().stencil((u, i) => u[i]! + r * (u[i - 1]! - 2 * u[i]! + u[i + 1]!), { diffusion: r, name: "heat" }))
+    .gather()
+
+test("heat on 3 ranks: explain() snapshot", (t) => {
+  t.snapshot(explain(Pipeline.plan(heatPipeline(1000, 0.0998), 3)))
+})
+
+test("1-D halo messages: 2·(p − 1) faces of 8 B per step for any rank count; gather brings p − 1 blocks", (t) => {
+  for (let p = 1; p <= 64; p++) {
+    const plan = Pipeline.plan(heatPipeline(1000, 0.1), p)
+    const exchange = plan.stages.find((s) => s.stage.includes("haloExchange"))!
+    t.is(exchange.runs, 50_000)
+    t.deepEqual(exchange.messages.map((m) => [m.count, m.bytes, m.transport]), p === 1 ? [] : [[2 * (p - 1), 16 * (p - 1), "buffer"]])
+    t.is(plan.result.messages[0]?.count ?? 0, p - 1)
+    if (plan.source.kind !== "grid") throw new Error("a grid plan")
+    t.is(plan.source.layout.blocks.reduce((a, b) => a + b.count[0]!, 0), 1000)
+  }
+})
+
+test("2-D: a 2 × 2 layout exchanges contiguous rows and packed columns, corners included via full-extent faces", (t) => {
+  const p = Pipeline.distribute(Grid.plane({ n: 64 }), () => 0).iterate(3, (s) => s.haloExchange().stencil((u, i, row) => u[i - row]! + u[i + row]!)).gather()
+  const plan = Pipeline.plan(p, 4)
+  if (plan.source.kind !== "grid") throw new Error("a grid plan")
+  t.deepEqual(plan.source.layout.dims, [2, 2])
+  const exchange = plan.stages.find((s) => s.stage.includes("haloExchange"))!.messages[0]!
+  t.is(exchange.count, 8) // each rank: one neighbour per dimension
+  t.is(exchange.bytes, 8 * 34 * 8) // faces of 34 points (32 + 2 ghosts)
+  t.regex(exchange.reason, /strided ones packed/)
+  t.is(plan.bufferBytes, 2 * 34 * 34 * 8 + 4 * 34 * 8)
+})
+
+test("the ghost width follows the widest stencil; an explicit narrower one is refused", (t) => {
+  const wide = (g?: number) =>
+    Pipeline.distribute(Grid.line({ n: 100, ...(g === undefined ? {} : { ghost: g }) }), () => 1)
+      .iterate(2, (s) => s.haloExchange().stencil((u, i) => u[i - 2]! + u[i + 2]!, { radius: 2 }))
+      .gather()
+  t.is(Pipeline.plan(wide(), 4).ghost, 2)
+  t.is(Pipeline.plan(wide(3), 4).ghost, 3)
+  const error = t.throws(() => Pipeline.plan(wide(1), 4), { instanceOf: InvalidPipeline })
+  t.regex(error.message, /radius 2 is wider than the grid's ghost width 1/)
+})
+
+test("an unstable explicit diffusion step is refused before running, with r and the bound (1/2, 1/4, 1/6)", (t) => {
+  t.throws(() => Pipeline.plan(heatPipeline(1000, 0.51), 2), { instanceOf: UnstableScheme, message: /r = α·dt\/dx² = 0.51 exceeds the stability bound 0.5/ })
+  t.notThrows(() => Pipeline.plan(heatPipeline(1000, 0.5), 2))
+  const plane = (r: number) => Pipeline.distribute(Grid.plane({ n: 16 }), () => 0).iterate(1, (s) => s.haloExchange().stencil((u, i) => u[i]!, { diffusion: r })).gather()
+  t.throws(() => Pipeline.plan(plane(0.26), 2), { instanceOf: UnstableScheme, message: /bound 0.25/ })
+  const box = Pipeline.distribute(Grid.box({ n: 8 }), () => 0).iterate(1, (s) => s.haloExchange().stencil((u, i) => u[i]!, { diffusion: 0.2 })).gather()
+  const error = t.throws(() => Pipeline.plan(box, 2), { instanceOf: UnstableScheme })
+  t.is(error.bound, 1 / 6)
+})
+
+test("a stencil that reads ghosts no exchange refreshed is warned about; consecutive exchanges merge", (t) => {
+  const stale = Pipeline.distribute(Grid.line({ n: 50 }), () => 0).iterate(5, (s) => s.stencil((u, i) => u[i - 1]!)).gather()
+  t.regex(Pipeline.plan(stale, 2).warnings.join("\n"), /stencil#1 reads ghosts that no haloExchange refreshed/)
+  const twice = Pipeline.distribute(Grid.line({ n: 50 }), () => 0).iterate(5, (s) => s.haloExchange().haloExchange().stencil((u, i) => u[i - 1]!)).gather()
+  const plan = Pipeline.plan(twice, 2)
+  t.deepEqual(plan.warnings, [])
+  t.deepEqual(plan.merged, ["two consecutive haloExchange stages → one exchange"])
+  t.is(plan.stages.filter((s) => s.stage.includes("haloExchange")).length, 1)
+})
+
+test("a scan runs along 1-D grids only", (t) => {
+  const p = Pipeline.distribute(Grid.plane({ n: 8 }), () => 1)
+  // @ts-expect-error scan is defined on 1-D fields only
+  p.scan(SUM)
+  const forced = (p as unknown as Field<1>).scan(SUM) as unknown as typeof p // what plain JavaScript could do
+  t.throws(() => Pipeline.plan(forced.gather(), 2), { instanceOf: InvalidPipeline, message: /1-D grid, not a 2-D one/ })
+})
+
+test("range plans: chunks per rank, chunk-ordered results, idle ranks warned about", (t) => {
+  const p = Pipeline.distribute(Range.of(10_000, { chunk: 1000 })).mapLocal((c) => c.end - c.start).reduce(MAX)
+  const plan = Pipeline.plan(p, 4)
+  if (plan.source.kind !== "range") throw new Error("a range plan")
+  t.deepEqual(plan.source.perRank.map((c) => c.length), [3, 3, 2, 2])
+  t.regex(plan.result.notes.join(), /folded with MAX in chunk order on rank 0: the same result on any rank count/)
+  t.deepEqual(Pipeline.plan(p, 16).warnings, ["6 of 16 ranks have no chunk (10 chunks of 1000); use a smaller chunk or fewer ranks"])
+  const json = JSON.parse(explainJson(plan)) as { source: { chunks: number } }
+  t.is(json.source.chunks, 10)
+})
+
+test("planning is fast: 4096 ranks on a 2-D grid in well under a second", (t) => {
+  const p = Pipeline.distribute(Grid.plane({ n: 4096 }), () => 0).iterate(10, (s) => s.haloExchange().stencil((u, i, row) => u[i + row]!)).gather()
+  const t0 = performance.now()
+  const plan = Pipeline.plan(p, 4096)
+  t.true(performance.now() - t0 < 1000)
+  if (plan.source.kind !== "grid") throw new Error("a grid plan")
+  t.deepEqual(plan.source.layout.dims, [64, 64])
+})
