@@ -16,7 +16,7 @@ export const pi = Pipeline.program({
         for (let i = start; i < end; i += xy.length / 2) {
           const m = Math.min(xy.length, 2 * (end - i))
           random.fill(xy, 0, m)
-          for (let k = 0; k < m; k += 2) if (xy[k]! * xy[k]! + xy[k + 1]! * xy[k + 1]! < 1) inside++
+          for (let k = 0; k < m; k += 2) inside += +(xy[k]! * xy[k]! + xy[k + 1]! * xy[k + 1]! < 1) // branchless: hits are random
         }
         return inside
       })

@@ -60,6 +60,8 @@ export interface LocOp extends M.Monoid<Loc> {
   readonly elementwise: (acc: Float64Array, other: Float64Array, otherIsLeft?: boolean) => void
 }
 
+export type { TypedArray }
+
 /** Any op `reduce`/`allreduce`/`scan` accept. */
 export type ReduceOp<T> = ElementwiseOp | LocOp | Semigroup<T>
 

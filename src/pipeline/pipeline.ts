@@ -10,7 +10,7 @@
  */
 import type { Semigroup } from "fp-ts/lib/Semigroup.js"
 import type { Comm } from "../comm/comm.ts"
-import type { ReduceOp } from "../comm/ops.ts"
+import type { ElementwiseOp, Loc, LocOp, ReduceOp, TypedArray } from "../comm/ops.ts"
 import { InvalidArgument } from "../errors.ts"
 import type { Block, Chunk, Description, Every, FieldStage, NumberOp, Source, StencilFor, StencilOptions, Terminal } from "../plan/description.ts"
 import type { Dim, Grid } from "../plan/grid.ts"
@@ -65,6 +65,12 @@ export interface UntilOptions<D extends Dim> extends LoopOptions {
   /** Measure every this many steps (default 1): each measure is one allreduce. */
   readonly check?: number
 }
+
+/**
+ * The ops that reduce values of type A: built-in ops for numbers, typed
+ * arrays and {value, index} pairs, otherwise a Semigroup (or Monoid) of A.
+ */
+export type OpFor<A> = [A] extends [number] ? NumberOp : [A] extends [Loc] ? LocOp | Semigroup<A> : [A] extends [TypedArray] ? ElementwiseOp | Semigroup<A> : Semigroup<A>
 
 const positiveInt = (op: string, name: string, v: number): number => {
   if (!Number.isSafeInteger(v) || v < 1) throw new InvalidArgument(op, name, v, "must be a positive integer")
@@ -174,14 +180,14 @@ export class Field<D extends Dim> extends FieldStages<D> {
 
   /** Folds every point with `op` (or combines `local(block)` per rank) onto rank 0. */
   reduce(op: NumberOp): Pipeline<number>
-  reduce<A>(op: ReduceOp<A>, local: (block: Block<D>) => A): Pipeline<A>
+  reduce<A>(op: OpFor<A>, local: (block: Block<D>) => A): Pipeline<A>
   reduce<A>(op: ReduceOp<A> | NumberOp, local?: (block: Block<D>) => A): Pipeline<A> {
     return complete(this.source, this.stages, reduceTerminal(op, false, local))
   }
 
   /** As `reduce`, with the result on every rank. */
   allreduce(op: NumberOp): Pipeline<number>
-  allreduce<A>(op: ReduceOp<A>, local: (block: Block<D>) => A): Pipeline<A>
+  allreduce<A>(op: OpFor<A>, local: (block: Block<D>) => A): Pipeline<A>
   allreduce<A>(op: ReduceOp<A> | NumberOp, local?: (block: Block<D>) => A): Pipeline<A> {
     return complete(this.source, this.stages, reduceTerminal(op, true, local))
   }
@@ -218,20 +224,20 @@ export class Chunks<A> {
 
   /** The chunk values folded with `op` in chunk order, on rank 0. */
   reduce(this: Chunks<number>, op?: NumberOp): Pipeline<number>
-  reduce(op: ReduceOp<A>): Pipeline<A>
+  reduce(op: OpFor<A>): Pipeline<A>
   reduce(op?: ReduceOp<A> | NumberOp): Pipeline<never> {
     return complete(this.source, [], { kind: "reduce", op: (op ?? SUM_NUMBERS) as ReduceOp<unknown>, all: false })
   }
 
   /** As `reduce`, with the result on every rank. */
   allreduce(this: Chunks<number>, op?: NumberOp): Pipeline<number>
-  allreduce(op: ReduceOp<A>): Pipeline<A>
+  allreduce(op: OpFor<A>): Pipeline<A>
   allreduce(op?: ReduceOp<A> | NumberOp): Pipeline<never> {
     return complete(this.source, [], { kind: "reduce", op: (op ?? SUM_NUMBERS) as ReduceOp<unknown>, all: true })
   }
 
   /** Inclusive prefixes of the chunk values in chunk order, on rank 0. */
-  scan(op: ReduceOp<A>): Pipeline<A[]> {
+  scan(op: OpFor<A>): Pipeline<A[]> {
     return complete(this.source, [], { kind: "scan", op: op as ReduceOp<unknown> })
   }
 }

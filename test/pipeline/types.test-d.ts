@@ -1,0 +1,58 @@
+// Type-level expectations of the pipeline DSL, checked by `npm run typecheck`
+// (this file is type-checked, never run): misuse must not compile.
+import { monoid, number } from "fp-ts"
+import { type Comm, Grid, MAX, Param, Pipeline, Range, SUM } from "rankflow"
+
+declare const comm: Comm
+const line = Grid.line({ n: 100 })
+const plane = Grid.plane({ n: 64 })
+
+// Results are typed by the terminal.
+export const field: Float64Array | undefined = Pipeline.run(Pipeline.distribute(line, Math.sin).gather(), comm)
+export const peak: number | undefined = Pipeline.run(Pipeline.distribute(plane, (x, y) => x * y).reduce(MAX), comm)
+export const count: number | undefined = Pipeline.run(Pipeline.distribute(Range.of(10)).mapLocal((c) => c.end - c.start).allreduce(), comm)
+
+// A struct of numbers reduces with a struct monoid …
+const stats = Pipeline.distribute(Range.of(10)).mapLocal((c) => ({ sum: c.start, count: c.end - c.start }))
+export const summary: { sum: number; count: number } | undefined = Pipeline.run(stats.reduce(monoid.struct({ sum: number.MonoidSum, count: number.MonoidSum })), comm)
+// … but objects have no default reduction,
+// @ts-expect-error reduce() without an op needs numbers
+stats.reduce()
+// and a numeric op does not apply to them.
+// @ts-expect-error SUM reduces numbers, not { sum, count }
+stats.reduce(SUM)
+
+// A 2-D stencil (it reads u[i ± row]) does not fit a 1-D grid.
+Pipeline.distribute(line, Math.sin).iterate(1, (s) =>
+  // @ts-expect-error a 1-D stencil is (u, i, x): there is no row stride
+  s.haloExchange().stencil((u: Float64Array, i: number, row: number, x: number, y: number) => u[i + row]! + x + y),
+)
+// A stencil must return a number.
+// @ts-expect-error the new value of a point is a number
+Pipeline.distribute(line, Math.sin).stencil((u, i) => `${u[i]}`)
+// The initial value of a 1-D grid is a function of one coordinate.
+// @ts-expect-error (x, y) => … initialises a plane, not a line
+Pipeline.distribute(line, (x: number, y: number) => x + y)
+// scan runs along a line only.
+// @ts-expect-error scan is not defined on 2-D fields
+Pipeline.distribute(plane, () => 0).scan(SUM)
+// A loop body has no terminals: results are collected after the loop.
+// @ts-expect-error gather is not a stage
+Pipeline.distribute(line, Math.sin).iterate(2, (s) => s.gather())
+
+// Programs type their parameters from the declarations.
+export const program = Pipeline.program({
+  name: "typed",
+  params: { n: Param.int(10), label: Param.string("x") },
+  build: ({ n, label }) => {
+    const text: string = label
+    void text
+    return Pipeline.distribute(Grid.line({ n }), () => n).gather()
+  },
+})
+Pipeline.program({
+  name: "wrong",
+  params: { n: Param.int(10) },
+  // @ts-expect-error there is no parameter m
+  build: ({ m }) => Pipeline.distribute(Grid.line({ n: m }), () => 0).gather(),
+})
