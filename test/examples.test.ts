@@ -98,6 +98,28 @@ test("halo: the hand-written 1-D heat equation matches the analytic solution, bi
   t.is(checksums.size, 1)
 })
 
+test("the guide's explain block is what --explain prints for heat on 3 ranks", async (t) => {
+  const { readFileSync } = await import("node:fs")
+  const { ROOT } = await import("./helpers.ts")
+  const guide = readFileSync(`${ROOT}/docs/guide.md`, "utf8")
+  const block = /```text\n(plan: [\s\S]*?)```/.exec(guide)?.[1]
+  const run = await runProgram("pipelines/heat.ts", ["--ranks", "3", "--explain", "--dry-run"])
+  t.is(run.code, 0, run.stderr)
+  t.is(block, run.stdout)
+})
+
+test("laplace: Jacobi until converged gives u(½, ½) = 1/4 on 1 and 4 ranks, identically", async (t) => {
+  const fingerprints = new Set<string>()
+  for (const ranks of [1, 4]) {
+    const run = await runProgram("examples/laplace.ts", ["--ranks", String(ranks)])
+    t.is(run.code, 0, run.stderr)
+    t.regex(run.stdout, /^step 5000: u\(½, ½\) = 0\.249/m)
+    t.true(Number.parseFloat(/\|u\(½, ½\) − 1\/4\|: (\S+)/.exec(run.stdout)![1]!) < 1e-6, run.stdout)
+    fingerprints.add(/fingerprint (\w+)/.exec(run.stdout)![1]!)
+  }
+  t.is(fingerprints.size, 1)
+})
+
 test("every code block of docs/guide.md is an example file, verbatim", async (t) => {
   const { readFileSync } = await import("node:fs")
   const { ROOT } = await import("./helpers.ts")
@@ -105,7 +127,7 @@ test("every code block of docs/guide.md is an example file, verbatim", async (t)
   const blocks = [...guide.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!)
   t.true(blocks.length >= 2)
   for (const block of blocks) {
-    const file = /^\/\/.*\btsx (examples\/\w+\.ts)/m.exec(block)?.[1]
+    const file = /^\/\/.*\btsx ((?:examples|pipelines)\/\w+\.ts)/m.exec(block)?.[1]
     t.truthy(file, `block without an example file:\n${block.slice(0, 80)}`)
     t.is(block, readFileSync(`${ROOT}/${file}`, "utf8"), file)
   }
