@@ -15,10 +15,17 @@ test("heat: the seed's configuration (N = 1000, 50 000 steps) matches sin(πx)·
   for (const ranks of [1, 2, 3, 4, 8]) {
     const run = await runProgram("pipelines/heat.ts", ["--ranks", String(ranks)], 120_000)
     t.is(run.code, 0, run.stderr)
-    t.regex(run.stdout, new RegExp(`^heat: ${ranks} ranks?, [0-9.]+ s, 50000 steps`, "m"))
+    t.regex(run.stdout, new RegExp(`^heat: ${ranks} ranks?( on 2 threads)?, [0-9.]+ s, 50000 steps`, "m"))
     // The scheme's error is O(dx²) + O(dt): 1.6e-8 here.
     t.true(numberAfter(run.stdout, "max \\|u − exact\\|") < 2e-8, run.stdout)
     fingerprints.add(/fingerprint (\w+)/.exec(run.stdout)![1]!)
+  }
+  for (const ranks of ["3", "8"]) {
+    const run = await runProgram("pipelines/heat.ts", ["--ranks", ranks, "--threads", ranks, "--t", "0.05"])
+    const partitioned = await runProgram("pipelines/heat.ts", ["--ranks", ranks, "--threads", "2", "--t", "0.05"])
+    t.regex(run.stdout, new RegExp(`^heat: ${ranks} ranks, `, "m"))
+    t.regex(partitioned.stdout, new RegExp(`^heat: ${ranks} ranks on 2 threads, `, "m"))
+    t.is(/fingerprint (\w+)/.exec(run.stdout)?.[1], /fingerprint (\w+)/.exec(partitioned.stdout)?.[1], `${ranks} threads vs ${ranks} partitions on 2 threads`)
   }
   t.is(fingerprints.size, 1)
 })
@@ -101,6 +108,7 @@ test("--explain prints the plan before running; --dry-run stops there (heat on 3
   t.regex(run.stdout, /^plan: 1-D grid 1000 points \(spacing 0\.001001\) on 3 ranks$/m)
   t.regex(run.stdout, /^1\s+\[334, 667\)\s+333\s+335\s+0,2$/m)
   t.regex(run.stdout, /ghost faces to neighbours .*: 4 messages, 32 B per run — buffer/)
+  t.regex(run.stdout, /^placement: 3 ranks \(partitions\) on 2 threads: 0–1, 2 — the same results as 3 threads$/m)
   t.notRegex(run.stdout, /^heat: /m, "nothing ran")
   const json = await runProgram("pipelines/heat.ts", ["--ranks", "3", "--explain", "--json", "--dry-run"])
   const plan = JSON.parse(json.stdout) as { ranks: number; ghost: number }
@@ -115,6 +123,7 @@ test("bad parameters and impossible plans are refused before any rank starts (ex
     ["pipelines/heat.ts", ["--ranks", "1001"], /grid too small: 1000 points along dimension 0 on 1001 ranks/],
     ["pipelines/pi.ts", ["--samples", "0"], /--samples: expected an integer ≥ 1, got '0'/],
     ["pipelines/pi.ts", ["--sample", "10"], /Unknown option '--sample'/],
+    ["pipelines/pi.ts", ["--ranks", "4", "--threads", "5"], /--threads: expected an integer in \[1, 4\] \(at most one thread per rank\), got '5'/],
   ]
   for (const [script, args, message] of cases) {
     const run = await runProgram(script, args)

@@ -12,7 +12,10 @@ import type { Block, Chunk, Description, FieldStage, NumberOp, Terminal } from "
 import type { Grid } from "../plan/grid.ts"
 import type { Plan } from "../plan/plan.ts"
 import { chunkBounds } from "../plan/range.ts"
+import { blockRange } from "../comm/partition.ts"
+import { InvalidPipeline } from "../errors.ts"
 import { checkRadius, compileSweep, FieldBlock, type Sweep } from "./field.ts"
+import { HaloExchange, type Placement } from "./haloExchange.ts"
 import { randomStream } from "./random.ts"
 
 /** What a run produced on this rank. */
@@ -30,13 +33,27 @@ export interface Outcome {
 export interface ExecuteOptions {
   /** Check every stencil's reads against its radius once before running. */
   readonly debug?: boolean
+  /**
+   * Logical ranks (partitions) of the plan, at least the communicator's size
+   * (default: equal). More partitions than ranks run several per thread, with
+   * results identical to one thread each.
+   */
+  readonly partitions?: number
 }
 
-/** Runs `description` as planned by `plan` on this rank of `world`. */
+/**
+ * Runs `description` as planned by `plan` on this rank of `world`. The plan's
+ * partitions (its logical ranks) are dealt to the world's ranks in
+ * contiguous blocks: one each when there are as many, several per thread
+ * when there are more — with the same results either way.
+ */
 export function execute(description: Description, plan: Plan, world: Comm, options: ExecuteOptions = {}): Outcome {
+  if (plan.ranks < world.size) throw new InvalidPipeline("run", `the plan has ${plan.ranks} partitions, fewer than the ${world.size} ranks running it`)
   const comm = world.dup() // pipeline messages never mix with the user's
   const source = description.source
-  const outcome = source.kind === "range" ? runRange(description, plan, comm) : runGrid(description, source.grid, source.init, plan, comm, options)
+  const [first, end] = blockRange(plan.ranks, comm.size, comm.rank)
+  const mine = Array.from({ length: end - first }, (_, i) => first + i)
+  const outcome = source.kind === "range" ? runRange(description, plan, comm, mine) : runGrid(description, source.grid, source.init, plan, comm, mine, options)
   const finish = description.finish
   if (finish === undefined || outcome.value === undefined) return outcome
   return { ...outcome, value: finish(outcome.value) }
@@ -44,11 +61,12 @@ export function execute(description: Description, plan: Plan, world: Comm, optio
 
 // ---- ranges --------------------------------------------------------------------
 
-function runRange(description: Description, plan: Plan, comm: Comm): Outcome {
+function runRange(description: Description, plan: Plan, comm: Comm, partitions: ReadonlyArray<number>): Outcome {
   const source = description.source
   if (source.kind !== "range" || plan.source.kind !== "range") throw new Error("unreachable")
   const range = source.range
-  const mine = plan.source.perRank[comm.rank]!
+  const perRank = plan.source.perRank
+  const mine = partitions.flatMap((p) => perRank[p]!)
   const random = randomStream(range.seed, 0)
   const chunk = { index: 0, start: 0, end: 0, random } satisfies Chunk as { index: number; start: number; end: number; random: typeof random }
   comm.barrier()
@@ -68,27 +86,32 @@ function runRange(description: Description, plan: Plan, comm: Comm): Outcome {
   return { value: result, seconds, steps: 0 }
 }
 
-/** Every chunk's value on rank 0, in chunk order: numbers travel as one Float64Array per rank. */
+/** Every chunk's value on rank 0, in chunk order. */
 function collectChunks(values: unknown[], plan: Plan, comm: Comm): unknown[] | undefined {
   if (plan.source.kind !== "range") throw new Error("unreachable")
-  const allNumbers = comm.allreduce(values.every((v) => typeof v === "number") ? 1 : 0, { concat: (a: number, b: number) => a & b })
-  let perRank: unknown[][] | undefined
-  if (allNumbers === 1) {
-    const flat = comm.gatherv(Float64Array.from(values as number[]), 0)
-    if (flat !== undefined) {
-      let at = 0
-      perRank = plan.source.perRank.map((chunks) => {
-        const part = Array.from(flat.subarray(at, at + chunks.length))
-        at += chunks.length
-        return part
-      })
-    }
-  } else perRank = comm.gather(values, 0)
-  if (perRank === undefined) return undefined
+  const all = collect(values, comm)
+  if (all === undefined) return undefined
+  // `all` lists the partitions' chunks in partition order (threads hold contiguous partitions).
   const ordered = new Array<unknown>(plan.source.chunks)
-  plan.source.perRank.forEach((chunks, rank) => chunks.forEach((c, j) => (ordered[c] = perRank![rank]![j])))
+  let at = 0
+  for (const chunks of plan.source.perRank) for (const c of chunks) ordered[c] = all[at++]
   return ordered
 }
+
+/**
+ * Every thread's values concatenated in thread order on rank 0: numbers
+ * travel as one Float64Array per thread (buffer), anything else serialized.
+ */
+function collect(values: unknown[], comm: Comm): unknown[] | undefined {
+  const allNumbers = comm.allreduce(values.every((v) => typeof v === "number") ? 1 : 0, MIN_OF)
+  if (allNumbers === 1) {
+    const flat = comm.gatherv(Float64Array.from(values as number[]), 0)
+    return flat === undefined ? undefined : Array.from(flat)
+  }
+  return comm.gather(values, 0)?.flat()
+}
+
+const MIN_OF = { concat: (a: number, b: number) => Math.min(a, b) }
 
 function finishChunks(ordered: unknown[], terminal: Terminal): unknown {
   if (terminal.kind === "gather") return ordered
@@ -110,26 +133,36 @@ const copyOf = (v: unknown): unknown => (ArrayBuffer.isView(v) ? (v as unknown a
 
 interface GridRun {
   readonly comm: Comm
-  readonly block: FieldBlock
-  readonly pack: Float64Array[]
+  /** This thread's partitions' blocks, in partition order. */
+  readonly blocks: ReadonlyArray<FieldBlock>
+  readonly halo: HaloExchange
   readonly sweeps: Map<FieldStage, Sweep>
   readonly gatherField: () => Float64Array | undefined
   outerSteps: number
   measure?: number
 }
 
-function runGrid(description: Description, grid: Grid, init: (...x: number[]) => number, plan: Plan, comm: Comm, options: ExecuteOptions): Outcome {
+function runGrid(
+  description: Description,
+  grid: Grid,
+  init: (...x: number[]) => number,
+  plan: Plan,
+  comm: Comm,
+  partitions: ReadonlyArray<number>,
+  options: ExecuteOptions,
+): Outcome {
   if (plan.source.kind !== "grid") throw new Error("unreachable")
   const layout = plan.source.layout
-  const block = new FieldBlock(grid, layout.blocks[comm.rank]!, plan.ghost)
-  block.initialize(init)
-  const packLength = block.packLength()
+  const blocks = partitions.map((p) => new FieldBlock(grid, layout.blocks[p]!, plan.ghost))
+  for (const b of blocks) b.initialize(init)
+  const owner = layout.blocks.map((_, p) => ownerOf(p, plan.ranks, comm.size))
+  const placement: Placement = { owner, local: owner.map((t, p) => (t === comm.rank ? p - partitions[0]! : -1)) }
   const run: GridRun = {
     comm,
-    block,
-    pack: [new Float64Array(packLength), new Float64Array(packLength)],
+    blocks,
+    halo: new HaloExchange(comm, blocks, placement),
     sweeps: new Map(),
-    gatherField: () => gatherField(block, plan, grid, comm),
+    gatherField: () => gatherField(blocks, plan, grid, comm),
     outerSteps: 0,
   }
   compileAll(plan.program, run, options.debug === true)
@@ -141,49 +174,59 @@ function runGrid(description: Description, grid: Grid, init: (...x: number[]) =>
   return { value, seconds, steps: run.outerSteps, ...(run.measure === undefined ? {} : { measure: run.measure }) }
 }
 
+/** The thread holding partition p when P partitions are dealt to T threads in contiguous blocks. */
+function ownerOf(p: number, partitions: number, threads: number): number {
+  for (let t = 0; t < threads; t++) if (p < blockRange(partitions, threads, t)[1]) return t
+  return threads - 1
+}
+
 function compileAll(stages: ReadonlyArray<FieldStage>, run: GridRun, debug: boolean): void {
   for (const s of stages) {
     if (s.kind === "stencil") {
-      if (debug) checkRadius(s.fn, s.radius, run.block, s.name)
-      run.sweeps.set(s, compileSweep(s.fn, run.block.dims))
+      if (debug) for (const b of run.blocks) checkRadius(s.fn, s.radius, b, s.name)
+      run.sweeps.set(s, compileSweep(s.fn, run.blocks[0]?.dims ?? 1))
     } else if (s.kind === "iterate" || s.kind === "until") compileAll(s.body, run, debug)
   }
 }
 
 function runStages(stages: ReadonlyArray<FieldStage>, run: GridRun, outer: boolean): void {
-  const block = run.block
+  const blocks = run.blocks
   for (const s of stages) {
     switch (s.kind) {
       case "haloExchange":
-        block.exchange(run.comm, run.pack)
+        run.halo.exchange()
         break
-      case "stencil":
-        run.sweeps.get(s)!(block.u, block.next, block)
-        block.swap()
+      case "stencil": {
+        const sweep = run.sweeps.get(s)!
+        for (const b of blocks) {
+          sweep(b.u, b.next, b)
+          b.swap()
+        }
         break
+      }
       case "mapLocal":
-        s.fn(block as Block)
-        if (!s.inPlace) block.swap()
+        for (const b of blocks) {
+          s.fn(b as Block)
+          if (!s.inPlace) b.swap()
+        }
         break
       case "scan":
-        scanLine(block, s.op, run.comm)
+        scanLine(blocks, s.op, run.comm)
         break
       case "iterate":
         for (let step = 0; step < s.steps; step++) {
           runStages(s.body, run, false)
-          block.step = step + 1
-          if (outer) run.outerSteps = step + 1
+          stepDone(run, step + 1, outer)
           if (s.every !== undefined && (step + 1) % s.every.k === 0) observe(run, s.every.observe, step + 1)
         }
         break
       case "until":
         for (let step = 0; step < s.maxSteps; step++) {
           runStages(s.body, run, false)
-          block.step = step + 1
-          if (outer) run.outerSteps = step + 1
+          stepDone(run, step + 1, outer)
           if (s.every !== undefined && (step + 1) % s.every.k === 0) observe(run, s.every.observe, step + 1)
           if ((step + 1) % s.check !== 0 && step + 1 < s.maxSteps) continue
-          const value = reduceValue(run.comm, "allreduce", s.measure(block), s.op) as number
+          const value = combineAcross(blocks.map((b) => s.measure(b)), s.op, run.comm, true) as number
           run.measure = value
           if (s.stop(value, step + 1)) break
         }
@@ -192,30 +235,64 @@ function runStages(stages: ReadonlyArray<FieldStage>, run: GridRun, outer: boole
   }
 }
 
+function stepDone(run: GridRun, step: number, outer: boolean): void {
+  for (const b of run.blocks) b.step = step
+  if (outer) run.outerSteps = step
+}
+
 function observe(run: GridRun, fn: (field: Float64Array, step: number) => void, step: number): void {
   const field = run.gatherField()
   if (field !== undefined) fn(field, step)
 }
 
-/** Inclusive prefix along a 1-D field: local prefix, then the exclusive scan of block totals. */
-function scanLine(block: FieldBlock, op: NumberOp, comm: Comm): void {
-  const u = block.u
-  const g = block.ghost
-  const end = g + block.count[0]!
+/**
+ * Folds one value per partition with `op` in partition order — on rank 0, or
+ * on every rank with `all`. The fold never depends on how partitions are
+ * spread over threads, so neither does the result.
+ */
+function combineAcross(values: unknown[], op: ReduceOp<unknown> | NumberOp, comm: Comm, all: boolean): unknown {
+  const every = collect(values, comm)
+  let result: unknown
+  if (every !== undefined) {
+    result = copyOf(every[0])
+    for (let i = 1; i < every.length; i++) result = combine(op as ReduceOp<unknown>, result, every[i])
+  }
+  return all ? comm.bcast(result, 0) : result
+}
+
+/** Inclusive prefix along a 1-D field: each block's prefix, then the totals of the partitions before it, in partition order. */
+function scanLine(blocks: ReadonlyArray<FieldBlock>, op: NumberOp, comm: Comm): void {
   const concat = (op as { concat: (a: number, b: number) => number }).concat
-  for (let i = g + 1; i < end; i++) u[i] = concat(u[i - 1]!, u[i]!)
-  const before = reduceValue(comm, "exscan", u[end - 1]!, op) as number | undefined
-  if (comm.rank > 0 && before !== undefined) for (let i = g; i < end; i++) u[i] = concat(before, u[i]!)
+  const totals = blocks.map((b) => {
+    const u = b.u
+    const end = b.ghost + b.count[0]!
+    for (let i = b.ghost + 1; i < end; i++) u[i] = concat(u[i - 1]!, u[i]!)
+    return u[end - 1]!
+  })
+  const all = comm.allgatherv(Float64Array.from(totals))
+  const first = blocks[0]?.block.rank ?? 0
+  let before: number | undefined
+  for (let p = 0; p < first; p++) before = before === undefined ? all[p]! : concat(before, all[p]!)
+  for (const [j, b] of blocks.entries()) {
+    if (before !== undefined) for (let i = b.ghost; i < b.ghost + b.count[0]!; i++) b.u[i] = concat(before, b.u[i]!)
+    before = before === undefined ? all[first + j]! : concat(before, all[first + j]!)
+  }
 }
 
 /** The whole field in global row-major order on rank 0. */
-function gatherField(block: FieldBlock, plan: Plan, grid: Grid, comm: Comm): Float64Array | undefined {
+function gatherField(blocks: ReadonlyArray<FieldBlock>, plan: Plan, grid: Grid, comm: Comm): Float64Array | undefined {
   if (plan.source.kind !== "grid") throw new Error("unreachable")
-  const gathered = comm.gatherv(block.interior(), 0)
+  const mine = new Float64Array(blocks.reduce((a, b) => a + b.points, 0))
+  let at = 0
+  for (const b of blocks) {
+    b.copyInterior(mine, at)
+    at += b.points
+  }
+  const gathered = comm.gatherv(mine, 0)
   if (gathered === undefined || grid.dims === 1) return gathered
   const shape = grid.shape as ReadonlyArray<number>
   const out = new Float64Array(shape.reduce((a, b) => a * b, 1))
-  let at = 0
+  at = 0
   for (const b of plan.source.layout.blocks) {
     // Copy the block row by row (rows run along the last dimension).
     const rowLength = b.count[grid.dims - 1]!
@@ -239,19 +316,14 @@ function gatherField(block: FieldBlock, plan: Plan, grid: Grid, comm: Comm): Flo
 function finish(terminal: Terminal, run: GridRun): unknown {
   if (terminal.kind === "gather") return run.gatherField()
   if (terminal.kind === "scan") throw new Error("unreachable: the planner rejects a field scan terminal")
-  const local = terminal.local === undefined ? foldInterior(run.block, terminal.op as NumberOp) : terminal.local(run.block as Block)
-  return reduceValue(run.comm, terminal.all ? "allreduce" : "reduce", local, terminal.op)
-}
-
-/** A reduction of a value whose type the description only knows at run time (comm's overloads check it then). */
-function reduceValue(comm: Comm, call: "allreduce" | "reduce" | "exscan", value: unknown, op: ReduceOp<unknown> | NumberOp): unknown {
-  const untyped = comm as unknown as Record<typeof call, (value: unknown, op: unknown) => unknown>
-  return untyped[call].call(comm, value, op)
+  const locals = run.blocks.map((b) => (terminal.local === undefined ? foldInterior(b, terminal.op as NumberOp) : terminal.local(b as Block)))
+  return combineAcross(locals, terminal.op, run.comm, terminal.all)
 }
 
 /** Folds the block's interior points in row-major order. */
 function foldInterior(block: FieldBlock, op: NumberOp): number {
-  const data = block.interior()
+  const data = new Float64Array(block.points)
+  block.copyInterior(data, 0)
   const concat = (op as { concat: (a: number, b: number) => number }).concat
   let acc = data[0]!
   for (let i = 1; i < data.length; i++) acc = concat(acc, data[i]!)

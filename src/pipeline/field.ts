@@ -1,16 +1,14 @@
 /**
- * A rank's block of a distributed grid field at run time: the two buffers
- * with their ghost frame, the ghost exchange with neighbours (contiguous
- * faces sent in place, strided faces packed through preallocated buffers),
- * boundary conditions on global edges, and stencil sweeps compiled once per
- * stencil so that V8 inlines the user's point function.
+ * One partition's block of a distributed grid field at run time: the two
+ * buffers with their ghost frame, the slabs its ghost exchange sends and
+ * fills, its boundary conditions on global edges, and stencil sweeps
+ * compiled once per stencil so that V8 inlines the user's point function.
  *
- * Steady state allocates nothing: every index list, view and pack buffer is
- * built in the constructor.
+ * Steady state allocates nothing: every index list and view is built in the
+ * constructor.
  *
  * Layer: pipeline (rank side).
  */
-import { PROC_NULL, type Comm } from "../comm/comm.ts"
 import { StencilOutOfRadius } from "../errors.ts"
 import type { Block, Stencil1, Stencil2, Stencil3 } from "../plan/description.ts"
 import type { Boundary, Grid, PerDim } from "../plan/grid.ts"
@@ -19,28 +17,37 @@ import type { GridBlock } from "../plan/layout.ts"
 /** A compiled stencil sweep over a block: reads `u`, writes `out`. */
 export type Sweep = (u: Float64Array, out: Float64Array, block: FieldBlock) => void
 
-/** Ghost faces of one dimension: what to send each way and where to receive. */
-interface Face {
-  readonly lo: number // neighbour ranks (PROC_NULL past an edge)
-  readonly hi: number
-  readonly sendLo: Float64Array // my first interior slab (to the low neighbour)
-  readonly sendHi: Float64Array
-  readonly recvLo: Float64Array // my low ghost slab
-  readonly recvHi: Float64Array
-  /** Flat indices of the four slabs when they are strided (undefined: the views above are the slabs). */
-  readonly index?: { readonly sendLo: Int32Array; readonly sendHi: Int32Array; readonly recvLo: Int32Array; readonly recvHi: Int32Array }
-  /** Boundary fills of this dimension's edge ghosts (and periodic self-copies). */
-  readonly fills: ReadonlyArray<Fill>
+/**
+ * A slab of the block (all of it along other dimensions): its flat indices,
+ * and when it is contiguous (the slowest dimension) a view of each buffer.
+ */
+export interface Slab {
+  readonly index: Int32Array
+  readonly views?: readonly [Float64Array, Float64Array]
 }
 
-/** `u[dst[k]] = value` or `u[dst[k]] = u[src[k]]`. */
-type Fill = { readonly dst: Int32Array; readonly src?: Int32Array; readonly value: number }
+/** The slabs of one dimension: faces sent to each neighbour, ghosts filled from them. */
+export interface Faces {
+  readonly sendLo: Slab
+  readonly sendHi: Slab
+  readonly recvLo: Slab
+  readonly recvHi: Slab
+}
 
-/** A rank's block, implementing the `Block` kernels see. */
+/** `u[dst[k]] = value` or `u[dst[k]] = u[src[k]]`: a boundary condition on a global edge. */
+export interface Fill {
+  readonly dst: Int32Array
+  readonly src?: Int32Array
+  readonly value: number
+}
+
+/** A partition's block, implementing the `Block` kernels see. */
 export class FieldBlock implements Block {
   u: Float64Array
   next: Float64Array
   step = 0
+  /** Which of the two buffers `u` is (0 or 1), to pick slab views. */
+  current: 0 | 1 = 0
   readonly dims
   readonly ghost: number
   readonly shape
@@ -54,11 +61,15 @@ export class FieldBlock implements Block {
   readonly offset: ReadonlyArray<number>
   readonly origin: ReadonlyArray<number>
   readonly spacing: ReadonlyArray<number>
-  private readonly faces: Face[]
+  /** Exchange slabs per dimension. */
+  readonly faces: ReadonlyArray<Faces>
+  /** Boundary fills per dimension (global edges only). */
+  readonly fills: ReadonlyArray<ReadonlyArray<Fill>>
+  private readonly buffers: readonly [Float64Array, Float64Array]
 
   constructor(
     private readonly grid: Grid,
-    private readonly block: GridBlock,
+    readonly block: GridBlock,
     ghost: number,
   ) {
     const g = ghost
@@ -79,7 +90,14 @@ export class FieldBlock implements Block {
     this.length = shape.reduce((a, b) => a * b, 1)
     this.u = new Float64Array(this.length)
     this.next = new Float64Array(this.length)
-    this.faces = block.count.map((_, d) => this.face(d, shape, strides))
+    this.buffers = [this.u, this.next]
+    this.faces = block.count.map((c, d) => ({
+      sendLo: this.slab(d, g, g),
+      sendHi: this.slab(d, c, g),
+      recvLo: this.slab(d, 0, g),
+      recvHi: this.slab(d, g + c, g),
+    }))
+    this.fills = block.count.map((_, d) => this.boundaryFills(d))
   }
 
   /** Coordinate of local index `i` along dimension `d` (the same formula on every rank: bit-identical). */
@@ -99,7 +117,7 @@ export class FieldBlock implements Block {
           u[k] = dims === 1 ? init(x(0, a)) : dims === 2 ? init(x(0, a), x(1, b)) : init(x(0, a), x(1, b), x(2, c))
         }
     this.fixEdges(u)
-    this.applyBoundaries(u)
+    for (const fills of this.fills) for (const fill of fills) runFill(u, fill)
     this.next.set(u)
   }
 
@@ -110,127 +128,60 @@ export class FieldBlock implements Block {
         const b = this.grid.boundary[d]![side]
         if (b.kind !== "dirichlet" || !this.block.edge[d]![side]) continue
         const at = side === 0 ? this.ghost : this.ghost + this.block.count[d]! - 1
-        for (const k of slab(this.shape, this.strides, d, at, 1)) u[k] = b.value
+        for (const k of slabIndices(this.shape, this.strides, d, at, 1)) u[k] = b.value
       }
-  }
-
-  /** Boundary ghosts of every dimension, without exchanging (initial state, and 1-rank dimensions). */
-  private applyBoundaries(u: Float64Array): void {
-    for (const f of this.faces) for (const fill of f.fills) runFill(u, fill)
-  }
-
-  /** Refreshes the ghost frame of `u`: neighbours' faces, then boundaries, dimension by dimension (corners included). */
-  exchange(comm: Comm, pack: Float64Array[]): void {
-    const u = this.u
-    for (let d = 0; d < this.faces.length; d++) {
-      const f = this.faces[d]!
-      if (f.index === undefined) {
-        comm.sendrecvInto(this.viewOf(f.sendHi), f.hi, 2 * d, this.viewOf(f.recvLo), f.lo, 2 * d)
-        comm.sendrecvInto(this.viewOf(f.sendLo), f.lo, 2 * d + 1, this.viewOf(f.recvHi), f.hi, 2 * d + 1)
-      } else {
-        const [out, inn] = pack as [Float64Array, Float64Array]
-        const idx = f.index
-        const n = idx.sendHi.length
-        const send = out.subarray(0, n)
-        const recv = inn.subarray(0, n)
-        if (f.hi !== PROC_NULL) gatherInto(u, idx.sendHi, send)
-        comm.sendrecvInto(send, f.hi, 2 * d, recv, f.lo, 2 * d)
-        if (f.lo !== PROC_NULL) scatterFrom(recv, idx.recvLo, u)
-        if (f.lo !== PROC_NULL) gatherInto(u, idx.sendLo, send)
-        comm.sendrecvInto(send, f.lo, 2 * d + 1, recv, f.hi, 2 * d + 1)
-        if (f.hi !== PROC_NULL) scatterFrom(recv, idx.recvHi, u)
-      }
-      for (const fill of f.fills) runFill(u, fill)
-    }
-  }
-
-  /** Contiguous faces are views of buffer `u` at construction; re-point them at the current `u`. */
-  private viewOf(view: Float64Array): Float64Array {
-    return view.buffer === this.u.buffer ? view : this.otherView(view)
-  }
-
-  private readonly twins = new Map<Float64Array, Float64Array>()
-  private otherView(view: Float64Array): Float64Array {
-    let twin = this.twins.get(view)
-    if (twin === undefined) {
-      const other = view.buffer === this.next.buffer ? this.u : this.next
-      twin = other.subarray(view.byteOffset / 8, view.byteOffset / 8 + view.length)
-      this.twins.set(view, twin)
-    }
-    return twin
   }
 
   swap(): void {
     const t = this.u
     this.u = this.next
     this.next = t
+    this.current = this.current === 0 ? 1 : 0
   }
 
-  /** Length of the largest strided face, for the shared pack buffers. */
-  packLength(): number {
-    return Math.max(0, ...this.faces.map((f) => f.index?.sendHi.length ?? 0))
-  }
-
-  /** The interior points in row-major order, as a new array. */
-  interior(): Float64Array {
-    const out = new Float64Array(this.block.count.reduce((a, b) => a * b, 1))
-    let j = 0
-    const g = this.ghost
-    const rows = this.dims === 1 ? [g] : [...slab(this.shape, this.strides, this.dims - 1, g, 1)].filter((k) => this.isInteriorRow(k))
-    for (const k of rows) {
-      out.set(this.u.subarray(k, k + this.block.count[this.dims - 1]!), j)
-      j += this.block.count[this.dims - 1]!
+  /** The interior points in row-major order, written into `out` at `at`. */
+  copyInterior(out: Float64Array, at: number): void {
+    const rowLength = this.block.count[this.dims - 1]!
+    const rows = this.block.count.slice(0, -1).reduce((a, b) => a * b, 1)
+    for (let r = 0; r < rows; r++) {
+      let rest = r
+      let k = this.ghost
+      for (let d = this.dims - 2; d >= 0; d--) {
+        k += (this.ghost + (rest % this.block.count[d]!)) * this.strides[d]!
+        rest = Math.floor(rest / this.block.count[d]!)
+      }
+      out.set(this.u.subarray(k, k + rowLength), at + r * rowLength)
     }
-    return out
   }
 
-  private isInteriorRow(k: number): boolean {
-    for (let d = 0; d < this.dims - 1; d++) {
-      const i = Math.floor(k / this.strides[d]!) % this.shape[d]!
-      if (i < this.ghost || i >= this.ghost + this.block.count[d]!) return false
-    }
-    return true
+  /** Points of the interior. */
+  get points(): number {
+    return this.block.count.reduce((a, b) => a * b, 1)
   }
 
-  private face(d: number, shape: number[], strides: number[]): Face {
-    const g = this.ghost
-    const c = this.block.count[d]!
-    const [loPeer, hiPeer] = this.block.neighbours[d]!
-    const self = this.block.rank
-    const lo = loPeer < 0 || loPeer === self ? PROC_NULL : loPeer
-    const hi = hiPeer < 0 || hiPeer === self ? PROC_NULL : hiPeer
-    const slabs = {
-      sendLo: slab(shape, strides, d, g, g),
-      sendHi: slab(shape, strides, d, c, g),
-      recvLo: slab(shape, strides, d, 0, g),
-      recvHi: slab(shape, strides, d, g + c, g),
-    }
-    const fills = this.fills(d, loPeer, hiPeer, slabs)
-    if (d === 0) {
-      // The slowest dimension's slabs are contiguous: send and receive in place.
-      const view = (s: Int32Array) => this.u.subarray(s[0]!, s[0]! + s.length)
-      return { lo, hi, sendLo: view(slabs.sendLo), sendHi: view(slabs.sendHi), recvLo: view(slabs.recvLo), recvHi: view(slabs.recvHi), fills }
-    }
-    const empty = new Float64Array(0)
-    return { lo, hi, sendLo: empty, sendHi: empty, recvLo: empty, recvHi: empty, index: slabs, fills }
+  private slab(d: number, from: number, width: number): Slab {
+    const index = slabIndices(this.shape, this.strides, d, from, width)
+    if (d !== 0) return { index }
+    // The slowest dimension's slabs are contiguous: sent and received in place.
+    const [a, b] = this.buffers
+    return { index, views: [a.subarray(index[0]!, index[0]! + index.length), b.subarray(index[0]!, index[0]! + index.length)] }
   }
 
-  private fills(d: number, loPeer: number, hiPeer: number, s: { sendLo: Int32Array; sendHi: Int32Array; recvLo: Int32Array; recvHi: Int32Array }): Fill[] {
+  /** Boundary conditions of dimension d's edge ghosts, where the block touches a global edge. */
+  private boundaryFills(d: number): Fill[] {
     const fills: Fill[] = []
-    const self = this.block.rank
-    if (loPeer === self) fills.push({ dst: s.recvLo, src: s.sendHi, value: 0 }, { dst: s.recvHi, src: s.sendLo, value: 0 })
     const g = this.ghost
     const c = this.block.count[d]!
     for (const side of [0, 1] as const) {
-      if ((side === 0 ? loPeer : hiPeer) >= 0) continue
+      if (!this.block.edge[d]![side]) continue
       const b = this.grid.boundary[d]![side]
-      if (b.kind === "dirichlet") fills.push({ dst: side === 0 ? s.recvLo : s.recvHi, value: b.value })
+      if (b.kind === "dirichlet") fills.push({ dst: slabIndices(this.shape, this.strides, d, side === 0 ? 0 : g + c, g), value: b.value })
       else if (b.kind === "neumann")
         for (let k = 1; k <= g; k++) {
           // Mirror about the edge point: u[edge − k] = u[edge + k].
           const edge = side === 0 ? g : g + c - 1
           const dir = side === 0 ? -1 : 1
-          fills.push({ dst: slab(this.shape, this.strides, d, edge + dir * k, 1), src: slab(this.shape, this.strides, d, edge - dir * k, 1), value: 0 })
+          fills.push({ dst: slabIndices(this.shape, this.strides, d, edge + dir * k, 1), src: slabIndices(this.shape, this.strides, d, edge - dir * k, 1), value: 0 })
         }
     }
     return fills
@@ -238,7 +189,7 @@ export class FieldBlock implements Block {
 }
 
 /** Flat indices of the slab where dimension d is in [from, from + width), every other dimension full, row-major. */
-function slab(shape: ReadonlyArray<number>, strides: ReadonlyArray<number>, d: number, from: number, width: number): Int32Array {
+function slabIndices(shape: ReadonlyArray<number>, strides: ReadonlyArray<number>, d: number, from: number, width: number): Int32Array {
   const extents = shape.map((n, e) => (e === d ? width : n))
   const total = extents.reduce((a, b) => a * b, 1)
   const out = new Int32Array(total)
@@ -255,15 +206,7 @@ function slab(shape: ReadonlyArray<number>, strides: ReadonlyArray<number>, d: n
   return out
 }
 
-function gatherInto(u: Float64Array, index: Int32Array, out: Float64Array): void {
-  for (let k = 0; k < index.length; k++) out[k] = u[index[k]!]!
-}
-
-function scatterFrom(data: Float64Array, index: Int32Array, u: Float64Array): void {
-  for (let k = 0; k < index.length; k++) u[index[k]!] = data[k]!
-}
-
-function runFill(u: Float64Array, fill: Fill): void {
+export function runFill(u: Float64Array, fill: Fill): void {
   const { dst, src, value } = fill
   if (src === undefined) for (let k = 0; k < dst.length; k++) u[dst[k]!] = value
   else for (let k = 0; k < dst.length; k++) u[dst[k]!] = u[src[k]!]!

@@ -11,6 +11,9 @@
  * Layer: pipeline. The supervisor half (Effect, the CLI decoders) is imported
  * lazily so that ranks never load it.
  */
+import { availableParallelism } from "node:os"
+import { blockRange } from "../comm/partition.ts"
+import { InvalidOptions } from "../errors.ts"
 import { isRank, init } from "../runtime/init.ts"
 import { rankArgs } from "../runtime/rankContext.ts"
 import { defaults, type Params } from "../cli/paramSpec.ts"
@@ -55,6 +58,8 @@ export function program<P, R>(spec: ProgramSpec<P, R>): Program<P, R> {
 interface RankArgs {
   readonly params: unknown
   readonly debug: boolean
+  /** Logical ranks: `--ranks`. The job's threads may be fewer. */
+  readonly partitions: number
 }
 
 const FLAGS = {
@@ -62,6 +67,7 @@ const FLAGS = {
   json: { type: "boolean" },
   "dry-run": { type: "boolean" },
   debug: { type: "boolean" },
+  threads: { type: "string" },
 } as const
 
 const FLAG_USAGE = [
@@ -71,6 +77,8 @@ const FLAG_USAGE = [
   "      --json          with --explain: the plan as JSON",
   "      --dry-run       with --explain: print the plan and stop",
   "      --debug         check every stencil's reads against its declared radius first",
+  "      --threads <n>   worker threads running the --ranks partitions (default: the fewer of",
+  "                      --ranks and the number of cores); results do not depend on it",
 ]
 
 /**
@@ -90,21 +98,41 @@ export async function main<P, R>(what: Pipeline<R> | Program<P, R>): Promise<voi
     usage: [...FLAG_USAGE, ...paramUsage(prog.params)],
     prepare: (extra, ranks) => {
       const params = decodeParams(prog.params, extra)
+      const threads = decodeThreads(extra.threads, ranks)
       const planned = plan(prog.build(params), ranks)
-      if (extra.explain === true) process.stdout.write(`${extra.json === true ? explainJson(planned) : explain(planned)}\n`)
+      if (extra.explain === true) process.stdout.write(`${extra.json === true ? explainJson(planned) : `${explain(planned)}\n${placement(ranks, threads)}`}\n`)
       if (extra["dry-run"] === true) return { exit: 0 }
-      return { args: { params, debug: extra.debug === true } satisfies RankArgs }
+      return { args: { params, debug: extra.debug === true, partitions: ranks } satisfies RankArgs, threads }
     },
   })
+}
+
+/** Threads for `ranks` partitions: `--threads`, or as many as there are cores (at most one per partition). */
+function decodeThreads(value: string | boolean | undefined, ranks: number): number {
+  if (value === undefined) return Math.min(ranks, availableParallelism())
+  const threads = typeof value === "string" && /^[1-9][0-9]*$/.test(value) ? Number(value) : NaN
+  if (!(threads <= ranks)) throw new InvalidOptions("--threads", `expected an integer in [1, ${ranks}] (at most one thread per rank), got '${String(value)}'`)
+  return threads
+}
+
+function placement(partitions: number, threads: number): string {
+  if (threads === partitions) return `placement: one thread per rank (${threads})`
+  const blocks = Array.from({ length: threads }, (_, t) => {
+    const [a, b] = blockRange(partitions, threads, t)
+    return b - a === 1 ? `${a}` : `${a}–${b - 1}`
+  })
+  return `placement: ${partitions} ranks (partitions) on ${threads} threads: ${blocks.join(", ")} — the same results as ${partitions} threads`
 }
 
 async function runOnRank<P, R>(prog: Program<P, R>): Promise<void> {
   const comm = await init()
   const args = rankArgs() as RankArgs | undefined
   const params = (args?.params ?? defaults(prog.params)) as P
-  const stats = runWithStats(prog.build(params), comm, { debug: args?.debug === true })
+  const partitions = args?.partitions ?? comm.size
+  const stats = runWithStats(prog.build(params), comm, { debug: args?.debug === true, partitions })
   if (comm.rank !== 0) return
-  const lines = [`${prog.name}: ${comm.size} rank${comm.size === 1 ? "" : "s"}, ${stats.seconds.toFixed(3)} s${stepsNote(stats)}`, `result: ${summarize(stats.value)}`]
+  const threads = partitions === comm.size ? "" : ` on ${comm.size} thread${comm.size === 1 ? "" : "s"}`
+  const lines = [`${prog.name}: ${partitions} rank${partitions === 1 ? "" : "s"}${threads}, ${stats.seconds.toFixed(3)} s${stepsNote(stats)}`, `result: ${summarize(stats.value)}`]
   if (prog.expected !== undefined && typeof stats.value === "number") {
     const truth = prog.expected(params)
     lines.push(`expected: ${truth}  |error| = ${Math.abs(stats.value - truth).toExponential(3)}`)

@@ -298,5 +298,5 @@ export function run<R>(pipeline: Pipeline<R>, comm: Comm, options: ExecuteOption
 
 /** As `run`, with the timing and iteration count. */
 export function runWithStats<R>(pipeline: Pipeline<R>, comm: Comm, options: ExecuteOptions = {}): Outcome {
-  return execute(pipeline.description, plan(pipeline, comm.size), comm, options)
+  return execute(pipeline.description, plan(pipeline, options.partitions ?? comm.size), comm, options)
 }

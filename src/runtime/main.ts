@@ -22,17 +22,19 @@ export interface MainHooks {
   readonly usage?: ReadonlyArray<string>
   /**
    * Runs on the supervisor once all options are valid, before any worker
-   * starts: returns what every rank receives (`rankArgs()`), or an exit code to
-   * stop with (e.g. after printing a plan). Throwing a RankflowError exits 2
+   * starts: returns what every rank receives (`rankArgs()`) and optionally how
+   * many threads to start instead of `--ranks`, or an exit code to stop with
+   * (e.g. after printing a plan). Throwing a RankflowError exits 2
    * with its message.
    */
-  readonly prepare?: (extra: ExtraValues, ranks: number) => { readonly args: unknown } | { readonly exit: number }
+  readonly prepare?: (extra: ExtraValues, ranks: number) => { readonly args: unknown; readonly threads?: number } | { readonly exit: number }
 }
 
 export async function superviseMain(entry: string, argv: ReadonlyArray<string>, hooks: MainHooks = {}): Promise<never> {
   const usageText = () => [usage(), ...(hooks.usage ?? [])].join("\n")
   let options
   let args: unknown
+  let threads: number | undefined
   try {
     options = parseRuntimeOptions(argv, hooks.options)
     if (options.help) {
@@ -42,6 +44,7 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     const prepared = hooks.prepare?.(options.extra, options.ranks)
     if (prepared !== undefined && "exit" in prepared) process.exit(prepared.exit)
     args = prepared?.args
+    threads = prepared?.threads
   } catch (error) {
     if (!(error instanceof RankflowError)) throw error
     process.stderr.write(`rankflow: ${error.message}\n${error instanceof InvalidOptions ? `\n${usageText()}\n` : ""}`)
@@ -57,7 +60,7 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
   process.once("SIGTERM", onSignal("SIGTERM"))
   const exit = await Effect.runPromiseExit(
     runPool({
-      ranks: options.ranks,
+      ranks: threads ?? options.ranks,
       entry,
       ...(args === undefined ? {} : { args }),
       deadlockSeconds: options.deadlockAfter,

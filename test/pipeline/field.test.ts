@@ -70,15 +70,18 @@ function check(grid: Grid.Grid, ghost: number, block: ExchangedBlock): string | 
   return undefined
 }
 
-for (const ranks of [1, 2, 3, 4, 5, 6, 8]) {
-  test(`after one exchange every ghost is the neighbour's point or the boundary's value (24 random grids, ${ranks} ranks)`, async (t) => {
-    const cases = casesFor(ranks, 100 + ranks)
-    const results = await onRanks<ExchangedBlock[]>(ranks, "fields.ts", "exchangeOnce", cases)
-    for (const [i, c] of cases.entries())
-      for (let rank = 0; rank < ranks; rank++) {
-        const problem = check(c.grid, c.ghost, results[rank]![i]!)
-        const where = `${c.grid.dims}-D ${JSON.stringify(c.grid.shape)} ghost ${c.ghost} boundary ${JSON.stringify(c.grid.boundary)} rank ${rank}`
-        t.is(problem, undefined, where)
+for (const [threads, partitions] of [[1, 1], [2, 2], [3, 3], [4, 4], [5, 5], [6, 6], [8, 8], [1, 4], [2, 5], [3, 8]] as const) {
+  const what = threads === partitions ? `${threads} ranks` : `${partitions} partitions on ${threads} threads`
+  test(`after one exchange every ghost is the neighbour's point or the boundary's value (24 random grids, ${what})`, async (t) => {
+    const cases = casesFor(partitions, 100 + partitions)
+    const results = await onRanks<ExchangedBlock[][]>(threads, "fields.ts", "exchangeOnce", { cases, partitions })
+    for (const [i, c] of cases.entries()) {
+      const blocks = results.flatMap((perCase) => perCase[i]!)
+      t.deepEqual(blocks.map((b) => b.partition), [...Array(partitions).keys()])
+      for (const block of blocks) {
+        const where = `${c.grid.dims}-D ${JSON.stringify(c.grid.shape)} ghost ${c.ghost} boundary ${JSON.stringify(c.grid.boundary)} partition ${block.partition}`
+        t.is(check(c.grid, c.ghost, block), undefined, where)
       }
+    }
   })
 }

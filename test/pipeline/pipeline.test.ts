@@ -34,6 +34,10 @@ for (const side of ["dirichlet", "neumann", "periodic"] as const satisfies Reado
         const [field] = await onRanks<Float64Array | undefined>(ranks, "pipelines.ts", "heat1d", args)
         t.is(fingerprint(field!), want, `${ranks} ranks`)
       }
+      for (const [threads, partitions] of [[1, 3], [2, 8]] as const) {
+        const [field] = await onRanks<Float64Array | undefined>(threads, "pipelines.ts", "heat1d", { ...args, partitions })
+        t.is(fingerprint(field!), want, `${partitions} partitions on ${threads} threads`)
+      }
     })
   }
 
@@ -63,6 +67,10 @@ test("2-D heat, periodic in x and Neumann/Dirichlet in y, 37 × 23 points: bit-i
     const [field] = await onRanks<Float64Array | undefined>(ranks, "pipelines.ts", "heat2dMixed", args)
     t.is(fingerprint(field!), want, `${ranks} ranks`)
   }
+  for (const [threads, partitions] of [[1, 4], [2, 6], [3, 8]] as const) {
+    const [field] = await onRanks<Float64Array | undefined>(threads, "pipelines.ts", "heat2dMixed", { ...args, partitions })
+    t.is(fingerprint(field!), want, `${partitions} partitions on ${threads} threads`)
+  }
 })
 
 test("3-D heat (7-point stencil) decays like sin(πx)sin(πy)sin(πz)·e^(−3π²αt) and is bit-identical on 1, 2, 4 and 8 ranks", async (t) => {
@@ -82,8 +90,8 @@ test("3-D heat (7-point stencil) decays like sin(πx)sin(πy)sin(πz)·e^(−3π
 
 test("until: Jacobi on u'' = 0 stops when the allreduced change is below tol, at a step the check interval divides, on every rank count alike", async (t) => {
   let first: { steps: number; field: string } | undefined
-  for (const ranks of [1, 3, 4]) {
-    const [got] = await onRanks<{ field: Float64Array; steps: number; measure: number }>(ranks, "pipelines.ts", "jacobi", { n: 41, tol: 1e-9 })
+  for (const [ranks, partitions] of [[1, 1], [3, 3], [4, 4], [2, 5]] as const) {
+    const [got] = await onRanks<{ field: Float64Array; steps: number; measure: number }>(ranks, "pipelines.ts", "jacobi", { n: 41, tol: 1e-9, partitions })
     t.true(got!.measure < 1e-9)
     t.is(got!.steps % 10, 0)
     t.true(got!.steps < 100_000)
@@ -107,13 +115,13 @@ test("every k steps the gathered field is observed on rank 0 only, without chang
   t.is(fingerprint(alone!.final!), fingerprint(results[0]!.final!))
 })
 
-test("whole-block and in-place kernels, a scan along the line, MAX and a struct monoid over the field (1, 2, 3, 5 ranks)", async (t) => {
+test("whole-block and in-place kernels, a scan along the line, MAX and a struct monoid over the field (1, 2, 3, 5 ranks; 7 partitions on 2)", async (t) => {
   const n = 23
   // Serially: edges are Dirichlet 0 (held), the interior 1 doubled, then + global index everywhere, then prefix sums.
   const values = Array.from({ length: n }, (_, i) => (i === 0 || i === n - 1 ? 0 : 2) + i)
   const prefix = values.map((_, i) => values.slice(0, i + 1).reduce((a, b) => a + b, 0))
-  for (const ranks of [1, 2, 3, 5]) {
-    const results = await onRanks<{ scanned?: Float64Array; max: number; stats?: { sum: number; count: number } }>(ranks, "pipelines.ts", "blockKernels", { n })
+  for (const [ranks, partitions] of [[1, 1], [2, 2], [3, 3], [5, 5], [2, 7]] as const) {
+    const results = await onRanks<{ scanned?: Float64Array; max: number; stats?: { sum: number; count: number } }>(ranks, "pipelines.ts", "blockKernels", { n, partitions })
     t.deepEqual(Array.from(results[0]!.scanned!), prefix, `${ranks} ranks`)
     for (const r of results) t.is(r.max, prefix[n - 1]!, "allreduce: on every rank")
     t.is(results[0]!.stats!.count, n)
@@ -125,8 +133,8 @@ test("range results come in chunk order whatever the rank count and distribution
   const args = { n: 1000, chunk: 37 }
   const chunks = Math.ceil(args.n / args.chunk)
   let reference: unknown
-  for (const ranks of [1, 2, 3, 8]) {
-    const [got] = await onRanks<{ gathered: number[]; total: number; joined: string; prefixes: number[] }>(ranks, "pipelines.ts", "chunks", args)
+  for (const [ranks, partitions] of [[1, 1], [2, 2], [3, 3], [8, 8], [2, 6]] as const) {
+    const [got] = await onRanks<{ gathered: number[]; total: number; joined: string; prefixes: number[] }>(ranks, "pipelines.ts", "chunks", { ...args, partitions })
     t.is(got!.gathered.length, chunks)
     got!.gathered.forEach((v, i) => t.true(v >= i && v < i + 1))
     t.is(got!.joined, Array.from({ length: chunks }, (_, i) => `${i}:${i * 37}-${Math.min(1000, i * 37 + 37)}`).join("|"))
