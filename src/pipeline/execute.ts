@@ -214,6 +214,10 @@ function runStages(stages: ReadonlyArray<FieldStage>, run: GridRun, outer: boole
         scanLine(blocks, s.op, run.comm)
         break
       case "iterate":
+        if (s.exchangeEvery !== undefined && s.exchangeEvery > 1) {
+          iterateBlocked(s, s.exchangeEvery, run, outer)
+          break
+        }
         for (let step = 0; step < s.steps; step++) {
           runStages(s.body, run, false)
           stepDone(run, step + 1, outer)
@@ -233,6 +237,47 @@ function runStages(stages: ReadonlyArray<FieldStage>, run: GridRun, outer: boole
         break
     }
   }
+}
+
+/**
+ * exchange + stencil, `every` steps per exchange: after an exchange of a frame
+ * `every`·radius wide, step j updates the block widened by
+ * (every − 1 − j)·radius into the frame, so each step's interior is exactly
+ * what exchanging every step would give, with 1/every of the messages.
+ */
+function iterateBlocked(s: Extract<FieldStage, { kind: "iterate" }>, every: number, run: GridRun, outer: boolean): void {
+  const stencil = s.body[1]!
+  if (stencil.kind !== "stencil") throw new Error("unreachable: the planner blocks exchange + stencil loops only")
+  const sweep = run.sweeps.get(stencil)!
+  const blocks = run.blocks
+  const base = blocks.map((b) => ({ lo: b.lo, hi: b.hi }))
+  const ranges = blocks.map((b) => Array.from({ length: every }, (_, j) => b.widened((every - 1 - j) * stencil.radius)))
+  for (let step = 0; step < s.steps; step++) {
+    const j = step % every
+    if (j === 0) run.halo.exchange()
+    else for (const b of blocks) b.applyBoundaries()
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i]!
+      const range = ranges[i]![j]!
+      b.lo = range.lo
+      b.hi = range.hi
+      sweep(b.u, b.next, b)
+      b.swap()
+    }
+    stepDone(run, step + 1, outer)
+    if (s.every !== undefined && (step + 1) % s.every.k === 0) {
+      restore(blocks, base)
+      observe(run, s.every.observe, step + 1)
+    }
+  }
+  restore(blocks, base)
+}
+
+function restore(blocks: ReadonlyArray<FieldBlock>, base: ReadonlyArray<{ lo: FieldBlock["lo"]; hi: FieldBlock["hi"] }>): void {
+  blocks.forEach((b, i) => {
+    b.lo = base[i]!.lo
+    b.hi = base[i]!.hi
+  })
 }
 
 function stepDone(run: GridRun, step: number, outer: boolean): void {

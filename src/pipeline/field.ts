@@ -11,7 +11,7 @@
  */
 import { StencilOutOfRadius } from "../errors.ts"
 import type { Block, Stencil1, Stencil2, Stencil3 } from "../plan/description.ts"
-import type { Boundary, Grid, PerDim } from "../plan/grid.ts"
+import type { Boundary, Dim, Grid, PerDim } from "../plan/grid.ts"
 import type { GridBlock } from "../plan/layout.ts"
 
 /** A compiled stencil sweep over a block: reads `u`, writes `out`. */
@@ -54,8 +54,9 @@ export class FieldBlock implements Block {
   readonly strides
   readonly start
   readonly count
-  readonly lo
-  readonly hi
+  /** The update range [lo, hi) per dimension (widened between exchanges when ghosts are exchanged less often). */
+  lo
+  hi
   readonly length: number
   /** Per dimension: global index = local index + offset; coordinate = origin + global index · spacing. */
   readonly offset: ReadonlyArray<number>
@@ -130,6 +131,24 @@ export class FieldBlock implements Block {
         const at = side === 0 ? this.ghost : this.ghost + this.block.count[d]! - 1
         for (const k of slabIndices(this.shape, this.strides, d, at, 1)) u[k] = b.value
       }
+  }
+
+  /**
+   * The update range widened by `depth` points on every side with a
+   * neighbour: the part of the ghost frame still valid `depth` steps before the
+   * next exchange.
+   */
+  widened(depth: number): { readonly lo: PerDim<Dim, number>; readonly hi: PerDim<Dim, number> } {
+    const n = this.block.neighbours
+    return {
+      lo: (this.lo as ReadonlyArray<number>).map((l, d) => l - (n[d]![0] >= 0 ? depth : 0)) as unknown as PerDim<Dim, number>,
+      hi: (this.hi as ReadonlyArray<number>).map((h, d) => h + (n[d]![1] >= 0 ? depth : 0)) as unknown as PerDim<Dim, number>,
+    }
+  }
+
+  /** Applies the boundary conditions of every dimension (between exchanges). */
+  applyBoundaries(): void {
+    for (const fills of this.fills) for (const fill of fills) runFill(this.u, fill)
   }
 
   swap(): void {

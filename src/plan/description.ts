@@ -93,7 +93,17 @@ export type FieldStage =
   | { readonly kind: "stencil"; readonly fn: Stencil1 | Stencil2 | Stencil3; readonly radius: number; readonly diffusion?: number; readonly name: string }
   | { readonly kind: "mapLocal"; readonly fn: (block: Block) => void; readonly inPlace: boolean; readonly name: string }
   | { readonly kind: "scan"; readonly op: NumberOp }
-  | { readonly kind: "iterate"; readonly steps: number; readonly body: ReadonlyArray<FieldStage>; readonly every?: Every }
+  | {
+      readonly kind: "iterate"
+      readonly steps: number
+      readonly body: ReadonlyArray<FieldStage>
+      readonly every?: Every
+      /**
+       * Set by the planner: exchange ghosts once every this many steps, with a
+       * ghost frame that wide, updating the frame redundantly in between.
+       */
+      readonly exchangeEvery?: number
+    }
   | {
       readonly kind: "until"
       readonly maxSteps: number

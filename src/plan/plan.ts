@@ -158,12 +158,14 @@ function planGrid(description: Description, grid: Grid, ranks: number, rankDims:
   const radius = maxRadius(description.stages)
   if (grid.ghost !== undefined && grid.ghost < radius)
     throw new InvalidPipeline("stencil", `radius ${radius} is wider than the grid's ghost width ${grid.ghost}; give the grid ghost: ${radius} or leave ghost unset`)
-  const ghost = grid.ghost ?? (usesExchange(description.stages) ? Math.max(1, radius) : radius)
   checkStages(description.stages, grid)
-  const layout = layoutGrid(grid, ranks, ghost, rankDims)
-  const localLength = layout.blocks.map((b) => b.count.reduce((a, c) => a * (c + 2 * ghost), 1))
   const walk: Walk = { fresh: false, warnings: [], merged: [] }
-  const program = mergeExchanges(description.stages, walk)
+  const merged = mergeExchanges(description.stages, walk)
+  const minimal = usesExchange(description.stages) ? Math.max(1, radius) : radius
+  const ghost = grid.ghost ?? widerGhost(merged, grid, ranks, minimal, rankDims)
+  const layout = layoutGrid(grid, ranks, ghost, rankDims)
+  const program = blockInTime(merged, ghost, walk)
+  const localLength = layout.blocks.map((b) => b.count.reduce((a, c) => a * (c + 2 * ghost), 1))
   const stages = planFieldStages(program, layout, 1, walk, "")
   const maxLength = Math.max(...localLength)
   const packBytes = packBufferBytes(layout)
@@ -190,6 +192,45 @@ function planGrid(description: Description, grid: Grid, ranks: number, rankDims:
     ghost,
     program,
   }
+}
+
+/** An `iterate` whose body is an exchange then one stencil: it can exchange less often with a wider ghost frame. */
+function blockable(s: FieldStage): s is Extract<FieldStage, { kind: "iterate" }> & { body: readonly [{ kind: "haloExchange" }, Extract<FieldStage, { kind: "stencil" }>] } {
+  return s.kind === "iterate" && s.body.length === 2 && s.body[0]!.kind === "haloExchange" && s.body[1]!.kind === "stencil" && s.body[1]!.radius > 0
+}
+
+/** Steps per exchange the planner picks for small 1-D blocks, where each exchange costs far more than the points it would save. */
+const STEPS_PER_EXCHANGE = 8
+/** Blocks up to this many points are latency-bound: an exchange (~2 µs) costs more than updating a few extra points. */
+const LATENCY_BOUND_POINTS = 1 << 16
+
+/**
+ * The ghost width for a grid that does not fix one: the stencils' radius, or
+ * STEPS_PER_EXCHANGE times it for small 1-D blocks iterated by exchange +
+ * stencil — then ghosts are exchanged once every STEPS_PER_EXCHANGE steps.
+ */
+function widerGhost(stages: ReadonlyArray<FieldStage>, grid: Grid, ranks: number, minimal: number, rankDims: ReadonlyArray<number> | undefined): number {
+  const loop = stages.find(blockable)
+  if (loop === undefined || grid.dims !== 1 || ranks === 1) return minimal
+  const wide = STEPS_PER_EXCHANGE * loop.body[1].radius
+  if (Math.ceil(grid.shape[0] / ranks) > LATENCY_BOUND_POINTS) return minimal
+  try {
+    layoutGrid(grid, ranks, wide, rankDims)
+    return Math.max(minimal, wide)
+  } catch {
+    return minimal
+  }
+}
+
+/** Marks the loops that exchange once every ghost/radius steps. */
+function blockInTime(stages: ReadonlyArray<FieldStage>, ghost: number, walk: Walk): FieldStage[] {
+  return stages.map((s) => {
+    if (!blockable(s)) return s
+    const every = Math.min(s.steps, Math.floor(ghost / s.body[1].radius))
+    if (every <= 1) return s
+    walk.merged.push(`${s.body[1].name}: ghosts ${ghost} wide exchanged once every ${every} steps; the frame is updated redundantly in between (same results, ${every}× fewer messages)`)
+    return { ...s, exchangeEvery: every }
+  })
 }
 
 function maxRadius(stages: ReadonlyArray<FieldStage>): number {
@@ -262,6 +303,8 @@ function planFieldStages(stages: ReadonlyArray<FieldStage>, layout: GridLayout, 
         planFieldStages(s.body, layout, 1, walk, "") // the second pass sees the state a previous iteration leaves
         walk.fresh = start
         const inner = planFieldStages(s.body, layout, typeof runs === "number" ? runs * steps : `${runs}×${steps}`, walk, `${where}  `)
+        const every = s.kind === "iterate" ? (s.exchangeEvery ?? 1) : 1
+        if (every > 1) inner[0] = { ...inner[0]!, stage: `${inner[0]!.stage}, every ${every} steps`, runs: typeof runs === "number" ? runs * Math.ceil(steps / every) : `${runs}×${Math.ceil(steps / every)}` }
         walk.warnings.splice(0, walk.warnings.length, ...new Set(walk.warnings))
         const notes: string[] = []
         const messages: MessageSpec[] = []
