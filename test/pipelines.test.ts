@@ -145,3 +145,12 @@ test("pipelines/heat.ts is about ten lines of pipeline", (t) => {
   const code = source.split("\n").filter((l) => l.trim() !== "" && !l.trimStart().startsWith("//") && !l.startsWith("import"))
   t.true(code.length <= 14, `${code.length} lines:\n${code.join("\n")}`)
 })
+
+test("the README's heat snippet is pipelines/heat.ts, line for line", (t) => {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8")
+  const snippet = /```ts\n(const grid = Grid\.line[\s\S]*?)```/.exec(readme)?.[1]
+  const source = readFileSync(new URL("../pipelines/heat.ts", import.meta.url), "utf8")
+  const lines = source.split("\n").map((l) => l.trim())
+  t.truthy(snippet)
+  for (const line of snippet!.trim().split("\n")) t.true(lines.includes(line.trim()), line)
+})
