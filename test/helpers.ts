@@ -1,7 +1,7 @@
 // Shared test helpers: run rank functions from a fixture, run a program as a child process.
 import { execFile } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import { runRanks } from "rankflow"
+import { Grid, runRanks } from "rankflow"
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url))
 export const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url)
@@ -51,4 +51,11 @@ function runProgramNow(script: string, args: string[], timeoutMs: number): Promi
       resolve({ code, stdout, stderr, seconds: (performance.now() - t0) / 1000 })
     })
   })
+}
+
+/** A 1-, 2- or 3-D grid from the first `dims` entries of per-dimension sizes and boundary specs (for property tests). */
+export function gridOf(dims: 1 | 2 | 3, n: ReadonlyArray<number>, boundary: ReadonlyArray<Grid.BoundarySpec>): Grid.Grid {
+  if (dims === 1) return Grid.line({ n: n[0]!, boundary: boundary[0]! })
+  if (dims === 2) return Grid.plane({ n: [n[0]!, n[1]!], boundary: [boundary[0]!, boundary[1]!] })
+  return Grid.box({ n: [n[0]!, n[1]!, n[2]!], boundary: [boundary[0]!, boundary[1]!, boundary[2]!] })
 }

@@ -5,7 +5,7 @@
 import test from "ava"
 import fc from "fast-check"
 import { computeDims, Grid } from "rankflow"
-import { onRanks } from "../helpers.ts"
+import { gridOf, onRanks } from "../helpers.ts"
 import { valueAt, type ExchangeCase, type ExchangedBlock } from "../fixtures/fields.ts"
 
 const sideArb = fc.oneof(
@@ -21,12 +21,7 @@ function casesFor(ranks: number, seed: number): ExchangeCase[] {
       // Enough points per rank along each dimension (one more than the ghost width for a Neumann mirror), plus a remainder.
       const n = rankDims.map((p, d) => Math.max(2, p * (ghost + (sides[d]!.some((b) => b.kind === "neumann") ? 1 : 0)) + extra[d]!))
       const boundary = sides.slice(0, dims)
-      const grid =
-        dims === 1
-          ? Grid.line({ n: n[0]!, boundary: boundary[0]! })
-          : dims === 2
-            ? Grid.plane({ n: [n[0]!, n[1]!], boundary: [boundary[0]!, boundary[1]!] })
-            : Grid.box({ n: [n[0]!, n[1]!, n[2]!], boundary: [boundary[0]!, boundary[1]!, boundary[2]!] })
+      const grid = gridOf(dims, n, boundary)
       return { grid, ghost }
     })
   return fc.sample(caseArb, { numRuns: 24, seed })

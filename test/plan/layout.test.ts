@@ -5,6 +5,7 @@ import test from "ava"
 import fc from "fast-check"
 import { computeDims, Grid, GridTooSmall, Range } from "rankflow"
 import { chunksOf, layoutGrid, minimumBlock } from "../../src/plan/layout.ts"
+import { gridOf } from "../helpers.ts"
 
 const gridArb = fc
   .record({
@@ -16,12 +17,7 @@ const gridArb = fc
   })
   .map(({ dims, n, periodic, ranks, ghost }) => {
     const boundary = periodic.slice(0, dims).map((p) => (p === "periodic" ? Grid.periodic : p === "neumann" ? Grid.neumann : Grid.dirichlet(0)))
-    const grid =
-      dims === 1
-        ? Grid.line({ n: n[0]!, boundary: boundary[0]! })
-        : dims === 2
-          ? Grid.plane({ n: [n[0]!, n[1]!], boundary: [boundary[0]!, boundary[1]!] })
-          : Grid.box({ n: [n[0]!, n[1]!, n[2]!], boundary: [boundary[0]!, boundary[1]!, boundary[2]!] })
+    const grid = gridOf(dims, n, boundary)
     return { grid, ranks, ghost }
   })
 
