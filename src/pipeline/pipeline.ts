@@ -16,7 +16,7 @@ import type { Block, Chunk, Description, Every, FieldStage, NumberOp, Source, St
 import type { Dim, Grid } from "../plan/grid.ts"
 import type { Distribution } from "../plan/layout.ts"
 import { plan as planPipeline, type Plan } from "../plan/plan.ts"
-import type { Range } from "../plan/range.ts"
+import { of as rangeOf, type Range } from "../plan/range.ts"
 import { execute, type ExecuteOptions, type Outcome } from "./execute.ts"
 
 /** A complete pipeline whose result has type R (on rank 0; on every rank after `allreduce`). */
@@ -213,6 +213,24 @@ export class Ranged {
   }
 }
 
+/**
+ * A collection dealt to ranks item by item (in blocks, or cyclically). Every
+ * rank must hold the same items — build them at the module's top level, as
+ * every rank runs it; only results travel.
+ */
+export class Items<T> {
+  constructor(
+    readonly items: ReadonlyArray<T>,
+    readonly distribution: Distribution,
+  ) {}
+
+  /** One value per item: `f(item, index)`; collected in item order. */
+  map<A>(f: (item: T, index: number) => A): Chunks<A> {
+    const items = this.items
+    return new Ranged(rangeOf(items.length, { chunk: 1 }), this.distribution).mapLocal((c) => f(items[c.start]!, c.start))
+  }
+}
+
 /** One value per chunk, to be collected. Values combine in chunk order: the result is the same on any rank count. */
 export class Chunks<A> {
   constructor(readonly source: Source) {}
@@ -267,11 +285,17 @@ export interface DistributeOptions {
  */
 export function distribute<D extends Dim>(grid: Grid<D>, init: InitFor<D>, options?: DistributeOptions): Field<D>
 export function distribute(range: Range, options?: DistributeOptions): Ranged
-export function distribute<D extends Dim>(what: Grid<D> | Range, second?: InitFor<D> | DistributeOptions, third?: DistributeOptions): Field<D> | Ranged {
-  if (what._tag === "Range") return new Ranged(what, (second as DistributeOptions | undefined)?.distribution ?? "block")
+export function distribute<T>(items: ReadonlyArray<T>, options?: DistributeOptions): Items<T>
+export function distribute<D extends Dim, T>(what: Grid<D> | Range | ReadonlyArray<T>, second?: InitFor<D> | DistributeOptions, third?: DistributeOptions): Field<D> | Ranged | Items<T> {
+  if (Array.isArray(what)) {
+    if (what.length === 0) throw new InvalidArgument("Pipeline.distribute", "items", "[]", "must hold at least one item")
+    return new Items<T>(what as ReadonlyArray<T>, (second as DistributeOptions | undefined)?.distribution ?? "block")
+  }
+  const grid = what as Grid<D> | Range
+  if (grid._tag === "Range") return new Ranged(grid, (second as DistributeOptions | undefined)?.distribution ?? "block")
   if (typeof second !== "function") throw new InvalidArgument("Pipeline.distribute", "init", second, "must be a function of the point's coordinates")
   const rankDims = third?.rankDims
-  return new Field<D>({ kind: "grid", grid: what, init: second as (...x: number[]) => number, ...(rankDims === undefined ? {} : { rankDims }) }, [])
+  return new Field<D>({ kind: "grid", grid, init: second as (...x: number[]) => number, ...(rankDims === undefined ? {} : { rankDims }) }, [])
 }
 
 /**

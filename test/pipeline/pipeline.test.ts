@@ -144,6 +144,15 @@ test("range results come in chunk order whatever the rank count and distribution
   }
 })
 
+test("a collection is mapped item by item and collected in item order, on any number of ranks and partitions", async (t) => {
+  const names = ["ada", "alan", "grace", "edsger", "barbara", "donald", "john"]
+  for (const [ranks, partitions] of [[1, 1], [3, 3], [2, 5], [4, 4]] as const) {
+    const results = await onRanks<{ gathered?: Array<{ who: string; letters: number }>; reduced: { who: string; letters: number } }>(ranks, "pipelines.ts", "collection", { partitions })
+    t.deepEqual(results[0]!.gathered, names.map((name, i) => ({ who: `${i}:${name}`, letters: name.length })))
+    for (const r of results) t.deepEqual(r.reduced, { who: names.map((n, i) => `${i}:${n}`).join(","), letters: names.join("").length })
+  }
+})
+
 test("debug mode: a stencil reading beyond its declared radius fails before running, naming the stage and the offset", async (t) => {
   const error = await t.throwsAsync(onRanks(2, "pipelines.ts", "tooWide"))
   t.regex(error!.message, /reaches-too-far: the stencil read the point at offset \[2\] from its centre, beyond its declared radius 1/)
