@@ -42,26 +42,58 @@ export interface ExecuteOptions {
 }
 
 /**
- * Runs `description` as planned by `plan` on this rank of `world`. The plan's
- * partitions (its logical ranks) are dealt to the world's ranks in
+ * A pipeline set up on this rank, ready to run: buffers allocated, stencils
+ * compiled, the field initialised. `compute` runs the stages, `collect`
+ * gathers or reduces the result; `reset` puts the initial field back, so the
+ * same setup can run again (benchmarks, repeated solves).
+ */
+export interface Prepared {
+  reset(): void
+  /** Runs every stage on this rank's partitions (a collective call). */
+  compute(): { readonly steps: number; readonly measure?: number }
+  /** The result on rank 0 (every rank after allreduce), undefined elsewhere (a collective call). */
+  collect(): unknown
+}
+
+/**
+ * Sets `description` up as planned by `plan` on this rank of `world`. The
+ * plan's partitions (its logical ranks) are dealt to the world's ranks in
  * contiguous blocks: one each when there are as many, several per thread
  * when there are more — with the same results either way.
  */
-export function execute(description: Description, plan: Plan, world: Comm, options: ExecuteOptions = {}): Outcome {
+export function prepare(description: Description, plan: Plan, world: Comm, options: ExecuteOptions = {}): Prepared {
   if (plan.ranks < world.size) throw new InvalidPipeline("run", `the plan has ${plan.ranks} partitions, fewer than the ${world.size} ranks running it`)
   const comm = world.dup() // pipeline messages never mix with the user's
   const source = description.source
   const [first, end] = blockRange(plan.ranks, comm.size, comm.rank)
   const mine = Array.from({ length: end - first }, (_, i) => first + i)
-  const outcome = source.kind === "range" ? runRange(description, plan, comm, mine) : runGrid(description, source.grid, source.init, plan, comm, mine, options)
+  const prepared = source.kind === "range" ? prepareRange(description, plan, comm, mine) : prepareGrid(description, source.grid, source.init, plan, comm, mine, options)
   const finish = description.finish
-  if (finish === undefined || outcome.value === undefined) return outcome
-  return { ...outcome, value: finish(outcome.value) }
+  if (finish === undefined) return prepared
+  return {
+    reset: () => prepared.reset(),
+    compute: () => prepared.compute(),
+    collect: () => {
+      const value = prepared.collect()
+      return value === undefined ? undefined : finish(value)
+    },
+  }
+}
+
+/** Sets up, runs and collects: the result and the time from the first stage to the result. */
+export function execute(description: Description, plan: Plan, world: Comm, options: ExecuteOptions = {}): Outcome {
+  const prepared = prepare(description, plan, world, options)
+  world.barrier()
+  const t0 = world.wtime()
+  const { steps, measure } = prepared.compute()
+  const value = prepared.collect()
+  const seconds = world.wtime() - t0
+  return { value, seconds, steps, ...(measure === undefined ? {} : { measure }) }
 }
 
 // ---- ranges --------------------------------------------------------------------
 
-function runRange(description: Description, plan: Plan, comm: Comm, partitions: ReadonlyArray<number>): Outcome {
+function prepareRange(description: Description, plan: Plan, comm: Comm, partitions: ReadonlyArray<number>): Prepared {
   const source = description.source
   if (source.kind !== "range" || plan.source.kind !== "range") throw new Error("unreachable")
   const range = source.range
@@ -69,21 +101,25 @@ function runRange(description: Description, plan: Plan, comm: Comm, partitions: 
   const mine = partitions.flatMap((p) => perRank[p]!)
   const random = randomStream(range.seed, 0)
   const chunk = { index: 0, start: 0, end: 0, random } satisfies Chunk as { index: number; start: number; end: number; random: typeof random }
-  comm.barrier()
-  const t0 = comm.wtime()
   const values = new Array<unknown>(mine.length)
-  for (let j = 0; j < mine.length; j++) {
-    const index = mine[j]!
-    ;[chunk.start, chunk.end] = chunkBounds(range, index)
-    chunk.index = index
-    random.reset(range.seed, index)
-    values[j] = source.map(chunk)
+  return {
+    reset: () => values.fill(undefined),
+    compute: () => {
+      for (let j = 0; j < mine.length; j++) {
+        const index = mine[j]!
+        ;[chunk.start, chunk.end] = chunkBounds(range, index)
+        chunk.index = index
+        random.reset(range.seed, index)
+        values[j] = source.map(chunk)
+      }
+      return { steps: 0 }
+    },
+    collect: () => {
+      const ordered = collectChunks(values, plan, comm)
+      const value = ordered === undefined ? undefined : finishChunks(ordered, description.terminal)
+      return description.terminal.kind === "reduce" && description.terminal.all ? comm.bcast(value, 0) : value
+    },
   }
-  const ordered = collectChunks(values, plan, comm)
-  const value = ordered === undefined ? undefined : finishChunks(ordered, description.terminal)
-  const result = description.terminal.kind === "reduce" && description.terminal.all ? comm.bcast(value, 0) : value
-  const seconds = comm.wtime() - t0
-  return { value: result, seconds, steps: 0 }
 }
 
 /** Every chunk's value on rank 0, in chunk order. */
@@ -142,7 +178,7 @@ interface GridRun {
   measure?: number
 }
 
-function runGrid(
+function prepareGrid(
   description: Description,
   grid: Grid,
   init: (...x: number[]) => number,
@@ -150,7 +186,7 @@ function runGrid(
   comm: Comm,
   partitions: ReadonlyArray<number>,
   options: ExecuteOptions,
-): Outcome {
+): Prepared {
   if (plan.source.kind !== "grid") throw new Error("unreachable")
   const layout = plan.source.layout
   const blocks = partitions.map((p) => new FieldBlock(grid, layout.blocks[p]!, plan.ghost))
@@ -166,12 +202,21 @@ function runGrid(
     outerSteps: 0,
   }
   compileAll(plan.program, run, options.debug === true)
-  comm.barrier()
-  const t0 = comm.wtime()
-  runStages(plan.program, run, true)
-  const value = finish(description.terminal, run)
-  const seconds = comm.wtime() - t0
-  return { value, seconds, steps: run.outerSteps, ...(run.measure === undefined ? {} : { measure: run.measure }) }
+  let fresh = true
+  return {
+    reset: () => {
+      if (!fresh) for (const b of blocks) b.initialize(init)
+      for (const b of blocks) b.step = 0
+      fresh = true
+    },
+    compute: () => {
+      fresh = false
+      run.outerSteps = 0
+      runStages(plan.program, run, true)
+      return { steps: run.outerSteps, ...(run.measure === undefined ? {} : { measure: run.measure }) }
+    },
+    collect: () => finish(description.terminal, run),
+  }
 }
 
 /** The thread holding partition p when P partitions are dealt to T threads in contiguous blocks. */

@@ -17,7 +17,7 @@ import type { Dim, Grid } from "../plan/grid.ts"
 import type { Distribution } from "../plan/layout.ts"
 import { plan as planPipeline, type Plan } from "../plan/plan.ts"
 import { of as rangeOf, type Range } from "../plan/range.ts"
-import { execute, type ExecuteOptions, type Outcome } from "./execute.ts"
+import { execute, prepare as prepareOn, type ExecuteOptions, type Outcome, type Prepared } from "./execute.ts"
 
 /** A complete pipeline whose result has type R (on rank 0; on every rank after `allreduce`). */
 export interface Pipeline<R> {
@@ -323,4 +323,29 @@ export function run<R>(pipeline: Pipeline<R>, comm: Comm, options: ExecuteOption
 /** As `run`, with the timing and iteration count. */
 export function runWithStats<R>(pipeline: Pipeline<R>, comm: Comm, options: ExecuteOptions = {}): Outcome {
   return execute(pipeline.description, plan(pipeline, options.partitions ?? comm.size), comm, options)
+}
+
+/**
+ * Sets a pipeline up on this rank without running it (every rank must call
+ * it): `compute()` runs the stages, `collect()` the result, `reset()` restores
+ * the initial field — for timing the stages alone, or running them again.
+ *
+ * @example
+ * ```ts
+ * import { Grid, init, Pipeline } from "rankflow"
+ * const comm = await init()
+ * const p = Pipeline.distribute(Grid.line({ n: 101 }), (x) => x * (1 - x)).iterate(100, (s) => s.haloExchange().stencil((u, i) => (u[i - 1]! + u[i + 1]!) / 2)).gather()
+ * const prepared = Pipeline.prepare(p, comm)
+ * for (let run = 0; run < 3; run++) {
+ *   prepared.reset()
+ *   const t0 = comm.wtime()
+ *   prepared.compute()
+ *   if (comm.rank === 0) console.log(`run ${run}: ${((comm.wtime() - t0) * 1e3).toFixed(2)} ms`)
+ * }
+ * const u = prepared.collect() as Float64Array | undefined
+ * if (u !== undefined) console.log(u[50])
+ * ```
+ */
+export function prepare<R>(pipeline: Pipeline<R>, comm: Comm, options: ExecuteOptions = {}): Prepared {
+  return prepareOn(pipeline.description, plan(pipeline, options.partitions ?? comm.size), comm, options)
 }
