@@ -1,9 +1,11 @@
 // Runs every benchmark of bench/ and prints their JSON lines (one per result).
-//   npm run bench [-- --quick] [-- --only pingpong,allreduce,startup] [-- --ranks 2,4]
+//   npm run bench [-- --quick] [-- --only heat2d,pi_mc] [-- --ranks 1,2,4,8]
+// The workloads (pi_mc … matvec) also take --impl serial-js,comm and --reps N;
+// `tsx bench/report.ts results.jsonl` turns the lines into Markdown tables.
 import { spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
-const BENCHMARKS = ["pingpong", "allreduce", "startup"] as const
+const BENCHMARKS = ["pi_mc", "trapezoid", "heat1d_small", "heat1d_large", "heat2d", "matvec", "pingpong", "allreduce", "startup"] as const
 const root = fileURLToPath(new URL("..", import.meta.url))
 const args = process.argv.slice(2)
 const onlyAt = args.indexOf("--only")

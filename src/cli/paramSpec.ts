@@ -1,7 +1,7 @@
 /**
  * Pipeline parameters as data: a name, a kind, a default and bounds. Light on
  * purpose — ranks load it with the pipeline; the supervisor turns each spec
- * into an Effect Schema (cli/params.ts) to decode `--name value` flags.
+ * into an Effect Schema (params.ts beside this file) to decode `--name value` flags.
  *
  * Layer: cli (no Effect here).
  */

@@ -10,6 +10,10 @@
  * short grace to report, and the run fails with every genuine failure, first
  * one first. A deadlock watcher and the time limit can end the run too.
  *
+ * A TypeScript entry reaches the ranks as a plain-JS bundle built once and
+ * cached (`bundle.ts`), so workers start without a loader; when it cannot be
+ * bundled, each worker registers tsx and loads the sources.
+ *
  * Layer: runtime (supervisor side). Loaded only on the main thread.
  */
 import { Worker } from "node:worker_threads"

@@ -1,0 +1,6 @@
+// heat1d_small benchmark: serial-js on the main thread, comm on each rank count.
+//   tsx bench/heat1d_small.ts [--quick] [--ranks 1,2,4,8] [--impl serial-js,comm] [--reps 3]
+import { runWorkload } from "./workloads/harness.ts"
+import { heat1dSmall } from "./workloads/heat1d.ts"
+
+await runWorkload(heat1dSmall)

@@ -1,0 +1,389 @@
+/**
+ * Rank start-up without a TypeScript loader: the supervisor bundles the entry
+ * module (and, when rankflow itself runs from source, the rank bootstrap) once
+ * with esbuild into plain-JS ESM files in a cache directory, and every rank
+ * imports those instead of registering tsx and compiling each .ts file again
+ * (~100 ms per worker on this machine).
+ *
+ * Semantics are kept: dependencies from node_modules stay external (imported
+ * by absolute URL, so they resolve exactly as from the source file, wherever
+ * the cache is); `import.meta.url`, `.filename` and `.dirname` are each
+ * module's original ones, and `import.meta.resolve` resolves relative
+ * specifiers against the original file; dynamic imports become lazy chunks, so
+ * the supervisor half (Effect) is only ever loaded on the main thread;
+ * source maps point stack traces at the .ts files. Anything a bundle could
+ * change (CommonJS inputs, a dynamic import or require esbuild cannot follow)
+ * falls back to the tsx path, as does any failure: the optimisation never
+ * fails a run.
+ *
+ * Cache: `<nearest node_modules>/.cache/rankflow` (or the OS temp dir), keyed
+ * by the entry and checked against a content hash of every input, so an edit
+ * rebuilds and an unchanged program reuses the bundle. Outputs are written
+ * under a temporary name and renamed into place, so concurrent runs never
+ * read half-written files.
+ *
+ * Layer: runtime (supervisor side). Loads esbuild only when it must build.
+ */
+import { createHash, randomBytes } from "node:crypto"
+import { existsSync } from "node:fs"
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { basename, dirname, extname, join, resolve, sep } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import type * as Esbuild from "esbuild"
+
+/** Bump when the shape of bundles changes, so old cache entries are ignored. */
+const FORMAT = 2
+
+/** rankflow's own sources, whose dynamic imports are known to be meant (the bootstrap imports the entry by URL). */
+const OWN_SOURCES = dirname(dirname(fileURLToPath(import.meta.url))) + sep
+
+/** Where the ranks' code is, when the entry could be bundled. */
+export interface RankBundle {
+  readonly _tag: "Bundled"
+  /** URL of the bundled entry module. */
+  readonly entry: string
+  /** URL of the bundled rank bootstrap, when one was asked for. */
+  readonly bootstrap: string | undefined
+  /** True when an up-to-date bundle was found in the cache. */
+  readonly cached: boolean
+  /** The directory holding the bundle's files. */
+  readonly dir: string
+}
+
+/** Why the entry was not bundled (the caller then runs it as it is). */
+export interface NotBundled {
+  readonly _tag: "NotBundled"
+  readonly reason: string
+}
+
+/**
+ * What the cache remembers about one entry: the content hash of every input,
+ * and where the bundle of exactly those inputs is, or why they cannot be
+ * bundled (so an unbundlable program does not pay for a build on every run).
+ */
+interface Manifest {
+  readonly inputs: Record<string, string>
+  readonly output?: string
+  readonly refused?: string
+}
+
+const hash = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex")
+
+/**
+ * Bundles `entry` (a file URL), together with `bootstrap` when given, into
+ * plain-JS ESM modules for ranks, or reuses an up-to-date bundle from the
+ * cache. Never rejects: any problem resolves to `NotBundled` with the reason.
+ * `RANKFLOW_BUNDLE=0` turns bundling off. On success, `entry` is
+ * `file:///…/.cache/rankflow/<key>-<inputs hash>/<entry's name>.mjs`.
+ */
+export async function bundleForRanks(entry: string, bootstrap?: string): Promise<RankBundle | NotBundled> {
+  try {
+    if (process.env.RANKFLOW_BUNDLE === "0") return notBundled("RANKFLOW_BUNDLE=0")
+    if (!entry.startsWith("file:") || (bootstrap !== undefined && !bootstrap.startsWith("file:")))
+      return notBundled("not a file URL")
+    const target: Target = { entry: fileURLToPath(entry), bootstrap: bootstrap === undefined ? undefined : fileURLToPath(bootstrap) }
+    const cache = cacheDirOf(target.entry)
+    const key = hash([FORMAT, process.version, target.entry, target.bootstrap ?? ""].join("\0")).slice(0, 16)
+    const manifestPath = join(cache, `${key}.json`)
+    const manifest = await currentManifest(manifestPath)
+    if (manifest !== undefined) {
+      await utimes(manifestPath, new Date(), new Date()).catch(() => undefined) // last used: see prune()
+      return outcome(manifest, cache, target, true)
+    }
+    return outcome(await build(target, cache, key, manifestPath), cache, target, false)
+  } catch (error) {
+    return notBundled(error instanceof Error ? error.message : String(error))
+  }
+}
+
+/** The files to bundle: the entry, and the rank bootstrap when it is bundled too. */
+interface Target {
+  readonly entry: string
+  readonly bootstrap: string | undefined
+}
+
+const notBundled = (reason: string): NotBundled => ({ _tag: "NotBundled", reason })
+
+function outcome(manifest: Manifest, cache: string, target: Target, cached: boolean): RankBundle | NotBundled {
+  if (manifest.output === undefined) return notBundled(manifest.refused ?? "not bundled")
+  const dir = join(cache, manifest.output)
+  const url = (name: string): string => pathToFileURL(join(dir, `${name}.mjs`)).href
+  return { _tag: "Bundled", entry: url(entryName(target)), bootstrap: target.bootstrap === undefined ? undefined : url(BOOTSTRAP_NAME), cached, dir }
+}
+
+/** The bundled entry keeps its file's name (it shows in messages naming the module); the bootstrap has a fixed one. */
+const entryName = (target: Target): string => basename(target.entry, extname(target.entry))
+const BOOTSTRAP_NAME = "rankflow-rank"
+
+/**
+ * `$RANKFLOW_CACHE_DIR` when set, else `.cache/rankflow` in the node_modules
+ * nearest to the entry (where tools keep caches), else in the OS temp dir.
+ */
+export function cacheDirOf(entryPath: string): string {
+  const configured = process.env.RANKFLOW_CACHE_DIR
+  if (configured !== undefined && configured !== "") return configured
+  for (let dir = dirname(entryPath); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "node_modules"))) return join(dir, "node_modules", ".cache", "rankflow")
+    if (dirname(dir) === dir) return join(tmpdir(), "rankflow-cache")
+  }
+}
+
+/** The recorded manifest, if every input still has the content it was built from (and its bundle is there). */
+async function currentManifest(manifestPath: string): Promise<Manifest | undefined> {
+  let manifest: Manifest
+  try {
+    manifest = JSON.parse(await readFile(manifestPath, "utf8")) as Manifest
+  } catch {
+    return undefined
+  }
+  if (manifest.output !== undefined && !existsSync(join(dirname(manifestPath), manifest.output))) return undefined
+  const same = await Promise.all(
+    Object.entries(manifest.inputs).map(async ([file, digest]) => digest === (await readFile(file).then(hash, () => ""))),
+  )
+  return same.every(Boolean) ? manifest : undefined
+}
+
+/** esbuild warnings that mean the bundle would not behave like the modules it came from. */
+const UNSAFE_WARNINGS = new Set([
+  "unsupported-dynamic-import",
+  "unsupported-require-call",
+  "commonjs-variable-in-esm",
+  "import-is-undefined",
+  "require-resolve-not-external",
+])
+
+type BuildOutput = Esbuild.BuildResult<{ metafile: true; write: false }>
+
+/** Builds the bundle (or finds out why there can be none) and records it in the cache. */
+async function build(target: Target, cache: string, key: string, manifestPath: string): Promise<Manifest> {
+  await mkdir(cache, { recursive: true })
+  const esbuild = await import("esbuild").catch(() => undefined)
+  if (esbuild === undefined) return { inputs: {}, refused: "esbuild is not installed" } // not recorded: installing it fixes that
+  const inputs = new Map<string, string>()
+  const externals = new Set<string>()
+  // Paths in source maps are relative to the output directory: build for a sibling of the final one (same depth).
+  const staging = join(cache, `${key}-${process.pid}-${randomBytes(4).toString("hex")}.tmp`)
+  const result = await esbuild.build(options(target, staging, [externalPackages(externals), originalModules(esbuild, inputs)])).then(
+    (output) => output,
+    (error: Error) => error,
+  )
+  for (const file of [target.entry, target.bootstrap]) {
+    const tsconfig = file === undefined ? undefined : nearestTsconfig(file)
+    if (tsconfig !== undefined) inputs.set(tsconfig, hash(await readFile(tsconfig)))
+  }
+  for (const file of externals) inputs.set(file, await readFile(file).then(hash, () => ""))
+  const recorded = Object.fromEntries([...inputs].sort(([a], [b]) => a.localeCompare(b)))
+  const refused = result instanceof Error ? result.message : unbundlable(result)
+  const manifest: Manifest =
+    result instanceof Error || refused !== undefined
+      ? { inputs: recorded, refused: refused ?? "" }
+      : { inputs: recorded, output: await store(result, staging, key, `${key}-${hash(JSON.stringify(recorded)).slice(0, 16)}`) }
+  await writeAtomically(manifestPath, JSON.stringify(manifest))
+  return manifest
+}
+
+function options(target: Target, outdir: string, plugins: Esbuild.Plugin[]): Esbuild.BuildOptions & { metafile: true; write: false } {
+  return {
+    entryPoints: { [entryName(target)]: target.entry, ...(target.bootstrap === undefined ? {} : { [BOOTSTRAP_NAME]: target.bootstrap }) },
+    bundle: true,
+    splitting: true, // dynamic imports become chunks loaded on demand: the supervisor's stay unloaded on ranks
+    format: "esm",
+    platform: "node",
+    target: `node${process.versions.node}`,
+    conditions: [], // Node's own: import, node, default (no "module")
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    entryNames: "[name]",
+    chunkNames: "chunk-[hash]",
+    sourcemap: "linked",
+    sourcesContent: false,
+    keepNames: true,
+    metafile: true,
+    write: false,
+    logLevel: "silent",
+    plugins,
+  }
+}
+
+/** Writes the bundle under a temporary name and renames it into place; its directory name. */
+async function store(result: BuildOutput, staging: string, key: string, output: string): Promise<string> {
+  await mkdir(staging)
+  await Promise.all(result.outputFiles.map((f) => writeFile(join(staging, basename(f.path)), f.contents)))
+  // When another run got there first, its bundle has the same content: keep it.
+  await rename(staging, join(dirname(staging), output)).catch(() => rm(staging, { recursive: true, force: true }))
+  await prune(dirname(staging), key, output)
+  return output
+}
+
+/** Superseded bundles of an entry are kept this long, for runs that may still be loading them. */
+const KEEP_OLD_MS = 10 * 60 * 1000
+/** An entry whose bundle was not used for this long is removed (its manifest's mtime is its last use). */
+const UNUSED_MS = 7 * 24 * 3600 * 1000
+
+/**
+ * Keeps the cache small, after each build: removes this entry's superseded
+ * bundles and abandoned temporary files once they are old enough, and every
+ * entry not run for a week.
+ */
+async function prune(cache: string, key: string, keep: string): Promise<void> {
+  const now = Date.now()
+  const age = async (name: string): Promise<number> => now - ((await stat(join(cache, name)).catch(() => undefined))?.mtimeMs ?? now)
+  const names = await readdir(cache)
+  const unused = new Set<string>()
+  for (const name of names) {
+    const owner = name.slice(0, -".json".length)
+    if (name.endsWith(".json") && owner !== key && (await age(name)) > UNUSED_MS) unused.add(owner)
+  }
+  for (const name of names) {
+    const owner = name.split(/[-.]/)[0]!
+    const superseded = owner === key && name !== keep && name !== `${key}.json`
+    const stale = ((superseded || name.endsWith(".tmp")) && (await age(name)) > KEEP_OLD_MS) || unused.has(owner)
+    if (stale) await rm(join(cache, name), { recursive: true, force: true })
+  }
+}
+
+/** Why this build's output cannot stand in for the original modules, if it cannot. */
+function unbundlable(result: BuildOutput): string | undefined {
+  const at = (w: Esbuild.Message): string => resolve(w.location?.file ?? "?")
+  const warning = result.warnings.find((w) => UNSAFE_WARNINGS.has(w.id) && !at(w).startsWith(OWN_SOURCES))
+  if (warning !== undefined) return `${at(warning)}: ${warning.text}`
+  const commonJs = Object.keys(result.metafile.inputs).find((file) => result.metafile.inputs[file]!.format === "cjs")
+  return commonJs === undefined ? undefined : `${commonJs} is CommonJS`
+}
+
+async function writeAtomically(path: string, data: string): Promise<void> {
+  const temp = `${path}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`
+  await writeFile(temp, data)
+  await rename(temp, path)
+}
+
+/** The tsconfig.json nearest to a file: it decides `paths` resolution and how its TypeScript is compiled. */
+function nearestTsconfig(file: string): string | undefined {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const candidate = join(dir, "tsconfig.json")
+    if (existsSync(candidate)) return candidate
+    if (dirname(dir) === dir) return undefined
+  }
+}
+
+/**
+ * Packages stay outside the bundle, imported by the absolute URL esbuild
+ * resolves them to from the importing file (Node's conditions), so each
+ * resolves as it did from the source and the bundle may live anywhere.
+ * Bare specifiers that resolve into the project (tsconfig `paths`) are bundled.
+ */
+function externalPackages(externals: Set<string>): Esbuild.Plugin {
+  return {
+    name: "rankflow-external-packages",
+    setup(build) {
+      build.onResolve({ filter: /^[^./]|^\.[^./]|^\.\.[^/]/ }, async (args) => {
+        if (args.pluginData === "inner" || args.path.startsWith("node:")) return undefined
+        const resolved = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: "inner",
+        })
+        if (resolved.errors.length > 0 || resolved.external || !resolved.path.includes(`${sep}node_modules${sep}`))
+          return undefined
+        externals.add(resolved.path)
+        return { path: pathToFileURL(resolved.path).href, external: true }
+      })
+    },
+  }
+}
+
+const LOADERS: Record<string, Esbuild.Loader> = {
+  ".ts": "ts",
+  ".mts": "ts",
+  ".cts": "ts",
+  ".tsx": "tsx",
+  ".js": "js",
+  ".mjs": "js",
+  ".cjs": "js",
+  ".jsx": "jsx",
+  ".json": "json",
+}
+
+/**
+ * Loads every bundled file itself: records the content hash of exactly what
+ * went into the bundle, refuses modules whose dynamic imports esbuild cannot
+ * follow, and gives each module its own `import.meta` values.
+ */
+function originalModules(esbuild: typeof Esbuild, inputs: Map<string, string>): Esbuild.Plugin {
+  return {
+    name: "rankflow-original-modules",
+    setup(build) {
+      build.onLoad({ filter: /.*/, namespace: "file" }, async (args) => {
+        const source = await readFile(args.path)
+        inputs.set(args.path, hash(source))
+        const loader = LOADERS[extname(args.path)] ?? "default"
+        if (loader === "json" || loader === "default") return { contents: source, loader }
+        const text = source.toString("utf8")
+        if (!args.path.startsWith(OWN_SOURCES) && (await importsComputed(esbuild, text, loader)))
+          return { errors: [{ text: "a dynamic import of a computed specifier cannot be bundled (it may load TypeScript at run time)" }] }
+        if (!text.includes("import.meta")) return { contents: source, loader }
+        const tsconfig = nearestTsconfig(args.path)
+        const tsconfigRaw = tsconfig === undefined ? undefined : await readFile(tsconfig, "utf8")
+        if (tsconfig !== undefined) inputs.set(tsconfig, hash(tsconfigRaw!))
+        return { contents: await withOwnImportMeta(esbuild, { text, path: args.path, loader, tsconfigRaw }), loader: "js" }
+      })
+    },
+  }
+}
+
+/**
+ * True when the module has an `import(…)` whose specifier is not a plain
+ * string literal: the bundle leaves it to run time, where a rank without tsx
+ * could not load a .ts file. Checked on the compiled JS (no comments or
+ * types); an `import(` inside a string counts too, which only costs the
+ * optimisation.
+ */
+async function importsComputed(esbuild: typeof Esbuild, text: string, loader: Esbuild.Loader): Promise<boolean> {
+  if (!/\bimport\s*\(/.test(text)) return false
+  const { code } = await esbuild.transform(text, { loader, format: "esm", target: `node${process.versions.node}` })
+  return /(?<![.\w$])import\s*\((?!\s*"[^"\\$]*"\s*[,)])/.test(code)
+}
+
+/** One module's source, to compile on its own. */
+interface Module {
+  readonly text: string
+  readonly path: string
+  readonly loader: Esbuild.Loader
+  /** Its tsconfig.json, for the compiler options that change how TypeScript compiles (`extends` is not followed). */
+  readonly tsconfigRaw: string | undefined
+}
+
+/**
+ * Compiles one module with its own `import.meta.url`/`filename`/`dirname` as
+ * constants, and `import.meta.resolve` resolving relative specifiers against
+ * its original URL (bare ones resolve from the bundle, which sits in the
+ * project's node_modules). The inline source map lets esbuild map the bundle
+ * back to the original file.
+ */
+async function withOwnImportMeta(esbuild: typeof Esbuild, { text, path, loader, tsconfigRaw }: Module): Promise<string> {
+  const url = pathToFileURL(path).href
+  const resolver = "__rankflowImportMetaResolve"
+  const usesResolve = text.includes("import.meta.resolve")
+  const result = await esbuild.transform(text, {
+    loader,
+    ...(tsconfigRaw === undefined ? {} : { tsconfigRaw }),
+    format: "esm",
+    target: `node${process.versions.node}`,
+    sourcefile: path,
+    sourcemap: "inline",
+    define: {
+      "import.meta.url": JSON.stringify(url),
+      "import.meta.filename": JSON.stringify(path),
+      "import.meta.dirname": JSON.stringify(dirname(path)),
+      ...(usesResolve ? { "import.meta.resolve": resolver } : {}),
+    },
+    ...(usesResolve
+      ? {
+          banner: `const ${resolver} = (s) => /^(\\.{0,2}\\/|[a-z][a-z0-9+.-]*:)/i.test(s) ? new URL(s, ${JSON.stringify(url)}).href : import.meta.resolve(s);`,
+        }
+      : {}),
+  })
+  return result.code
+}
