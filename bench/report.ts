@@ -5,7 +5,8 @@
 // ranks, 8 vs 2 ranks, pipeline vs comm), each measured within the run.
 //   npm run bench > results.jsonl && tsx bench/report.ts results.jsonl
 //   npm run bench --silent | tsx bench/report.ts
-import { readFileSync } from "node:fs"
+//   tsx bench/report.ts results.jsonl --into docs/performance.md   (replaces the generated section)
+import { readFileSync, writeFileSync } from "node:fs"
 import { arch, availableParallelism, cpus, platform, totalmem } from "node:os"
 import type { ResultLine } from "./workloads/harness.ts"
 
@@ -219,8 +220,23 @@ export function renderReport(lines: ReadonlyArray<ResultLine>, machine: MachineI
   return `${out.join("\n")}\n`
 }
 
+/** The markers between which `--into` replaces a document's generated tables. */
+export const BEGIN = "<!-- bench/report.ts: generated from here -->"
+export const END = "<!-- bench/report.ts: generated up to here -->"
+
+/** `document` with the text between BEGIN and END replaced by `report`. */
+export function spliceReport(document: string, report: string): string {
+  const from = document.indexOf(BEGIN)
+  const to = document.indexOf(END)
+  if (from < 0 || to < from) throw new Error(`the document has no ${BEGIN} … ${END} section`)
+  return `${document.slice(0, from + BEGIN.length)}\n\n${report}\n${document.slice(to)}`
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const file = process.argv[2]
+  const args = process.argv.slice(2)
+  const intoAt = args.indexOf("--into")
+  const into = intoAt >= 0 ? args.splice(intoAt, 2)[1] : undefined
+  const file = args[0]
   const text = file === undefined || file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8")
   const { lines, skipped } = parseLines(text)
   if (skipped > 0) console.error(`report: skipped ${skipped} line(s) that are not result lines`)
@@ -228,5 +244,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error("report: no result lines")
     process.exit(1)
   }
-  process.stdout.write(renderReport(lines, machineInfo()))
+  const report = renderReport(lines, machineInfo())
+  if (into === undefined) process.stdout.write(report)
+  else writeFileSync(into, spliceReport(readFileSync(into, "utf8"), report))
 }

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { availableParallelism, tmpdir } from "node:os"
 import { join } from "node:path"
 import test, { type ExecutionContext } from "ava"
-import { formatNumber, type MachineInfo, parseLines, renderReport } from "../bench/report.ts"
+import { BEGIN, END, formatNumber, type MachineInfo, parseLines, renderReport, spliceReport } from "../bench/report.ts"
 import type { ResultLine } from "../bench/workloads/harness.ts"
 import { runProgram } from "./helpers.ts"
 
@@ -153,4 +153,11 @@ test("report.ts reads a file of bench output (other lines skipped) and prints th
   t.regex(run.stdout, new RegExp(`^Measured \\d{4}-\\d\\d-\\d\\d on .+, \\d+ cores, .*Node ${process.version.replace(/\./g, "\\.")}\\.`))
   t.regex(run.stdout, /\| comm \| 2 \| 3\.3 \| 3\.4 \| 33000 \| 4\.5 \|/)
   t.regex(run.stderr, /skipped 1 line/)
+})
+
+test("report.ts --into replaces only the generated section of a document", (t) => {
+  const doc = `# Title\n\nwritten by hand\n\n${BEGIN}\n\nold tables\n${END}\n\nmore by hand\n`
+  const out = spliceReport(doc, "NEW TABLES\n")
+  t.is(out, `# Title\n\nwritten by hand\n\n${BEGIN}\n\nNEW TABLES\n\n${END}\n\nmore by hand\n`)
+  t.throws(() => spliceReport("# no markers", "x"), { message: /has no/ })
 })

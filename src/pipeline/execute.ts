@@ -201,7 +201,7 @@ function prepareGrid(
     gatherField: () => gatherField(blocks, plan, grid, comm),
     outerSteps: 0,
   }
-  compileAll(plan.program, run, options.debug === true)
+  const program = compileProgram(plan.program, run, options.debug === true, true)
   let fresh = true
   return {
     reset: () => {
@@ -212,7 +212,7 @@ function prepareGrid(
     compute: () => {
       fresh = false
       run.outerSteps = 0
-      runStages(plan.program, run, true)
+      program()
       return { steps: run.outerSteps, ...(run.measure === undefined ? {} : { measure: run.measure }) }
     },
     collect: () => finish(description.terminal, run),
@@ -225,61 +225,88 @@ function ownerOf(p: number, partitions: number, threads: number): number {
   return threads - 1
 }
 
-function compileAll(stages: ReadonlyArray<FieldStage>, run: GridRun, debug: boolean): void {
-  for (const s of stages) {
-    if (s.kind === "stencil") {
-      if (debug) for (const b of run.blocks) checkRadius(s.fn, s.radius, b, s.name)
-      run.sweeps.set(s, compileSweep(s.fn, run.blocks[0]?.dims ?? 1))
-    } else if (s.kind === "iterate" || s.kind === "until") compileAll(s.body, run, debug)
+/** A compiled stage: runs it once on every local block. */
+type Step = () => void
+
+/**
+ * Turns the planned stages into closures once, at setup: a loop calls its
+ * body's closures directly, with no dispatch on stage kinds per step (stage
+ * objects have many shapes; reading `kind` in the hot loop was megamorphic).
+ */
+function compileProgram(stages: ReadonlyArray<FieldStage>, run: GridRun, debug: boolean, outer: boolean): Step {
+  const steps = stages.map((s) => compileStage(s, run, debug, outer))
+  if (steps.length === 1) return steps[0]!
+  if (steps.length === 2) {
+    const [a, b] = steps as [Step, Step]
+    return () => {
+      a()
+      b()
+    }
+  }
+  return () => {
+    for (let i = 0; i < steps.length; i++) steps[i]!()
   }
 }
 
-function runStages(stages: ReadonlyArray<FieldStage>, run: GridRun, outer: boolean): void {
+function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolean): Step {
   const blocks = run.blocks
-  for (const s of stages) {
-    switch (s.kind) {
-      case "haloExchange":
-        run.halo.exchange()
-        break
-      case "stencil": {
-        const sweep = run.sweeps.get(s)!
-        for (const b of blocks) {
+  switch (s.kind) {
+    case "haloExchange":
+      return () => run.halo.exchange()
+    case "stencil": {
+      if (debug) for (const b of blocks) checkRadius(s.fn, s.radius, b, s.name)
+      const sweep = compileSweep(s.fn, blocks[0]?.dims ?? 1)
+      run.sweeps.set(s, sweep)
+      if (blocks.length === 1) {
+        const b = blocks[0]!
+        return () => {
           sweep(b.u, b.next, b)
           b.swap()
         }
-        break
       }
-      case "mapLocal":
-        for (const b of blocks) {
-          s.fn(b as Block)
-          if (!s.inPlace) b.swap()
+      return () => {
+        for (let i = 0; i < blocks.length; i++) {
+          const b = blocks[i]!
+          sweep(b.u, b.next, b)
+          b.swap()
         }
-        break
-      case "scan":
-        scanLine(blocks, s.op, run.comm)
-        break
-      case "iterate":
-        if (s.exchangeEvery !== undefined && s.exchangeEvery > 1) {
-          iterateBlocked(s, s.exchangeEvery, run, outer)
-          break
+      }
+    }
+    case "mapLocal":
+      return () => {
+        for (let i = 0; i < blocks.length; i++) {
+          s.fn(blocks[i]! as Block)
+          if (!s.inPlace) blocks[i]!.swap()
         }
-        for (let step = 0; step < s.steps; step++) {
-          runStages(s.body, run, false)
-          stepDone(run, step + 1, outer)
-          if (s.every !== undefined && (step + 1) % s.every.k === 0) observe(run, s.every.observe, step + 1)
+      }
+    case "scan":
+      return () => scanLine(blocks, s.op, run.comm)
+    case "iterate": {
+      const body = compileProgram(s.body, run, debug, false)
+      if (s.exchangeEvery !== undefined && s.exchangeEvery > 1) return () => iterateBlocked(s, s.exchangeEvery!, run, outer)
+      const every = s.every
+      return () => {
+        for (let step = 1; step <= s.steps; step++) {
+          body()
+          stepDone(run, step, outer)
+          if (every !== undefined && step % every.k === 0) observe(run, every.observe, step)
         }
-        break
-      case "until":
-        for (let step = 0; step < s.maxSteps; step++) {
-          runStages(s.body, run, false)
-          stepDone(run, step + 1, outer)
-          if (s.every !== undefined && (step + 1) % s.every.k === 0) observe(run, s.every.observe, step + 1)
-          if ((step + 1) % s.check !== 0 && step + 1 < s.maxSteps) continue
+      }
+    }
+    case "until": {
+      const body = compileProgram(s.body, run, debug, false)
+      const every = s.every
+      return () => {
+        for (let step = 1; step <= s.maxSteps; step++) {
+          body()
+          stepDone(run, step, outer)
+          if (every !== undefined && step % every.k === 0) observe(run, every.observe, step)
+          if (step % s.check !== 0 && step < s.maxSteps) continue
           const value = combineAcross(blocks.map((b) => s.measure(b)), s.op, run.comm, true) as number
           run.measure = value
-          if (s.stop(value, step + 1)) break
+          if (s.stop(value, step)) break
         }
-        break
+      }
     }
   }
 }
@@ -326,7 +353,8 @@ function restore(blocks: ReadonlyArray<FieldBlock>, base: ReadonlyArray<{ lo: Fi
 }
 
 function stepDone(run: GridRun, step: number, outer: boolean): void {
-  for (const b of run.blocks) b.step = step
+  const blocks = run.blocks
+  for (let i = 0; i < blocks.length; i++) blocks[i]!.step = step
   if (outer) run.outerSteps = step
 }
 

@@ -66,6 +66,12 @@ export class FieldBlock implements Block {
   readonly faces: ReadonlyArray<Faces>
   /** Boundary fills per dimension (global edges only). */
   readonly fills: ReadonlyArray<ReadonlyArray<Fill>>
+  /**
+   * The fills to redo after every update: Neumann mirrors. Dirichlet ghosts
+   * are written once, in both buffers — nothing ever writes a ghost beyond a
+   * global edge again.
+   */
+  readonly refills: ReadonlyArray<ReadonlyArray<Fill>>
   private readonly buffers: readonly [Float64Array, Float64Array]
 
   constructor(
@@ -99,6 +105,7 @@ export class FieldBlock implements Block {
       recvHi: this.slab(d, g + c, g),
     }))
     this.fills = block.count.map((_, d) => this.boundaryFills(d))
+    this.refills = this.fills.map((fills) => fills.filter((f) => f.src !== undefined))
   }
 
   /** Coordinate of local index `i` along dimension `d` (the same formula on every rank: bit-identical). */
@@ -146,9 +153,9 @@ export class FieldBlock implements Block {
     }
   }
 
-  /** Applies the boundary conditions of every dimension (between exchanges). */
+  /** Applies the boundary conditions that change with the field, in every dimension (between exchanges). */
   applyBoundaries(): void {
-    for (const fills of this.fills) for (const fill of fills) runFill(this.u, fill)
+    for (const fills of this.refills) for (const fill of fills) runFill(this.u, fill)
   }
 
   swap(): void {
@@ -240,23 +247,27 @@ export function runFill(u: Float64Array, fill: Fill): void {
  */
 export function compileSweep(f: Stencil1 | Stencil2 | Stencil3, dims: number): Sweep {
   // Coordinates are origin + (i + offset)·spacing, the formula of FieldBlock.x: bit-identical on every rank.
+  // They are computed only when the function declares those parameters (f.length), so a stencil that
+  // does not use them runs the plain loop.
+  const wants = (position: number) => f.length > position
+  const coord = (d: number, index: string) => `o${d} + (${index} + f${d}) * h${d}`
+  const locals = Array.from({ length: dims }, (_, d) => `o${d} = b.origin[${d}], f${d} = b.offset[${d}], h${d} = b.spacing[${d}]`).join(", ")
   const body =
     dims === 1
-      ? `const o0 = b.origin[0], f0 = b.offset[0], h0 = b.spacing[0], hi0 = b.hi[0]
-         for (let i = b.lo[0]; i < hi0; i++) out[i] = f(u, i, o0 + (i + f0) * h0)`
+      ? `const ${locals}, hi0 = b.hi[0]
+         for (let i = b.lo[0]; i < hi0; i++) out[i] = f(u, i${wants(2) ? `, ${coord(0, "i")}` : ""})`
       : dims === 2
-        ? `const s0 = b.strides[0], lo1 = b.lo[1], hi1 = b.hi[1], hi0 = b.hi[0]
-           const o0 = b.origin[0], f0 = b.offset[0], h0 = b.spacing[0], o1 = b.origin[1], f1 = b.offset[1], h1 = b.spacing[1]
+        ? `const ${locals}, s0 = b.strides[0], lo1 = b.lo[1], hi1 = b.hi[1], hi0 = b.hi[0]
            for (let a = b.lo[0]; a < hi0; a++) {
-             const x = o0 + (a + f0) * h0, base = a * s0
-             for (let c = lo1; c < hi1; c++) { const k = base + c; out[k] = f(u, k, s0, x, o1 + (c + f1) * h1) }
+             const x = ${coord(0, "a")}, base = a * s0, end = base + hi1
+             for (let k = base + lo1; k < end; k++) out[k] = f(u, k, s0${wants(3) ? ", x" : ""}${wants(4) ? `, ${coord(1, "(k - base)")}` : ""})
            }`
-        : `const s0 = b.strides[0], s1 = b.strides[1], o = b.origin, off = b.offset, h = b.spacing
+        : `const ${locals}, s0 = b.strides[0], s1 = b.strides[1], lo2 = b.lo[2], hi2 = b.hi[2]
            for (let a = b.lo[0]; a < b.hi[0]; a++) {
-             const x = o[0] + (a + off[0]) * h[0]
+             const x = ${coord(0, "a")}
              for (let c = b.lo[1]; c < b.hi[1]; c++) {
-               const y = o[1] + (c + off[1]) * h[1], base = a * s0 + c * s1, lo2 = b.lo[2], hi2 = b.hi[2], o2 = o[2], f2 = off[2], h2 = h[2]
-               for (let e = lo2; e < hi2; e++) { const k = base + e; out[k] = f(u, k, s0, s1, x, y, o2 + (e + f2) * h2) }
+               const y = ${coord(1, "c")}, base = a * s0 + c * s1, end = base + hi2
+               for (let k = base + lo2; k < end; k++) out[k] = f(u, k, s0, s1${wants(4) ? ", x" : ""}${wants(5) ? ", y" : ""}${wants(6) ? `, ${coord(2, "(k - base)")}` : ""})
              }
            }`
   return new Function("f", `"use strict"; return function sweep(u, out, b) { ${body} }`)(f) as Sweep

@@ -43,9 +43,12 @@ interface LocalCopy {
 }
 
 interface DimensionPlan {
+  readonly dimension: number
   readonly sends: Remote[]
   readonly copies: LocalCopy[]
   readonly receives: Remote[]
+  /** Blocks with a boundary condition to redo in this dimension. */
+  readonly refilled: FieldBlock[]
 }
 
 export class HaloExchange {
@@ -58,7 +61,10 @@ export class HaloExchange {
     placement: Placement,
   ) {
     const dims = blocks[0]?.dims ?? 0
-    this.perDim = Array.from({ length: dims }, (_, d) => this.planDimension(d, placement))
+    // Dimensions with nothing to do (one rank, Dirichlet edges) cost nothing per step.
+    this.perDim = Array.from({ length: dims }, (_, d) => this.planDimension(d, placement)).filter(
+      (p) => p.sends.length + p.copies.length + p.receives.length + p.refilled.length > 0,
+    )
   }
 
   private planDimension(d: number, placement: Placement): DimensionPlan {
@@ -88,13 +94,14 @@ export class HaloExchange {
         receives.push({ block, slab: recv, peer: thread, tag: tag(block.block.rank, side), pack: packed(recv) })
       }
     }
-    return { sends, copies, receives }
+    const refilled = this.blocks.filter((b) => b.refills[d]!.length > 0)
+    return { dimension: d, sends, copies, receives, refilled }
   }
 
   /** Refreshes every ghost of every local block. */
   exchange(): void {
-    for (let d = 0; d < this.perDim.length; d++) {
-      const { sends, copies, receives } = this.perDim[d]!
+    for (let p = 0; p < this.perDim.length; p++) {
+      const { dimension: d, sends, copies, receives, refilled } = this.perDim[p]!
       for (const s of sends) {
         const data = s.pack === undefined ? s.slab.views![s.block.current] : gather(s.block.u, s.slab.index, s.pack)
         const request = this.comm.isend(data, s.peer, s.tag)
@@ -106,7 +113,7 @@ export class HaloExchange {
         else scatter(this.comm.recvInto(r.pack, r.peer, r.tag), r.slab.index, r.block.u)
       }
       while (this.pending.length > 0) this.pending.pop()!.wait()
-      for (const block of this.blocks) for (const fill of block.fills[d]!) runFill(block.u, fill)
+      for (const block of refilled) for (const fill of block.refills[d]!) runFill(block.u, fill)
     }
   }
 }

@@ -15,7 +15,9 @@ import type { Range } from "./range.ts"
 /**
  * A rank's block of a distributed grid field, as kernels see it: the current
  * values `u` and the output buffer `next` (both with a ghost frame of width
- * `ghost`), row-major with the last dimension fastest.
+ * `ghost`), row-major with the last dimension fastest. Kernels write points
+ * in [lo, hi); the ghost frame belongs to rankflow (exchanges and boundary
+ * conditions), so kernels read it but never write it.
  */
 export interface Block<D extends Dim = Dim> {
   /** Current values, ghosts included. */

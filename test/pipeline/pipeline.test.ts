@@ -4,7 +4,7 @@
 // user monoids, chunk-ordered range results, debug radius checks and a
 // failing kernel stopping the run.
 import test from "ava"
-import { fingerprint, type RankFailed } from "rankflow"
+import { fingerprint, Grid, type RankFailed } from "rankflow"
 import { onRanks } from "../helpers.ts"
 import type { HeatArgs, Side } from "../fixtures/pipelines.ts"
 
@@ -150,6 +150,30 @@ test("a collection is mapped item by item and collected in item order, on any nu
     const results = await onRanks<{ gathered?: Array<{ who: string; letters: number }>; reduced: { who: string; letters: number } }>(ranks, "pipelines.ts", "collection", { partitions })
     t.deepEqual(results[0]!.gathered, names.map((name, i) => ({ who: `${i}:${name}`, letters: name.length })))
     for (const r of results) t.deepEqual(r.reduced, { who: names.map((n, i) => `${i}:${n}`).join(","), letters: names.join("").length })
+  }
+})
+
+test("stencils see the global coordinates of their point in 1-, 2- and 3-D, on any rank count", async (t) => {
+  const expect = (shape: number[], f: (...x: number[]) => number): number[] => {
+    const grid = shape.length === 1 ? Grid.line({ n: shape[0]!, boundary: Grid.neumann }) : shape.length === 2 ? Grid.plane({ n: [shape[0]!, shape[1]!], boundary: Grid.neumann }) : Grid.box({ n: [shape[0]!, shape[1]!, shape[2]!], boundary: Grid.neumann })
+    const out: number[] = []
+    const total = shape.reduce((a, b) => a * b, 1)
+    for (let k = 0; k < total; k++) {
+      let rest = k
+      const x: number[] = []
+      for (let d = shape.length - 1; d >= 0; d--) {
+        x[d] = Grid.coordinate(grid, d, rest % shape[d]!)
+        rest = Math.floor(rest / shape[d]!)
+      }
+      out.push(f(...x))
+    }
+    return out
+  }
+  for (const ranks of [1, 3]) {
+    const [got] = await onRanks<{ line: Float64Array; plane: Float64Array; box: Float64Array }>(ranks, "pipelines.ts", "coordinates")
+    t.deepEqual(Array.from(got!.line), expect([9], (x) => x))
+    t.deepEqual(Array.from(got!.plane), expect([5, 7], (x, y) => x + 10 * y!))
+    t.deepEqual(Array.from(got!.box), expect([3, 4, 5], (x, y, z) => x + 10 * y! + 100 * z!))
   }
 })
 
