@@ -8,7 +8,7 @@ import { type Comm, runRanks } from "rankflow"
 
 const KiB = 1024
 const MiB = 1024 * KiB
-const SIZES = [8, KiB, MiB, 8 * MiB, 64 * MiB]
+const SIZES = [8, KiB, MiB, 8 * MiB, 64 * MiB, 100_000_000] // issue 6: up to 100 MB
 
 /** Round trips for a message of `bytes`: enough to last ~0.2 s, at least 3. */
 const tripsFor = (bytes: number, quick: boolean): number =>

@@ -186,8 +186,9 @@ export function ratios(workload: string, lines: ReadonlyArray<ResultLine>): Rati
     add(`${impl} 8 ranks / 2 ranks`, time(impl, 8), time(impl, 2), oversubscribed ? `≤ ${OVERSUBSCRIBED_TARGET}` : "—", oversubscribed ? (r) => r <= OVERSUBSCRIBED_TARGET : undefined)
   }
   for (const ranks of [...new Set(lines.filter((l) => l.impl === "pipeline").map((l) => l.ranks))].sort((a, b) => a - b)) {
-    const within = `1 ± ${PIPELINE_TOLERANCE}`
-    add(`pipeline / comm, ${ranks} rank${ranks === 1 ? "" : "s"}`, time("pipeline", ranks), time("comm", ranks), within, (r) => Math.abs(r - 1) <= PIPELINE_TOLERANCE)
+    // The target bounds the pipeline layer's overhead; a pipeline faster than the hand-written code meets it.
+    const overhead = `≤ ${1 + PIPELINE_TOLERANCE}`
+    add(`pipeline / comm, ${ranks} rank${ranks === 1 ? "" : "s"}`, time("pipeline", ranks), time("comm", ranks), overhead, (r) => r <= 1 + PIPELINE_TOLERANCE)
   }
   return out
 }
