@@ -6,6 +6,7 @@
 import { type Comm, Grid, Pipeline } from "rankflow"
 import { FieldStats, type FieldResult } from "./field.ts"
 import type { Kernel } from "./kernel.ts"
+import { pipelineKernel } from "./pipeline.ts"
 import { spmdEntry } from "./rank.ts"
 import { decay, type Heat1dParams, initialValue, ratio } from "./heat1d.ts"
 
@@ -15,16 +16,8 @@ function setup(comm: Comm, p: Heat1dParams, { partitions }: { partitions: number
   const heat = Pipeline.distribute(grid, (x) => initialValue(p, Math.round(x * (p.n - 1))))
     .iterate(p.steps, (s) => s.haloExchange().stencil((u, i) => u[i]! + r * (u[i - 1]! - 2 * u[i]! + u[i + 1]!)))
     .gather()
-  const prepared = Pipeline.prepare(heat, comm, { partitions })
-  return {
-    reset: () => prepared.reset(),
-    phases: { run: () => void prepared.compute() },
-    result() {
-      const u = prepared.collect() as Float64Array | undefined
-      const field = u ?? new Float64Array(p.n) // ranks other than 0 report nothing
-      return new FieldStats().add(field, 0, p.n, 0, (k) => decay(p) * initialValue(p, k)).result()
-    },
-  }
+  // Ranks other than 0 collect nothing and report a zero field (the harness reports rank 0's result).
+  return pipelineKernel(comm, heat, partitions, (u) => new FieldStats().add(u ?? new Float64Array(p.n), 0, p.n, 0, (k) => decay(p) * initialValue(p, k)).result())
 }
 
 export const rank = spmdEntry(setup)

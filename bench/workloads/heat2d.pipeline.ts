@@ -5,6 +5,7 @@
 import { type Comm, Grid, Pipeline } from "rankflow"
 import type { FieldResult } from "./field.ts"
 import type { Kernel } from "./kernel.ts"
+import { pipelineKernel } from "./pipeline.ts"
 import { spmdEntry } from "./rank.ts"
 import { blockStats, type Heat2dParams, initialValue } from "./heat2d.ts"
 
@@ -15,15 +16,7 @@ function setup(comm: Comm, p: Heat2dParams, { partitions }: { partitions: number
   const heat = Pipeline.distribute(grid, (y, x) => initialValue(p, Math.round(y / h), Math.round(x / h)))
     .iterate(p.steps, (s) => s.haloExchange().stencil((u, k, row) => u[k]! + r * (u[k - row]! + u[k + row]! + u[k - 1]! + u[k + 1]! - 4 * u[k]!)))
     .gather()
-  const prepared = Pipeline.prepare(heat, comm, { partitions })
-  return {
-    reset: () => prepared.reset(),
-    phases: { run: () => void prepared.compute() },
-    result() {
-      const u = prepared.collect() as Float64Array | undefined
-      return blockStats(p, u ?? new Float64Array(p.nx * p.ny), p.nx, 0, p.ny, p.nx, 0, 0).result()
-    },
-  }
+  return pipelineKernel(comm, heat, partitions, (u) => blockStats(p, u ?? new Float64Array(p.nx * p.ny), p.nx, 0, p.ny, p.nx, 0, 0).result())
 }
 
 export const rank = spmdEntry(setup)

@@ -4,6 +4,7 @@
 import { type Comm, Pipeline, Range } from "rankflow"
 import type { Kernel } from "./kernel.ts"
 import { insideCounter, type PiParams, type PiResult, piResult } from "./pi_mc.ts"
+import { pipelineKernel } from "./pipeline.ts"
 import { spmdEntry } from "./rank.ts"
 
 function setup(comm: Comm, p: PiParams, { partitions }: { partitions: number }): Kernel<PiResult> {
@@ -11,17 +12,7 @@ function setup(comm: Comm, p: PiParams, { partitions }: { partitions: number }):
   const pi = Pipeline.distribute(Range.of(p.samples, { chunk: p.chunk, seed: p.seed }))
     .mapLocal(({ index }) => countInside(index, index + 1))
     .reduce()
-  const prepared = Pipeline.prepare(pi, comm, { partitions })
-  let inside = 0
-  return {
-    phases: {
-      run() {
-        prepared.compute()
-        inside = (prepared.collect() as number | undefined) ?? 0
-      },
-    },
-    result: () => piResult(p, inside),
-  }
+  return pipelineKernel(comm, pi, partitions, (inside) => piResult(p, inside ?? 0), true)
 }
 
 export const rank = spmdEntry(setup)

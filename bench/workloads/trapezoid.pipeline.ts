@@ -3,6 +3,7 @@
 // chunk sums added in chunk order (so the result is the same on any rank count).
 import { type Comm, Pipeline, Range } from "rankflow"
 import type { Kernel } from "./kernel.ts"
+import { pipelineKernel } from "./pipeline.ts"
 import { spmdEntry } from "./rank.ts"
 import { type TrapezoidParams, type TrapezoidResult, trapezoidResult, trapezoidSum } from "./trapezoid.ts"
 
@@ -10,17 +11,7 @@ function setup(comm: Comm, p: TrapezoidParams, { partitions }: { partitions: num
   const integral = Pipeline.distribute(Range.of(p.intervals, { chunk: 1 << 20 }))
     .mapLocal(({ start, end }) => trapezoidSum(p, start, end))
     .reduce()
-  const prepared = Pipeline.prepare(integral, comm, { partitions })
-  let value = 0
-  return {
-    phases: {
-      run() {
-        prepared.compute()
-        value = (prepared.collect() as number | undefined) ?? 0
-      },
-    },
-    result: () => trapezoidResult(value),
-  }
+  return pipelineKernel(comm, integral, partitions, (value) => trapezoidResult(value ?? 0), true)
 }
 
 export const rank = spmdEntry(setup)

@@ -8,7 +8,7 @@
 import type { Comm } from "../comm/comm.ts"
 import { combine } from "../comm/ops.ts"
 import type { ReduceOp } from "../comm/ops.ts"
-import type { Block, Chunk, Description, FieldStage, NumberOp, Terminal } from "../plan/description.ts"
+import type { Block, Chunk, Description, Every, FieldStage, NumberOp, Terminal } from "../plan/description.ts"
 import type { Grid } from "../plan/grid.ts"
 import type { Plan } from "../plan/plan.ts"
 import { chunkBounds } from "../plan/range.ts"
@@ -284,23 +284,19 @@ function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolea
     case "iterate": {
       const body = compileProgram(s.body, run, debug, false)
       if (s.exchangeEvery !== undefined && s.exchangeEvery > 1) return () => iterateBlocked(s, s.exchangeEvery!, run, outer)
-      const every = s.every
       return () => {
         for (let step = 1; step <= s.steps; step++) {
           body()
-          stepDone(run, step, outer)
-          if (every !== undefined && step % every.k === 0) observe(run, every.observe, step)
+          stepDone(run, step, outer, s.every)
         }
       }
     }
     case "until": {
       const body = compileProgram(s.body, run, debug, false)
-      const every = s.every
       return () => {
         for (let step = 1; step <= s.maxSteps; step++) {
           body()
-          stepDone(run, step, outer)
-          if (every !== undefined && step % every.k === 0) observe(run, every.observe, step)
+          stepDone(run, step, outer, s.every)
           if (step % s.check !== 0 && step < s.maxSteps) continue
           const value = combineAcross(blocks.map((b) => s.measure(b)), s.op, run.comm, true) as number
           run.measure = value
@@ -336,11 +332,7 @@ function iterateBlocked(s: Extract<FieldStage, { kind: "iterate" }>, every: numb
       sweep(b.u, b.next, b)
       b.swap()
     }
-    stepDone(run, step + 1, outer)
-    if (s.every !== undefined && (step + 1) % s.every.k === 0) {
-      restore(blocks, base)
-      observe(run, s.every.observe, step + 1)
-    }
+    stepDone(run, step + 1, outer, s.every) // observing gathers interiors: the widened ranges do not matter
   }
   restore(blocks, base)
 }
@@ -352,10 +344,12 @@ function restore(blocks: ReadonlyArray<FieldBlock>, base: ReadonlyArray<{ lo: Fi
   })
 }
 
-function stepDone(run: GridRun, step: number, outer: boolean): void {
+/** Counts a finished step, and observes the field when the loop asks for it at this step. */
+function stepDone(run: GridRun, step: number, outer: boolean, every: Every | undefined): void {
   const blocks = run.blocks
   for (let i = 0; i < blocks.length; i++) blocks[i]!.step = step
   if (outer) run.outerSteps = step
+  if (every !== undefined && step % every.k === 0) observe(run, every.observe, step)
 }
 
 function observe(run: GridRun, fn: (field: Float64Array, step: number) => void, step: number): void {
