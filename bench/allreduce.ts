@@ -30,6 +30,12 @@ export function measure(comm: Comm, quick: boolean): Array<{ name: string; bytes
   // In place (MPI_IN_PLACE): no copy of the input; values grow, which costs nothing extra.
   const inPlace = new Float64Array(MiB).fill(1 / 2 ** 40)
   out.push({ name: "allreduce_1Mi_doubles_in_place", bytes: 8 * MiB, reps: bigReps, seconds: timeCalls(comm, bigReps, () => comm.allreduce(inPlace, SUM, inPlace)), check: inPlace[0]! > 0 ? 1 : 0 })
+  // Shared-memory windows (comm.alloc): the allreduce reads the other ranks' blocks in place.
+  const windowIn = comm.alloc(Float64Array, MiB).fill(comm.rank + 1)
+  const windowOut = comm.alloc(Float64Array, MiB)
+  out.push({ name: "allreduce_1Mi_doubles_window", bytes: 8 * MiB, reps: bigReps, seconds: timeCalls(comm, bigReps, () => comm.allreduce(windowIn, SUM, windowOut)), check: windowOut[MiB - 1]! })
+  const windowInPlace = comm.alloc(Float64Array, MiB).fill(1 / 2 ** 40)
+  out.push({ name: "allreduce_1Mi_doubles_window_in_place", bytes: 8 * MiB, reps: bigReps, seconds: timeCalls(comm, bigReps, () => comm.allreduce(windowInPlace, SUM, windowInPlace)), check: windowInPlace[0]! > 0 ? 1 : 0 })
   const buffer = new Uint8Array(8 * MiB).fill(comm.rank === 0 ? 7 : 0)
   out.push({ name: "bcast_8MiB", bytes: 8 * MiB, reps: bigReps, seconds: timeCalls(comm, bigReps, () => comm.bcastInto(buffer, 0)), check: buffer[8 * MiB - 1]! })
   return out

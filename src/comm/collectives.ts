@@ -39,6 +39,8 @@ export const CollectiveOp = {
   alltoallv: 13,
   split: 14,
   dup: 15,
+  alloc: 16,
+  allreduceWindow: 17,
 } as const
 
 export const COLLECTIVE_NAMES: ReadonlyArray<string> = Object.keys(CollectiveOp)
@@ -80,7 +82,7 @@ const EMPTY = new Uint8Array(0)
 const isTyped = (v: unknown): v is TypedArray => ArrayBuffer.isView(v) && !(v instanceof DataView)
 const isPowerOfTwo = (n: number): boolean => (n & (n - 1)) === 0
 /** Typed arrays at least this large use reduce-scatter + allgather in allreduce. */
-const LARGE_ALLREDUCE_BYTES = 64 * 1024
+export const LARGE_ALLREDUCE_BYTES = 64 * 1024
 
 type TypedCtor = new (n: number) => TypedArray
 const like = (a: TypedArray, n: number): TypedArray => new (a.constructor as TypedCtor)(n)

@@ -392,7 +392,44 @@ export class Comm {
   allreduce<T>(value: T, op: Semigroup<T>): T
   allreduce(value: unknown, op: AnyOp, into?: TypedArray): unknown {
     const out = checkInto("allreduce", value, into)
+    const windowed = out === null ? undefined : this.engine.windows.plan(this.context, this.rank, value as TypedArray, out, builtinName(op))
+    if (windowed !== undefined) {
+      this.collective(C.CollectiveOp.allreduceWindow, 0, this.engine.windows.allreduce(this.rank, this.size, windowed))
+      return out
+    }
     return this.collective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, checkOp("allreduce", op), this.workspace, out))
+  }
+
+  /**
+   * Allocates a typed array in the job's shared memory: a window (collective —
+   * every rank calls it with the same length, MPI_Win_allocate_shared). An
+   * `allreduce` whose input and output are windows of this communicator reads
+   * the other ranks' blocks in place instead of sending them: for large Float64
+   * arrays and SUM, PROD, MAX, MIN, several times faster. Windows live until
+   * the job ends; the heap holds RANKFLOW_SHARED_HEAP_MIB mebibytes (default 256).
+   *
+   * @example
+   * ```ts
+   * import { init, SUM } from "rankflow"
+   * const comm = await init()
+   * const x = comm.alloc(Float64Array, 1 << 20).fill(comm.rank + 1)
+   * comm.allreduce(x, SUM, x) // in place, through shared memory
+   * console.log(x[0]) // size(size + 1)/2
+   * ```
+   */
+  alloc<A extends TypedArray>(type: new (buffer: ArrayBufferLike, byteOffset: number, length: number) => A, length: number): A {
+    if (!Number.isSafeInteger(length) || length < 0) throw new InvalidArgument("alloc", "length", length, "must be a non-negative integer")
+    const element = (type as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT
+    if (element === undefined) throw new InvalidArgument("alloc", "type", (type as { name?: string }).name, "must be a typed array constructor")
+    const blockBytes = Math.ceil((length * element) / 64) * 64
+    const proposal = Float64Array.of(this.rank === 0 ? this.engine.reserveHeap(blockBytes * this.size) : 0, blockBytes)
+    const [base, agreed] = this.collective(C.CollectiveOp.alloc, 0, C.bcast(this.rank, this.size, 0, proposal, this.rank === 0 ? null : proposal))
+    if (agreed !== blockBytes)
+      throw new InvalidArgument("alloc", "length", length, `differs from rank 0's (${agreed! / element} elements after rounding): every rank allocates the same length`)
+    if (base! < 0)
+      throw new InvalidArgument("alloc", "length", length, `× ${this.size} ranks does not fit the shared heap of ${this.engine.heapBytes / 2 ** 20} MiB (RANKFLOW_SHARED_HEAP_MIB)`)
+    this.engine.windows.add({ context: this.context, base: base!, blockBytes, size: this.size })
+    return new type(this.engine.heap, base! + this.rank * blockBytes, length)
   }
 
   /** Nonblocking allreduce (MPI_Iallreduce); `wait()` returns the result. */
@@ -656,6 +693,11 @@ function checkInto(call: string, value: unknown, into: TypedArray | undefined): 
   if (!ArrayBuffer.isView(value) || into.constructor !== value.constructor || into.length !== (value as TypedArray).length)
     throw new InvalidArgument(call, "into", `${into.constructor.name}(${into.length})`, "must have the type and length of the value")
   return into
+}
+
+/** The name of a built-in elementwise op (SUM, MAX, …), undefined for others. */
+function builtinName(op: unknown): string | undefined {
+  return (op as { _tag?: unknown })._tag === "ElementwiseOp" ? (op as { name: string }).name : undefined
 }
 
 function checkOp(call: string, op: unknown): ReduceOp<unknown> {

@@ -28,7 +28,7 @@ import {
   MessageTooLarge,
 } from "../errors.ts"
 import { BlockedOp, blockedOpName, Doorbell, failedRankOf, SPIN_LIMIT, STREAM_SPIN_LIMIT } from "../transport/doorbell.ts"
-import { allocateContext, type WorldMemory } from "../transport/memory.ts"
+import { allocateContext, reserveHeap, type WorldMemory } from "../transport/memory.ts"
 import { MAX_FRAME_BYTES, Ring, type OutgoingFrame, type Sink, type TypedArray } from "../transport/ring.ts"
 import {
   allocateFor,
@@ -42,6 +42,7 @@ import {
   typedConstructor,
 } from "./dtype.ts"
 import { Status } from "./status.ts"
+import { Windows } from "./window.ts"
 
 export const ANY_SOURCE = -1
 export const ANY_TAG = -1
@@ -154,6 +155,28 @@ export class Engine {
     }
     this.streaming = new Array<Unexpected | null>(this.size).fill(null)
     this.streamSpinLimit = this.size > availableParallelism() ? SPIN_LIMIT : STREAM_SPIN_LIMIT
+    this.windows = new Windows(memory, (on) => (this.patient += on ? 1 : -1))
+  }
+
+  /** While positive, waits spin as long as while streaming: the peer is in a bulk phase and arrives soon. */
+  private patient = 0
+
+  /** Shared-memory windows allocated by this rank's communicators. */
+  readonly windows: Windows
+
+  /** Reserves `bytes` of the job's shared heap: the byte offset, or -1 when it is full. */
+  reserveHeap(bytes: number): number {
+    return reserveHeap(this.memory, bytes)
+  }
+
+  /** The shared heap's size in bytes. */
+  get heapBytes(): number {
+    return this.memory.heap.byteLength
+  }
+
+  /** The shared heap itself, to view windows on. */
+  get heap(): SharedArrayBuffer {
+    return this.memory.heap
   }
 
   // ---- sending ----------------------------------------------------------
@@ -716,7 +739,7 @@ export class Engine {
     if (++this.spins < SPIN_LIMIT) return
     // While a large message streams, the peer is busy copying the next chunk:
     // keep spinning rather than pay a ~20 µs futex wake-up per chunk.
-    if ((this.streamsIn > 0 || this.pendingSendCount > 0) && this.spins < this.streamSpinLimit) return
+    if ((this.streamsIn > 0 || this.pendingSendCount > 0 || this.patient > 0) && this.spins < this.streamSpinLimit) return
     this.checkAbort()
     this.bell = this.doorbell.prepareSleep(op, peer, tag, context)
     this.armed = true

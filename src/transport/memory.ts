@@ -26,6 +26,10 @@ export const CALL_SEQ = 8
 export const CALL_ROOT = 9
 /** Slot 1 of the control block: the next free communicator context id (world uses 0 and 1). */
 const NEXT_CONTEXT = 1
+/** Slot 2: the next free 64-byte unit of the shared heap. */
+const HEAP_TOP = 2
+/** Heap allocations are aligned to (and counted in) cache lines. */
+const HEAP_UNIT = 64
 
 /** Bytes of control words in front of each ring's data (head and tail on separate cache lines). */
 export const RING_CONTROL_BYTES = 128
@@ -39,6 +43,11 @@ export interface WorldMemory {
   readonly rings: SharedArrayBuffer
   /** Data bytes per ring (a power of two). */
   readonly ringCapacity: number
+  /**
+   * The shared heap `comm.alloc` carves windows from (pages are committed
+   * only when touched). Size: RANKFLOW_SHARED_HEAP_MIB, default 256.
+   */
+  readonly heap: SharedArrayBuffer
 }
 
 const MiB = 1024 * 1024
@@ -59,8 +68,28 @@ export function allocateContext(memory: WorldMemory): number {
   return Atomics.add(new Int32Array(memory.control), NEXT_CONTEXT, 2) + 2
 }
 
+/**
+ * Reserves `bytes` of the job's shared heap (rounded up to cache lines) and
+ * returns the byte offset, or -1 when the heap has no room left.
+ */
+export function reserveHeap(memory: WorldMemory, bytes: number): number {
+  const units = Math.ceil(bytes / HEAP_UNIT)
+  const control = new Int32Array(memory.control)
+  for (;;) {
+    const top = Atomics.load(control, HEAP_TOP)
+    if ((top + units) * HEAP_UNIT > memory.heap.byteLength) return -1
+    if (Atomics.compareExchange(control, HEAP_TOP, top, top + units) === top) return top * HEAP_UNIT
+  }
+}
+
+/** The heap size: RANKFLOW_SHARED_HEAP_MIB mebibytes (default 256). */
+export function heapBytes(): number {
+  const mib = Number(process.env.RANKFLOW_SHARED_HEAP_MIB ?? 256)
+  return (Number.isFinite(mib) && mib >= 0 ? Math.floor(mib) : 256) * MiB
+}
+
 /** Allocates the shared memory of a job of `size` ranks. */
-export function allocateWorldMemory(size: number, ringCapacity = ringCapacityFor(size)): WorldMemory {
+export function allocateWorldMemory(size: number, ringCapacity = ringCapacityFor(size), heap = heapBytes()): WorldMemory {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`size must be a positive integer, got ${size}`)
   if (ringCapacity < 1024 || (ringCapacity & (ringCapacity - 1)) !== 0)
     throw new RangeError(`ring capacity must be a power of two ≥ 1024, got ${ringCapacity}`)
@@ -69,5 +98,6 @@ export function allocateWorldMemory(size: number, ringCapacity = ringCapacityFor
     control: new SharedArrayBuffer((size + 1) * RANK_STRIDE * 4),
     rings: new SharedArrayBuffer(size * size * (RING_CONTROL_BYTES + ringCapacity)),
     ringCapacity,
+    heap: new SharedArrayBuffer(heap),
   }
 }
