@@ -132,3 +132,25 @@ test("every code block of docs/guide.md is an example file, verbatim", async (t)
     t.is(block, readFileSync(`${ROOT}/${file}`, "utf8"), file)
   }
 })
+
+for (const ranks of [1, 3, 4])
+  test(`sort: the merge tree of sorted runs equals the serial sort on ${ranks} ranks (uneven blocks)`, async (t) => {
+    const run = await runProgram("examples/sort.ts", ["--ranks", String(ranks)])
+    t.is(run.code, 0, run.stderr)
+    t.regex(run.stdout, new RegExp(`^sorted 1000003 values on ${ranks} ranks in `, "m"))
+    t.regex(run.stdout, /^identical to the serial sort: true$/m)
+  })
+
+test("random walk: variance ≈ steps and mean ≈ 0 (within 5σ), the same on 1 and 3 ranks", async (t) => {
+  const outputs: string[] = []
+  for (const ranks of ["1", "3"]) {
+    const run = await runProgram("examples/random_walk.ts", ["--ranks", ranks, "--walkers", "20000", "--steps", "400"])
+    t.is(run.code, 0, run.stderr)
+    const value = (key: string) => Number.parseFloat(new RegExp(`^${key}: (\\S+)$`, "m").exec(run.stdout)![1]!)
+    // mean of 20 000 walkers: σ = √(400/20 000) ≈ 0.14; variance: σ ≈ 400·√(2/20 000) = 4.
+    t.true(Math.abs(value("mean displacement")) < 5 * 0.142, run.stdout)
+    t.true(Math.abs(value("variance") - 400) < 5 * 4, run.stdout)
+    outputs.push(run.stdout.split("\n").slice(1).join("\n"))
+  }
+  t.is(outputs[0], outputs[1])
+})
