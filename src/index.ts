@@ -47,7 +47,7 @@ export {
   type RankFailure,
 } from "./errors.ts"
 export { Pipeline } from "./pipeline/api.ts"
-export type { Field, FieldBody, Chunks, Items, Ranged, InitFor, LoopOptions, UntilOptions, DistributeOptions, OpFor } from "./pipeline/pipeline.ts"
+export type { Field, FieldBody, Chunks, Items, Ranged, InitFor, LoopOptions, UntilOptions, DistributeOptions, OpFor, Sendable } from "./pipeline/pipeline.ts"
 export type { Program, ProgramSpec } from "./pipeline/main.ts"
 export { fingerprint } from "./pipeline/main.ts"
 export type { Outcome, Prepared, ExecuteOptions } from "./pipeline/execute.ts"

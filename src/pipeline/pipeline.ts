@@ -19,6 +19,14 @@ import { plan as planPipeline, type Plan } from "../plan/plan.ts"
 import { of as rangeOf, type Range } from "../plan/range.ts"
 import { execute, prepare as prepareOn, type ExecuteOptions, type Outcome, type Prepared } from "./execute.ts"
 
+/**
+ * What a chunk may produce: values that can travel between ranks — numbers,
+ * strings, typed arrays, plain objects and arrays — not functions (`never`
+ * for a function type). Values TypeScript cannot rule out (a class instance
+ * holding a function) fail at run time with NotSerializable.
+ */
+export type Sendable<A> = A & (A extends (...args: never[]) => unknown ? never : unknown)
+
 /** A complete pipeline whose result has type R (on rank 0; on every rank after `allreduce`). */
 export interface Pipeline<R> {
   readonly _tag: "Pipeline"
@@ -208,7 +216,7 @@ export class Ranged {
    * Computes one value per chunk: `f({ index, start, end, random })`. The
    * chunk and its random stream do not depend on the rank count.
    */
-  mapLocal<A>(f: (chunk: Chunk) => A): Chunks<A> {
+  mapLocal<A>(f: (chunk: Chunk) => Sendable<A>): Chunks<A> {
     return new Chunks<A>({ kind: "range", range: this.range, distribution: this.distribution, map: f })
   }
 }
@@ -225,7 +233,7 @@ export class Items<T> {
   ) {}
 
   /** One value per item: `f(item, index)`; collected in item order. */
-  map<A>(f: (item: T, index: number) => A): Chunks<A> {
+  map<A>(f: (item: T, index: number) => Sendable<A>): Chunks<A> {
     const items = this.items
     return new Ranged(rangeOf(items.length, { chunk: 1 }), this.distribution).mapLocal((c) => f(items[c.start]!, c.start))
   }

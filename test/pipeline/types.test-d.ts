@@ -56,3 +56,10 @@ Pipeline.program({
   // @ts-expect-error there is no parameter m
   build: ({ m }) => Pipeline.distribute(Grid.line({ n: m }), () => 0).gather(),
 })
+
+// Chunk results travel between ranks: a function cannot.
+// @ts-expect-error a function is not a value a rank can send
+Pipeline.distribute(Range.of(10)).mapLocal((c) => () => c.start)
+// @ts-expect-error nor from a collection
+Pipeline.distribute([1, 2, 3]).map((x) => () => x)
+export const sendable = Pipeline.distribute([1, 2, 3]).map((x) => ({ x, doubled: Float64Array.of(2 * x) })).gather()
