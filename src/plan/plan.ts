@@ -45,6 +45,8 @@ export interface GridPlan {
   readonly spacing: ReadonlyArray<number>
   readonly boundary: ReadonlyArray<readonly [string, string]>
   readonly layout: GridLayout
+  /** Whether the user fixed the rank layout (`rankDims`) or computeDims chose it. */
+  readonly layoutFrom: "computeDims" | "rankDims"
   /** Local array length per rank, ghosts included. */
   readonly localLength: ReadonlyArray<number>
 }
@@ -178,6 +180,7 @@ function planGrid(description: Description, grid: Grid, ranks: number, rankDims:
       spacing: grid.spacing,
       boundary: grid.boundary.map(([lo, hi]) => [boundaryName(lo), boundaryName(hi)] as const),
       layout,
+      layoutFrom: rankDims === undefined ? "computeDims" : "rankDims",
       localLength,
     },
     stages,

@@ -104,3 +104,9 @@ test("planning is fast: 4096 ranks on a 2-D grid in well under a second", (t) =>
   if (plan.source.kind !== "grid") throw new Error("a grid plan")
   t.deepEqual(plan.source.layout.dims, [64, 64])
 })
+
+test("explain says whether computeDims chose the rank layout or the pipeline fixed it", (t) => {
+  const plane = (rankDims?: number[]) => Pipeline.distribute(Grid.plane({ n: 64 }), () => 0, rankDims === undefined ? {} : { rankDims }).gather()
+  t.regex(explain(Pipeline.plan(plane(), 4)), /^layout: 2 × 2 ranks \(computeDims\)/m)
+  t.regex(explain(Pipeline.plan(plane([4, 1]), 4)), /^layout: 4 × 1 ranks \(as given\)/m)
+})
