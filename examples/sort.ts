@@ -2,11 +2,11 @@
 // sorted runs are merged pairwise up a binary tree with point-to-point
 // messages — rank r receives from r + d and merges while r + d is a rank —
 // until rank 0 holds everything, checked against a serial sort.
-//   tsx examples/sort.ts --ranks 4
-import { blockRange, init } from "rankflow"
+//   tsx examples/sort.ts --ranks 4 [--n 1000003]
+import { blockRange, initWithParams, Param } from "rankflow"
 
-const comm = await init()
-const n = 1_000_003 // blocks of uneven sizes on most rank counts
+const { comm, params } = await initWithParams({ n: Param.int(1_000_003, "values to sort", { min: 1 }) })
+const n = params.n
 
 /** Deterministic pseudo-random values (a hash of the index): every rank can make its own block. */
 const value = (i: number): number => (Math.imul(i ^ 0x9e3779b9, 0x85ebca6b) >>> 0) / 2 ** 32

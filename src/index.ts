@@ -2,7 +2,7 @@
  * rankflow's public API. Everything a rank needs is imported eagerly and is
  * light; the supervisor (Effect, CLI) is loaded only on the main thread.
  */
-export { init, isRank } from "./runtime/init.ts"
+export { init, initWithParams, isRank } from "./runtime/init.ts"
 export { runRanks, type RunRanksOptions } from "./runtime/runRanks.ts"
 export { Comm, ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED, TAG_UB, type RecvBuffer } from "./comm/comm.ts"
 export { CartComm, type Shift } from "./comm/cart.ts"

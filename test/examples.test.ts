@@ -135,9 +135,9 @@ test("every code block of docs/guide.md is an example file, verbatim", async (t)
 
 for (const ranks of [1, 3, 4])
   test(`sort: the merge tree of sorted runs equals the serial sort on ${ranks} ranks (uneven blocks)`, async (t) => {
-    const run = await runProgram("examples/sort.ts", ["--ranks", String(ranks)])
+    const run = await runProgram("examples/sort.ts", ["--ranks", String(ranks), "--n", "100003"])
     t.is(run.code, 0, run.stderr)
-    t.regex(run.stdout, new RegExp(`^sorted 1000003 values on ${ranks} ranks in `, "m"))
+    t.regex(run.stdout, new RegExp(`^sorted 100003 values on ${ranks} ranks in `, "m"))
     t.regex(run.stdout, /^identical to the serial sort: true$/m)
   })
 
@@ -153,4 +153,12 @@ test("random walk: variance ≈ steps and mean ≈ 0 (within 5σ), the same on 1
     outputs.push(run.stdout.split("\n").slice(1).join("\n"))
   }
   t.is(outputs[0], outputs[1])
+})
+
+test("a plain SPMD program declares its own parameters with initWithParams: decoded before ranks start, listed by --help", async (t) => {
+  const bad = await runProgram("examples/sort.ts", ["--ranks", "2", "--n", "0"])
+  t.is(bad.code, 2)
+  t.regex(bad.stderr, /--n: expected an integer ≥ 1, got '0'/)
+  const help = await runProgram("examples/sort.ts", ["--help"])
+  t.regex(help.stdout, /--n <int>\s+values to sort \(default 1000003\)/)
 })

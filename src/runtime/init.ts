@@ -14,7 +14,9 @@ import { pathToFileURL } from "node:url"
 import { resolve } from "node:path"
 import type { Comm } from "../comm/comm.ts"
 import { InvalidOptions } from "../errors.ts"
-import { rankState, worldComm } from "./rankContext.ts"
+import { defaults, type Params } from "../cli/paramSpec.ts"
+import type { MainHooks } from "./main.ts"
+import { rankArgs, rankState, worldComm } from "./rankContext.ts"
 
 /**
  * Starts the program on every rank and returns this rank's world
@@ -34,11 +36,40 @@ import { rankState, worldComm } from "./rankContext.ts"
 export async function init(): Promise<Comm> {
   const state = rankState()
   if (state !== undefined) return worldComm(state)
+  return supervise()
+}
+
+/**
+ * `init()` for a program with its own command-line parameters, declared with
+ * `Param` and given as `--name value` (decoded and validated on the
+ * supervisor, with Effect Schema, before any rank starts; listed by
+ * `--help`). Every rank gets the same values.
+ *
+ * @example
+ * ```ts
+ * import { initWithParams, Param } from "rankflow"
+ * const { comm, params } = await initWithParams({ n: Param.int(1000, "values", { min: 1 }) })
+ * if (comm.rank === 0) console.log(`n = ${params.n} on ${comm.size} ranks`)
+ * ```
+ */
+export async function initWithParams<P>(declared: Params<P>): Promise<{ readonly comm: Comm; readonly params: P }> {
+  const state = rankState()
+  if (state !== undefined) return { comm: worldComm(state), params: (rankArgs() as P | undefined) ?? defaults(declared) }
+  const { decodeParams, paramOptions, paramUsage } = await import("../cli/params.ts")
+  return supervise({
+    options: paramOptions(declared),
+    usage: paramUsage(declared),
+    prepare: (extra) => ({ args: decodeParams(declared, extra) }),
+  })
+}
+
+/** The supervisor's side of init: runs the job and exits (never returns). */
+async function supervise(hooks?: MainHooks): Promise<never> {
   if (!isMainThread) throw new InvalidOptions("", "init() must be called on the main thread or on a rank started by rankflow")
   const script = process.argv[1]
   if (script === undefined) throw new InvalidOptions("", "init() needs an entry script (run it as `tsx program.ts`)")
   const { superviseMain } = await import("./main.ts")
-  return superviseMain(pathToFileURL(resolve(script)).href, process.argv.slice(2))
+  return superviseMain(pathToFileURL(resolve(script)).href, process.argv.slice(2), hooks)
 }
 
 /** True on a rank thread started by rankflow, false on the supervisor. */
