@@ -20,7 +20,6 @@ interface GridRun {
   /** This thread's partitions' blocks, in partition order. */
   readonly blocks: ReadonlyArray<FieldBlock>
   readonly halo: HaloExchange
-  readonly sweeps: Map<FieldStage, Sweep>
   readonly gatherField: () => Float64Array | undefined
   outerSteps: number
   measure?: number
@@ -45,7 +44,6 @@ export function prepareGrid(
     comm,
     blocks,
     halo: new HaloExchange(comm, blocks, placement),
-    sweeps: new Map(),
     gatherField: () => gatherField(blocks, plan, grid, comm),
     outerSteps: 0,
   }
@@ -102,9 +100,7 @@ function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolea
     case "haloExchange":
       return () => run.halo.exchange()
     case "stencil": {
-      if (debug) for (const b of blocks) checkRadius(s.fn, s.radius, b, s.name)
-      const sweep = compileSweep(s.fn, blocks[0]?.dims ?? 1)
-      run.sweeps.set(s, sweep)
+      const sweep = stencilSweep(s, blocks, debug)
       if (blocks.length === 1) {
         const b = blocks[0]!
         return () => {
@@ -130,8 +126,8 @@ function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolea
     case "scan":
       return () => scanLine(blocks, s.op, run.comm)
     case "iterate": {
+      if (s.exchangeEvery !== undefined && s.exchangeEvery > 1) return blockedLoop(s, s.exchangeEvery, run, debug, outer)
       const body = compileProgram(s.body, run, debug, false)
-      if (s.exchangeEvery !== undefined && s.exchangeEvery > 1) return () => iterateBlocked(s, s.exchangeEvery!, run, outer)
       return () => {
         for (let step = 1; step <= s.steps; step++) {
           body()
@@ -155,41 +151,46 @@ function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolea
   }
 }
 
+/** A stencil's sweep, compiled once (checked against its radius first in debug mode). */
+function stencilSweep(s: Extract<FieldStage, { kind: "stencil" }>, blocks: ReadonlyArray<FieldBlock>, debug: boolean): Sweep {
+  if (debug) for (const b of blocks) checkRadius(s.fn, s.radius, b, s.name)
+  return compileSweep(s.fn, blocks[0]?.dims ?? 1)
+}
+
 /**
  * exchange + stencil, `every` steps per exchange: after an exchange of a frame
  * `every`·radius wide, step j updates the block widened by
  * (every − 1 − j)·radius into the frame, so each step's interior is exactly
  * what exchanging every step would give, with 1/every of the messages.
  */
-function iterateBlocked(s: Extract<FieldStage, { kind: "iterate" }>, every: number, run: GridRun, outer: boolean): void {
+function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number, run: GridRun, debug: boolean, outer: boolean): Step {
   const stencil = s.body[1]!
   if (stencil.kind !== "stencil") throw new Error("unreachable: the planner blocks exchange + stencil loops only")
-  const sweep = run.sweeps.get(stencil)!
+  const sweep = stencilSweep(stencil, run.blocks, debug)
   const blocks = run.blocks
   const base = blocks.map((b) => ({ lo: b.lo, hi: b.hi }))
   const ranges = blocks.map((b) => Array.from({ length: every }, (_, j) => b.widened((every - 1 - j) * stencil.radius)))
-  for (let step = 0; step < s.steps; step++) {
-    const j = step % every
-    if (j === 0) run.halo.exchange()
-    else for (const b of blocks) b.applyBoundaries()
-    for (let i = 0; i < blocks.length; i++) {
-      const b = blocks[i]!
-      const range = ranges[i]![j]!
-      b.lo = range.lo
-      b.hi = range.hi
-      sweep(b.u, b.next, b)
-      b.swap()
+  return () => {
+    for (let step = 0; step < s.steps; step++) {
+      const j = step % every
+      if (j === 0) run.halo.exchange()
+      else for (const b of blocks) b.applyBoundaries()
+      for (let i = 0; i < blocks.length; i++) {
+        const b = blocks[i]!
+        const range = ranges[i]![j]!
+        b.lo = range.lo
+        b.hi = range.hi
+        sweep(b.u, b.next, b)
+        b.swap()
+      }
+      stepDone(run, step + 1, outer, s.every) // observing gathers interiors: the widened ranges do not matter
     }
-    stepDone(run, step + 1, outer, s.every) // observing gathers interiors: the widened ranges do not matter
+    // Back to the interior update ranges.
+    for (let i = 0; i < blocks.length; i++) {
+      blocks[i]!.lo = base[i]!.lo
+      blocks[i]!.hi = base[i]!.hi
+    }
   }
-  restore(blocks, base)
-}
-
-function restore(blocks: ReadonlyArray<FieldBlock>, base: ReadonlyArray<{ lo: FieldBlock["lo"]; hi: FieldBlock["hi"] }>): void {
-  blocks.forEach((b, i) => {
-    b.lo = base[i]!.lo
-    b.hi = base[i]!.hi
-  })
 }
 
 /** Counts a finished step, and observes the field when the loop asks for it at this step. */
