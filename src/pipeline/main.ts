@@ -14,7 +14,7 @@
 import { availableParallelism } from "node:os"
 import { blockRange } from "../comm/partition.ts"
 import { InvalidOptions } from "../errors.ts"
-import { isRank, init } from "../runtime/init.ts"
+import { isRank, init, supervise } from "../runtime/init.ts"
 import { rankArgs } from "../runtime/rankContext.ts"
 import { defaults, type Params } from "../cli/paramSpec.ts"
 import { explain, explainJson } from "../plan/explain.ts"
@@ -88,12 +88,8 @@ const FLAG_USAGE = [
 export async function main<P, R>(what: Pipeline<R> | Program<P, R>): Promise<void> {
   const prog: Program<P, R> = what._tag === "Program" ? what : program({ name: "pipeline", params: {} as Params<P>, build: () => what })
   if (isRank()) return runOnRank(prog)
-  const { superviseMain } = await import("../runtime/main.ts")
   const { decodeParams, paramOptions, paramUsage } = await import("../cli/params.ts")
-  const script = process.argv[1]!
-  const { pathToFileURL } = await import("node:url")
-  const { resolve } = await import("node:path")
-  await superviseMain(pathToFileURL(resolve(script)).href, process.argv.slice(2), {
+  await supervise({
     options: { ...paramOptions(prog.params), ...FLAGS },
     usage: [...FLAG_USAGE, ...paramUsage(prog.params)],
     prepare: (extra, ranks) => {

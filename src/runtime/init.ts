@@ -63,8 +63,12 @@ export async function initWithParams<P>(declared: Params<P>): Promise<{ readonly
   })
 }
 
-/** The supervisor's side of init: runs the job and exits (never returns). */
-async function supervise(hooks?: MainHooks): Promise<never> {
+/**
+ * The supervisor's side of a program (`init`, `initWithParams`,
+ * `Pipeline.main`): re-launches the entry script on the ranks with the
+ * program's own flags (`hooks`), runs the job and exits — never returns.
+ */
+export async function supervise(hooks?: MainHooks): Promise<never> {
   if (!isMainThread) throw new InvalidOptions("", "init() must be called on the main thread or on a rank started by rankflow")
   const script = process.argv[1]
   if (script === undefined) throw new InvalidOptions("", "init() needs an entry script (run it as `tsx program.ts`)")
