@@ -47,6 +47,11 @@ function decode<A>(schema: Schema.Codec<A, string>, option: string, value: strin
   }
 }
 
+/** A count given as `--option <digits>` (as `--ranks`); throws `InvalidOptions` naming the option and the value. */
+export function decodePositiveInt(option: string, value: string): number {
+  return decode(PositiveInt, option, value, "a positive integer")
+}
+
 /** Parses and validates the runtime options; throws `InvalidOptions`. */
 export function parseRuntimeOptions(argv: ReadonlyArray<string>, extra: ExtraOptions = {}): RuntimeOptions {
   let values
@@ -68,7 +73,7 @@ export function parseRuntimeOptions(argv: ReadonlyArray<string>, extra: ExtraOpt
     throw new InvalidOptions("", (error as Error).message)
   }
   return {
-    ranks: values.ranks === undefined ? availableParallelism() : decode(PositiveInt, "ranks", values.ranks, "a positive integer"),
+    ranks: values.ranks === undefined ? availableParallelism() : decodePositiveInt("ranks", values.ranks),
     timeout: values.timeout === undefined ? undefined : decode(PositiveNumber, "timeout", values.timeout, "a positive number of seconds"),
     deadlockAfter:
       values["deadlock-after"] === undefined

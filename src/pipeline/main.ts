@@ -89,26 +89,20 @@ export async function main<P, R>(what: Pipeline<R> | Program<P, R>): Promise<voi
   const prog: Program<P, R> = what._tag === "Program" ? what : program({ name: "pipeline", params: {} as Params<P>, build: () => what })
   if (isRank()) return runOnRank(prog)
   const { decodeParams, paramOptions, paramUsage } = await import("../cli/params.ts")
+  const { decodePositiveInt } = await import("../cli/options.ts")
   await supervise({
     options: { ...paramOptions(prog.params), ...FLAGS },
     usage: [...FLAG_USAGE, ...paramUsage(prog.params)],
     prepare: (extra, ranks) => {
       const params = decodeParams(prog.params, extra)
-      const threads = decodeThreads(extra.threads, ranks)
+      const threads = extra.threads === undefined ? Math.min(ranks, availableParallelism()) : decodePositiveInt("threads", String(extra.threads))
+      if (threads > ranks) throw new InvalidOptions("--threads", `expected an integer in [1, ${ranks}] (at most one thread per rank), got '${threads}'`)
       const planned = plan(prog.build(params), ranks)
       if (extra.explain === true) process.stdout.write(`${extra.json === true ? explainJson(planned) : `${explain(planned)}\n${placement(ranks, threads)}`}\n`)
       if (extra["dry-run"] === true) return { exit: 0 }
       return { args: { params, debug: extra.debug === true, partitions: ranks } satisfies RankArgs, threads }
     },
   })
-}
-
-/** Threads for `ranks` partitions: `--threads`, or as many as there are cores (at most one per partition). */
-function decodeThreads(value: string | boolean | undefined, ranks: number): number {
-  if (value === undefined) return Math.min(ranks, availableParallelism())
-  const threads = typeof value === "string" && /^[1-9][0-9]*$/.test(value) ? Number(value) : NaN
-  if (!(threads <= ranks)) throw new InvalidOptions("--threads", `expected an integer in [1, ${ranks}] (at most one thread per rank), got '${String(value)}'`)
-  return threads
 }
 
 function placement(partitions: number, threads: number): string {
