@@ -392,7 +392,7 @@ export class Comm {
   allreduce<T>(value: T, op: Semigroup<T>): T
   allreduce(value: unknown, op: AnyOp, into?: TypedArray): unknown {
     const out = checkInto("allreduce", value, into)
-    const windowed = out === null ? undefined : this.engine.windows.plan(this.context, this.rank, value as TypedArray, out, builtinName(op))
+    const windowed = out === null ? undefined : this.engine.windows.plan(this.context, this.rank, value as TypedArray, out, op)
     if (windowed !== undefined) {
       this.collective(C.CollectiveOp.allreduceWindow, 0, this.engine.windows.allreduce(this.rank, this.size, windowed))
       return out
@@ -693,11 +693,6 @@ function checkInto(call: string, value: unknown, into: TypedArray | undefined): 
   if (!ArrayBuffer.isView(value) || into.constructor !== value.constructor || into.length !== (value as TypedArray).length)
     throw new InvalidArgument(call, "into", `${into.constructor.name}(${into.length})`, "must have the type and length of the value")
   return into
-}
-
-/** The name of a built-in elementwise op (SUM, MAX, …), undefined for others. */
-function builtinName(op: unknown): string | undefined {
-  return (op as { _tag?: unknown })._tag === "ElementwiseOp" ? (op as { name: string }).name : undefined
 }
 
 function checkOp(call: string, op: unknown): ReduceOp<unknown> {

@@ -14,6 +14,7 @@ import { copyBytes } from "../transport/copy.ts"
 import type { WorldMemory } from "../transport/memory.ts"
 import { native } from "../transport/native.ts"
 import type { TypedArray } from "../transport/ring.ts"
+import { isBuiltin, type ElementwiseOp } from "./ops.ts"
 import { blockRange } from "./partition.ts"
 import { LARGE_ALLREDUCE_BYTES, type Algorithm, type Step } from "./collectives.ts"
 
@@ -25,11 +26,13 @@ export interface Window {
   readonly size: number
 }
 
-/** Codes of the combining kernels (native `combineTo` and the JS loops below). */
+/** Codes of the native `combineTo` kernels. */
 const OP_CODES: Readonly<Record<string, number>> = { SUM: 0, PROD: 1, MAX: 2, MIN: 3 }
 
 /** An allreduce of Float64 windows, resolved on this rank. */
 export interface WindowCall {
+  readonly op: ElementwiseOp
+  /** The op's native kernel code. */
   readonly code: number
   /** Heap byte offsets of rank 0's input and output; rank q's are `+ q·stride`. */
   readonly input: number
@@ -81,13 +84,14 @@ export class Windows {
    * `context`, or undefined when it must go through the transport: both
    * arrays Float64 windows of this communicator, the op SUM, PROD, MAX or MIN.
    */
-  plan(context: number, rank: number, value: TypedArray, into: TypedArray, opName: string | undefined): WindowCall | undefined {
-    const code = opName === undefined ? undefined : OP_CODES[opName]
+  plan(context: number, rank: number, value: TypedArray, into: TypedArray, op: unknown): WindowCall | undefined {
+    if (!isBuiltin(op) || op._tag !== "ElementwiseOp") return undefined
+    const code = OP_CODES[op.name]
     if (code === undefined || !(value instanceof Float64Array) || !(into instanceof Float64Array)) return undefined
     const input = this.locate(value, context, rank)
     const output = this.locate(into, context, rank)
     if (input === undefined || output === undefined) return undefined
-    return { code, input: input.offset, inputStride: input.window.blockBytes, output: output.offset, outputStride: output.window.blockBytes, length: value.length }
+    return { op, code, input: input.offset, inputStride: input.window.blockBytes, output: output.offset, outputStride: output.window.blockBytes, length: value.length }
   }
 
   /** The window holding `array` on this rank, and rank 0's byte offset of the same position. */
@@ -199,25 +203,28 @@ function combineSegment(heap: Float64Array, call: WindowCall, rank: number, size
     if (typeof node === "number") return leaf(node)
     const left = evaluate(node[0], into, depth + 1)
     const right = evaluate(node[1], { array: scratch.get(depth + 1, bytes / 8), offset: 0 }, depth + 1)
-    combine(call.code, into.array, into.offset, left.array, left.offset, right.array, right.offset, bytes)
+    combine(call, into.array, into.offset, left.array, left.offset, right.array, right.offset, bytes)
     return into
   }
   evaluate(tree, { array: heap, offset: out }, 0)
 }
 
-/** out = a ⊕ b over `bytes` bytes of doubles (byte offsets): the native kernel, or the same expressions in JS. */
-function combine(code: number, out: Float64Array, outOffset: number, a: Float64Array, aOffset: number, b: Float64Array, bOffset: number, bytes: number): void {
+/**
+ * out = a ⊕ b over `bytes` bytes of doubles (byte offsets): the native
+ * kernel, or the op's own elementwise loop (ops.ts) on views. `out` may be
+ * `a` or `b` itself (in place).
+ */
+function combine(call: WindowCall, out: Float64Array, outOffset: number, a: Float64Array, aOffset: number, b: Float64Array, bOffset: number, bytes: number): void {
   if (native !== undefined) {
-    native.combineTo(code, out, outOffset, a, aOffset, b, bOffset, bytes, false)
+    native.combineTo(call.code, out, outOffset, a, aOffset, b, bOffset, bytes, false)
     return
   }
-  const n = bytes / 8
-  const o = outOffset / 8
-  const x = aOffset / 8
-  const y = bOffset / 8
-  if (code === 0) for (let i = 0; i < n; i++) out[o + i] = a[x + i]! + b[y + i]!
-  else if (code === 1) for (let i = 0; i < n; i++) out[o + i] = a[x + i]! * b[y + i]!
-  // MAX/MIN keep the left operand unless the right one is strictly larger/smaller (fp-ts max/min, the native kernel).
-  else if (code === 2) for (let i = 0; i < n; i++) out[o + i] = a[x + i]! < b[y + i]! ? b[y + i]! : a[x + i]!
-  else for (let i = 0; i < n; i++) out[o + i] = a[x + i]! > b[y + i]! ? b[y + i]! : a[x + i]!
+  const view = (array: Float64Array, offset: number) => array.subarray(offset / 8, (offset + bytes) / 8)
+  const target = view(out, outOffset)
+  if (out === b && outOffset === bOffset) {
+    call.op.elementwise(target, view(a, aOffset), true) // out[i] = a[i] ⊕ out[i]
+    return
+  }
+  if (out !== a || outOffset !== aOffset) target.set(view(a, aOffset))
+  call.op.elementwise(target, view(b, bOffset))
 }
