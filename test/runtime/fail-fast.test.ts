@@ -5,12 +5,12 @@ import { onRanks, runProgram } from "../helpers.ts"
 
 const threads = (): number => readdirSync("/proc/self/task").length
 
-test("a rank that throws while the others block in recv fails the run within a second, with its error and stack", async (t) => {
+test("a rank that throws while the others block in recv fails the run promptly (under 2 s, no deadlock timeout involved), with its error and stack", async (t) => {
   await onRanks(4, "ranks.ts", "whoAmI") // warm up so the thread count below is a baseline
   const before = threads()
   const error = await t.throwsAsync(onRanks(4, "ranks.ts", "throwOnRank", 2), { instanceOf: RankFailed })
   const thrownAt = Number(/at (\d+)/.exec(error!.failures[0]!.message)?.[1])
-  t.true(Date.now() - thrownAt < 1000, `ended ${Date.now() - thrownAt} ms after the throw`)
+  t.true(Date.now() - thrownAt < 2000, `ended ${Date.now() - thrownAt} ms after the throw`)
   t.is(error!.failures.length, 1) // the released ranks are not reported as causes
   t.like(error!.failures[0], { rank: 2, name: "RangeError" })
   t.regex(error!.failures[0]!.stack, /RangeError: rank 2 gave up at \d+[\s\S]*throwOnRank/)
