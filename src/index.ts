@@ -4,7 +4,7 @@
  */
 export { init, initWithParams, isRank } from "./runtime/init.ts"
 export { runRanks, type RunRanksOptions } from "./runtime/runRanks.ts"
-export { Comm, ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED, TAG_UB, type RecvBuffer } from "./comm/comm.ts"
+export { Comm, ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED, TAG_UB, type RecvBuffer, type Sendable } from "./comm/comm.ts"
 export { CartComm, type Shift } from "./comm/cart.ts"
 export { computeDims } from "./comm/dims.ts"
 export { blockRange, blockCounts, displacements } from "./comm/partition.ts"
@@ -47,7 +47,9 @@ export {
   type RankFailure,
 } from "./errors.ts"
 export { Pipeline } from "./pipeline/api.ts"
-export type { Field, FieldBody, Chunks, Items, Ranged, InitFor, LoopOptions, UntilOptions, DistributeOptions, OpFor, Sendable } from "./pipeline/pipeline.ts"
+export { managerWorker, type FarmOptions, type FarmResult, type TaskContext } from "./patterns/managerWorker.ts"
+export { Stream, type StageOptions, type StreamOptions, type StreamLayout } from "./patterns/stream.ts"
+export type { Field, FieldBody, Chunks, Items, Ranged, InitFor, LoopOptions, UntilOptions, DistributeOptions, OpFor } from "./pipeline/pipeline.ts"
 export type { Program, ProgramSpec } from "./pipeline/main.ts"
 export { fingerprint } from "./pipeline/main.ts"
 export type { Outcome, Prepared, ExecuteOptions } from "./pipeline/execute.ts"

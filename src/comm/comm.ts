@@ -21,6 +21,14 @@ import type { ElementwiseOp, Loc, LocOp, ReduceOp } from "./ops.ts"
 import { COMPLETED_SEND, Request } from "./request.ts"
 import { Status } from "./status.ts"
 
+/**
+ * What a result may be: values that can travel between ranks — numbers,
+ * strings, typed arrays, plain objects and arrays — not functions (`never`
+ * for a function type). Values TypeScript cannot rule out (a class instance
+ * holding a function) fail at run time with NotSerializable.
+ */
+export type Sendable<A> = A & (A extends (...args: never[]) => unknown ? never : unknown)
+
 export { ANY_SOURCE, ANY_TAG }
 
 /** The null rank (MPI_PROC_NULL): sends to it and receives from it complete at once and do nothing. */

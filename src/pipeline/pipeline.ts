@@ -9,7 +9,7 @@
  * Layer: pipeline.
  */
 import type { Semigroup } from "fp-ts/lib/Semigroup.js"
-import type { Comm } from "../comm/comm.ts"
+import type { Comm, Sendable } from "../comm/comm.ts"
 import type { ElementwiseOp, Loc, LocOp, ReduceOp, TypedArray } from "../comm/ops.ts"
 import { InvalidArgument } from "../errors.ts"
 import type { Block, Chunk, Description, Every, FieldStage, NumberOp, Source, StencilFor, StencilOptions, Terminal } from "../plan/description.ts"
@@ -18,14 +18,6 @@ import type { Distribution } from "../plan/layout.ts"
 import { plan as planPipeline, type Plan } from "../plan/plan.ts"
 import { of as rangeOf, type Range } from "../plan/range.ts"
 import { execute, prepare as prepareOn, type ExecuteOptions, type Outcome, type Prepared } from "./execute.ts"
-
-/**
- * What a chunk may produce: values that can travel between ranks — numbers,
- * strings, typed arrays, plain objects and arrays — not functions (`never`
- * for a function type). Values TypeScript cannot rule out (a class instance
- * holding a function) fail at run time with NotSerializable.
- */
-export type Sendable<A> = A & (A extends (...args: never[]) => unknown ? never : unknown)
 
 /** A complete pipeline whose result has type R (on rank 0; on every rank after `allreduce`). */
 export interface Pipeline<R> {
