@@ -162,3 +162,35 @@ test("a plain SPMD program declares its own parameters with initWithParams: deco
   const help = await runProgram("examples/sort.ts", ["--help"])
   t.regex(help.stdout, /--n <int>\s+values to sort \(default 1000003\)/)
 })
+
+for (const ranks of [1, 2, 4])
+  test(`manager_worker: π(200000) = 17984 by a farm of prime-counting ranges, every worker busy (${ranks} ranks)`, async (t) => {
+    const run = await runProgram("examples/manager_worker.ts", ["--ranks", String(ranks), "--n", "200000", "--tasks", "60"])
+    t.is(run.code, 0, run.stderr)
+    t.regex(run.stdout, /^π\(200000\) = 17984 in /m)
+    const counts = /^ranges per worker: (.*)$/m.exec(run.stdout)![1]!.split(", ").map(Number)
+    t.is(counts.length, Math.max(1, ranks - 1))
+    t.is(counts.reduce((a, b) => a + b), 60)
+    for (const c of counts) t.true(c > 0, run.stdout)
+  })
+
+test("stream_pipeline: signals through synthesize → smooth → rms come back complete, the same on 1, 3 and 5 ranks (order: test/patterns/stream.test.ts)", async (t) => {
+  const layouts = { 1: "every stage on rank 0", 3: "synthesize + smooth on rank 1; rms on rank 2", 5: "synthesize on rank 1; smooth on rank 2, 3; rms on rank 4" }
+  const means = new Set<string>()
+  for (const ranks of [1, 3, 5] as const) {
+    const run = await runProgram("examples/stream_pipeline.ts", ["--ranks", String(ranks), "--signals", "60", "--length", "4096"])
+    t.is(run.code, 0, run.stderr)
+    t.is(run.stdout.split("\n")[0], layouts[ranks])
+    means.add(/^60 signals, mean rms (0\.7\d{3}) \(a pure sine: 0\.7071\)/m.exec(run.stdout)?.[1] ?? run.stdout)
+  }
+  t.is(means.size, 1, [...means].join(" ≠ "))
+})
+
+for (const ranks of [1, 5, 7])
+  test(`farm_of_pipelines: heat runs for six diffusivities, each on a group of ranks, all within 1e-5 of the analytic solution (${ranks} ranks)`, async (t) => {
+    const run = await runProgram("examples/farm_of_pipelines.ts", ["--ranks", String(ranks), "--group", ranks === 7 ? "3" : "2"])
+    t.is(run.code, 0, run.stderr)
+    const errors = [...run.stdout.matchAll(/^alpha (\S+): max error (\S+)$/gm)]
+    t.deepEqual(errors.map((m) => Number(m[1])), [0.25, 0.5, 1, 2, 4, 8])
+    for (const m of errors) t.true(Number(m[2]) < 1e-5, m[0])
+  })
