@@ -42,6 +42,7 @@ const METRICS: Readonly<Record<string, ReadonlyArray<string>>> = {
   matvec: ["oneshot_s", "us_per_iter", "GFLOPs_iter"],
   pingpong: ["one_way_us", "bandwidth_GBps", "ratio_to_copy"],
   allreduce: ["us_per_call", "ratio_to_8MiB_copy"],
+  patterns: ["us_per_item", "ratio_to_static", "ratio_to_one_rank"],
   startup: [],
 }
 const RESULTS: Readonly<Record<string, ReadonlyArray<string>>> = {
@@ -53,7 +54,7 @@ const RESULTS: Readonly<Record<string, ReadonlyArray<string>>> = {
   matvec: ["lambda", "y_fingerprint"],
 }
 /** The parameter that tells the results of one workload apart, where it has several per impl and rank count. */
-const CASE: Readonly<Record<string, string>> = { pingpong: "bytes", allreduce: "op" }
+const CASE: Readonly<Record<string, string>> = { pingpong: "bytes", allreduce: "op", patterns: "pattern" }
 /** Ratio targets of issue 6. */
 const ONE_RANK_TARGET = 1.3
 const OVERSUBSCRIBED_TARGET = 1.3

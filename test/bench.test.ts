@@ -39,7 +39,7 @@ test("bench/run.ts --quick runs every workload and prints one well-formed, corre
   const run = await runProgram("bench/run.ts", ["--quick"], 180_000)
   t.is(run.code, 0, run.stderr)
   const lines = run.stdout.trim().split("\n").map((l) => JSON.parse(l) as ResultLine)
-  t.deepEqual([...new Set(lines.map((l) => l.workload))].sort(), [...WORKLOADS, "allreduce", "pingpong", "startup"].sort())
+  t.deepEqual([...new Set(lines.map((l) => l.workload))].sort(), [...WORKLOADS, "allreduce", "patterns", "pingpong", "startup"].sort())
   for (const line of lines) {
     t.deepEqual(Object.keys(line).sort(), KEYS)
     t.true(Number.isInteger(line.ranks) && line.ranks >= 1)
@@ -72,7 +72,7 @@ test("bench/run.ts --quick runs every workload and prints one well-formed, corre
 test("bench/run.ts rejects an unknown workload", async (t) => {
   const run = await runProgram("bench/run.ts", ["--only", "nope"])
   t.is(run.code, 2)
-  t.regex(run.stderr, /unknown workload\(s\) nope; known: pi_mc, trapezoid, heat1d_small, heat1d_large, heat2d, matvec, pingpong, allreduce, startup/)
+  t.regex(run.stderr, /unknown workload\(s\) nope; known: pi_mc, trapezoid, heat1d_small, heat1d_large, heat2d, matvec, pingpong, allreduce, patterns, startup/)
 })
 
 const MACHINE: MachineInfo = { cpu: "Test CPU", cores: 2, memoryGiB: 24, node: "v20.20.2", os: "linux x64", date: "2026-11-25" }

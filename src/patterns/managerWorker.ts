@@ -7,7 +7,7 @@
  *
  * Layer: patterns (uses comm only).
  */
-import { ANY_SOURCE, ANY_TAG, type Comm, type Sendable } from "../comm/comm.ts"
+import { ANY_SOURCE, ANY_TAG, type Comm, type Sendable, TAG_UB } from "../comm/comm.ts"
 import { Status } from "../comm/status.ts"
 import { InvalidArgument } from "../errors.ts"
 
@@ -51,9 +51,10 @@ export interface FarmResult<R> {
   readonly tasksPerWorker: number[]
 }
 
-const TASK = 1
-const STOP = 2
-const RESULT = 3
+// A task and its result travel as one message whose tag is the task's index + 1 (0 is "stop"):
+// a number task or result then takes the transport's raw 8-byte lane, never the serializer.
+const STOP = 0
+const tagOf = (index: number): number => index + 1
 
 /**
  * Runs a task farm over `comm` (a collective call): the manager deals tasks
@@ -119,15 +120,17 @@ function manage<T, R>(farm: Comm, options: FarmOptions<T, R>, workers: number, g
   const deal = (to: number): boolean => {
     const next = tasks.next()
     if (next.done === true) return false
-    farm.send([dealt++, next.value], to, TASK)
+    if (dealt === TAG_UB) throw new InvalidArgument("managerWorker", "tasks", `more than ${TAG_UB}`, "cannot be told apart: split them into batches")
+    farm.send(next.value, to, tagOf(dealt++))
     pending++
     return true
   }
   fill: for (let round = 0; round <= prefetch; round++) for (let w = 0; w < workers; w++) if (!deal(leader(w))) break fill
   const status = new Status()
   while (pending > 0) {
-    const [index, result] = farm.recv<[number, R]>(ANY_SOURCE, RESULT, status)
+    const result = farm.recv<R>(ANY_SOURCE, ANY_TAG, status)
     pending--
+    const index = status.tag - 1
     const w = workerOf.get(status.source)!
     results[index] = result
     tasksPerWorker[w]!++
@@ -141,21 +144,24 @@ function manage<T, R>(farm: Comm, options: FarmOptions<T, R>, workers: number, g
 /** A worker group's rank 0: receives tasks, shares them with its group, returns results. */
 function lead<T, R>(farm: Comm, group: Comm, manager: number, worker: number, work: FarmOptions<T, R>["work"]): void {
   const status = new Status()
+  const context = { index: 0, worker, comm: group } // reused: nothing is allocated per task
   for (;;) {
-    const message = farm.recv<[number, T] | null>(manager, ANY_TAG, status)
-    const task = status.tag === TASK ? message : null
-    if (group.size > 1) group.bcast(task, 0)
-    if (task === null) return
-    const [index, value] = task
-    farm.send([index, work(value, { index, worker, comm: group })], manager, RESULT)
+    const value = farm.recv<T>(manager, ANY_TAG, status)
+    const tag = status.tag
+    if (group.size > 1) group.bcast(tag === STOP ? null : [tag - 1, value], 0)
+    if (tag === STOP) return
+    context.index = tag - 1
+    farm.send(work(value, context), manager, tag)
   }
 }
 
 /** The other ranks of a worker group: compute each task their leader shares, until it shares none. */
 function follow<T, R>(group: Comm, worker: number, work: FarmOptions<T, R>["work"]): void {
+  const context = { index: 0, worker, comm: group }
   for (;;) {
     const task = group.bcast<[number, T] | null>(undefined, 0)
     if (task === null) return
-    work(task[1], { index: task[0], worker, comm: group })
+    context.index = task[0]
+    work(task[1], context)
   }
 }
