@@ -10,6 +10,7 @@
 import { ANY_SOURCE, ANY_TAG, type Comm, type Sendable, TAG_UB } from "../comm/comm.ts"
 import { Status } from "../comm/status.ts"
 import { InvalidArgument } from "../errors.ts"
+import { agree } from "./agree.ts"
 
 /** What a worker knows about the task it computes. */
 export interface TaskContext {
@@ -74,6 +75,7 @@ const tagOf = (index: number): number => index + 1
 export function managerWorker<T, R>(comm: Comm, options: FarmOptions<T, R>): FarmResult<R> | undefined {
   const { manager = 0, group = 1, prefetch = 1 } = options
   check(comm, manager, group, prefetch)
+  agree(comm, "managerWorker", "[manager, group]", [manager, group])
   if (comm.rank === manager && options.tasks === undefined) throw new InvalidArgument("managerWorker", "tasks", undefined, `must be given on the manager (rank ${manager})`)
   const workers = (comm.size - 1) / group
   // Workers are consecutive ranks after the manager, wrapping round: worker w holds ranks manager + 1 + w·group … + group − 1.

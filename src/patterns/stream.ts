@@ -16,6 +16,7 @@ import { ANY_TAG, type Comm, type Sendable } from "../comm/comm.ts"
 import { blockRange } from "../comm/partition.ts"
 import { Status } from "../comm/status.ts"
 import { InvalidArgument } from "../errors.ts"
+import { agree } from "./agree.ts"
 
 export interface StageOptions {
   /** Ranks that run this stage side by side, taking items in turns (default 1). */
@@ -130,6 +131,7 @@ export class Stream<A> {
     const stageRanks = layout.groups.reduce((n, g) => n + g.ranks.length, 0)
     const { window = 4 * Math.max(1, stageRanks) } = options
     if (!Number.isInteger(window) || window < 1) throw new InvalidArgument("Stream.run", "window", window, "must be a positive integer")
+    agree(comm, "Stream.run", "[window, ranks per stage…]", [window, ...this.stages.map((s) => s.ranks)])
     const link = comm.dup() // stream messages never mix with the user's
     const groups = layout.groups
     if (comm.rank === 0) return this.feed(link, groups.map((group) => group.ranks), sink as (value: unknown, index: number) => void, window)

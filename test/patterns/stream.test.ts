@@ -48,3 +48,8 @@ test("a stage that throws fails the run with its rank and stack", async (t) => {
   t.like(error!.failures[0], { rank: 2, name: "RangeError", message: "item 5 cannot be done" })
   t.regex(error!.failures[0]!.stack, /badStage[\s\S]*fixtures\/patterns\.ts:\d+/)
 })
+
+test("ranks that build different streams fail at once, naming the rank that differs", async (t) => {
+  const errors = await onRanks<{ tag: string; message: string }>(4, "patterns.ts", "badFarm", "stream")
+  for (const e of errors) t.regex(e.message, /^Stream\.run: \[window, ranks per stage…\] = \[\d+, [12]\] differs between ranks \(rank 0: \[\d+, 1\], rank 2: \[\d+, 2\]\)/)
+})
