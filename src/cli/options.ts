@@ -21,6 +21,8 @@ export interface RuntimeOptions {
   readonly deadlockAfter: number
   /** Time limit of any single blocking communication call, in seconds. */
   readonly commTimeout: number | undefined
+  /** Draw rank 0's progress on stderr. */
+  readonly progress: boolean
   readonly help: boolean
   /** Values of a program's own flags (see `ExtraOptions`). */
   readonly extra: ExtraValues
@@ -64,6 +66,7 @@ export function parseRuntimeOptions(argv: ReadonlyArray<string>, extra: ExtraOpt
         timeout: { type: "string" },
         "deadlock-after": { type: "string" },
         "comm-timeout": { type: "string" },
+        progress: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -83,6 +86,7 @@ export function parseRuntimeOptions(argv: ReadonlyArray<string>, extra: ExtraOpt
       values["comm-timeout"] === undefined
         ? undefined
         : decode(PositiveNumber, "comm-timeout", values["comm-timeout"], "a positive number of seconds"),
+    progress: values.progress === true,
     help: values.help === true,
     extra: Object.fromEntries(Object.keys(extra).map((k) => [k, values[k as keyof typeof values] as string | boolean | undefined])),
   }
@@ -100,6 +104,7 @@ export function usage(): string {
     "                      report a deadlock once every rank has been blocked <s> s (default 1, 0: off)",
     "      --comm-timeout <s>",
     "                      fail any single blocking send/recv/collective waiting longer than <s> s",
+    "      --progress      show the progress of rank 0's loops, farms and streams on stderr",
     "  -h, --help          show this help",
   ].join("\n")
 }

@@ -10,6 +10,7 @@
 import { ANY_SOURCE, ANY_TAG, type Comm, type Sendable, TAG_UB } from "../comm/comm.ts"
 import { Status } from "../comm/status.ts"
 import { InvalidArgument } from "../errors.ts"
+import { progressReporter } from "../runtime/progress.ts"
 import { agree } from "./agree.ts"
 
 /** What a worker knows about the task it computes. */
@@ -101,11 +102,13 @@ function check(comm: Comm, manager: number, group: number, prefetch: number): vo
 
 function serial<T, R>(options: FarmOptions<T, R>, self: Comm): FarmResult<R> {
   const results: R[] = []
+  const report = progressReporter("tasks", Array.isArray(options.tasks) ? options.tasks.length : 0)
   for (const task of options.tasks!) {
     const index = results.length
     const result = options.work(task, { index, worker: 0, comm: self })
     results.push(result)
     options.onResult?.(result, index, 0)
+    report?.(results.length)
   }
   return { results, tasksPerWorker: [results.length] }
 }
@@ -115,6 +118,8 @@ function manage<T, R>(farm: Comm, options: FarmOptions<T, R>, workers: number, g
   const leader = (w: number) => (farm.rank + 1 + w * group) % farm.size
   const workerOf = new Map(Array.from({ length: workers }, (_, w) => [leader(w), w]))
   const tasks = options.tasks![Symbol.iterator]()
+  const report = progressReporter("tasks", Array.isArray(options.tasks) ? options.tasks.length : 0)
+  let done = 0
   const results: R[] = []
   const tasksPerWorker = new Array<number>(workers).fill(0)
   let dealt = 0
@@ -137,6 +142,7 @@ function manage<T, R>(farm: Comm, options: FarmOptions<T, R>, workers: number, g
     results[index] = result
     tasksPerWorker[w]!++
     options.onResult?.(result, index, w)
+    report?.(++done)
     deal(status.source)
   }
   for (let w = 0; w < workers; w++) farm.send(null, leader(w), STOP)

@@ -16,6 +16,7 @@ import { ANY_TAG, type Comm, type Sendable } from "../comm/comm.ts"
 import { blockRange } from "../comm/partition.ts"
 import { Status } from "../comm/status.ts"
 import { InvalidArgument } from "../errors.ts"
+import { progressReporter } from "../runtime/progress.ts"
 import { agree } from "./agree.ts"
 
 export interface StageOptions {
@@ -147,10 +148,14 @@ export class Stream<A> {
   /** Rank 0: reads the source into the first stage, keeping at most `window` items in flight, and takes results from the last. */
   private feed(link: Comm, groups: ReadonlyArray<ReadonlyArray<number>>, sink: (value: unknown, index: number) => void, window: number): number {
     const items = typeof this.source === "function" ? this.source() : this.source
+    const report = progressReporter("items", Array.isArray(items) ? items.length : 0)
     if (groups.length === 0) {
       let index = 0
       const all = compose(this.stages.map((s) => s.f))
-      for (const item of items) sink(all(item, index), index++)
+      for (const item of items) {
+        sink(all(item, index), index++)
+        report?.(index)
+      }
       return index
     }
     const first = groups[0]!
@@ -159,7 +164,7 @@ export class Stream<A> {
     let received = 0
     const take = () => {
       sink(link.recv(last[received % last.length]!, DATA), received)
-      received++
+      report?.(++received)
     }
     const source = items[Symbol.iterator]()
     for (;;) {

@@ -6,6 +6,7 @@
  * Layer: pipeline (rank side).
  */
 import type { Comm } from "../comm/comm.ts"
+import { progressReporter } from "../runtime/progress.ts"
 import { blockRange } from "../comm/partition.ts"
 import type { Block, Description, Every, FieldStage, NumberOp, Terminal } from "../plan/description.ts"
 import type { Grid } from "../plan/grid.ts"
@@ -128,19 +129,21 @@ function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolea
     case "iterate": {
       if (s.exchangeEvery !== undefined && s.exchangeEvery > 1) return blockedLoop(s, s.exchangeEvery, run, debug, outer)
       const body = compileProgram(s.body, run, debug, false)
+      const report = outer ? progressReporter("steps", s.steps) : undefined
       return () => {
         for (let step = 1; step <= s.steps; step++) {
           body()
-          stepDone(run, step, outer, s.every)
+          stepDone(run, step, outer, s.every, report)
         }
       }
     }
     case "until": {
       const body = compileProgram(s.body, run, debug, false)
+      const report = outer ? progressReporter("steps (at most)", s.maxSteps) : undefined
       return () => {
         for (let step = 1; step <= s.maxSteps; step++) {
           body()
-          stepDone(run, step, outer, s.every)
+          stepDone(run, step, outer, s.every, report)
           if (step % s.check !== 0 && step < s.maxSteps) continue
           const value = combineAcross(blocks.map((b) => s.measure(b)), s.op, run.comm, true) as number
           run.measure = value
@@ -170,6 +173,7 @@ function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number,
   const blocks = run.blocks
   const base = blocks.map((b) => ({ lo: b.lo, hi: b.hi }))
   const ranges = blocks.map((b) => Array.from({ length: every }, (_, j) => b.widened((every - 1 - j) * stencil.radius)))
+  const report = outer ? progressReporter("steps", s.steps) : undefined
   return () => {
     for (let step = 0; step < s.steps; step++) {
       const j = step % every
@@ -183,7 +187,7 @@ function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number,
         sweep(b.u, b.next, b)
         b.swap()
       }
-      stepDone(run, step + 1, outer, s.every) // observing gathers interiors: the widened ranges do not matter
+      stepDone(run, step + 1, outer, s.every, report) // observing gathers interiors: the widened ranges do not matter
     }
     // Back to the interior update ranges.
     for (let i = 0; i < blocks.length; i++) {
@@ -193,11 +197,12 @@ function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number,
   }
 }
 
-/** Counts a finished step, and observes the field when the loop asks for it at this step. */
-function stepDone(run: GridRun, step: number, outer: boolean, every: Every | undefined): void {
+/** Counts a finished step (and reports it to `--progress`), and observes the field when the loop asks for it at this step. */
+function stepDone(run: GridRun, step: number, outer: boolean, every: Every | undefined, report: ((done: number) => void) | undefined): void {
   const blocks = run.blocks
   for (let i = 0; i < blocks.length; i++) blocks[i]!.step = step
   if (outer) run.outerSteps = step
+  if (report !== undefined) report(step)
   if (every !== undefined && step % every.k === 0) observe(run, every.observe, step)
 }
 

@@ -11,6 +11,7 @@ import type { Plan } from "../plan/plan.ts"
 import { chunkBounds } from "../plan/range.ts"
 import { collect, copyOf } from "./collect.ts"
 import type { Prepared } from "./execute.ts"
+import { progressReporter } from "../runtime/progress.ts"
 import { randomStream } from "./random.ts"
 
 export function prepareRange(description: Description, plan: Plan, comm: Comm, partitions: ReadonlyArray<number>): Prepared {
@@ -22,6 +23,7 @@ export function prepareRange(description: Description, plan: Plan, comm: Comm, p
   const random = randomStream(range.seed, 0)
   const chunk = { index: 0, start: 0, end: 0, random } satisfies Chunk as { index: number; start: number; end: number; random: typeof random }
   const values = new Array<unknown>(mine.length)
+  const report = progressReporter("chunks of rank 0", mine.length)
   return {
     reset: () => values.fill(undefined),
     compute: () => {
@@ -31,6 +33,7 @@ export function prepareRange(description: Description, plan: Plan, comm: Comm, p
         chunk.index = index
         random.reset(range.seed, index)
         values[j] = source.map(chunk)
+        report?.(j + 1)
       }
       return { steps: 0 }
     },

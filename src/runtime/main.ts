@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { parseRuntimeOptions, usage, type ExtraOptions, type ExtraValues } from "../cli/options.ts"
 import { InvalidOptions, RankFailed, RankflowError } from "../errors.ts"
+import { progressDisplay } from "./progressBar.ts"
 import { runPool } from "./supervisor.ts"
 
 /** Exit codes of a job, as documented on `init()`. */
@@ -58,6 +59,7 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
   }
   process.once("SIGINT", onSignal("SIGINT"))
   process.once("SIGTERM", onSignal("SIGTERM"))
+  const display = options.progress ? progressDisplay() : undefined
   const exit = await Effect.runPromiseExit(
     runPool({
       ranks: threads ?? options.ranks,
@@ -66,9 +68,11 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
       deadlockSeconds: options.deadlockAfter,
       ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }),
       ...(options.commTimeout === undefined ? {} : { commTimeoutSeconds: options.commTimeout }),
+      ...(display === undefined ? {} : { onProgress: display.update }),
     }),
     { signal: controller.signal },
   )
+  display?.stop()
   process.exit(report(exit, signal))
 }
 

@@ -27,6 +27,8 @@ export interface RankStart {
   readonly bootstrap: string
   /** Per-call limit of blocking communication calls, in seconds. */
   readonly commTimeout?: number
+  /** Whether the supervisor draws progress reports (`--progress`). */
+  readonly progress?: boolean
 }
 
 interface RankState {

@@ -2,13 +2,14 @@
  * What ranks tell the supervisor, as one rxjs stream: a rank finished (with
  * its result), failed (error and stack), was aborted because another failed,
  * or its thread exited. The supervisor folds this stream into the run's
- * outcome; progress and trace events will travel the same way.
+ * outcome. Progress reports travel the same way.
  *
  * Layer: runtime (supervisor side).
  */
 import type { Worker } from "node:worker_threads"
 import { fromEvent, map, merge, type Observable } from "rxjs"
 import type { RankFailure } from "../errors.ts"
+import type { ProgressReport } from "./progress.ts"
 import type { RankReport } from "./rankEntry.ts"
 
 export type RankEvent =
@@ -16,8 +17,10 @@ export type RankEvent =
   | { readonly kind: "failed"; readonly rank: number; readonly failure: RankFailure }
   | { readonly kind: "aborted"; readonly rank: number }
   | { readonly kind: "exited"; readonly rank: number; readonly code: number }
+  | { readonly kind: "progress"; readonly rank: number; readonly label: string; readonly done: number; readonly total: number }
 
-function fromReport(rank: number, report: RankReport): RankEvent {
+function fromReport(rank: number, report: RankReport | ProgressReport): RankEvent {
+  if (report.type === "progress") return { kind: "progress", rank, label: report.label, done: report.done, total: report.total }
   if (report.type === "done") return { kind: "done", rank, result: report.result }
   if (report.tag === "RankAborted") return { kind: "aborted", rank }
   return { kind: "failed", rank, failure: { rank, name: report.name, message: report.message, stack: report.stack } }
@@ -28,7 +31,7 @@ export function rankEvents(workers: ReadonlyArray<Worker>): Observable<RankEvent
   return merge(
     ...workers.map((worker, rank) =>
       merge(
-        fromEvent(worker, "message").pipe(map((report) => fromReport(rank, report as RankReport))),
+        fromEvent(worker, "message").pipe(map((report) => fromReport(rank, report as RankReport | ProgressReport))),
         fromEvent(worker, "error").pipe(
           map((e): RankEvent => {
             const error = e as Error

@@ -42,6 +42,8 @@ export interface PoolOptions {
   readonly deadlockSeconds?: number
   /** Any single blocking call on a rank fails with `CommTimeout` after this many seconds. */
   readonly commTimeoutSeconds?: number
+  /** Receives rank 0's progress reports; ranks send none without it. */
+  readonly onProgress?: (label: string, done: number, total: number) => void
 }
 
 /** Every way a run can fail. */
@@ -109,6 +111,7 @@ function spawn(memory: WorldMemory, options: PoolOptions, code: RankCode): Worke
       ...(options.exportName === undefined ? {} : { exportName: options.exportName }),
       ...(options.args === undefined ? {} : { args: options.args }),
       ...(options.commTimeoutSeconds === undefined ? {} : { commTimeout: options.commTimeoutSeconds }),
+      ...(options.onProgress === undefined ? {} : { progress: true }),
     }
     workers.push(new Worker(code.boot, { eval: true, workerData: start, name: `rank ${rank}` }))
   }
@@ -167,6 +170,7 @@ function outcomes(memory: WorldMemory, workers: ReadonlyArray<Worker>, options: 
 
     const onEvent = (event: RankEvent): void => {
       const rank = event.rank
+      if (event.kind === "progress") return options.onProgress?.(event.label, event.done, event.total)
       if (event.kind === "exited") {
         exited[rank] = true
         if (reported[rank]) return finishedIfAll()

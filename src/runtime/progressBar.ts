@@ -1,0 +1,39 @@
+/**
+ * The supervisor's progress display: one bar per label rank 0 reports
+ * (a pipeline's loop, a farm's tasks), drawn with cli-progress on stderr.
+ * Off a terminal, bars are printed as lines every few seconds and once at
+ * the end, so logs show the run advancing.
+ *
+ * Layer: runtime (supervisor side).
+ */
+import { MultiBar, Presets, type SingleBar } from "cli-progress"
+
+export interface ProgressDisplay {
+  readonly update: (label: string, done: number, total: number) => void
+  /** Draws the final state and releases the terminal. */
+  readonly stop: () => void
+}
+
+export function progressDisplay(stream: NodeJS.WriteStream = process.stderr): ProgressDisplay {
+  const multi = new MultiBar(
+    {
+      stream,
+      format: "{label} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}",
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 2000,
+      etaBuffer: 50,
+    },
+    Presets.shades_classic,
+  )
+  const bars = new Map<string, SingleBar>()
+  return {
+    update: (label, done, total) => {
+      let bar = bars.get(label)
+      if (bar === undefined) bars.set(label, (bar = multi.create(total, done, { label })))
+      if (total > 0) bar.setTotal(total)
+      bar.update(done)
+    },
+    stop: () => multi.stop(),
+  }
+}

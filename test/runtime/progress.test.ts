@@ -1,0 +1,24 @@
+// --progress: rank 0's loops, farms and streams report to the supervisor, which draws bars on stderr.
+import test from "ava"
+import { runProgram } from "../helpers.ts"
+
+const bar = (label: string, total: number) => new RegExp(`^${label} \\[█+\\] 100% \\| ${total}/${total} \\|`, "m")
+
+test("a pipeline's loop shows its steps, a farm its tasks, a stream its items; output is unchanged", async (t) => {
+  const heat = await runProgram("pipelines/heat.ts", ["--ranks", "3", "--progress"])
+  t.is(heat.code, 0, heat.stderr)
+  t.regex(heat.stderr, bar("steps", 50000))
+  t.regex(heat.stdout, /^max \|u − exact\|: 1\.5\d+e-8$/m)
+  const farm = await runProgram("examples/manager_worker.ts", ["--ranks", "3", "--n", "100000", "--tasks", "40", "--progress"])
+  t.is(farm.code, 0, farm.stderr)
+  t.regex(farm.stderr, bar("tasks", 40))
+  const stream = await runProgram("examples/stream_pipeline.ts", ["--ranks", "4", "--signals", "30", "--length", "1024", "--progress"])
+  t.is(stream.code, 0, stream.stderr)
+  t.regex(stream.stderr, bar("items", 30))
+})
+
+test("without --progress nothing is drawn", async (t) => {
+  const heat = await runProgram("pipelines/heat.ts", ["--ranks", "2"])
+  t.is(heat.code, 0, heat.stderr)
+  t.is(heat.stderr, "")
+})
