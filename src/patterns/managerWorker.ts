@@ -142,7 +142,8 @@ function manage<T, R>(farm: Comm, options: FarmOptions<T, R>, workers: number, g
     results[index] = result
     tasksPerWorker[w]!++
     options.onResult?.(result, index, w)
-    report?.(++done)
+    done++
+    report?.(done)
     deal(status.source)
   }
   for (let w = 0; w < workers; w++) farm.send(null, leader(w), STOP)

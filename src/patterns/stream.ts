@@ -164,7 +164,8 @@ export class Stream<A> {
     let received = 0
     const take = () => {
       sink(link.recv(last[received % last.length]!, DATA), received)
-      report?.(++received)
+      received++
+      report?.(received) // not report?.(++received): without a reporter the increment would be skipped
     }
     const source = items[Symbol.iterator]()
     for (;;) {
