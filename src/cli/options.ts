@@ -23,6 +23,8 @@ export interface RuntimeOptions {
   readonly commTimeout: number | undefined
   /** Draw rank 0's progress on stderr. */
   readonly progress: boolean
+  /** Count every rank's traffic and waits, and report them on stderr at the end. */
+  readonly trace: boolean
   readonly help: boolean
   /** Values of a program's own flags (see `ExtraOptions`). */
   readonly extra: ExtraValues
@@ -67,6 +69,7 @@ export function parseRuntimeOptions(argv: ReadonlyArray<string>, extra: ExtraOpt
         "deadlock-after": { type: "string" },
         "comm-timeout": { type: "string" },
         progress: { type: "boolean" },
+        trace: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -87,6 +90,7 @@ export function parseRuntimeOptions(argv: ReadonlyArray<string>, extra: ExtraOpt
         ? undefined
         : decode(PositiveNumber, "comm-timeout", values["comm-timeout"], "a positive number of seconds"),
     progress: values.progress === true,
+    trace: values.trace === true,
     help: values.help === true,
     extra: Object.fromEntries(Object.keys(extra).map((k) => [k, values[k as keyof typeof values] as string | boolean | undefined])),
   }
@@ -105,6 +109,7 @@ export function usage(): string {
     "      --comm-timeout <s>",
     "                      fail any single blocking send/recv/collective waiting longer than <s> s",
     "      --progress      show the progress of rank 0's loops, farms and streams on stderr",
+    "      --trace         count each rank's messages (by lane), waits and collectives; report them at the end",
     "  -h, --help          show this help",
   ].join("\n")
 }

@@ -557,6 +557,7 @@ export class Comm {
   }
 
   private enterCollective(op: number, root: number): CallInfo {
+    this.engine.trace?.collective(op)
     const seq = this.seq++
     this.engine.enterCollective(op, seq, root)
     return { op, root, seq, tag: callTag(op, root, seq) }

@@ -42,6 +42,7 @@ import {
   typedConstructor,
 } from "./dtype.ts"
 import { Status } from "./status.ts"
+import { Trace } from "./trace.ts"
 import { Windows } from "./window.ts"
 
 export const ANY_SOURCE = -1
@@ -145,7 +146,9 @@ export class Engine {
     readonly rank: number,
     /** Seconds after which a blocking call fails with `CommTimeout` (undefined: never). */
     private readonly callTimeout?: number,
+    traced = false,
   ) {
+    this.trace = traced ? new Trace(rank, memory.size) : null
     this.size = memory.size
     this.doorbell = new Doorbell(memory, rank)
     for (let r = 0; r < this.size; r++) {
@@ -163,6 +166,9 @@ export class Engine {
 
   /** Shared-memory windows allocated by this rank's communicators. */
   readonly windows: Windows
+
+  /** Counters of this rank's traffic and waits, when the run is traced. */
+  readonly trace: Trace | null
 
   /** Reserves `bytes` of the job's shared heap: the byte offset, or -1 when it is full. */
   reserveHeap(bytes: number): number {
@@ -186,6 +192,7 @@ export class Engine {
     // Earlier queued sends go first (MPI order); flushing may run nested sends, so before `payload` is filled.
     if (dest !== this.rank && this.pendingSends[dest]!.length > 0) this.flushSends(dest)
     const p = this.preparePayload(value, "send")
+    if (this.trace !== null) this.trace.sent(dest, p.kind, p.bytes)
     if (dest === this.rank) return this.deliverLocal(p, tag, context)
     const ring = this.outRings[dest]!
     if (ring.isSmall(p.bytes)) {
@@ -213,6 +220,7 @@ export class Engine {
   /** Nonblocking send: completes at once when the message fits, else queues it behind earlier ones. */
   isend(value: unknown, dest: number, tag: number, context: number): PendingSend | null {
     const p = this.preparePayload(value, "isend")
+    if (this.trace !== null) this.trace.sent(dest, p.kind, p.bytes)
     if (dest === this.rank) {
       this.deliverLocal(p, tag, context)
       return null
@@ -704,12 +712,14 @@ export class Engine {
   // ---- blocking ---------------------------------------------------------
 
   private beginBlocking(): void {
+    if (this.trace !== null) this.trace.waitBegins()
     this.spins = 0
     this.armed = false
     this.sleptSince = 0
   }
 
   private endBlocking(): void {
+    if (this.trace !== null) this.trace.waitEnds()
     if (this.armed) {
       this.doorbell.wakeUp()
       this.armed = false

@@ -12,6 +12,8 @@ import { parseRuntimeOptions, usage, type ExtraOptions, type ExtraValues } from 
 import { InvalidOptions, RankFailed, RankflowError } from "../errors.ts"
 import { progressDisplay } from "./progressBar.ts"
 import { runPool } from "./supervisor.ts"
+import { traceReport } from "./traceReport.ts"
+import type { TraceSummary } from "../comm/trace.ts"
 
 /** Exit codes of a job, as documented on `init()`. */
 export const ExitCode = { ok: 0, failed: 1, usage: 2, timeout: 124, interrupted: 130 } as const
@@ -60,6 +62,7 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
   process.once("SIGINT", onSignal("SIGINT"))
   process.once("SIGTERM", onSignal("SIGTERM"))
   const display = options.progress ? progressDisplay() : undefined
+  const traces: TraceSummary[] | undefined = options.trace ? [] : undefined
   const exit = await Effect.runPromiseExit(
     runPool({
       ranks: threads ?? options.ranks,
@@ -69,10 +72,12 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
       ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }),
       ...(options.commTimeout === undefined ? {} : { commTimeoutSeconds: options.commTimeout }),
       ...(display === undefined ? {} : { onProgress: display.update }),
+      ...(traces === undefined ? {} : { onTrace: (trace: TraceSummary) => void traces.push(trace) }),
     }),
     { signal: controller.signal },
   )
   display?.stop()
+  if (traces !== undefined && traces.length > 0) process.stderr.write(traceReport(traces))
   process.exit(report(exit, signal))
 }
 

@@ -10,12 +10,13 @@
  */
 import { writeSync } from "node:fs"
 import { parentPort, workerData } from "node:worker_threads"
+import type { TraceSummary } from "../comm/trace.ts"
 import { abortAll } from "../transport/doorbell.ts"
 import { enterRank, worldComm, type RankStart } from "./rankContext.ts"
 
 /** Messages from a rank to the supervisor. */
 export type RankReport =
-  | { readonly type: "done"; readonly rank: number; readonly result: unknown }
+  | { readonly type: "done"; readonly rank: number; readonly result: unknown; readonly trace?: TraceSummary }
   | {
       readonly type: "error"
       readonly rank: number
@@ -63,7 +64,8 @@ try {
     result = await (fn as (comm: unknown, args: unknown) => unknown)(worldComm(state), start.args)
   }
   state.world?._finalize()
-  port.postMessage({ type: "done", rank: start.rank, result } satisfies RankReport)
+  const trace = state.engine?.trace?.summary()
+  port.postMessage({ type: "done", rank: start.rank, result, ...(trace === undefined ? {} : { trace }) } satisfies RankReport)
 } catch (error) {
   const e = error instanceof Error ? error : new Error(String(error))
   const tag = (e as { _tag?: unknown })._tag

@@ -8,12 +8,13 @@
  */
 import type { Worker } from "node:worker_threads"
 import { fromEvent, map, merge, type Observable } from "rxjs"
+import type { TraceSummary } from "../comm/trace.ts"
 import type { RankFailure } from "../errors.ts"
 import type { ProgressReport } from "./progress.ts"
 import type { RankReport } from "./rankEntry.ts"
 
 export type RankEvent =
-  | { readonly kind: "done"; readonly rank: number; readonly result: unknown }
+  | { readonly kind: "done"; readonly rank: number; readonly result: unknown; readonly trace?: TraceSummary }
   | { readonly kind: "failed"; readonly rank: number; readonly failure: RankFailure }
   | { readonly kind: "aborted"; readonly rank: number }
   | { readonly kind: "exited"; readonly rank: number; readonly code: number }
@@ -21,7 +22,7 @@ export type RankEvent =
 
 function fromReport(rank: number, report: RankReport | ProgressReport): RankEvent {
   if (report.type === "progress") return { kind: "progress", rank, label: report.label, done: report.done, total: report.total }
-  if (report.type === "done") return { kind: "done", rank, result: report.result }
+  if (report.type === "done") return { kind: "done", rank, result: report.result, ...(report.trace === undefined ? {} : { trace: report.trace }) }
   if (report.tag === "RankAborted") return { kind: "aborted", rank }
   return { kind: "failed", rank, failure: { rank, name: report.name, message: report.message, stack: report.stack } }
 }

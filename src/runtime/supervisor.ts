@@ -25,6 +25,7 @@ import { allocateWorldMemory, type WorldMemory } from "../transport/memory.ts"
 import type { Subscription } from "rxjs"
 import { rankEvents, type RankEvent } from "./rankEvents.ts"
 import { bundleForRanks } from "./bundle.ts"
+import type { TraceSummary } from "../comm/trace.ts"
 import type { RankStart } from "./rankContext.ts"
 
 /** What to run on the pool. */
@@ -44,6 +45,8 @@ export interface PoolOptions {
   readonly commTimeoutSeconds?: number
   /** Receives rank 0's progress reports; ranks send none without it. */
   readonly onProgress?: (label: string, done: number, total: number) => void
+  /** Receives each rank's traffic counters when it finishes; ranks count nothing without it. */
+  readonly onTrace?: (trace: TraceSummary) => void
 }
 
 /** Every way a run can fail. */
@@ -112,6 +115,7 @@ function spawn(memory: WorldMemory, options: PoolOptions, code: RankCode): Worke
       ...(options.args === undefined ? {} : { args: options.args }),
       ...(options.commTimeoutSeconds === undefined ? {} : { commTimeout: options.commTimeoutSeconds }),
       ...(options.onProgress === undefined ? {} : { progress: true }),
+      ...(options.onTrace === undefined ? {} : { trace: true }),
     }
     workers.push(new Worker(code.boot, { eval: true, workerData: start, name: `rank ${rank}` }))
   }
@@ -181,6 +185,7 @@ function outcomes(memory: WorldMemory, workers: ReadonlyArray<Worker>, options: 
       reported[rank] = true
       if (event.kind === "done") {
         results[rank] = event.result
+        if (event.trace !== undefined) options.onTrace?.(event.trace)
         // A rank whose program is done but keeps handles open is stopped after a grace period.
         timers.push(
           setTimeout(() => {
