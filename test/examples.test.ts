@@ -194,3 +194,15 @@ for (const ranks of [1, 5, 7])
     t.deepEqual(errors.map((m) => Number(m[1])), [0.25, 0.5, 1, 2, 4, 8])
     for (const m of errors) t.true(Number(m[2]) < 1e-5, m[0])
   })
+
+test("scaling_benchmark: one timing line per problem size on 1 and 3 ranks; a bad size list is refused", async (t) => {
+  for (const ranks of ["1", "3"]) {
+    const run = await runProgram("examples/scaling_benchmark.ts", ["--ranks", ranks, "--sizes", "60,120"])
+    t.is(run.code, 0, run.stderr)
+    t.is(run.stdout.split("\n")[0], `MPI-style scaling benchmark on ${ranks} ranks`)
+    t.deepEqual([...run.stdout.matchAll(/^problem size (\d+)×\1: \d+\.\d{4} s \(sum (\S+)\)$/gm)].map((m) => m[1]), ["60", "120"])
+  }
+  const bad = await runProgram("examples/scaling_benchmark.ts", ["--ranks", "2", "--sizes", "60,x"])
+  t.is(bad.code, 1)
+  t.regex(bad.stderr, /--sizes: expected integers ≥ the 2 ranks, got '60,x'/)
+})
