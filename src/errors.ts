@@ -8,9 +8,22 @@
  * Layer: shared by all; imports nothing.
  */
 
+const BRAND = Symbol.for("rankflow.error")
+
 /** Base class of every error rankflow throws; `_tag` names the case. */
 export abstract class RankflowError extends Error {
   abstract readonly _tag: string
+  /** Marks rankflow's errors for `isRankflowError`, whichever copy of the module made them. */
+  readonly [BRAND] = true
+}
+
+/**
+ * Whether `e` is an error rankflow threw — also when another copy of this
+ * module made it (the supervisor's bundle, or dist/ beside src/), where
+ * `instanceof` cannot tell.
+ */
+export function isRankflowError(e: unknown): e is RankflowError {
+  return e instanceof Error && (e as { [BRAND]?: unknown })[BRAND] === true
 }
 
 /**

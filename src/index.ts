@@ -29,6 +29,7 @@ export { Status } from "./comm/status.ts"
 export type { TypedArray } from "./transport/ring.ts"
 export {
   RankflowError,
+  isRankflowError,
   InvalidArgument,
   InvalidOptions,
   RecvTruncated,

@@ -15,6 +15,7 @@ import { availableParallelism } from "node:os"
 import { blockRange } from "../comm/partition.ts"
 import { InvalidOptions } from "../errors.ts"
 import { isRank, init, supervise } from "../runtime/init.ts"
+import { supervisorSide } from "../runtime/loadSupervisor.ts"
 import { rankArgs } from "../runtime/rankContext.ts"
 import { defaults, type Params } from "../cli/paramSpec.ts"
 import { explain, explainJson } from "../plan/explain.ts"
@@ -88,8 +89,7 @@ const FLAG_USAGE = [
 export async function main<P, R>(what: Pipeline<R> | Program<P, R>): Promise<void> {
   const prog: Program<P, R> = what._tag === "Program" ? what : program({ name: "pipeline", params: {} as Params<P>, build: () => what })
   if (isRank()) return runOnRank(prog)
-  const { decodeParams, paramOptions, paramUsage } = await import("../cli/params.ts")
-  const { decodePositiveInt } = await import("../cli/options.ts")
+  const { decodeParams, paramOptions, paramUsage, decodePositiveInt } = await supervisorSide()
   await supervise({
     options: { ...paramOptions(prog.params), ...FLAGS },
     usage: [...FLAG_USAGE, ...paramUsage(prog.params)],

@@ -10,6 +10,7 @@
  * load it (or Effect).
  */
 import { isMainThread } from "node:worker_threads"
+import { supervisorSide } from "./loadSupervisor.ts"
 import { pathToFileURL } from "node:url"
 import { resolve } from "node:path"
 import type { Comm } from "../comm/comm.ts"
@@ -55,7 +56,7 @@ export async function init(): Promise<Comm> {
 export async function initWithParams<P>(declared: Params<P>): Promise<{ readonly comm: Comm; readonly params: P }> {
   const state = rankState()
   if (state !== undefined) return { comm: worldComm(state), params: (rankArgs() as P | undefined) ?? defaults(declared) }
-  const { decodeParams, paramOptions, paramUsage } = await import("../cli/params.ts")
+  const { decodeParams, paramOptions, paramUsage } = await supervisorSide()
   return supervise({
     options: paramOptions(declared),
     usage: paramUsage(declared),
@@ -72,7 +73,7 @@ export async function supervise(hooks?: MainHooks): Promise<never> {
   if (!isMainThread) throw new InvalidOptions("", "init() must be called on the main thread or on a rank started by rankflow")
   const script = process.argv[1]
   if (script === undefined) throw new InvalidOptions("", "init() needs an entry script (run it as `tsx program.ts`)")
-  const { superviseMain } = await import("./main.ts")
+  const { superviseMain } = await supervisorSide()
   return superviseMain(pathToFileURL(resolve(script)).href, process.argv.slice(2), hooks)
 }
 

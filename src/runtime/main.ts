@@ -9,11 +9,11 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { parseRuntimeOptions, usage, type ExtraOptions, type ExtraValues } from "../cli/options.ts"
-import { InvalidOptions, RankFailed, RankflowError } from "../errors.ts"
+import type { TraceSummary } from "../comm/trace.ts"
+import { isRankflowError, type RankFailed, type RankflowError } from "../errors.ts"
 import { progressDisplay } from "./progressBar.ts"
 import { runPool } from "./supervisor.ts"
 import { traceReport } from "./traceReport.ts"
-import type { TraceSummary } from "../comm/trace.ts"
 
 /** Exit codes of a job, as documented on `init()`. */
 export const ExitCode = { ok: 0, failed: 1, usage: 2, timeout: 124, interrupted: 130 } as const
@@ -49,8 +49,9 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     args = prepared?.args
     threads = prepared?.threads
   } catch (error) {
-    if (!(error instanceof RankflowError)) throw error
-    process.stderr.write(`rankflow: ${error.message}\n${error instanceof InvalidOptions ? `\n${usageText()}\n` : ""}`)
+    // Structural checks: the program's own copy of rankflow made errors its hooks throw.
+    if (!isRankflowError(error)) throw error
+    process.stderr.write(`rankflow: ${error.message}\n${error._tag === "InvalidOptions" ? `\n${usageText()}\n` : ""}`)
     process.exit(ExitCode.usage)
   }
   const controller = new AbortController()
@@ -88,11 +89,11 @@ function report(exit: Exit.Exit<unknown, RankflowError>, signal: string): number
     return ExitCode.interrupted
   }
   const error = Cause.squash(exit.cause)
-  if (error instanceof RankFailed) {
-    for (const f of error.failures) process.stderr.write(`rankflow: rank ${f.rank} failed\n${f.stack || f.message}\n`)
+  if (isRankflowError(error) && error._tag === "RankFailed") {
+    for (const f of (error as RankFailed).failures) process.stderr.write(`rankflow: rank ${f.rank} failed\n${f.stack || f.message}\n`)
     return ExitCode.failed
   }
-  if (error instanceof RankflowError) {
+  if (isRankflowError(error)) {
     process.stderr.write(`rankflow: ${error.message}\n`)
     return error._tag === "JobTimeout" ? ExitCode.timeout : ExitCode.failed
   }

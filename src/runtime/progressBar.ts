@@ -6,7 +6,8 @@
  *
  * Layer: runtime (supervisor side).
  */
-import { MultiBar, Presets, type SingleBar } from "cli-progress"
+import { createRequire } from "node:module"
+import type * as CliProgress from "cli-progress"
 
 export interface ProgressDisplay {
   readonly update: (label: string, done: number, total: number) => void
@@ -15,6 +16,8 @@ export interface ProgressDisplay {
 }
 
 export function progressDisplay(stream: NodeJS.WriteStream = process.stderr): ProgressDisplay {
+  // Required when a run asks for it (it is CommonJS): no import() in the supervisor's bundle, which tsx would recompile.
+  const { MultiBar, Presets } = createRequire(import.meta.url)("cli-progress") as typeof CliProgress
   const multi = new MultiBar(
     {
       stream,
@@ -26,7 +29,7 @@ export function progressDisplay(stream: NodeJS.WriteStream = process.stderr): Pr
     },
     Presets.shades_classic,
   )
-  const bars = new Map<string, SingleBar>()
+  const bars = new Map<string, CliProgress.SingleBar>()
   return {
     update: (label, done, total) => {
       let bar = bars.get(label)

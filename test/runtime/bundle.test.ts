@@ -161,3 +161,35 @@ test("a build prunes the cache: superseded bundles of its entry and entries unus
     [false, true, false, false, true, true],
   )
 })
+
+test("the supervisor's side is one bundled file with Effect and rxjs inside and no import() for tsx to recompile, and it loads", async (t) => {
+  const { bundleSupervisor } = await import("../../src/runtime/bundle.ts")
+  const url = await bundleSupervisor(pathToFileURL(join(ROOT, "src/runtime/supervisorSide.ts")).href)
+  t.truthy(url, "the supervisor side could not be bundled")
+  const esbuild = await import("esbuild")
+  // esbuild's parser tells import() expressions from the text "import(" in strings (the worker's boot code has some).
+  const scan = await esbuild.build({ entryPoints: [new URL(url!).pathname], bundle: true, write: false, metafile: true, logLevel: "silent", platform: "node", format: "esm", external: ["*"] })
+  const imports = Object.values(scan.metafile.inputs).flatMap((input) => input.imports)
+  t.deepEqual(imports.filter((i) => i.kind === "dynamic-import"), [])
+  t.false(imports.some((i) => /(^|\/)(effect|rxjs)(\/|$)/.test(i.path)), "Effect and rxjs are inside the bundle")
+  const side = (await import(url!)) as typeof import("../../src/runtime/supervisorSide.ts")
+  t.is(typeof side.superviseMain, "function")
+})
+
+test("a program's own rankflow errors are recognised by the bundled supervisor (another copy of the classes)", async (t) => {
+  const { isRankflowError, InvalidOptions } = await import("rankflow")
+  const { bundleSupervisor } = await import("../../src/runtime/bundle.ts")
+  const url = await bundleSupervisor(pathToFileURL(join(ROOT, "src/runtime/supervisorSide.ts")).href)
+  const side = (await import(url!)) as typeof import("../../src/runtime/supervisorSide.ts")
+  const theirs = (() => {
+    try {
+      side.decodePositiveInt("ranks", "zero")
+    } catch (e) {
+      return e
+    }
+  })()
+  t.false(theirs instanceof InvalidOptions) // a different class object…
+  t.true(isRankflowError(theirs)) // …still recognised, as the supervisor recognises ours
+  t.true(isRankflowError(new InvalidOptions("--x", "bad")))
+  t.false(isRankflowError(Object.assign(new Error("imitation"), { _tag: "InvalidOptions" })))
+})
