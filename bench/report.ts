@@ -44,6 +44,7 @@ const METRICS: Readonly<Record<string, ReadonlyArray<string>>> = {
   allreduce: ["us_per_call", "ratio_to_8MiB_copy"],
   patterns: ["us_per_item", "ratio_to_static", "ratio_to_one_rank"],
   startup: [],
+  seed: ["lines", "ratio_to_mpi4py"],
 }
 const RESULTS: Readonly<Record<string, ReadonlyArray<string>>> = {
   pi_mc: ["pi", "abs_err"],
@@ -54,14 +55,14 @@ const RESULTS: Readonly<Record<string, ReadonlyArray<string>>> = {
   matvec: ["lambda", "y_fingerprint"],
 }
 /** The parameter that tells the results of one workload apart, where it has several per impl and rank count. */
-const CASE: Readonly<Record<string, string>> = { pingpong: "bytes", allreduce: "op", patterns: "pattern" }
+const CASE: Readonly<Record<string, string>> = { pingpong: "bytes", allreduce: "op", patterns: "pattern", seed: "program" }
 /** Ratio targets of issue 6. */
 const ONE_RANK_TARGET = 1.3
 const OVERSUBSCRIBED_TARGET = 1.3
 const OVERSUBSCRIBED_WORKLOADS = ["pi_mc", "heat2d"]
 const PIPELINE_TOLERANCE = 0.05
 /** Implementations in the order the tables list them; others follow by name. */
-const IMPL_ORDER = ["serial-js", "comm", "pipeline"]
+const IMPL_ORDER = ["serial-js", "comm", "pipeline", "mpi4py"]
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
 
@@ -181,11 +182,18 @@ export function ratios(workload: string, lines: ReadonlyArray<ResultLine>): Rati
   const serial = time("serial-js")
   const ranked = [...new Set(lines.map((l) => l.impl))].filter((impl) => impl !== "serial-js").sort((a, b) => implRank(a) - implRank(b))
   for (const impl of ranked) {
+    if (impl.startsWith("mpi4py")) continue // compared with below
     add(`${impl} 1 rank / serial-js`, time(impl, 1), serial, `≤ ${ONE_RANK_TARGET}`, (r) => r <= ONE_RANK_TARGET)
     add(`${impl} 2 ranks / 1 rank`, time(impl, 2), time(impl, 1), "— (0.5 = linear speed-up)")
     const oversubscribed = OVERSUBSCRIBED_WORKLOADS.includes(workload)
     add(`${impl} 8 ranks / 2 ranks`, time(impl, 8), time(impl, 2), oversubscribed ? `≤ ${OVERSUBSCRIBED_TARGET}` : "—", oversubscribed ? (r) => r <= OVERSUBSCRIBED_TARGET : undefined)
   }
+  // Against mpi4py (bench/mpi4py/): each impl with the mpi4py line of its rank count ("mpi4py-<impl>" where paths differ).
+  for (const impl of ranked.filter((i) => !i.startsWith("mpi4py")))
+    for (const ranks of [...new Set(lines.filter((l) => l.impl === impl).map((l) => l.ranks))].sort((a, b) => a - b)) {
+      const theirs = time(`mpi4py-${impl}`, ranks) ?? time("mpi4py", ranks)
+      add(`${impl} / mpi4py, ${ranks} rank${ranks === 1 ? "" : "s"}`, time(impl, ranks), theirs, "< 1 (faster)", (r) => r < 1)
+    }
   for (const ranks of [...new Set(lines.filter((l) => l.impl === "pipeline").map((l) => l.ranks))].sort((a, b) => a - b)) {
     // The target bounds the pipeline layer's overhead; a pipeline faster than the hand-written code meets it.
     const overhead = `≤ ${1 + PIPELINE_TOLERANCE}`

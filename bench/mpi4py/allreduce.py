@@ -23,7 +23,7 @@ seconds per call = elapsed / reps on each rank, then the slowest rank's
 for the big ones.
 
 Run (from the repository root):
-    mpiexec --allow-run-as-root --oversubscribe -n N /usr/bin/python3 bench/mpi4py/allreduce.py [--quick]
+    mpiexec --allow-run-as-root --oversubscribe -n N python3 bench/mpi4py/allreduce.py [--quick]
 """
 import sys
 

@@ -3,7 +3,7 @@ bench/workloads/harness.ts, kernel.ts, field.ts and fingerprint.ts).
 
 Run any program of this directory with (from the repository root):
 
-    mpiexec --allow-run-as-root --oversubscribe -n N /usr/bin/python3 bench/mpi4py/<name>.py [--quick]
+    mpiexec --allow-run-as-root --oversubscribe -n N python3 bench/mpi4py/<name>.py [--quick]
 
 (Open MPI 4.1.4 picks the ob1 PML and the vader shared-memory BTL by itself
 on one machine; `--mca btl self,vader` pins that and works too.)

@@ -28,7 +28,7 @@ rank count but not equal to the TypeScript one: numpy's (SIMD) sin differs from
 V8's in the last bit for some points, so the initial fields differ by an ulp.
 
 Run (from the repository root):
-    mpiexec --allow-run-as-root --oversubscribe -n N /usr/bin/python3 bench/mpi4py/heat1d.py --size small|large [--quick] [--reps 3]
+    mpiexec --allow-run-as-root --oversubscribe -n N python3 bench/mpi4py/heat1d.py --size small|large [--quick] [--reps 3]
 """
 import math
 import sys

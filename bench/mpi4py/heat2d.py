@@ -25,7 +25,7 @@ The fingerprint is the same on every rank count but not equal to the
 TypeScript one (numpy's sin differs from V8's in the last bit at some points).
 
 Run (from the repository root):
-    mpiexec --allow-run-as-root --oversubscribe -n N /usr/bin/python3 bench/mpi4py/heat2d.py [--quick] [--reps 3]
+    mpiexec --allow-run-as-root --oversubscribe -n N python3 bench/mpi4py/heat2d.py [--quick] [--reps 3]
 """
 import math
 

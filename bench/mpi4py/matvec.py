@@ -24,7 +24,7 @@ Differences:
   one core whatever BLAS is installed.
 
 Run (from the repository root):
-    mpiexec --allow-run-as-root --oversubscribe -n N /usr/bin/python3 bench/mpi4py/matvec.py [--quick] [--reps 3]
+    mpiexec --allow-run-as-root --oversubscribe -n N python3 bench/mpi4py/matvec.py [--quick] [--reps 3]
 """
 import os
 

@@ -26,7 +26,7 @@ Difference: rankflow's patterns also duplicate the communicator (and split it
 for worker groups) on every call; here everything runs on COMM_WORLD.
 
 Run (from the repository root):
-    mpiexec --allow-run-as-root --oversubscribe -n N /usr/bin/python3 bench/mpi4py/patterns.py [--quick]
+    mpiexec --allow-run-as-root --oversubscribe -n N python3 bench/mpi4py/patterns.py [--quick]
 """
 import sys
 

@@ -15,7 +15,7 @@ default_rng([seed, c]) (PCG64), so `inside` differs from the TypeScript value
 (|pi_hat - pi| < 6 sigma).
 
 Run (from the repository root):
-    mpiexec --allow-run-as-root --oversubscribe -n N /usr/bin/python3 bench/mpi4py/pi_mc.py [--quick] [--reps 3]
+    mpiexec --allow-run-as-root --oversubscribe -n N python3 bench/mpi4py/pi_mc.py [--quick] [--reps 3]
 """
 import math
 

@@ -20,7 +20,7 @@ Mirrors bench/pingpong.ts:
   min(trips, 100)), on rank 0 after the ping-pongs (rank 1 idle).
 
 Run (2 ranks; from the repository root):
-    mpiexec --allow-run-as-root --oversubscribe -n 2 /usr/bin/python3 bench/mpi4py/pingpong.py [--quick]
+    mpiexec --allow-run-as-root --oversubscribe -n 2 python3 bench/mpi4py/pingpong.py [--quick]
 """
 import sys
 

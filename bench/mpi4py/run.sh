@@ -13,14 +13,14 @@
 #
 # Environment: MPIEXEC (default mpiexec), MPI_FLAGS (default
 # "--allow-run-as-root --oversubscribe"; add "--mca btl self,vader" to pin the
-# shared-memory transport), PYTHON (default /usr/bin/python3: Debian's python
+# shared-memory transport), PYTHON (default python3: Debian's python
 # with python3-mpi4py and python3-numpy, not a pyenv/venv python).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 
 MPIEXEC=${MPIEXEC:-mpiexec}
 MPI_FLAGS=${MPI_FLAGS:---allow-run-as-root --oversubscribe}
-PYTHON=${PYTHON:-/usr/bin/python3}
+PYTHON=${PYTHON:-python3}
 export PYTHONDONTWRITEBYTECODE=1
 
 quick=""

@@ -17,7 +17,7 @@ than the TypeScript loop, so the result agrees to rounding, not bit for bit
 (as between rank counts on the TypeScript side).
 
 Run (from the repository root):
-    mpiexec --allow-run-as-root --oversubscribe -n N /usr/bin/python3 bench/mpi4py/trapezoid.py [--quick] [--reps 3]
+    mpiexec --allow-run-as-root --oversubscribe -n N python3 bench/mpi4py/trapezoid.py [--quick] [--reps 3]
 """
 import math
 
