@@ -34,9 +34,16 @@ export interface Timings {
 /**
  * Runs `kernel` `reps` times: reset, then each phase between two calls of
  * `sync` (a barrier on ranks, nothing on the main thread), timed with
- * `clock` (seconds).
+ * `clock` (seconds). `span` turns this thread's start and end into the
+ * phase's seconds (on ranks: across all ranks, see rank.ts).
  */
-export async function timeKernel<R>(kernel: Kernel<R>, reps: number, sync: () => void, clock: () => number): Promise<Timings> {
+export async function timeKernel<R>(
+  kernel: Kernel<R>,
+  reps: number,
+  sync: () => void,
+  clock: () => number,
+  span: (start: number, end: number) => number = (start, end) => end - start,
+): Promise<Timings> {
   const wall: number[] = []
   const phases: Record<string, number[]> = {}
   for (let rep = 0; rep < reps; rep++) {
@@ -47,7 +54,7 @@ export async function timeKernel<R>(kernel: Kernel<R>, reps: number, sync: () =>
       const t0 = clock()
       await phase()
       sync()
-      const seconds = clock() - t0
+      const seconds = span(t0, clock())
       ;(phases[name] ??= []).push(seconds)
       total += seconds
     }

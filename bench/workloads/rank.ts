@@ -6,7 +6,7 @@
 // then only what it imports statically is there.)
 //
 // Rank side: imports only rankflow's (lean) public API and kernel.ts.
-import type { Comm } from "rankflow"
+import { type Comm, MIN } from "rankflow"
 import { type Kernel, type Timings, timeKernel } from "./kernel.ts"
 
 /** The `setup` an SPMD implementation module exports: allocate, then return the kernel. */
@@ -29,6 +29,9 @@ export interface RankOutcome<R> {
 /** The rank function of an implementation: set it up, time `reps` repetitions, return rank 0's outcome. */
 export type RankFunction<P, R> = (comm: Comm, job: RankJob<P>) => Promise<RankOutcome<R> | undefined>
 
+/** A clock all threads share (each thread's performance.now() has its own origin). */
+const epochSeconds = (): number => (performance.timeOrigin + performance.now()) / 1000
+
 /** The export name harness.ts runs on the ranks. */
 export const RANK_EXPORT = "rank"
 
@@ -36,7 +39,12 @@ export const RANK_EXPORT = "rank"
 export function spmdEntry<P, R>(setup: CommSetup<P, R>): RankFunction<P, R> {
   return async (comm, job) => {
     const kernel = await setup(comm, job.params, { partitions: job.partitions })
-    const timings = await timeKernel(kernel, job.reps, () => comm.barrier(), () => comm.wtime())
+    const timings = await timeKernel(kernel, job.reps, () => comm.barrier(), epochSeconds, (start, end) => {
+      // From the first rank out of the opening barrier to the first out of the closing one (all had
+      // arrived by then): with more ranks than cores, rank 0 alone may be descheduled at either end.
+      const [first, done] = comm.allreduce(Float64Array.of(start, end), MIN) as Float64Array
+      return done! - first!
+    })
     const result = kernel.result()
     await kernel.close?.()
     return comm.rank === 0 ? { timings, result } : undefined
