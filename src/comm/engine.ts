@@ -29,6 +29,7 @@ import {
 } from "../errors.ts"
 import { BlockedOp, blockedOpName, Doorbell, failedRankOf, SPIN_LIMIT, STREAM_SPIN_LIMIT } from "../transport/doorbell.ts"
 import { allocateContext, reserveHeap, type WorldMemory } from "../transport/memory.ts"
+import { native } from "../transport/native.ts"
 import { MAX_FRAME_BYTES, Ring, type OutgoingFrame, type Sink, type TypedArray } from "../transport/ring.ts"
 import {
   allocateFor,
@@ -46,6 +47,11 @@ import { Trace } from "./trace.ts"
 import { Windows } from "./window.ts"
 
 export const ANY_SOURCE = -1
+
+/** Polls before the first yield when ranks outnumber cores (spinning there takes the core a peer needs). */
+const OVERSUBSCRIBED_SPINS = 16
+/** Yields before sleeping when ranks outnumber cores: ~1 ms when other threads want the cores. */
+const OVERSUBSCRIBED_YIELDS = 200
 export const ANY_TAG = -1
 
 /** Where a receive puts its data: a caller's buffer, or null to allocate the value. */
@@ -137,6 +143,13 @@ export class Engine {
    * needs to make the progress it waits for.
    */
   private readonly streamSpinLimit: number
+  /**
+   * With more ranks than cores, a wait gives its core away this many times
+   * (sched_yield, through the addon) before it sleeps: the peer it waits for
+   * is likely runnable and gets the core at once, where a futex wake-up
+   * costs tens of microseconds on every message. 0 otherwise.
+   */
+  private readonly yields: number
   /** When the current blocking call first slept (ms), for the per-call timeout. */
   private sleptSince = 0
   private bell = 0
@@ -157,7 +170,9 @@ export class Engine {
       this.pendingSends.push([])
     }
     this.streaming = new Array<Unexpected | null>(this.size).fill(null)
-    this.streamSpinLimit = this.size > availableParallelism() ? SPIN_LIMIT : STREAM_SPIN_LIMIT
+    const oversubscribed = this.size > availableParallelism()
+    this.streamSpinLimit = oversubscribed ? SPIN_LIMIT : STREAM_SPIN_LIMIT
+    this.yields = oversubscribed && native !== undefined ? OVERSUBSCRIBED_YIELDS : 0
     this.windows = new Windows(memory, (on) => (this.patient += on ? 1 : -1))
   }
 
@@ -746,7 +761,10 @@ export class Engine {
     }
     // Queued sends move while we wait for anything: the peer may be waiting for them to wait on us.
     if (this.pendingSendCount > 0) this.progressSends()
-    if (++this.spins < SPIN_LIMIT) return
+    if (this.yields > 0) {
+      if (++this.spins < OVERSUBSCRIBED_SPINS) return
+      if (this.spins < OVERSUBSCRIBED_SPINS + this.yields) return native!.yieldThread()
+    } else if (++this.spins < SPIN_LIMIT) return
     // While a large message streams, the peer is busy copying the next chunk:
     // keep spinning rather than pay a ~20 µs futex wake-up per chunk.
     if ((this.streamsIn > 0 || this.pendingSendCount > 0 || this.patient > 0) && this.spins < this.streamSpinLimit) return

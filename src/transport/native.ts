@@ -1,6 +1,7 @@
 /**
  * The optional native addon (`native/kernels.c`, built by `npm ci`): memmove
- * for large transport copies and float64 reduction loops. Everything that
+ * for large transport copies, float64 reduction loops, and a thread yield for
+ * waits when ranks outnumber cores. Everything that
  * uses it has a JS fallback; RANKFLOW_NATIVE=0 forces the fallbacks.
  *
  * Layer: transport (used by transport/copy and comm/ops).
@@ -27,6 +28,8 @@ export interface NativeKernels {
     bytes: number,
     reversed: boolean,
   ): void
+  /** sched_yield: lets another runnable thread have this core. */
+  yieldThread(): void
 }
 
 function load(): NativeKernels | undefined {
