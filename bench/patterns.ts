@@ -103,7 +103,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const quick = process.argv.includes("--quick")
   const rankCounts = process.argv.includes("--ranks") ? process.argv[process.argv.indexOf("--ranks") + 1]!.split(",").map(Number) : [2, 4, 8]
   const cores = availableParallelism()
-  const tiny = quick ? 2000 : 20_000
+  const tiny = quick ? 2000 : 200_000
   for (const ranks of rankCounts) print("farm_tiny_tasks", "managerWorker", ranks, tiny, await on(ranks, "farmTiny", tiny))
   // On demand with one worker per core (plus the manager, who mostly sleeps) against a static deal on every core.
   const uneven = quick ? 60 : 240

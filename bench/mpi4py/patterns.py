@@ -2,7 +2,7 @@
 hand-written with lowercase send / recv of small Python objects.
 
 Mirrors bench/patterns.ts (run on 2, 4 and 8 ranks there):
-- farm_tiny_tasks (2 ranks or more): 20,000 trivial tasks (quick 2,000),
+- farm_tiny_tasks (2 ranks or more): 200,000 trivial tasks (quick 2,000),
   task i is the int i and its result i + 1; rank 0 is the manager and deals
   tasks on demand to the other ranks, collecting the results in task order —
   the lecture's manager-worker pattern, with rankflow managerWorker's
@@ -12,7 +12,7 @@ Mirrors bench/patterns.ts (run on 2, 4 and 8 ranks there):
   then answers each result, received from ANY_SOURCE / ANY_TAG, with the next
   task for that worker (status.Get_source()); finally it sends every worker a
   stop. check = sum of the results = n (n + 1) / 2;
-- stream_tiny_items (4 ranks or more): 20,000 items (quick 2,000) through
+- stream_tiny_items (4 ranks or more): 200,000 items (quick 2,000) through
   3 stages x + 1, x * 2, x - 1 on ranks 1, 2, 3 (other ranks idle), rank 0
   feeding the first stage and collecting the last stage's results in order,
   with at most 12 items in flight (rankflow Stream's window, 4 per stage
@@ -38,7 +38,7 @@ comm = MPI.COMM_WORLD
 rank = comm.Get_rank()
 size = comm.Get_size()
 quick = "--quick" in sys.argv[1:]
-count = 2_000 if quick else 20_000
+count = 2_000 if quick else 200_000
 
 STOP = 0
 PREFETCH = 1
