@@ -110,6 +110,7 @@ function serial<T, R>(options: FarmOptions<T, R>, self: Comm): FarmResult<R> {
     options.onResult?.(result, index, 0)
     report?.(results.length)
   }
+  report?.(results.length, true)
   return { results, tasksPerWorker: [results.length] }
 }
 
@@ -146,6 +147,7 @@ function manage<T, R>(farm: Comm, options: FarmOptions<T, R>, workers: number, g
     report?.(done)
     deal(status.source)
   }
+  report?.(done, true)
   for (let w = 0; w < workers; w++) farm.send(null, leader(w), STOP)
   return { results, tasksPerWorker }
 }

@@ -156,6 +156,7 @@ export class Stream<A> {
         sink(all(item, index), index++)
         report?.(index)
       }
+      report?.(index, true)
       return index
     }
     const first = groups[0]!
@@ -178,6 +179,7 @@ export class Stream<A> {
     for (const rank of first) link.send(null, rank, END)
     while (received < sent) take()
     for (const rank of last) link.recv(rank, END)
+    report?.(sent, true)
     return sent
   }
 }

@@ -22,27 +22,28 @@ const INTERVAL_MS = 100
 /**
  * A function to call with the work done so far, or undefined when nobody
  * watches: the run has no `--progress`, or this thread is not world rank 0
- * — so a loop can leave the call out altogether.
+ * — so a loop can leave the call out altogether. Reaching `total` (or
+ * `final`, when the total is unknown) is always reported.
  */
-export function progressReporter(label: string, total: number): ((done: number) => void) | undefined {
+export function progressReporter(label: string, total: number): ((done: number, final?: boolean) => void) | undefined {
   const start = rankState()?.start
   const port = parentPort
   if (start?.progress !== true || start.rank !== 0 || port === null) return undefined
   let sent = -Infinity
-  // The clock is read every `stride` calls, the stride adapting so that reads are about a millisecond
-  // apart: a loop of 1 µs steps pays a counter, a farm of slow tasks still reports each one.
+  // The clock is read every `stride` calls, the stride adapting so that reads are 0.5–5 ms apart:
+  // a loop of 1 µs steps pays a counter, a farm of slow tasks still reports each one.
   let calls = 0
   let stride = 1
   let checked = performance.now()
   const report = { type: "progress" as const, label, done: 0, total }
-  return (done) => {
-    if (++calls < stride && done !== total) return
+  return (done, final = done === total) => {
+    if (++calls < stride && !final) return
     calls = 0
     const now = performance.now()
     if (now - checked < 0.5) stride = Math.min(stride * 2, 1 << 16)
     else if (now - checked > 5) stride = Math.max(1, stride >> 1)
     checked = now
-    if (now - sent < INTERVAL_MS && done !== total) return
+    if (now - sent < INTERVAL_MS && !final) return
     sent = now
     report.done = done
     port.postMessage(report satisfies ProgressReport)

@@ -33,7 +33,8 @@ export function progressDisplay(stream: NodeJS.WriteStream = process.stderr): Pr
   return {
     update: (label, done, total) => {
       let bar = bars.get(label)
-      if (bar === undefined) bars.set(label, (bar = multi.create(total, done, { label })))
+      // An unknown total (a lazy task list) shows a count, not a bar.
+      if (bar === undefined) bars.set(label, (bar = multi.create(total, done, { label }, total > 0 ? {} : { format: "{label} {value} done | {duration_formatted}" })))
       if (total > 0) bar.setTotal(total)
       bar.update(done)
     },

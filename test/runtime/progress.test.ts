@@ -17,6 +17,15 @@ test("a pipeline's loop shows its steps, a farm its tasks, a stream its items; o
   t.regex(stream.stderr, bar("items", 30))
 })
 
+test("a farm over a generator, whose length is unknown, shows the count of tasks done, ending with all of them", async (t) => {
+  for (const ranks of ["1", "3"]) {
+    const run = await runProgram("test/fixtures/lazyFarm.ts", ["--ranks", ranks, "--progress"])
+    t.is(run.code, 0, run.stderr)
+    t.regex(run.stdout, /^sum 870$/m)
+    t.regex(run.stderr, /^tasks 30 done \|/m)
+  }
+})
+
 test("without --progress nothing is drawn", async (t) => {
   const heat = await runProgram("pipelines/heat.ts", ["--ranks", "2"])
   t.is(heat.code, 0, heat.stderr)
