@@ -139,7 +139,7 @@ function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolea
     }
     case "until": {
       const body = compileProgram(s.body, run, debug, false)
-      const report = outer ? progressReporter("steps (at most)", s.maxSteps) : undefined
+      const report = outer ? progressReporter("steps (until converged)", s.maxSteps) : undefined
       return () => {
         for (let step = 1; step <= s.maxSteps; step++) {
           body()
@@ -147,7 +147,7 @@ function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolea
           if (step % s.check !== 0 && step < s.maxSteps) continue
           const value = combineAcross(blocks.map((b) => s.measure(b)), s.op, run.comm, true) as number
           run.measure = value
-          if (s.stop(value, step)) break
+          if (s.stop(value, step)) return report?.(step, true) // converged: the bar is full
         }
       }
     }

@@ -22,8 +22,9 @@ const INTERVAL_MS = 100
 /**
  * A function to call with the work done so far, or undefined when nobody
  * watches: the run has no `--progress`, or this thread is not world rank 0
- * — so a loop can leave the call out altogether. Reaching `total` (or
- * `final`, when the total is unknown) is always reported.
+ * — so a loop can leave the call out altogether. Reaching `total` is always
+ * reported, and so is a `final` call: work that ends early (a loop that
+ * converged) or whose total was unknown (a lazy task list), shown complete.
  */
 export function progressReporter(label: string, total: number): ((done: number, final?: boolean) => void) | undefined {
   const start = rankState()?.start
@@ -46,6 +47,7 @@ export function progressReporter(label: string, total: number): ((done: number, 
     if (now - sent < INTERVAL_MS && !final) return
     sent = now
     report.done = done
+    if (final) report.total = done // done early (converged) or at last (an unknown total): complete
     port.postMessage(report satisfies ProgressReport)
   }
 }

@@ -17,6 +17,16 @@ test("a pipeline's loop shows its steps, a farm its tasks, a stream its items; o
   t.regex(stream.stderr, bar("items", 30))
 })
 
+test("a range pipeline shows rank 0's chunks; a loop until converged ends full at the step it stopped", async (t) => {
+  const pi = await runProgram("pipelines/pi.ts", ["--ranks", "2", "--samples", "10000000", "--progress"])
+  t.is(pi.code, 0, pi.stderr)
+  t.regex(pi.stderr, bar("chunks of rank 0", 5)) // 10 chunks of 2^20, 5 on each rank
+  const laplace = await runProgram("examples/laplace.ts", ["--ranks", "2", "--progress"])
+  t.is(laplace.code, 0, laplace.stderr)
+  const steps = Number(/, (\d+) steps \(/.exec(laplace.stdout)?.[1])
+  t.regex(laplace.stderr, bar("steps \\(until converged\\)", steps))
+})
+
 test("a farm over a generator, whose length is unknown, shows the count of tasks done, ending with all of them", async (t) => {
   for (const ranks of ["1", "3"]) {
     const run = await runProgram("test/fixtures/lazyFarm.ts", ["--ranks", ranks, "--progress"])
