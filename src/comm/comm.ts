@@ -440,6 +440,33 @@ export class Comm {
     return new type(this.engine.heap, base! + this.rank * blockBytes, length)
   }
 
+  /**
+   * Atomically adds `value` to element `index` of rank `target`'s block of a
+   * window (`window` is this rank's Int32Array from `alloc`) and returns the
+   * element's value before (MPI_Fetch_and_op with MPI_SUM). One-sided: the
+   * target takes no part. A shared counter deals work on demand this way.
+   *
+   * @example
+   * ```ts
+   * import { init } from "rankflow"
+   * const comm = await init()
+   * const counter = comm.alloc(Int32Array, 1) // zeroed
+   * comm.barrier()
+   * const mine = comm.fetchAndAdd(counter, 0, 0, 1) // a ticket from rank 0's counter
+   * const all = comm.gather(mine, 0)
+   * if (all) console.log([...all].sort((a, b) => a - b).join() === [...all.keys()].join()) // true: each ticket once
+   * ```
+   */
+  fetchAndAdd(window: Int32Array, target: number, index: number, value: number): number {
+    if (!Number.isInteger(target) || target < 0 || target >= this.size)
+      throw new InvalidArgument("fetchAndAdd", "target", target, `must be a rank in [0, ${this.size})`)
+    if (!Number.isInteger(index) || index < 0 || index >= window.length)
+      throw new InvalidArgument("fetchAndAdd", "index", index, `must be an index of the window's ${window.length} elements`)
+    const at = window instanceof Int32Array ? this.engine.windows.int32Element(window, this.context, this.rank, target, index) : undefined
+    if (at === undefined) throw new InvalidArgument("fetchAndAdd", "window", window?.constructor?.name, "must be an Int32Array from this communicator's alloc")
+    return Atomics.add(this.engine.windows.heap32, at, value)
+  }
+
   /** Nonblocking allreduce (MPI_Iallreduce); `wait()` returns the result. */
   iallreduce<A extends TypedArray>(value: A, op: ElementwiseOp): Request<A>
   iallreduce(value: number, op: NumberOp): Request<number>

@@ -68,7 +68,11 @@ export class Windows {
     private readonly patient: (on: boolean) => void,
   ) {
     this.heap = new Float64Array(memory.heap, 0, Math.floor(memory.heap.byteLength / 8))
+    this.heap32 = new Int32Array(memory.heap, 0, Math.floor(memory.heap.byteLength / 4))
   }
+
+  /** The heap as 32-bit integers, for atomic operations on Int32 windows. */
+  readonly heap32: Int32Array
 
   /** Whether `array` lies in the shared heap. */
   contains(array: ArrayBufferView): boolean {
@@ -94,8 +98,18 @@ export class Windows {
     return { op, code, input: input.offset, inputStride: input.window.blockBytes, output: output.offset, outputStride: output.window.blockBytes, length: value.length }
   }
 
+  /**
+   * Where element `index` of rank `target`'s block lies, for `array` — this
+   * rank's block of an Int32 window of communicator `context` — as an index
+   * into `heap32`; undefined when `array` is no such window.
+   */
+  int32Element(array: Int32Array, context: number, rank: number, target: number, index: number): number | undefined {
+    const found = this.locate(array, context, rank)
+    return found === undefined ? undefined : (found.offset + target * found.window.blockBytes) / 4 + index
+  }
+
   /** The window holding `array` on this rank, and rank 0's byte offset of the same position. */
-  private locate(array: Float64Array, context: number, rank: number): { window: Window; offset: number } | undefined {
+  private locate(array: ArrayBufferView, context: number, rank: number): { window: Window; offset: number } | undefined {
     if (!this.contains(array)) return undefined
     for (const w of this.windows) {
       const start = w.base + rank * w.blockBytes

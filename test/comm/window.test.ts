@@ -34,3 +34,19 @@ test("alloc beyond the shared heap fails with its size and the variable that set
   const error = await t.throwsAsync(onRanks(2, "windows.ts", "tooLarge"))
   t.regex(error!.message, /does not fit the shared heap of 256 MiB \(RANKFLOW_SHARED_HEAP_MIB\)/)
 })
+
+for (const ranks of [1, 2, 3, 8])
+  test(`fetchAndAdd deals every ticket of a shared counter exactly once (${ranks} ranks), and refuses what is not a window`, async (t) => {
+    const target = ranks - 1
+    const results = await onRanks<{ mine: number[]; final: number; errors: string[] }>(ranks, "windows.ts", "tickets", { tickets: 2000, target })
+    const all = results.flatMap((r) => r.mine).sort((a, b) => a - b)
+    t.deepEqual(all, Array.from({ length: 2000 * ranks }, (_, i) => i))
+    for (const r of results) t.true(r.mine.every((v, i) => i === 0 || v > r.mine[i - 1]!)) // each rank's tickets grow
+    t.is(results[target]!.final, 2000 * ranks)
+    t.deepEqual(results[0]!.errors, [
+      "fetchAndAdd: window = Int32Array must be an Int32Array from this communicator's alloc",
+      "fetchAndAdd: window = Float64Array must be an Int32Array from this communicator's alloc",
+      `fetchAndAdd: target = ${ranks} must be a rank in [0, ${ranks})`,
+      "fetchAndAdd: index = 4 must be an index of the window's 4 elements",
+    ])
+  })
