@@ -91,15 +91,18 @@ test("matvec: N = 1000 on 3 and 4 ranks agrees with the serial product", async (
   }
 })
 
-test("mandelbrot: cyclic rows give the same image on 1, 3 and 4 ranks", async (t) => {
+test("mandelbrot: rows dealt cyclically, in blocks or on demand give the same image on 1, 3 and 4 ranks; an unknown distribution is refused", async (t) => {
   const images = new Set<string>()
-  for (const ranks of [1, 3, 4]) {
-    const run = await runProgram("pipelines/mandelbrot.ts", ["--ranks", String(ranks), "--width", "200", "--height", "150"])
+  for (const [ranks, distribution] of [[1, "cyclic"], [3, "cyclic"], [4, "cyclic"], [3, "block"], [3, "dynamic"], [4, "dynamic"]] as const) {
+    const run = await runProgram("pipelines/mandelbrot.ts", ["--ranks", String(ranks), "--width", "200", "--height", "150", "--distribution", distribution])
     t.is(run.code, 0, run.stderr)
     images.add(line(run.stdout, "image fingerprint"))
     t.true(numberAfter(run.stdout, "pixels in the set") > 1000)
   }
   t.is(images.size, 1)
+  const bad = await runProgram("pipelines/mandelbrot.ts", ["--ranks", "2", "--distribution", "random"])
+  t.is(bad.code, 2)
+  t.regex(bad.stderr, /mandelbrot: --distribution = random must be one of block, cyclic, dynamic/)
 })
 
 test("--explain prints the plan before running; --dry-run stops there (heat on 3 ranks)", async (t) => {

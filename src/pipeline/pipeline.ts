@@ -264,7 +264,11 @@ const SUM_NUMBERS: Semigroup<number> = { concat: (a, b) => a + b }
 
 /** Options of `distribute`. */
 export interface DistributeOptions {
-  /** How chunks of a range go to ranks (default "block"; "cyclic" balances uneven work). */
+  /**
+   * How chunks of a range (or items) go to ranks: "block" (default), "cyclic"
+   * (evens out work that grows along the range), or "dynamic" (a free rank
+   * takes the next chunk at run time: any unevenness). Results are the same.
+   */
   readonly distribution?: Distribution
   /** Ranks per grid dimension (default: computeDims). */
   readonly rankDims?: ReadonlyArray<number>

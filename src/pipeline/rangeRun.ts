@@ -1,5 +1,6 @@
 /**
- * A range pipeline on this rank: its partitions' chunks, each computed with
+ * A range pipeline on this rank: its partitions' chunks (or, distributed
+ * dynamically, the chunks it takes while the run goes), each computed with
  * the chunk's own random stream, collected on rank 0 in chunk order.
  *
  * Layer: pipeline (rank side).
@@ -15,34 +16,85 @@ import { progressReporter } from "../runtime/progress.ts"
 import { randomStream } from "./random.ts"
 
 export function prepareRange(description: Description, plan: Plan, comm: Comm, partitions: ReadonlyArray<number>): Prepared {
-  const source = description.source
-  if (source.kind !== "range" || plan.source.kind !== "range") throw new Error("unreachable")
-  const range = source.range
+  if (plan.source.kind !== "range") throw new Error("unreachable")
+  const run = chunkRunner(description)
+  if (plan.source.distribution === "dynamic") return prepareDynamic(description, plan.source.chunks, comm, run)
   const perRank = plan.source.perRank
   const mine = partitions.flatMap((p) => perRank[p]!)
-  const random = randomStream(range.seed, 0)
-  const chunk = { index: 0, start: 0, end: 0, random } satisfies Chunk as { index: number; start: number; end: number; random: typeof random }
   const values = new Array<unknown>(mine.length)
   const report = progressReporter("chunks of rank 0", mine.length)
   return {
     reset: () => values.fill(undefined),
     compute: () => {
       for (let j = 0; j < mine.length; j++) {
-        const index = mine[j]!
-        ;[chunk.start, chunk.end] = chunkBounds(range, index)
-        chunk.index = index
-        random.reset(range.seed, index)
-        values[j] = source.map(chunk)
+        values[j] = run(mine[j]!)
         report?.(j + 1)
       }
       return { steps: 0 }
     },
+    collect: () => finishOn(comm, description.terminal, collectChunks(values, plan, comm)),
+  }
+}
+
+/** Computes chunk `index` with its own random stream; one Chunk object and one stream serve every chunk. */
+function chunkRunner(description: Description): (index: number) => unknown {
+  const source = description.source
+  if (source.kind !== "range") throw new Error("unreachable")
+  const range = source.range
+  const random = randomStream(range.seed, 0)
+  const chunk = { index: 0, start: 0, end: 0, random } satisfies Chunk as { index: number; start: number; end: number; random: typeof random }
+  return (index) => {
+    ;[chunk.start, chunk.end] = chunkBounds(range, index)
+    chunk.index = index
+    random.reset(range.seed, index)
+    return source.map(chunk)
+  }
+}
+
+/**
+ * Chunks taken on demand: each thread, when free, takes the next chunk index
+ * from a counter in rank 0's block of a window (one atomic add, no message);
+ * rank 0 then puts the values in chunk order, so results are those of any
+ * other distribution.
+ */
+function prepareDynamic(description: Description, total: number, comm: Comm, run: (index: number) => unknown): Prepared {
+  const counter = comm.alloc(Int32Array, 1)
+  const taken: number[] = []
+  const values: unknown[] = []
+  const report = progressReporter("chunks taken by rank 0", 0)
+  return {
+    reset: () => {
+      taken.length = 0
+      values.length = 0
+    },
+    compute: () => {
+      taken.length = 0
+      values.length = 0
+      if (comm.rank === 0) Atomics.store(counter, 0, 0)
+      comm.barrier()
+      for (let index = comm.fetchAndAdd(counter, 0, 0, 1); index < total; index = comm.fetchAndAdd(counter, 0, 0, 1)) {
+        values.push(run(index))
+        taken.push(index)
+        report?.(taken.length)
+      }
+      report?.(taken.length, true)
+      comm.barrier() // every rank is past the counter before rank 0 may reset it
+      return { steps: 0 }
+    },
     collect: () => {
-      const ordered = collectChunks(values, plan, comm)
-      const value = ordered === undefined ? undefined : finishChunks(ordered, description.terminal)
-      return description.terminal.kind === "reduce" && description.terminal.all ? comm.bcast(value, 0) : value
+      const all = comm.gather([taken, values] as const, 0)
+      if (all === undefined) return finishOn(comm, description.terminal, undefined)
+      const ordered = new Array<unknown>(total)
+      for (const [indices, chunkValues] of all) indices.forEach((c, i) => (ordered[c] = chunkValues[i]))
+      return finishOn(comm, description.terminal, ordered)
     },
   }
+}
+
+/** The terminal's result from every chunk's value in chunk order (on rank 0); on every rank after allreduce. */
+function finishOn(comm: Comm, terminal: Terminal, ordered: unknown[] | undefined): unknown {
+  const value = ordered === undefined ? undefined : finishChunks(ordered, terminal)
+  return terminal.kind === "reduce" && terminal.all ? comm.bcast(value, 0) : value
 }
 
 /** Every chunk's value on rank 0, in chunk order. */

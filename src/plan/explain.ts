@@ -68,8 +68,12 @@ function explainRange(source: RangePlan, plan: Plan, lines: string[]): void {
   lines.push(
     `plan: range of ${source.n} items in ${source.chunks} chunks of ${source.chunk} on ${plan.ranks} ranks (${source.distribution}, seed ${source.seed})`,
     "",
-    "rank  chunks  items",
   )
+  if (source.distribution === "dynamic") {
+    lines.push(`chunks taken on demand: each rank, when free, takes the next of the ${source.chunks} from a shared counter`)
+    return
+  }
+  lines.push("rank  chunks  items")
   for (const [rank, chunks] of source.perRank.slice(0, MAX_ROWS).entries()) {
     const items = chunks.reduce((a, c) => a + Math.min(source.chunk, source.n - c * source.chunk), 0)
     const which = chunks.length === 0 ? "" : source.distribution === "block" ? ` (${range(chunks[0]!, chunks.length)})` : ` (${chunks[0]}, ${chunks[0]! + plan.ranks}, …)`

@@ -12,7 +12,12 @@ import type { Grid } from "./grid.ts"
 import { chunkCount, type Range } from "./range.ts"
 
 /** How items are dealt to ranks. */
-export type Distribution = "block" | "cyclic"
+/**
+ * How a range's chunks go to ranks: contiguous blocks, dealt in turn
+ * (cyclic), or taken on demand from a shared counter while the run goes
+ * (dynamic: uneven chunks balance themselves).
+ */
+export type Distribution = "block" | "cyclic" | "dynamic"
 
 /** One rank's block of a grid. */
 export interface GridBlock {
@@ -102,9 +107,10 @@ export function minimumBlock(grid: Grid, d: number, ghost: number): number {
   return Math.max(1, ghost + (mirrors ? 1 : 0))
 }
 
-/** The chunk indices rank `rank` runs, in increasing order. */
+/** The chunk indices rank `rank` runs, in increasing order (none planned for "dynamic": they are taken at run time). */
 export function chunksOf(range: Range, ranks: number, rank: number, distribution: Distribution): number[] {
   const total = chunkCount(range)
+  if (distribution === "dynamic") return []
   if (distribution === "cyclic") {
     const out: number[] = []
     for (let c = rank; c < total; c += ranks) out.push(c)

@@ -13,7 +13,7 @@
 import { InvalidArgument, InvalidPipeline, UnstableScheme } from "../errors.ts"
 import type { Description, FieldStage, Terminal } from "./description.ts"
 import { boundaryName, type Grid } from "./grid.ts"
-import { chunksOf, layoutGrid, type GridLayout } from "./layout.ts"
+import { chunksOf, type Distribution, layoutGrid, type GridLayout } from "./layout.ts"
 import { chunkCount } from "./range.ts"
 
 const BYTES = 8 // grid fields are Float64
@@ -110,13 +110,13 @@ function planRange(description: Description, ranks: number): Plan {
   const range = source.range
   const chunks = chunkCount(range)
   const perRank = Array.from({ length: ranks }, (_, r) => chunksOf(range, ranks, r, source.distribution))
-  const idle = perRank.filter((c) => c.length === 0).length
+  const idle = source.distribution === "dynamic" ? Math.max(0, ranks - chunks) : perRank.filter((c) => c.length === 0).length
   const warnings = idle > 0 ? [`${idle} of ${ranks} ranks have no chunk (${chunks} chunks of ${range.chunk}); use a smaller chunk or fewer ranks`] : []
   const result = planChunkResult(description.terminal, ranks, chunks)
   return {
     ranks,
     source: { kind: "range", n: range.n, chunk: range.chunk, chunks, distribution: source.distribution, seed: range.seed, perRank },
-    stages: [{ stage: "mapLocal (per chunk)", runs: chunks, messages: [], notes: ["each chunk has its own random stream (seed, chunk), whatever rank runs it"] }],
+    stages: [{ stage: "mapLocal (per chunk)", runs: chunks, messages: [], notes: chunkNotes(source.distribution) }],
     result,
     bufferBytes: 0,
     buffers: [],
@@ -125,6 +125,12 @@ function planRange(description: Description, ranks: number): Plan {
     ghost: 0,
     program: [],
   }
+}
+
+function chunkNotes(distribution: Distribution): string[] {
+  const notes = ["each chunk has its own random stream (seed, chunk), whatever rank runs it"]
+  if (distribution === "dynamic") notes.push("a free rank takes the next chunk from a counter in shared memory (comm.fetchAndAdd): no message per chunk")
+  return notes
 }
 
 function planChunkResult(terminal: Terminal, ranks: number, chunks: number): PlannedStage {

@@ -133,15 +133,33 @@ test("range results come in chunk order whatever the rank count and distribution
   const args = { n: 1000, chunk: 37 }
   const chunks = Math.ceil(args.n / args.chunk)
   let reference: unknown
-  for (const [ranks, partitions] of [[1, 1], [2, 2], [3, 3], [8, 8], [2, 6]] as const) {
-    const [got] = await onRanks<{ gathered: number[]; total: number; joined: string; prefixes: number[] }>(ranks, "pipelines.ts", "chunks", { ...args, partitions })
+  const runs = [
+    ...([[1, 1], [2, 2], [3, 3], [8, 8], [2, 6]] as const).map(([ranks, partitions]) => ({ ranks, partitions, distribution: "block" as const })),
+    ...([[1, 1], [3, 3], [8, 8], [2, 6]] as const).map(([ranks, partitions]) => ({ ranks, partitions, distribution: "dynamic" as const })),
+  ]
+  for (const { ranks, partitions, distribution } of runs) {
+    const [got] = await onRanks<{ gathered: number[]; total: number; joined: string; prefixes: number[] }>(ranks, "pipelines.ts", "chunks", { ...args, partitions, distribution })
     t.is(got!.gathered.length, chunks)
     got!.gathered.forEach((v, i) => t.true(v >= i && v < i + 1))
     t.is(got!.joined, Array.from({ length: chunks }, (_, i) => `${i}:${i * 37}-${Math.min(1000, i * 37 + 37)}`).join("|"))
     t.is(got!.prefixes.at(-1), 1000)
     if (reference === undefined) reference = got
-    else t.deepEqual(got, reference, `${ranks} ranks: the same values, bit for bit`)
+    else t.deepEqual(got, reference, `${ranks} ranks, ${distribution}: the same values, bit for bit`)
   }
+})
+
+test("a dynamic distribution balances uneven chunks: the thread that drew the slow chunk runs few others", async (t) => {
+  const perThread = (threads: number[]) => {
+    const counts = new Map<number, number>()
+    for (const id of threads) counts.set(id, (counts.get(id) ?? 0) + 1)
+    return counts
+  }
+  const [dynamic] = await onRanks<number[]>(2, "pipelines.ts", "unevenChunks", "dynamic")
+  const counts = perThread(dynamic!)
+  t.is(counts.size, 2)
+  t.true(counts.get(dynamic![0]!)! < 5, `the slow chunk's thread ran ${counts.get(dynamic![0]!)} of 40`) // 300 ms: the other thread runs 39 × 2 ms meanwhile
+  const [block] = await onRanks<number[]>(2, "pipelines.ts", "unevenChunks", "block")
+  t.deepEqual([...perThread(block!).values()], [20, 20])
 })
 
 test("a collection is mapped item by item and collected in item order, on any number of ranks and partitions", async (t) => {

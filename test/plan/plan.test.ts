@@ -96,6 +96,19 @@ test("range plans: chunks per rank, chunk-ordered results, idle ranks warned abo
   t.is(json.source.chunks, 10)
 })
 
+test("a dynamic range plan assigns no chunk ahead, says how they are taken, and warns of more ranks than chunks", (t) => {
+  const p = Pipeline.distribute(Range.of(10_000, { chunk: 1000 }), { distribution: "dynamic" }).mapLocal((c) => c.end - c.start).reduce(MAX)
+  const plan = Pipeline.plan(p, 4)
+  if (plan.source.kind !== "range") throw new Error("a range plan")
+  t.deepEqual(plan.source.perRank, [[], [], [], []])
+  t.deepEqual(plan.warnings, [])
+  const text = explain(plan)
+  t.regex(text, /\(dynamic, seed \d+\)/)
+  t.regex(text, /chunks taken on demand: each rank, when free, takes the next of the 10 from a shared counter/)
+  t.regex(text, /a free rank takes the next chunk from a counter in shared memory \(comm\.fetchAndAdd\): no message per chunk/)
+  t.deepEqual(Pipeline.plan(p, 16).warnings, ["6 of 16 ranks have no chunk (10 chunks of 1000); use a smaller chunk or fewer ranks"])
+})
+
 test("planning is fast: 4096 ranks on a 2-D grid in well under a second", (t) => {
   const p = Pipeline.distribute(Grid.plane({ n: 4096 }), () => 0).iterate(10, (s) => s.haloExchange().stencil((u, i, row) => u[i + row]!)).gather()
   const t0 = performance.now()
