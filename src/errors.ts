@@ -21,6 +21,17 @@ export abstract class RankflowError extends Error {
  * Whether `e` is an error rankflow threw — also when another copy of this
  * module made it (the supervisor's bundle, or dist/ beside src/), where
  * `instanceof` cannot tell.
+ *
+ * @example
+ * ```ts
+ * import { init, isRankflowError } from "rankflow"
+ * const comm = await init()
+ * try {
+ *   comm.send(1, comm.size) // no such rank
+ * } catch (e) {
+ *   if (isRankflowError(e)) console.log(e._tag) // InvalidArgument
+ * }
+ * ```
  */
 export function isRankflowError(e: unknown): e is RankflowError {
   return e instanceof Error && (e as { [BRAND]?: unknown })[BRAND] === true
