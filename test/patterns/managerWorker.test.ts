@@ -26,12 +26,13 @@ test("any rank can manage, with any prefetch, and no tasks is no work", async (t
   t.deepEqual(none[0], { results: [], tasksPerWorker: [0, 0], arrivals: [] })
 })
 
-test("tasks are dealt on demand: a worker 20× slower than the others gets few of them", async (t) => {
+test("tasks are dealt on demand: a worker 30× slower than the others gets far fewer of them", async (t) => {
   const [counts] = await onRanks<number[] | null>(4, "patterns.ts", "unevenFarm", 120)
   const [slow, ...fast] = counts!
   t.is(slow! + fast.reduce((a, b) => a + b), 120)
-  // A static deal would give each worker 40; on demand the slow one gets about 120 / 41 ≈ 3 (+ its queue).
-  for (const f of fast) t.true(slow! * 4 < f, `slow worker ${slow}, fast ${f}`)
+  // A static deal gives each worker 40. On demand the slow one gets about 120 / 61 ≈ 2 (+ its queue) when
+  // sleeps are exact; on a loaded machine short sleeps stretch, so the bound leaves room: under half.
+  for (const f of fast) t.true(slow! * 2 < f, `slow worker ${slow}, fast ${f}`)
 })
 
 for (const [ranks, group] of [[5, 2], [7, 3], [1, 4]] as const)

@@ -157,7 +157,8 @@ test("a dynamic distribution balances uneven chunks: the thread that drew the sl
   const [dynamic] = await onRanks<number[]>(2, "pipelines.ts", "unevenChunks", "dynamic")
   const counts = perThread(dynamic!)
   t.is(counts.size, 2)
-  t.true(counts.get(dynamic![0]!)! < 5, `the slow chunk's thread ran ${counts.get(dynamic![0]!)} of 40`) // 500 ms: the other thread runs 39 × 2 ms meanwhile
+  // 800 ms: the other thread runs 39 chunks of 2 ms meanwhile (block gives each thread 20; the bound leaves room for a loaded machine).
+  t.true(counts.get(dynamic![0]!)! < 10, `the slow chunk's thread ran ${counts.get(dynamic![0]!)} of 40`)
   const [block] = await onRanks<number[]>(2, "pipelines.ts", "unevenChunks", "block")
   t.deepEqual([...perThread(block!).values()], [20, 20])
 })
