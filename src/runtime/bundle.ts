@@ -79,13 +79,30 @@ const hash = (data: string | Uint8Array): string => createHash("sha256").update(
  * `file:///…/.cache/rankflow/<key>-<inputs hash>/<entry's name>.mjs`.
  */
 export async function bundleForRanks(entry: string, bootstrap?: string): Promise<RankBundle | NotBundled> {
+  if (!entry.startsWith("file:") || (bootstrap !== undefined && !bootstrap.startsWith("file:"))) return notBundled("not a file URL")
+  return bundle({ entry: fileURLToPath(entry), bootstrap: bootstrap === undefined ? undefined : fileURLToPath(bootstrap), packages: "external" })
+}
+
+/**
+ * The supervisor's side (`supervisorSide`, a file URL) bundled together with
+ * the packages it loads (Effect, rxjs): the main thread then imports one
+ * file instead of some 400 modules — under tsx each through the loader,
+ * ~0.3 s of every start. esbuild and cli-progress (native, CommonJS) stay
+ * outside. The URL of the bundle, or undefined when there is none (the
+ * caller imports the modules as they are); never rejects.
+ */
+export async function bundleSupervisor(supervisorSide: string): Promise<string | undefined> {
+  if (!supervisorSide.startsWith("file:")) return undefined
+  const found = await bundle({ entry: fileURLToPath(supervisorSide), bootstrap: undefined, packages: "inline" })
+  return found._tag === "Bundled" ? found.entry : undefined
+}
+
+/** The cached bundle of `target`, rebuilt when an input changed; never rejects. */
+async function bundle(target: Target): Promise<RankBundle | NotBundled> {
   try {
     if (process.env.RANKFLOW_BUNDLE === "0") return notBundled("RANKFLOW_BUNDLE=0")
-    if (!entry.startsWith("file:") || (bootstrap !== undefined && !bootstrap.startsWith("file:")))
-      return notBundled("not a file URL")
-    const target: Target = { entry: fileURLToPath(entry), bootstrap: bootstrap === undefined ? undefined : fileURLToPath(bootstrap), packages: "external" }
     const cache = cacheDirOf(target.entry)
-    const key = hash([FORMAT, process.version, target.entry, target.bootstrap ?? ""].join("\0")).slice(0, 16)
+    const key = hash([FORMAT, process.version, target.entry, target.bootstrap ?? "", target.packages].join("\0")).slice(0, 16)
     const manifestPath = join(cache, `${key}.json`)
     const manifest = await currentManifest(manifestPath)
     if (manifest !== undefined) {
@@ -98,36 +115,12 @@ export async function bundleForRanks(entry: string, bootstrap?: string): Promise
   }
 }
 
-/**
- * The supervisor's side (`supervisorSide`, a file URL) bundled together with
- * the packages it loads (Effect, rxjs): the main thread then imports one
- * file instead of some 400 modules — under tsx each through the loader,
- * ~0.3 s of every start. esbuild and cli-progress (native, CommonJS) stay
- * outside. The URL of the bundle, or undefined when there is none (the
- * caller imports the modules as they are); never rejects.
- */
-export async function bundleSupervisor(supervisorSide: string): Promise<string | undefined> {
-  try {
-    if (process.env.RANKFLOW_BUNDLE === "0" || !supervisorSide.startsWith("file:")) return undefined
-    const target: Target = { entry: fileURLToPath(supervisorSide), bootstrap: undefined, packages: "inline" }
-    const cache = cacheDirOf(target.entry)
-    const key = hash([FORMAT, process.version, target.entry, "supervisor"].join("\0")).slice(0, 16)
-    const manifestPath = join(cache, `${key}.json`)
-    const manifest = (await currentManifest(manifestPath)) ?? (await build(target, cache, key, manifestPath))
-    await utimes(manifestPath, new Date(), new Date()).catch(() => undefined)
-    const found = outcome(manifest, cache, target, true)
-    return found._tag === "Bundled" ? found.entry : undefined
-  } catch {
-    return undefined
-  }
-}
-
 /** The files to bundle: the entry, and the rank bootstrap when it is bundled too. */
 interface Target {
   readonly entry: string
   readonly bootstrap: string | undefined
   /** Packages from node_modules: imported from their files (ranks), or bundled in (the supervisor, but for NOT_INLINED). */
-  readonly packages?: "external" | "inline"
+  readonly packages: "external" | "inline"
 }
 
 /** Packages the supervisor's bundle leaves outside: a native binary, and what only --progress loads. */
