@@ -47,12 +47,12 @@ import { Trace } from "./trace.ts"
 import { Windows } from "./window.ts"
 
 export const ANY_SOURCE = -1
+export const ANY_TAG = -1
 
 /** Polls before the first yield when ranks outnumber cores (spinning there takes the core a peer needs). */
 const OVERSUBSCRIBED_SPINS = 16
-/** Yields before sleeping when ranks outnumber cores: ~1 ms when other threads want the cores. */
+/** Yields before sleeping when ranks outnumber cores. */
 const OVERSUBSCRIBED_YIELDS = 200
-export const ANY_TAG = -1
 
 /** Where a receive puts its data: a caller's buffer, or null to allocate the value. */
 export type RecvTarget = TypedArray | ArrayBuffer | DataView | null

@@ -120,7 +120,6 @@ function manage<T, R>(farm: Comm, options: FarmOptions<T, R>, workers: number, g
   const workerOf = new Map(Array.from({ length: workers }, (_, w) => [leader(w), w]))
   const tasks = options.tasks![Symbol.iterator]()
   const report = progressReporter("tasks", Array.isArray(options.tasks) ? options.tasks.length : 0)
-  let done = 0
   const results: R[] = []
   const tasksPerWorker = new Array<number>(workers).fill(0)
   let dealt = 0
@@ -143,11 +142,10 @@ function manage<T, R>(farm: Comm, options: FarmOptions<T, R>, workers: number, g
     results[index] = result
     tasksPerWorker[w]!++
     options.onResult?.(result, index, w)
-    done++
-    report?.(done)
+    report?.(dealt - pending)
     deal(status.source)
   }
-  report?.(done, true)
+  report?.(dealt, true)
   for (let w = 0; w < workers; w++) farm.send(null, leader(w), STOP)
   return { results, tasksPerWorker }
 }

@@ -11,8 +11,8 @@ import type { Chunk, Description, Terminal } from "../plan/description.ts"
 import type { Plan } from "../plan/plan.ts"
 import { chunkBounds } from "../plan/range.ts"
 import { collect, copyOf } from "./collect.ts"
-import type { Prepared } from "./execute.ts"
 import { progressReporter } from "../runtime/progress.ts"
+import type { Prepared } from "./execute.ts"
 import { randomStream } from "./random.ts"
 
 export function prepareRange(description: Description, plan: Plan, comm: Comm, partitions: ReadonlyArray<number>): Prepared {
@@ -82,10 +82,12 @@ function prepareDynamic(description: Description, total: number, comm: Comm, run
       return { steps: 0 }
     },
     collect: () => {
-      const all = comm.gather([taken, values] as const, 0)
-      if (all === undefined) return finishOn(comm, description.terminal, undefined)
+      // Each rank's chunk numbers and values, concatenated in the same rank order.
+      const indices = collect(taken, comm)
+      const all = collect(values, comm)
+      if (indices === undefined || all === undefined) return finishOn(comm, description.terminal, undefined)
       const ordered = new Array<unknown>(total)
-      for (const [indices, chunkValues] of all) indices.forEach((c, i) => (ordered[c] = chunkValues[i]))
+      indices.forEach((c, i) => (ordered[c as number] = all[i]))
       return finishOn(comm, description.terminal, ordered)
     },
   }
