@@ -5,6 +5,7 @@
  *
  * Layer: plan (pure).
  */
+import { formatBytes } from "../comm/units.ts"
 import type { GridPlan, MessageSpec, Plan, PlannedStage, RangePlan } from "./plan.ts"
 
 /** Most per-rank rows printed before the table is elided. */
@@ -89,11 +90,6 @@ function stageLines(s: PlannedStage, lines: string[]): void {
 }
 
 function messageLine(m: MessageSpec): string {
-  return `${m.what}: ${m.count} message${m.count === 1 ? "" : "s"}, ${bytes(m.bytes)} per run — ${m.transport} (${m.reason})`
+  return `${m.what}: ${m.count} message${m.count === 1 ? "" : "s"}, ${formatBytes(m.bytes)} per run — ${m.transport} (${m.reason})`
 }
 
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`
-  return `${(n / 1024 ** 2).toFixed(1)} MiB`
-}

@@ -7,11 +7,7 @@
  * Layer: runtime (supervisor side).
  */
 import type { TraceSummary } from "../comm/trace.ts"
-
-function bytes(n: number): string {
-  for (const [unit, size] of [["GiB", 2 ** 30], ["MiB", 2 ** 20], ["KiB", 2 ** 10]] as const) if (n >= size) return `${(n / size).toFixed(1)} ${unit}`
-  return `${n} B`
-}
+import { formatBytes } from "../comm/units.ts"
 
 function table(rows: ReadonlyArray<ReadonlyArray<string>>): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
@@ -26,7 +22,7 @@ export function traceReport(traces: ReadonlyArray<TraceSummary>): string {
     ...ranks.map((t) => [
       String(t.rank),
       String(t.sentTo.reduce((n, d) => n + d.messages, 0)),
-      bytes(t.sentTo.reduce((n, d) => n + d.bytes, 0)),
+      formatBytes(t.sentTo.reduce((n, d) => n + d.bytes, 0)),
       String(t.lanes.buffer.messages),
       String(t.lanes.number.messages),
       String(t.lanes.serialized.messages),
