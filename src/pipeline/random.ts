@@ -42,7 +42,7 @@ interface WasmApi {
 
 function wasmEngine(): Engine | undefined {
   try {
-    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly
+    const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly // unknown: with lib DOM, globalThis has its own WebAssembly type
     if (wasm === undefined) return undefined
     const { exports } = new wasm.Instance(new wasm.Module(kernelBytes()))
     const memory = exports.memory.buffer

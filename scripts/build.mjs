@@ -1,0 +1,61 @@
+// Builds dist/ for the package (`npm run build`, and `prepack` before `npm pack`/`npm publish`):
+//  1. tsc -p tsconfig.build.json: ESM JavaScript, declarations, declaration and source maps
+//     (stripInternal keeps `@internal` members out of the public types);
+//  2. relative `.ts` specifiers in the declarations become `.js` (tsc rewrites them in the
+//     JavaScript only; a consumer's tsc refuses `.ts` imports with TS5097);
+//  3. the supervisor's side (Effect, rxjs and rankflow's own supervisor modules) is bundled into
+//     one file, dist/runtime/supervisorSide.bundle.js, so that the first run of a compiled-JS
+//     consumer does not build it into the cache (see src/runtime/loadSupervisor.ts).
+import { execFileSync } from "node:child_process"
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { dirname, join, relative } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)))
+const dist = join(root, "dist")
+const require = createRequire(import.meta.url)
+
+rmSync(dist, { recursive: true, force: true })
+execFileSync(join(root, "node_modules", ".bin", process.platform === "win32" ? "tsc.cmd" : "tsc"), ["-p", join(root, "tsconfig.build.json")], { stdio: "inherit" })
+
+const files = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]))
+
+// `from "./x.ts"`, `import "./x.ts"`, `import("./x.ts")`, `declare module "./x.ts"`: relative specifiers only.
+const TS_SPECIFIER = /((?:from|import|module)\s*\(?\s*")(\.{1,2}\/[^"]*?)\.([cm]?)ts(")/g
+for (const file of files(dist).filter((f) => f.endsWith(".d.ts"))) {
+  const text = readFileSync(file, "utf8")
+  const rewritten = text.replace(TS_SPECIFIER, (_, head, path, kind, tail) => `${head}${path}.${kind}js${tail}`)
+  if (rewritten !== text) writeFileSync(file, rewritten)
+}
+
+// The supervisor bundle: packages bundled in but for esbuild (native) and cli-progress (loaded only
+// for --progress), which stay ordinary imports resolved from dist/runtime. Every module that reads
+// import.meta.url sits in dist/runtime or dist/transport (the same depth), and the bundle sits in
+// dist/runtime, so their relative URLs (rankEntry.js, ../../build/Release) resolve as from the modules.
+const esbuild = require("esbuild")
+const side = join(dist, "runtime", "supervisorSide.js")
+const result = await esbuild.build({
+  entryPoints: [side],
+  outfile: join(dist, "runtime", "supervisorSide.bundle.js"),
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20.19",
+  conditions: [],
+  external: ["esbuild", "cli-progress"],
+  keepNames: true,
+  metafile: true,
+  logLevel: "warning",
+  banner: { js: 'import { createRequire as __rankflowRequire } from "node:module"; const require = __rankflowRequire(import.meta.url);' },
+})
+const outside = Object.keys(result.metafile.inputs).filter(
+  (f) => !f.includes("node_modules/") && !/^dist\/(runtime|transport|cli|comm)\//.test(relative(root, join(root, f))),
+)
+const metaReaders = Object.keys(result.metafile.inputs).filter(
+  (f) => !f.includes("node_modules/") && readFileSync(join(root, f), "utf8").includes("import.meta") && !/^dist\/(runtime|transport)\//.test(f),
+)
+if (metaReaders.length > 0) throw new Error(`the supervisor bundle cannot keep import.meta.url of ${metaReaders.join(", ")}`)
+const bundled = readFileSync(join(dist, "runtime", "supervisorSide.bundle.js"), "utf8")
+console.log(`build: dist/ written; supervisor bundle ${(bundled.length / 1024).toFixed(0)} kB from ${Object.keys(result.metafile.inputs).length} modules${outside.length ? ` (also ${outside.join(", ")})` : ""}`)
