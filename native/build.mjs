@@ -1,14 +1,34 @@
 // npm install hook: builds the optional native addon (native/kernels.c).
 // Never fails the install: without the addon rankflow copies with
-// TypedArray.prototype.set, correct but slower for large messages.
+// TypedArray.set, correct but slower for large messages.
+// The outcome goes to build/rankflow-native.json (npm hides install output):
+// `rankflow doctor` reads it to say why the addon is missing.
 import { execFileSync } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, mkdirSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
 
-if (process.env.RANKFLOW_NATIVE === "0") process.exit(0)
+const root = dirname(dirname(fileURLToPath(import.meta.url)))
+
+/** Records the outcome for `rankflow doctor`; a failure to record is no reason to fail the install. */
+function record(built, reason) {
+  try {
+    mkdirSync(join(root, "build"), { recursive: true })
+    const status = { built, reason, node: process.version, platform: `${process.platform}-${process.arch}`, at: new Date().toISOString() }
+    writeFileSync(join(root, "build", "rankflow-native.json"), `${JSON.stringify(status, null, 2)}\n`)
+  } catch {
+    // read-only package directory: doctor then reports that no build was recorded
+  }
+  if (!built) console.warn(`rankflow: native addon not built (${reason}); large copies will use TypedArray.set`)
+}
+
+if (process.env.RANKFLOW_NATIVE === "0") {
+  record(false, "RANKFLOW_NATIVE=0 was set during install")
+  process.exit(0)
+}
 const gyp = process.env.npm_config_node_gyp
-if (gyp === undefined) {
-  console.warn("rankflow: node-gyp not found; large copies will use TypedArray.set")
+if (gyp === undefined || !existsSync(gyp)) {
+  record(false, "node-gyp not found (npm_config_node_gyp is not set: not run by npm?)")
   process.exit(0)
 }
 // Build against the local Node headers when they are installed (no download needed).
@@ -17,8 +37,15 @@ const nodedir =
   process.env.npm_config_nodedir ?? (existsSync(join(prefix, "include/node/node_api.h")) ? prefix : undefined)
 try {
   execFileSync(process.execPath, [gyp, "rebuild", ...(nodedir === undefined ? [] : [`--nodedir=${nodedir}`])], {
-    stdio: ["ignore", "ignore", "pipe"],
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: 16 << 20,
   })
+  record(true, "built by node-gyp")
 } catch (error) {
-  console.warn(`rankflow: native copy addon not built (${String(error).split("\n")[0]}); large copies will use TypedArray.set`)
+  // node-gyp prints the compiler's complaint before its own "gyp ERR!" lines: keep the useful tail.
+  const output = `${error.stdout ?? ""}${error.stderr ?? ""}`.split("\n").filter((l) => l.trim() !== "")
+  const firstErr = output.findIndex((l) => /error|not found|ERR!/i.test(l))
+  const lines = (firstErr < 0 ? output.slice(-15) : output.slice(Math.max(0, firstErr - 2), firstErr + 13)).join("\n")
+  record(false, `node-gyp rebuild failed: ${String(error.message).split("\n")[0]}\n${lines}`)
 }

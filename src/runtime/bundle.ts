@@ -16,7 +16,9 @@
  * falls back to the tsx path, as does any failure: the optimisation never
  * fails a run.
  *
- * Cache: `<nearest node_modules>/.cache/rankflow` (or the OS temp dir), keyed
+ * Cache: `$RANKFLOW_CACHE_DIR`, else `<nearest node_modules>/.cache/rankflow`
+ * (or `rankflow-cache-<uid>` in the OS temp dir, also used when the first
+ * choice cannot be written, e.g. a read-only node_modules), keyed
  * by the entry and checked against a content hash of every input, so an edit
  * rebuilds and an unchanged program reuses the bundle. Outputs are written
  * under a temporary name and renamed into place, so concurrent runs never
@@ -101,19 +103,34 @@ export async function bundleSupervisor(supervisorSide: string): Promise<string |
 async function bundle(target: Target): Promise<RankBundle | NotBundled> {
   try {
     if (process.env.RANKFLOW_BUNDLE === "0") return notBundled("RANKFLOW_BUNDLE=0")
-    const cache = cacheDirOf(target.entry)
     const key = hash([FORMAT, process.version, target.entry, target.bootstrap ?? "", target.packages].join("\0")).slice(0, 16)
-    const manifestPath = join(cache, `${key}.json`)
-    const manifest = await currentManifest(manifestPath)
-    if (manifest !== undefined) {
-      await utimes(manifestPath, new Date(), new Date()).catch(() => undefined) // last used: see prune()
-      return outcome(manifest, cache, target, true)
+    const { dir, fallback } = cacheLocation(target.entry)
+    try {
+      return await bundleIn(dir, target, key)
+    } catch (error) {
+      // A read-only node_modules (or cache directory): the per-user one in the OS temp dir instead.
+      if (!isUnwritable(error) || fallback === dir) throw error
+      return await bundleIn(fallback, target, key)
     }
-    return outcome(await build(target, cache, key, manifestPath), cache, target, false)
   } catch (error) {
     return notBundled(error instanceof Error ? error.message : String(error))
   }
 }
+
+async function bundleIn(cache: string, target: Target, key: string): Promise<RankBundle | NotBundled> {
+  const manifestPath = join(cache, `${key}.json`)
+  const manifest = await currentManifest(manifestPath)
+  if (manifest !== undefined) {
+    await utimes(manifestPath, new Date(), new Date()).catch(() => undefined) // last used: see prune()
+    return outcome(manifest, cache, target, true)
+  }
+  return outcome(await build(target, cache, key, manifestPath), cache, target, false)
+}
+
+/** Errors that mean "this directory cannot be written" (EEXIST, ENOTDIR: a file stands where a directory should). */
+const UNWRITABLE = new Set(["EACCES", "EPERM", "EROFS", "ENOTDIR", "EEXIST"])
+const isUnwritable = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && UNWRITABLE.has(String((error as { code?: unknown }).code))
 
 /** The files to bundle: the entry, and the rank bootstrap when it is bundled too. */
 interface Target {
@@ -144,11 +161,26 @@ const BOOTSTRAP_NAME = "rankflow-rank"
  * nearest to the entry (where tools keep caches), else in the OS temp dir.
  */
 export function cacheDirOf(entryPath: string): string {
+  return cacheLocation(entryPath).dir
+}
+
+/** Where the bundle cache of an entry is, why there, and the directory used when it cannot be written. */
+export interface CacheLocation {
+  readonly dir: string
+  readonly source: "RANKFLOW_CACHE_DIR" | "node_modules" | "temp"
+  /** The per-user directory in the OS temp dir, used when `dir` is read-only. */
+  readonly fallback: string
+}
+
+/** The bundle cache for an entry file: see `cacheDirOf`. */
+export function cacheLocation(entryPath: string): CacheLocation {
+  const user = typeof process.getuid === "function" ? `-${process.getuid()}` : ""
+  const fallback = join(tmpdir(), `rankflow-cache${user}`)
   const configured = process.env.RANKFLOW_CACHE_DIR
-  if (configured !== undefined && configured !== "") return configured
+  if (configured !== undefined && configured !== "") return { dir: resolve(configured), source: "RANKFLOW_CACHE_DIR", fallback }
   for (let dir = dirname(entryPath); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "node_modules"))) return join(dir, "node_modules", ".cache", "rankflow")
-    if (dirname(dir) === dir) return join(tmpdir(), "rankflow-cache")
+    if (existsSync(join(dir, "node_modules"))) return { dir: join(dir, "node_modules", ".cache", "rankflow"), source: "node_modules", fallback }
+    if (dirname(dir) === dir) return { dir: fallback, source: "temp", fallback }
   }
 }
 

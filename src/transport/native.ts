@@ -1,5 +1,5 @@
 /**
- * The optional native addon (`native/kernels.c`, built by `npm ci`): memmove
+ * The optional native addon (`native/kernels.c`, built by the install script): memmove
  * for large transport copies, float64 reduction loops, and a thread yield for
  * waits when ranks outnumber cores. Everything that
  * uses it has a JS fallback; RANKFLOW_NATIVE=0 forces the fallbacks.
@@ -32,11 +32,22 @@ export interface NativeKernels {
   yieldThread(): void
 }
 
+/**
+ * Where the addon is: `build/Release` of the package, two levels up from this
+ * module both in src/transport (rankflow from source) and dist/transport
+ * (compiled).
+ */
+export const NATIVE_ADDON = "../../build/Release/rankflow_native.node"
+
+/** Why loading the addon failed (its error message), when it failed; `rankflow doctor` shows it. */
+export let nativeLoadError: string | undefined
+
 function load(): NativeKernels | undefined {
   if (process.env.RANKFLOW_NATIVE === "0") return undefined
   try {
-    return createRequire(import.meta.url)("../../build/Release/rankflow_native.node") as NativeKernels
-  } catch {
+    return createRequire(import.meta.url)(NATIVE_ADDON) as NativeKernels
+  } catch (error) {
+    nativeLoadError = error instanceof Error ? error.message.split("\n")[0] : String(error)
     return undefined
   }
 }

@@ -81,10 +81,29 @@ test("bundles are cached in the node_modules nearest to the entry, else in the O
   delete process.env.RANKFLOW_CACHE_DIR // synchronously restored: the other tests of this file never see it unset
   try {
     t.is(cacheDirOf(join(ROOT, "examples/hello.ts")), join(ROOT, "node_modules/.cache/rankflow"))
-    t.is(cacheDirOf("/no/such/dir/entry.ts"), join(tmpdir(), "rankflow-cache"))
+    t.is(cacheDirOf("/no/such/dir/entry.ts"), join(tmpdir(), `rankflow-cache-${process.getuid!()}`))
   } finally {
     process.env.RANKFLOW_CACHE_DIR = CACHE
   }
+})
+
+test("a cache that cannot be written (read-only node_modules) falls back to the per-user one in the OS temp dir", async (t) => {
+  const { url, dir } = program({ "entry.ts": WHERE, "data.txt": "" })
+  const temp = mkdtempSync(join(tmpdir(), "rankflow-bundle-tmp-"))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  t.teardown(() => rmSync(temp, { recursive: true, force: true }))
+  mkdirSync(join(dir, "node_modules"))
+  writeFileSync(join(dir, "node_modules", ".cache"), "a file where the cache directory would go") // unwritable even for root
+  const tmp = process.env.TMPDIR
+  delete process.env.RANKFLOW_CACHE_DIR // both read synchronously by bundleForRanks, then restored before any other test runs
+  process.env.TMPDIR = temp
+  const pending = bundleForRanks(url, BOOTSTRAP)
+  process.env.RANKFLOW_CACHE_DIR = CACHE
+  if (tmp === undefined) delete process.env.TMPDIR
+  else process.env.TMPDIR = tmp
+  const bundled = await pending
+  t.like(bundled, { _tag: "Bundled", cached: false })
+  if (bundled._tag === "Bundled") t.is(dirname(bundled.dir), join(temp, `rankflow-cache-${process.getuid!()}`))
 })
 
 test("ranks do not load Effect or rxjs: the bundle's statically imported files never import them", async (t) => {
