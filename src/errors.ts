@@ -401,18 +401,24 @@ export class ResourceLimit extends RankflowError {
   }
 }
 
-/** A grid whose fields cannot fit in memory: refused by the planner before any rank starts. */
+/**
+ * A grid whose fields cannot be allocated: more bytes than the machine's
+ * memory, or a block longer than a V8 typed array can be. Refused by the
+ * planner's memory check before any rank starts.
+ */
 export class GridTooLarge extends RankflowError {
   readonly _tag = "GridTooLarge"
   constructor(
     readonly points: number,
-    /** Bytes the planned fields need over all ranks. */
+    /** Bytes needed. */
     readonly bytes: number,
-    /** Bytes available. */
+    /** Bytes allowed. */
     readonly limit: number,
+    /** What needs them and what sets the limit. */
     readonly reason: string,
+    readonly advice = "use a smaller grid",
   ) {
-    super(`grid too large: ${points} points need ${formatGiB(bytes)} of fields, more than the ${formatGiB(limit)} ${reason}; use a smaller grid`)
+    super(`grid too large: ${points} points need ${formatGiB(bytes)} ${reason} (${formatGiB(limit)}); ${advice}`)
     this.name = "GridTooLarge"
   }
 }

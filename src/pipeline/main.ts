@@ -11,14 +11,16 @@
  * Layer: pipeline. The supervisor half (Effect, the CLI decoders) is imported
  * lazily so that ranks never load it.
  */
-import { availableParallelism } from "node:os"
+import { availableParallelism, totalmem } from "node:os"
 import { blockRange } from "../comm/partition.ts"
 import { InvalidOptions } from "../errors.ts"
 import { isRank, init, launchArgs, rankflowVersion, supervise } from "../runtime/init.ts"
+import { checkPartitions } from "../runtime/limits.ts"
 import { supervisorSide } from "../runtime/loadSupervisor.ts"
 import { checkParamNames } from "../cli/names.ts"
 import { defaults, type Params } from "../cli/paramSpec.ts"
 import { explain, explainJson } from "../plan/explain.ts"
+import { checkFieldMemory } from "../plan/memory.ts"
 import type { Outcome } from "./execute.ts"
 import { plan, runWithStats, type Pipeline } from "./pipeline.ts"
 import { describe, formatNumber, summarize } from "./summary.ts"
@@ -120,9 +122,11 @@ export async function main<P, R>(what: Pipeline<R> | Program<P, R>): Promise<voi
     version: rankflowVersion,
     prepare: (extra, ranks) => {
       const params = decodeParams(prog.params, extra)
+      checkPartitions(ranks)
       const threads = extra.threads === undefined ? Math.min(ranks, availableParallelism()) : decodePositiveInt("threads", String(extra.threads))
       if (threads > ranks) throw new InvalidOptions("--threads", `expected an integer in [1, ${ranks}] (at most one thread per rank), got '${threads}'`)
       const planned = plan(prog.build(params), ranks)
+      checkFieldMemory(planned, totalmem())
       const json = extra.json === true
       const showPlan = extra.explain === true || extra.dryRun === true
       if (showPlan && !json) process.stdout.write(`${explain(planned)}\n${placement(ranks, threads)}\n`)
