@@ -112,6 +112,7 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     process.stderr.write(
       `rankflow: warning: ${threads} ranks on ${cores} cores: ranks take turns on a core (measured 3–11× slower); a pipeline (Pipeline.main) runs --ranks as logical ranks on fewer threads\n`,
     )
+  const display = options.progress ? progressDisplay() : undefined
   const controller = new AbortController()
   let signal = ""
   let firstSignalAt = 0
@@ -124,13 +125,13 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
       firstSignalAt = performance.now()
       controller.abort()
     } else if (performance.now() - firstSignalAt > 2000) {
+      display?.stop()
       process.stderr.write(`rankflow: interrupted by ${name} again; exiting without waiting for the ranks\n`)
       process.exit(signal === "SIGTERM" ? ExitCode.terminated : ExitCode.interrupted)
     }
   }
   process.on("SIGINT", onSignal("SIGINT"))
   process.on("SIGTERM", onSignal("SIGTERM"))
-  const display = options.progress ? progressDisplay() : undefined
   const traces: TraceSummary[] | undefined = options.trace ? [] : undefined
   const exit = await Effect.runPromiseExit(
     runPool({
