@@ -58,8 +58,8 @@ export type ExtraValues = Readonly<Record<string, string | boolean | ReadonlyArr
 const RUNTIME: ExtraOptions = {
   ranks: { type: "string", short: "n" },
   timeout: { type: "string" },
-  deadlockAfter: { type: "string", spellings: ["deadlock-after"] },
-  commTimeout: { type: "string", spellings: ["comm-timeout"] },
+  deadlockAfter: { type: "string", spellings: ["deadlock-after", "deadlockAfter"] },
+  commTimeout: { type: "string", spellings: ["comm-timeout", "commTimeout"] },
   progress: { type: "boolean" },
   trace: { type: "boolean" },
   help: { type: "boolean", short: "h" },

@@ -83,7 +83,7 @@ interface RankArgs {
 const FLAGS = {
   explain: { type: "boolean" },
   json: { type: "boolean" },
-  dryRun: { type: "boolean", spellings: ["dry-run"] },
+  dryRun: { type: "boolean", spellings: ["dry-run", "dryRun"] },
   debug: { type: "boolean" },
   threads: { type: "string" },
 } as const

@@ -58,14 +58,16 @@ export async function init(): Promise<Comm> {
  * ```
  */
 export async function initWithParams<P>(declared: Params<P>): Promise<{ readonly comm: Comm; readonly params: P }> {
-  checkParamNames(Object.keys(declared), false)
   const state = rankState()
   if (state !== undefined) return { comm: worldComm(state), params: (launchArgs() as P | undefined) ?? defaults(declared) }
   const { decodeParams, paramOptions, paramUsage } = await supervisorSide()
   return supervise({
     options: paramOptions(declared),
     usage: paramUsage(declared),
-    prepare: (extra) => ({ args: decodeParams(declared, extra) }),
+    prepare: (extra) => {
+      checkParamNames(Object.keys(declared), false) // a parameter named like a runtime option: exit 2 naming both
+      return { args: decodeParams(declared, extra) }
+    },
   })
 }
 
