@@ -4,21 +4,20 @@
 // by whichever rank is free; the rows are gathered in order.
 //   tsx pipelines/mandelbrot.ts --ranks 4 [--width 800 --height 600 --iterations 256 --distribution cyclic --out set.pgm]
 import { writeFileSync } from "node:fs"
-import { fingerprint, InvalidArgument, Param, Pipeline, Range } from "rankflow"
-
-const DISTRIBUTIONS = ["block", "cyclic", "dynamic"] as const
+import { fingerprint, Param, Pipeline, Range } from "rankflow"
 
 export const mandelbrot = Pipeline.program({
   name: "mandelbrot",
+  description: "escape counts of the Mandelbrot set on [−2, 1] × [−1.5, 1.5], rows gathered in order",
   params: {
     width: Param.int(800, "pixels per row", { min: 1 }),
     height: Param.int(600, "rows", { min: 1 }),
     iterations: Param.int(256, "iteration limit", { min: 1, max: 65535 }),
     out: Param.string("", "write the image as a PGM file"),
-    distribution: Param.string("cyclic", "how rows go to ranks: block, cyclic or dynamic"),
+    distribution: Param.choice(["block", "cyclic", "dynamic"], "cyclic", "how rows go to ranks"),
   },
   build: ({ width, height, iterations, distribution }) =>
-    Pipeline.distribute(Range.of(height, { chunk: 1 }), { distribution: rowsBy(distribution) })
+    Pipeline.distribute(Range.of(height, { chunk: 1 }), { distribution })
       .mapLocal(({ start: row }) => {
         const counts = new Uint16Array(width)
         const ci = -1.5 + (3 * row) / height
@@ -47,11 +46,5 @@ export const mandelbrot = Pipeline.program({
     return { "pixels in the set": inside, "image fingerprint": fingerprint(image), ...(out === "" ? {} : { written: out }) }
   },
 })
-
-function rowsBy(distribution: string): (typeof DISTRIBUTIONS)[number] {
-  const known = DISTRIBUTIONS.find((d) => d === distribution)
-  if (known === undefined) throw new InvalidArgument("mandelbrot", "--distribution", distribution, `must be one of ${DISTRIBUTIONS.join(", ")}`)
-  return known
-}
 
 await Pipeline.main(mandelbrot)

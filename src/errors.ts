@@ -359,3 +359,68 @@ export class StencilOutOfRadius extends RankflowError {
     this.name = "StencilOutOfRadius"
   }
 }
+
+// ---- Command-line declarations and limits (refused before any rank starts) ----
+
+/**
+ * A program parameter whose flag is also a runtime or pipeline option
+ * (`timeout`, `ranks`, `json`, …): the command line would apply it twice.
+ * Thrown where the parameters are declared.
+ */
+export class ParamNameConflict extends RankflowError {
+  readonly _tag = "ParamNameConflict"
+  constructor(
+    /** The parameter as declared. */
+    readonly param: string,
+    /** The option it collides with, without dashes. */
+    readonly option: string,
+    /** Whose option it is: every program's (`runtime`) or `Pipeline.main`'s (`pipeline`). */
+    readonly owner: "runtime" | "pipeline",
+  ) {
+    super(`parameter '${param}' collides with the ${owner} option --${option}; rename the parameter`)
+    this.name = "ParamNameConflict"
+  }
+}
+
+/**
+ * A job larger than this machine or V8 allows (`--ranks`, `--threads`):
+ * refused before any worker starts, with the limit and the reason.
+ */
+export class ResourceLimit extends RankflowError {
+  readonly _tag = "ResourceLimit"
+  constructor(
+    /** The option, e.g. `--ranks`. */
+    readonly option: string,
+    readonly value: number,
+    /** The largest value allowed. */
+    readonly limit: number,
+    readonly reason: string,
+  ) {
+    super(`${option}: ${value} is more than this machine allows (at most ${limit}: ${reason})`)
+    this.name = "ResourceLimit"
+  }
+}
+
+/**
+ * A grid whose fields cannot be allocated: more bytes than the machine's
+ * memory, or a block longer than a V8 typed array can be. Refused by the
+ * planner's memory check before any rank starts.
+ */
+export class GridTooLarge extends RankflowError {
+  readonly _tag = "GridTooLarge"
+  constructor(
+    readonly points: number,
+    /** Bytes needed. */
+    readonly bytes: number,
+    /** Bytes allowed. */
+    readonly limit: number,
+    /** What needs them and what sets the limit. */
+    readonly reason: string,
+    readonly advice = "use a smaller grid",
+  ) {
+    super(`grid too large: ${points} points need ${formatGiB(bytes)} ${reason} (${formatGiB(limit)}); ${advice}`)
+    this.name = "GridTooLarge"
+  }
+}
+
+const formatGiB = (bytes: number): string => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`)

@@ -2,7 +2,7 @@
  * rankflow's public API. Everything a rank needs is imported eagerly and is
  * light; the supervisor (Effect, CLI) is loaded only on the main thread.
  */
-export { init, initWithParams, isRank } from "./runtime/init.ts"
+export { init, initWithParams, isRank, positionals } from "./runtime/init.ts"
 export { runRanks, type RunRanksOptions } from "./runtime/runRanks.ts"
 export { Comm, ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED, TAG_UB, type RecvBuffer, type Sendable } from "./comm/comm.ts"
 export { CartComm, type Shift } from "./comm/cart.ts"
@@ -52,7 +52,7 @@ export { managerWorker, type FarmOptions, type FarmResult, type TaskContext } fr
 export { Stream, type StageOptions, type StreamOptions, type StreamLayout } from "./patterns/stream.ts"
 export type { Field, FieldBody, Chunks, Items, Ranged, InitFor, LoopOptions, UntilOptions, DistributeOptions, OpFor } from "./pipeline/pipeline.ts"
 export type { Program, ProgramSpec } from "./pipeline/main.ts"
-export { fingerprint } from "./pipeline/main.ts"
+export { fingerprint } from "./pipeline/summary.ts"
 export type { Outcome, Prepared, ExecuteOptions } from "./pipeline/execute.ts"
 export { randomStream, RandomStream } from "./pipeline/random.ts"
 export * as Grid from "./plan/grid.ts"
@@ -62,3 +62,4 @@ export { explain, explainJson } from "./plan/explain.ts"
 export type { Plan, PlannedStage, MessageSpec } from "./plan/plan.ts"
 export type { Block, Chunk, NumberOp, StencilOptions, Stencil1, Stencil2, Stencil3, Every } from "./plan/description.ts"
 export { GridTooSmall, InvalidPipeline, UnstableScheme, StencilOutOfRadius } from "./errors.ts"
+export { ParamNameConflict, ResourceLimit, GridTooLarge } from "./errors.ts"

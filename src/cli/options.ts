@@ -1,8 +1,13 @@
 /**
- * Runtime options shared by every rankflow program (`--ranks`, `--timeout`,
- * `--help`), parsed with `node:util`'s strict `parseArgs` and decoded with
- * Effect Schema, so a bad value or an unknown flag is rejected — with the
- * option named — before any worker starts.
+ * The command line of every rankflow program: the runtime's options
+ * (`--ranks`, `--timeout`, `--help`, `--version`, …), a program's own flags,
+ * and the positional arguments after `--`. Tokenized by `node:util`'s
+ * `parseArgs`, then read here so that what its strict mode cannot do is
+ * done: `--no-X` and `--X=false` for booleans, kebab-case flags with their
+ * camelCase alias, `-np N` as mpirun spells it, and an unknown flag answered
+ * with the nearest known one. Values are decoded with Effect Schema; a bad
+ * value or an unknown flag is refused — one line naming the option — before
+ * any worker starts.
  *
  * Layer: cli (supervisor side only).
  */
@@ -10,7 +15,8 @@ import { availableParallelism } from "node:os"
 import { parseArgs } from "node:util"
 import * as Schema from "effect/Schema"
 import * as SchemaTransformation from "effect/SchemaTransformation"
-import { InvalidOptions } from "../errors.ts"
+import { InvalidOptions, ParamNameConflict } from "../errors.ts"
+import { splitAtTerminator } from "./names.ts"
 
 export interface RuntimeOptions {
   /** Number of ranks (default: the number of cores). */
@@ -26,18 +32,44 @@ export interface RuntimeOptions {
   /** Count every rank's traffic and waits, and report them on stderr at the end. */
   readonly trace: boolean
   readonly help: boolean
-  /** Values of a program's own flags (see `ExtraOptions`). */
+  readonly version: boolean
+  /** Values of a program's own flags (see `ExtraOptions`), by their declared key. */
   readonly extra: ExtraValues
+  /** What followed `--`: the program's own positional arguments. */
+  readonly positionals: ReadonlyArray<string>
 }
 
-/** A program's own flags, added to the runtime's (util.parseArgs form). */
-export type ExtraOptions = Readonly<Record<string, { readonly type: "string" | "boolean"; readonly short?: string }>>
-export type ExtraValues = Readonly<Record<string, string | boolean | undefined>>
+/** One flag a program adds to the runtime's. */
+export interface OptionSpec {
+  readonly type: "string" | "boolean"
+  readonly short?: string
+  /** Every value given is kept (`--x 1 --x 2`), not only the last. */
+  readonly multiple?: boolean
+  /** How the flag is spelled on the command line, first the one usage shows (default: its key). */
+  readonly spellings?: ReadonlyArray<string>
+}
+
+/** A program's own flags, by the key their values are returned under. */
+export type ExtraOptions = Readonly<Record<string, OptionSpec>>
+/** Values of a program's own flags: a string, a boolean, every string of a `multiple` flag, or undefined when absent. */
+export type ExtraValues = Readonly<Record<string, string | boolean | ReadonlyArray<string> | undefined>>
+
+/** The runtime's own flags, by key. */
+const RUNTIME: ExtraOptions = {
+  ranks: { type: "string", short: "n" },
+  timeout: { type: "string" },
+  deadlockAfter: { type: "string", spellings: ["deadlock-after", "deadlockAfter"] },
+  commTimeout: { type: "string", spellings: ["comm-timeout", "commTimeout"] },
+  progress: { type: "boolean" },
+  trace: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+}
 
 /** A string of plain decimal digits (no "0x10", "1e3" or " 7 ", which Number() would accept). */
 const digits = (pattern: RegExp) =>
   Schema.String.check(Schema.makeFilter((s: string) => (pattern.test(s) ? undefined : "malformed")))
-const PositiveInt = digits(/^[1-9][0-9]{0,8}$/).pipe(Schema.decodeTo(Schema.Int, SchemaTransformation.numberFromString))
+const PositiveInt = digits(/^[1-9][0-9]*$/).pipe(Schema.decodeTo(Schema.Int.check(Schema.isLessThanOrEqualTo(Number.MAX_SAFE_INTEGER)), SchemaTransformation.numberFromString))
 const decimal = digits(/^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/)
 const PositiveNumber = decimal.pipe(Schema.decodeTo(Schema.Finite.check(Schema.isGreaterThan(0)), SchemaTransformation.numberFromString))
 const NonNegativeNumber = decimal.pipe(Schema.decodeTo(Schema.Finite, SchemaTransformation.numberFromString))
@@ -56,53 +88,110 @@ export function decodePositiveInt(option: string, value: string): number {
   return decode(PositiveInt, option, value, "a positive integer")
 }
 
+/** The edit distance of two short strings (flag names). */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    row = next
+  }
+  return row[b.length]!
+}
+
+/** The known flag nearest to an unknown one, when one is near enough to be a typo. */
+export function nearestOption(unknown: string, known: Iterable<string>): string | undefined {
+  let best: string | undefined
+  let bestDistance = Infinity
+  for (const k of known) {
+    const d = k.startsWith(unknown) || unknown.startsWith(k) ? Math.min(1, Math.abs(k.length - unknown.length)) : distance(unknown, k)
+    if (d < bestDistance) [best, bestDistance] = [k, d]
+  }
+  return bestDistance <= Math.max(1, Math.min(3, Math.floor(unknown.length / 3))) ? best : undefined
+}
+
+interface Known {
+  readonly key: string
+  readonly spec: OptionSpec
+}
+
+/**
+ * Reads a command line against the runtime's flags and `extra`; returns the
+ * values by key, and what followed `--`. Throws `InvalidOptions`.
+ */
+function readArgs(argv: ReadonlyArray<string>, extra: ExtraOptions): { values: Record<string, string | boolean | string[]>; positionals: ReadonlyArray<string> } {
+  const { options, positionals } = splitAtTerminator(argv)
+  const table = new Map<string, Known>()
+  for (const [key, spec] of [...Object.entries(RUNTIME), ...Object.entries(extra)]) {
+    for (const spelling of spec.spellings ?? [key]) {
+      const taken = table.get(spelling)
+      if (taken !== undefined) throw new ParamNameConflict(key, spelling, key in RUNTIME || taken.key in RUNTIME ? "runtime" : "pipeline")
+      table.set(spelling, { key, spec })
+    }
+  }
+  const parseOptions: Record<string, { type: "string" | "boolean"; short?: string }> = {}
+  for (const [spelling, { key, spec }] of table) {
+    const primary = (spec.spellings ?? [key])[0] === spelling
+    parseOptions[spelling] = primary && spec.short !== undefined ? { type: spec.type, short: spec.short } : { type: spec.type }
+  }
+  // mpirun's `-np N`: parseArgs takes no two-letter short option.
+  const args = options.map((a) => (a === "-np" ? "--ranks" : a))
+  const { tokens } = parseArgs({ args, options: parseOptions, strict: false, allowPositionals: true, tokens: true })
+  const values: Record<string, string | boolean | string[]> = {}
+  for (const token of tokens) {
+    if (token.kind === "positional")
+      throw new InvalidOptions("", `unexpected argument '${token.value}': a program's own arguments go after '--' (e.g. -- ${token.value})`)
+    if (token.kind !== "option") continue
+    const known = table.get(token.name)
+    if (known !== undefined && known.spec.type === "string") {
+      if (token.value === undefined) throw new InvalidOptions(token.rawName, "expected a value")
+      const previous = values[known.key]
+      values[known.key] = known.spec.multiple === true ? [...(Array.isArray(previous) ? previous : []), token.value] : token.value
+    } else if (known !== undefined) {
+      if (token.value === undefined) values[known.key] = true
+      else if (token.value === "true" || token.value === "false") values[known.key] = token.value === "true"
+      else throw new InvalidOptions(token.rawName, `expected true or false, got '${token.value}'`)
+    } else {
+      const negated = token.name.startsWith("no-") ? table.get(token.name.slice(3)) : undefined
+      if (negated !== undefined && negated.spec.type === "boolean" && token.value === undefined && token.rawName.startsWith("--")) {
+        values[negated.key] = false
+        continue
+      }
+      const near = token.rawName.startsWith("--") ? nearestOption(token.name, [...table.keys()].filter((k) => k.length > 1)) : undefined
+      throw new InvalidOptions("", `unknown option '${token.rawName}'${near === undefined ? "" : ` (did you mean --${near}?)`}; see --help for the options`)
+    }
+  }
+  return { values, positionals }
+}
+
 /** Parses and validates the runtime options; throws `InvalidOptions`. */
 export function parseRuntimeOptions(argv: ReadonlyArray<string>, extra: ExtraOptions = {}): RuntimeOptions {
-  let values
-  try {
-    ;({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        ...extra,
-        ranks: { type: "string", short: "n" },
-        timeout: { type: "string" },
-        "deadlock-after": { type: "string" },
-        "comm-timeout": { type: "string" },
-        progress: { type: "boolean" },
-        trace: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }))
-  } catch (error) {
-    throw new InvalidOptions("", (error as Error).message)
-  }
+  const { values, positionals } = readArgs(argv, extra)
+  const text = (key: string): string | undefined => values[key] as string | undefined
   return {
-    ranks: values.ranks === undefined ? availableParallelism() : decodePositiveInt("ranks", values.ranks),
-    timeout: values.timeout === undefined ? undefined : decode(PositiveNumber, "timeout", values.timeout, "a positive number of seconds"),
-    deadlockAfter:
-      values["deadlock-after"] === undefined
-        ? 1
-        : decode(NonNegativeNumber, "deadlock-after", values["deadlock-after"], "a number of seconds ≥ 0"),
-    commTimeout:
-      values["comm-timeout"] === undefined
-        ? undefined
-        : decode(PositiveNumber, "comm-timeout", values["comm-timeout"], "a positive number of seconds"),
+    ranks: text("ranks") === undefined ? availableParallelism() : decodePositiveInt("ranks", text("ranks")!),
+    timeout: text("timeout") === undefined ? undefined : decode(PositiveNumber, "timeout", text("timeout")!, "a positive number of seconds"),
+    deadlockAfter: text("deadlockAfter") === undefined ? 1 : decode(NonNegativeNumber, "deadlock-after", text("deadlockAfter")!, "a number of seconds ≥ 0"),
+    commTimeout: text("commTimeout") === undefined ? undefined : decode(PositiveNumber, "comm-timeout", text("commTimeout")!, "a positive number of seconds"),
     progress: values.progress === true,
     trace: values.trace === true,
     help: values.help === true,
-    extra: Object.fromEntries(Object.keys(extra).map((k) => [k, values[k as keyof typeof values] as string | boolean | undefined])),
+    version: values.version === true,
+    extra: Object.fromEntries(Object.keys(extra).map((k) => [k, values[k]])),
+    positionals,
   }
 }
 
-/** The usage text printed by `--help` and after an option error. */
-export function usage(): string {
+/**
+ * The usage text printed by `--help`: `header` names the program (its file,
+ * name and description), then the runtime's options.
+ */
+export function usage(header: ReadonlyArray<string> = ["usage: <program> [options] [-- arguments]"]): string {
   return [
-    "usage: tsx <program.ts> [options]",
+    ...header,
     "",
     "options:",
-    "  -n, --ranks <n>     number of ranks (worker threads); default: number of cores",
+    "  -n, --ranks <n>     number of ranks (worker threads); default: number of cores; -np <n> also works",
     "      --timeout <s>   fail the run if it takes longer than <s> seconds",
     "      --deadlock-after <s>",
     "                      report a deadlock once every rank has been blocked <s> s (default 1, 0: off)",
@@ -111,5 +200,9 @@ export function usage(): string {
     "      --progress      show the progress of rank 0's loops, farms and streams on stderr",
     "      --trace         count each rank's messages (by lane), waits and collectives; report them at the end",
     "  -h, --help          show this help",
+    "      --version       print rankflow's version",
+    "      -- <args…>      the rest goes to the program as positional arguments (positionals())",
+    "",
+    "Flags are kebab-case (--max-iter; --maxIter works too); booleans take --x, --no-x, --x=true, --x=false.",
   ].join("\n")
 }

@@ -5,16 +5,21 @@
  *
  * Layer: cli (no Effect here).
  */
+import { InvalidArgument } from "../errors.ts"
 
 /** One declared parameter. */
 export interface Param<A> {
   readonly _tag: "Param"
-  readonly kind: "int" | "number" | "string" | "boolean"
+  readonly kind: "int" | "number" | "string" | "boolean" | "choice" | "list"
   readonly default: A
   readonly doc: string
   /** Inclusive bounds for numbers. */
   readonly min?: number
   readonly max?: number
+  /** The allowed values of a `choice`. */
+  readonly choices?: ReadonlyArray<string>
+  /** The parameter each element of a `list` is decoded as. */
+  readonly item?: Param<unknown>
 }
 
 /** Parameters declared as `{ name: Param }`. */
@@ -51,6 +56,40 @@ export function string(value: string, doc = ""): Param<string> {
 /** A boolean flag, `--name` (present: true). */
 export function boolean(value: boolean, doc = ""): Param<boolean> {
   return { _tag: "Param", kind: "boolean", default: value, doc }
+}
+
+/**
+ * One of a fixed set of strings, `--name value`; any other value is refused
+ * (exit 2) with the allowed ones listed. The type is the union of the choices.
+ *
+ * @example
+ * ```ts
+ * import { Param } from "rankflow"
+ * const d = Param.choice(["block", "cyclic", "dynamic"], "cyclic", "how rows go to ranks")
+ * const picked: "block" | "cyclic" | "dynamic" = d.default
+ * console.log(picked, d.choices) // cyclic [ 'block', 'cyclic', 'dynamic' ]
+ * ```
+ */
+export function choice<const C extends ReadonlyArray<string>>(choices: C, value: C[number], doc = ""): Param<C[number]> {
+  if (choices.length === 0) throw new InvalidArgument("Param.choice", "choices", "[]", "must name at least one value")
+  if (!choices.includes(value)) throw new InvalidArgument("Param.choice", "default", value, `must be one of ${choices.join(", ")}`)
+  return { _tag: "Param", kind: "choice", default: value, doc, choices }
+}
+
+/**
+ * A comma-separated list, `--name 1,2,3` (or the flag repeated), each element
+ * decoded and checked as `item` is (bounds, choices); `--name ''` is empty.
+ *
+ * @example
+ * ```ts
+ * import { Param } from "rankflow"
+ * const sizes = Param.list(Param.int(0, "", { min: 1 }), [64, 128], "grid sizes to try")
+ * console.log(sizes.default.length) // 2
+ * ```
+ */
+export function list<A>(item: Param<A>, value: ReadonlyArray<A>, doc = ""): Param<ReadonlyArray<A>> {
+  if (item.kind === "list" || item.kind === "boolean") throw new InvalidArgument("Param.list", "item", item.kind, "must be an int, number, string or choice parameter")
+  return { _tag: "Param", kind: "list", default: value, doc, item: item as Param<unknown> }
 }
 
 /** The defaults of declared parameters. */

@@ -11,26 +11,36 @@
  * Layer: pipeline. The supervisor half (Effect, the CLI decoders) is imported
  * lazily so that ranks never load it.
  */
-import { availableParallelism } from "node:os"
+import { availableParallelism, totalmem } from "node:os"
 import { blockRange } from "../comm/partition.ts"
 import { InvalidOptions } from "../errors.ts"
-import { isRank, init, supervise } from "../runtime/init.ts"
+import { isRank, init, launchArgs, rankflowVersion, supervise } from "../runtime/init.ts"
+import { checkPartitions } from "../runtime/limits.ts"
 import { supervisorSide } from "../runtime/loadSupervisor.ts"
-import { rankArgs } from "../runtime/rankContext.ts"
+import { checkParamNames } from "../cli/names.ts"
 import { defaults, type Params } from "../cli/paramSpec.ts"
 import { explain, explainJson } from "../plan/explain.ts"
+import { checkFieldMemory } from "../plan/memory.ts"
 import type { Outcome } from "./execute.ts"
 import { plan, runWithStats, type Pipeline } from "./pipeline.ts"
+import { describe, formatNumber, summarize } from "./summary.ts"
 
 /** A pipeline with declared parameters, a name and a summary. */
 export interface Program<P, R> {
   readonly _tag: "Program"
   readonly name: string
+  /** One line saying what the program computes, shown by `--help`. */
+  readonly description?: string
   readonly params: Params<P>
   readonly build: (params: P) => Pipeline<R>
   /** A known answer: the summary prints the error against it. */
   readonly expected?: (params: P) => number
-  /** Extra summary lines (e.g. the error against an analytic solution), printed by rank 0. */
+  /**
+   * The place for derived output: values computed from the result (an error
+   * against an analytic solution, a count, a file written), printed by rank 0
+   * after the result as `name: value` lines — and in `--json`'s `report`.
+   * The result itself is printed readably whatever its type.
+   */
   readonly report?: (result: R, params: P, stats: Outcome) => Readonly<Record<string, string | number>>
 }
 
@@ -38,7 +48,11 @@ export interface Program<P, R> {
 export type ProgramSpec<P, R> = Omit<Program<P, R>, "_tag">
 
 /**
- * A pipeline program with parameters given on the command line as `--name value`.
+ * A pipeline program with parameters given on the command line as `--name value`
+ * (camelCase names become kebab-case flags, `--max-iter`, the camelCase
+ * spelling kept as an alias). A parameter named like a runtime or pipeline
+ * option (`timeout`, `ranks`, `json`, …) is refused here, with
+ * `ParamNameConflict` naming both.
  *
  * @example
  * ```ts
@@ -53,6 +67,7 @@ export type ProgramSpec<P, R> = Omit<Program<P, R>, "_tag">
  * ```
  */
 export function program<P, R>(spec: ProgramSpec<P, R>): Program<P, R> {
+  checkParamNames(Object.keys(spec.params), true)
   return { _tag: "Program", ...spec }
 }
 
@@ -61,12 +76,14 @@ interface RankArgs {
   readonly debug: boolean
   /** Logical ranks: `--ranks`. The job's threads may be fewer. */
   readonly partitions: number
+  /** With `--json`: where rank 0 leaves its record for the supervisor's one JSON document. */
+  readonly json?: SharedArrayBuffer
 }
 
 const FLAGS = {
   explain: { type: "boolean" },
   json: { type: "boolean" },
-  "dry-run": { type: "boolean" },
+  dryRun: { type: "boolean", spellings: ["dry-run", "dryRun"] },
   debug: { type: "boolean" },
   threads: { type: "string" },
 } as const
@@ -75,34 +92,81 @@ const FLAG_USAGE = [
   "",
   "pipeline options:",
   "      --explain       print the plan (layout, ghosts, messages, transport) before running",
-  "      --json          with --explain: the plan as JSON",
-  "      --dry-run       with --explain: print the plan and stop",
+  "      --json          stdout is one JSON document: result, summary (and plan with --explain,",
+  "                      traces with --trace); everything else goes to stderr",
+  "      --dry-run       print the plan and stop",
   "      --debug         check every stencil's reads against its declared radius first",
   "      --threads <n>   worker threads running the --ranks partitions (default: the fewer of",
   "                      --ranks and the number of cores); results do not depend on it",
 ]
 
+/** Bytes rank 0 may use for its `--json` record (pages are committed only when written). */
+const JSON_RECORD_BYTES = 16 * 2 ** 20
+
 /**
  * Runs a pipeline program from the command line: `tsx program.ts --ranks 4`.
- * Call it at the top level of the program's module.
+ * Call it at the top level of the program's module. Rank 0 prints the
+ * result readably (objects field by field, arrays summarised), then the
+ * program's `report`; with `--json`, stdout is one JSON document instead.
  */
 export async function main<P, R>(what: Pipeline<R> | Program<P, R>): Promise<void> {
   const prog: Program<P, R> = what._tag === "Program" ? what : program({ name: "pipeline", params: {} as Params<P>, build: () => what })
   if (isRank()) return runOnRank(prog)
+  checkParamNames(Object.keys(prog.params), true)
   const { decodeParams, paramOptions, paramUsage, decodePositiveInt } = await supervisorSide()
   await supervise({
     options: { ...paramOptions(prog.params), ...FLAGS },
     usage: [...FLAG_USAGE, ...paramUsage(prog.params)],
+    title: prog.description === undefined ? prog.name : `${prog.name}: ${prog.description}`,
+    warnOversubscribed: false,
+    version: rankflowVersion,
     prepare: (extra, ranks) => {
       const params = decodeParams(prog.params, extra)
+      checkPartitions(ranks)
       const threads = extra.threads === undefined ? Math.min(ranks, availableParallelism()) : decodePositiveInt("threads", String(extra.threads))
       if (threads > ranks) throw new InvalidOptions("--threads", `expected an integer in [1, ${ranks}] (at most one thread per rank), got '${threads}'`)
       const planned = plan(prog.build(params), ranks)
-      if (extra.explain === true) process.stdout.write(`${extra.json === true ? explainJson(planned) : `${explain(planned)}\n${placement(ranks, threads)}`}\n`)
-      if (extra["dry-run"] === true) return { exit: 0 }
-      return { args: { params, debug: extra.debug === true, partitions: ranks } satisfies RankArgs, threads }
+      checkFieldMemory(planned, totalmem())
+      const json = extra.json === true
+      const showPlan = extra.explain === true || extra.dryRun === true
+      if (showPlan && !json) process.stdout.write(`${explain(planned)}\n${placement(ranks, threads)}\n`)
+      const planData = showPlan && json ? (JSON.parse(explainJson(planned)) as unknown) : undefined
+      if (extra.dryRun === true) {
+        if (json) process.stdout.write(`${JSON.stringify({ program: prog.name, ranks, threads, plan: planData }, null, 2)}\n`)
+        return { exit: 0 }
+      }
+      const record = json ? new SharedArrayBuffer(JSON_RECORD_BYTES) : undefined
+      return {
+        args: { params, debug: extra.debug === true, partitions: ranks, ...(record === undefined ? {} : { json: record }) } satisfies RankArgs,
+        threads,
+        ...(record === undefined
+          ? {}
+          : {
+              ownsTrace: true,
+              end: ({ ok, exitCode, traces }) => {
+                const run = readRecord(record)
+                const document = { program: prog.name, ok, exitCode, ranks, threads, ...(planData === undefined ? {} : { plan: planData }), ...(run ?? {}), ...(traces === undefined ? {} : { trace: traces }) }
+                process.stdout.write(`${JSON.stringify(document, null, 2)}\n`)
+              },
+            }),
+      }
     },
   })
+}
+
+/** Rank 0's record: a length word, then UTF-8 JSON. */
+function writeRecord(buffer: SharedArrayBuffer, data: unknown): void {
+  const bytes = new TextEncoder().encode(JSON.stringify(data))
+  const fits = bytes.length <= buffer.byteLength - 4
+  const payload = fits ? bytes : new TextEncoder().encode(JSON.stringify({ error: `the result's summary is larger than ${buffer.byteLength - 4} bytes` }))
+  new Uint8Array(buffer, 4).set(payload)
+  Atomics.store(new Int32Array(buffer, 0, 1), 0, payload.length)
+}
+
+function readRecord(buffer: SharedArrayBuffer): Record<string, unknown> | undefined {
+  const length = Atomics.load(new Int32Array(buffer, 0, 1), 0)
+  if (length === 0) return undefined
+  return JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length).slice())) as Record<string, unknown>
 }
 
 function placement(partitions: number, threads: number): string {
@@ -116,19 +180,31 @@ function placement(partitions: number, threads: number): string {
 
 async function runOnRank<P, R>(prog: Program<P, R>): Promise<void> {
   const comm = await init()
-  const args = rankArgs() as RankArgs | undefined
+  const args = launchArgs() as RankArgs | undefined
   const params = (args?.params ?? defaults(prog.params)) as P
   const partitions = args?.partitions ?? comm.size
   const stats = runWithStats(prog.build(params), comm, { debug: args?.debug === true, partitions })
   if (comm.rank !== 0) return
+  const truth = prog.expected !== undefined && typeof stats.value === "number" ? prog.expected(params) : undefined
+  const extra = prog.report?.(stats.value as R, params, stats) ?? {}
+  if (args?.json !== undefined) {
+    writeRecord(args.json, {
+      result: describe(stats.value),
+      summary: {
+        seconds: stats.seconds,
+        steps: stats.steps,
+        ...(truth === undefined ? {} : { expected: truth, error: Math.abs((stats.value as number) - truth) }),
+        ...(stats.measure === undefined ? {} : { lastMeasure: describe(stats.measure) }),
+      },
+      ...(prog.report === undefined ? {} : { report: describe(extra) }),
+    })
+    return
+  }
   const threads = partitions === comm.size ? "" : ` on ${comm.size} thread${comm.size === 1 ? "" : "s"}`
   const lines = [`${prog.name}: ${partitions} rank${partitions === 1 ? "" : "s"}${threads}, ${stats.seconds.toFixed(3)} s${stepsNote(stats)}`, `result: ${summarize(stats.value)}`]
-  if (prog.expected !== undefined && typeof stats.value === "number") {
-    const truth = prog.expected(params)
-    lines.push(`expected: ${truth}  |error| = ${Math.abs(stats.value - truth).toExponential(3)}`)
-  }
+  if (truth !== undefined) lines.push(`expected: ${truth}  |error| = ${Math.abs((stats.value as number) - truth).toExponential(3)}`)
   if (stats.measure !== undefined) lines.push(`last measure: ${stats.measure.toExponential(6)}`)
-  for (const [k, v] of Object.entries(prog.report?.(stats.value as R, params, stats) ?? {})) lines.push(`${k}: ${typeof v === "number" ? v.toPrecision(6) : v}`)
+  for (const [k, v] of Object.entries(extra)) lines.push(`${k}: ${typeof v === "number" ? formatNumber(v, 6) : v}`)
   console.log(lines.join("\n"))
 }
 
@@ -136,33 +212,4 @@ function stepsNote(stats: Outcome): string {
   return stats.steps > 0 ? `, ${stats.steps} steps (${((stats.seconds / stats.steps) * 1e6).toFixed(2)} µs/step)` : ""
 }
 
-/** A value in one line: numbers in full, arrays by size, extremes and a fingerprint of their bytes. */
-export function summarize(value: unknown): string {
-  if (typeof value === "number") return String(value)
-  if (value instanceof Float64Array) {
-    let lo = Infinity
-    let hi = -Infinity
-    for (const v of value) {
-      if (v < lo) lo = v
-      if (v > hi) hi = v
-    }
-    return `Float64Array(${value.length}) min ${lo.toPrecision(6)} max ${hi.toPrecision(6)} fingerprint ${fingerprint(value)}`
-  }
-  if (Array.isArray(value)) return `${value.length} values`
-  return String(value)
-}
-
-/**
- * A 64-bit FNV-1a hash of an array's bytes, as 16 hex digits: equal
- * fingerprints mean bit-identical arrays (with overwhelming probability).
- */
-export function fingerprint(data: ArrayBufferView): string {
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-  let h1 = 0x811c9dc5
-  let h2 = 0x01000193 ^ 0x5bd1e995
-  for (let i = 0; i < bytes.length; i++) {
-    h1 = Math.imul(h1 ^ bytes[i]!, 0x01000193)
-    h2 = Math.imul(h2 ^ bytes[i]!, 0x5bd1e995) ^ (h2 >>> 15)
-  }
-  return (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0")
-}
+export { fingerprint, summarize } from "./summary.ts"

@@ -175,7 +175,8 @@ function planGrid(description: Description, grid: Grid, ranks: number, rankDims:
   const program = blockInTime(merged, ghost, walk)
   const localLength = layout.blocks.map((b) => b.count.reduce((a, c) => a * (c + 2 * ghost), 1))
   const stages = planFieldStages(program, layout, 1, walk, "")
-  const maxLength = Math.max(...localLength)
+  let maxLength = 0 // a loop, not Math.max(...): a spread of 10⁶ ranks' lengths overflows the stack
+  for (const length of localLength) if (length > maxLength) maxLength = length
   const packBytes = packBufferBytes(layout)
   return {
     ranks,

@@ -9,14 +9,16 @@
  * Layer: runtime. The supervisor half is imported lazily so that ranks never
  * load it (or Effect).
  */
+import { readFileSync } from "node:fs"
 import { isMainThread } from "node:worker_threads"
 import { supervisorSide } from "./loadSupervisor.ts"
-import { pathToFileURL } from "node:url"
-import { resolve } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { dirname, join, resolve } from "node:path"
 import type { Comm } from "../comm/comm.ts"
 import { InvalidOptions } from "../errors.ts"
+import { checkParamNames, splitAtTerminator } from "../cli/names.ts"
 import { defaults, type Params } from "../cli/paramSpec.ts"
-import type { MainHooks } from "./main.ts"
+import type { Launch, MainHooks } from "./main.ts"
 import { rankArgs, rankState, worldComm } from "./rankContext.ts"
 
 /**
@@ -25,7 +27,9 @@ import { rankArgs, rankState, worldComm } from "./rankContext.ts"
  *
  * **Details**: on the main thread `init()` never returns — it runs the job and
  * exits with 0 on success, 1 when a rank failed (its error and stack are
- * printed), 2 for bad options, 124 on `--timeout`, 130 on Ctrl-C.
+ * printed), 2 for bad options, 124 on `--timeout`, 130 on Ctrl-C (SIGINT),
+ * 143 on SIGTERM. Started with more ranks than cores, it warns once on
+ * stderr: ranks then take turns on a core.
  *
  * @example
  * ```ts
@@ -55,13 +59,55 @@ export async function init(): Promise<Comm> {
  */
 export async function initWithParams<P>(declared: Params<P>): Promise<{ readonly comm: Comm; readonly params: P }> {
   const state = rankState()
-  if (state !== undefined) return { comm: worldComm(state), params: (rankArgs() as P | undefined) ?? defaults(declared) }
+  if (state !== undefined) return { comm: worldComm(state), params: (launchArgs() as P | undefined) ?? defaults(declared) }
   const { decodeParams, paramOptions, paramUsage } = await supervisorSide()
   return supervise({
     options: paramOptions(declared),
     usage: paramUsage(declared),
-    prepare: (extra) => ({ args: decodeParams(declared, extra) }),
+    prepare: (extra) => {
+      checkParamNames(Object.keys(declared), false) // a parameter named like a runtime option: exit 2 naming both
+      return { args: decodeParams(declared, extra) }
+    },
   })
+}
+
+/** What the program's supervisor handed this rank (`Launch.args`), or undefined off a launched rank. */
+export function launchArgs(): unknown {
+  return (rankArgs() as Launch | undefined)?.args
+}
+
+/**
+ * The program's positional arguments: what followed `--` on its command line
+ * (`tsx prog.ts --ranks 4 -- in.csv out.csv` gives `["in.csv", "out.csv"]`),
+ * the same on every rank and on the supervisor (where a `Pipeline.program`'s
+ * `build` runs). Empty when there was no `--`.
+ *
+ * @example
+ * ```ts
+ * import { init, positionals } from "rankflow"
+ * const comm = await init()
+ * if (comm.rank === 0) console.log(`files: ${positionals().join(", ") || "none"}`) // files: none
+ * ```
+ */
+export function positionals(): ReadonlyArray<string> {
+  if (rankState() !== undefined) return (rankArgs() as Launch | undefined)?.positionals ?? []
+  return splitAtTerminator(process.argv.slice(2)).positionals
+}
+
+/**
+ * rankflow's version, read from its package.json: the nearest one named
+ * "rankflow" above this module, so it is found from src/ and dist/ alike.
+ */
+export function rankflowVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string }
+      if (pkg.name === "rankflow" && typeof pkg.version === "string") return pkg.version
+    } catch {
+      // no package.json here: look higher
+    }
+    if (dirname(dir) === dir) return "(unknown version)"
+  }
 }
 
 /**
@@ -74,7 +120,7 @@ export async function supervise(hooks?: MainHooks): Promise<never> {
   const script = process.argv[1]
   if (script === undefined) throw new InvalidOptions("", "init() needs an entry script (run it as `tsx program.ts`)")
   const { superviseMain } = await supervisorSide()
-  return superviseMain(pathToFileURL(resolve(script)).href, process.argv.slice(2), hooks)
+  return superviseMain(pathToFileURL(resolve(script)).href, process.argv.slice(2), { warnOversubscribed: true, version: rankflowVersion, ...hooks })
 }
 
 /** True on a rank thread started by rankflow, false on the supervisor. */

@@ -5,24 +5,61 @@
  *
  * Layer: runtime (supervisor side).
  */
+import { availableParallelism } from "node:os"
+import { relative } from "node:path"
+import { fileURLToPath } from "node:url"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { parseRuntimeOptions, usage, type ExtraOptions, type ExtraValues } from "../cli/options.ts"
 import type { TraceSummary } from "../comm/trace.ts"
 import { isRankflowError, type RankFailed, type RankflowError } from "../errors.ts"
+import { checkRanks } from "./limits.ts"
 import { progressDisplay } from "./progressBar.ts"
 import { runPool } from "./supervisor.ts"
 import { traceReport } from "./traceReport.ts"
 
-/** Exit codes of a job, as documented on `init()`. */
-export const ExitCode = { ok: 0, failed: 1, usage: 2, timeout: 124, interrupted: 130 } as const
+/** Exit codes of a job, as documented on `init()`: 128 + the signal's number for SIGINT and SIGTERM. */
+export const ExitCode = { ok: 0, failed: 1, usage: 2, timeout: 124, interrupted: 130, terminated: 143 } as const
+
+/** What every rank receives from `superviseMain` (`rankArgs()`): the program's own data and what followed `--`. */
+export interface Launch {
+  readonly args: unknown
+  readonly positionals: ReadonlyArray<string>
+}
+
+/** How a job ended, for a program that reports it itself (`--json`). */
+export interface JobEnd {
+  readonly ok: boolean
+  readonly exitCode: number
+  /** Every rank's trace with `--trace`, in rank order. */
+  readonly traces: ReadonlyArray<TraceSummary> | undefined
+}
+
+/** What `prepare` asks for: what ranks receive, how many threads, and who reports the end. */
+export interface Prepared {
+  readonly args: unknown
+  readonly threads?: number
+  /** Called once the job ended, before the process exits (e.g. to print one JSON document). */
+  readonly end?: (end: JobEnd) => void
+  /** `end` reports `--trace` itself: no trace table on stderr. */
+  readonly ownsTrace?: boolean
+}
 
 /** Extra command-line flags a program adds to the runtime's, and what to do with them before ranks start. */
 export interface MainHooks {
   readonly options?: ExtraOptions
   /** Usage lines describing the extra flags. */
   readonly usage?: ReadonlyArray<string>
+  /** The program's name and description, shown under the usage line. */
+  readonly title?: string
+  /** rankflow's version, for `--version`. */
+  readonly version?: () => string
+  /**
+   * Warn on stderr when ranks outnumber cores: a communicator program's
+   * ranks then wait for a core (pipelines map partitions onto threads instead).
+   */
+  readonly warnOversubscribed?: boolean
   /**
    * Runs on the supervisor once all options are valid, before any worker
    * starts: returns what every rank receives (`rankArgs()`) and optionally how
@@ -30,45 +67,77 @@ export interface MainHooks {
    * (e.g. after printing a plan). Throwing a RankflowError exits 2
    * with its message.
    */
-  readonly prepare?: (extra: ExtraValues, ranks: number) => { readonly args: unknown; readonly threads?: number } | { readonly exit: number }
+  readonly prepare?: (extra: ExtraValues, ranks: number, positionals: ReadonlyArray<string>) => Prepared | { readonly exit: number }
+}
+
+/** `usage: pipelines/heat.ts [options] [-- arguments]`, then the program's title. */
+function header(entry: string, title: string | undefined): string[] {
+  let file = entry
+  try {
+    file = relative(process.cwd(), fileURLToPath(entry)) || entry
+  } catch {
+    // not a file URL: show it as it is
+  }
+  return [`usage: ${file} [options] [-- arguments]`, ...(title === undefined || title === "" ? [] : [title])]
 }
 
 export async function superviseMain(entry: string, argv: ReadonlyArray<string>, hooks: MainHooks = {}): Promise<never> {
-  const usageText = () => [usage(), ...(hooks.usage ?? [])].join("\n")
+  const usageText = () => [usage(header(entry, hooks.title)), ...(hooks.usage ?? [])].join("\n")
   let options
-  let args: unknown
-  let threads: number | undefined
+  let prepared: Prepared | undefined
+  let threads: number
   try {
     options = parseRuntimeOptions(argv, hooks.options)
     if (options.help) {
       process.stdout.write(`${usageText()}\n`)
       process.exit(ExitCode.ok)
     }
-    const prepared = hooks.prepare?.(options.extra, options.ranks)
-    if (prepared !== undefined && "exit" in prepared) process.exit(prepared.exit)
-    args = prepared?.args
-    threads = prepared?.threads
+    if (options.version) {
+      process.stdout.write(`rankflow ${hooks.version?.() ?? "(unknown version)"}\n`)
+      process.exit(ExitCode.ok)
+    }
+    const result = hooks.prepare?.(options.extra, options.ranks, options.positionals)
+    if (result !== undefined && "exit" in result) process.exit(result.exit)
+    prepared = result
+    threads = prepared?.threads ?? options.ranks
+    checkRanks(prepared?.threads === undefined ? "--ranks" : "--threads", threads)
   } catch (error) {
     // Structural checks: the program's own copy of rankflow made errors its hooks throw.
     if (!isRankflowError(error)) throw error
-    process.stderr.write(`rankflow: ${error.message}\n${error._tag === "InvalidOptions" ? `\n${usageText()}\n` : ""}`)
+    process.stderr.write(`rankflow: ${error.message.split("\n")[0]}\n`)
     process.exit(ExitCode.usage)
   }
+  const cores = availableParallelism()
+  if (hooks.warnOversubscribed === true && threads > cores)
+    process.stderr.write(
+      `rankflow: warning: ${threads} ranks on ${cores} cores: ranks take turns on a core (measured 3–11× slower); a pipeline (Pipeline.main) runs --ranks as logical ranks on fewer threads\n`,
+    )
+  const display = options.progress ? progressDisplay() : undefined
   const controller = new AbortController()
   let signal = ""
-  const onSignal = (name: string) => () => {
-    signal = name
-    controller.abort()
+  let firstSignalAt = 0
+  // Every signal is handled, not only the first (process.once): npx and tsx relay a Ctrl-C a second
+  // time 80–190 ms later, which Node's default action would turn into a silent exit. A repeat
+  // well after the first is the user asking again: exit at once.
+  const onSignal = (name: "SIGINT" | "SIGTERM") => () => {
+    if (signal === "") {
+      signal = name
+      firstSignalAt = performance.now()
+      controller.abort()
+    } else if (performance.now() - firstSignalAt > 2000) {
+      display?.stop()
+      process.stderr.write(`rankflow: interrupted by ${name} again; exiting without waiting for the ranks\n`)
+      process.exit(signal === "SIGTERM" ? ExitCode.terminated : ExitCode.interrupted)
+    }
   }
-  process.once("SIGINT", onSignal("SIGINT"))
-  process.once("SIGTERM", onSignal("SIGTERM"))
-  const display = options.progress ? progressDisplay() : undefined
+  process.on("SIGINT", onSignal("SIGINT"))
+  process.on("SIGTERM", onSignal("SIGTERM"))
   const traces: TraceSummary[] | undefined = options.trace ? [] : undefined
   const exit = await Effect.runPromiseExit(
     runPool({
-      ranks: threads ?? options.ranks,
+      ranks: threads,
       entry,
-      ...(args === undefined ? {} : { args }),
+      args: { args: prepared?.args, positionals: options.positionals } satisfies Launch,
       deadlockSeconds: options.deadlockAfter,
       ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }),
       ...(options.commTimeout === undefined ? {} : { commTimeoutSeconds: options.commTimeout }),
@@ -78,8 +147,11 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     { signal: controller.signal },
   )
   display?.stop()
-  if (traces !== undefined && traces.length > 0) process.stderr.write(traceReport(traces))
-  process.exit(report(exit, signal))
+  if (traces !== undefined && traces.length > 0 && prepared?.ownsTrace !== true) process.stderr.write(traceReport(traces))
+  const reported = report(exit, signal)
+  const code = reported === ExitCode.interrupted && signal === "SIGTERM" ? ExitCode.terminated : reported
+  prepared?.end?.({ ok: code === ExitCode.ok, exitCode: code, traces: traces?.sort((a, b) => a.rank - b.rank) })
+  process.exit(code)
 }
 
 function report(exit: Exit.Exit<unknown, RankflowError>, signal: string): number {

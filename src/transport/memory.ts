@@ -88,6 +88,17 @@ export function heapBytes(): number {
   return (Number.isFinite(mib) && mib >= 0 ? Math.floor(mib) : 256) * MiB
 }
 
+/**
+ * The bytes `allocateWorldMemory(size)` allocates, by buffer — computed
+ * without allocating, so a job too large for the machine can be refused
+ * before it starts. Mirrors the allocation below (keep them together).
+ */
+export function worldMemoryBytes(size: number, ringCapacity = ringCapacityFor(size), heap = heapBytes()): { readonly control: number; readonly rings: number; readonly heap: number; readonly total: number } {
+  const control = (size + 1) * RANK_STRIDE * 4
+  const rings = size * size * (RING_CONTROL_BYTES + ringCapacity)
+  return { control, rings, heap, total: control + rings + heap }
+}
+
 /** Allocates the shared memory of a job of `size` ranks. */
 export function allocateWorldMemory(size: number, ringCapacity = ringCapacityFor(size), heap = heapBytes()): WorldMemory {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`size must be a positive integer, got ${size}`)

@@ -1,0 +1,50 @@
+/**
+ * The planner's memory check: the bytes a grid pipeline's fields take —
+ * every rank's double-buffered block with its ghosts, and the gathered
+ * result on rank 0 — against the machine's memory and V8's typed-array
+ * length, so that `--n 1e11` is refused before any rank starts. Pure: the
+ * caller says how much memory there is.
+ *
+ * Layer: plan.
+ */
+import { GridTooLarge } from "../errors.ts"
+import type { Plan } from "./plan.ts"
+
+/** The most elements V8 allows in one typed array (Node 20: 2³²); a longer `new Float64Array(n)` throws `Invalid typed array length`. */
+export const MAX_TYPED_ARRAY_LENGTH = 2 ** 32
+
+const BYTES = 8 // grid fields are Float64
+
+/** Bytes of a grid plan's fields over all ranks (0 for ranges): two copies of each block with ghosts, pack buffers, and the gathered result. */
+export function fieldBytes(plan: Plan): number {
+  if (plan.source.kind !== "grid") return 0
+  let blocks = 0
+  for (const length of plan.source.localLength) blocks += 2 * length * BYTES
+  const points = plan.source.shape.reduce((a, n) => a * n, 1)
+  return blocks + (plan.bufferBytes - 2 * maxOf(plan.source.localLength) * BYTES) * plan.ranks + (plan.result.stage === "gather" ? points * BYTES : 0)
+}
+
+function maxOf(values: ReadonlyArray<number>): number {
+  let m = 0
+  for (const v of values) if (v > m) m = v
+  return m
+}
+
+/**
+ * Refuses a grid plan whose fields cannot be allocated in `memoryBytes`, or
+ * whose blocks (or gathered result) exceed a V8 typed array: throws
+ * `GridTooLarge` naming the points, the bytes and the limit.
+ */
+export function checkFieldMemory(plan: Plan, memoryBytes: number): void {
+  if (plan.source.kind !== "grid") return
+  const points = plan.source.shape.reduce((a, n) => a * n, 1)
+  const block = maxOf(plan.source.localLength)
+  const arrayLimit = MAX_TYPED_ARRAY_LENGTH * BYTES
+  if (block > MAX_TYPED_ARRAY_LENGTH)
+    throw new GridTooLarge(points, block * BYTES, arrayLimit, `for one rank's block of ${block} values, more than a V8 typed array holds (2^32 elements)`, "use more ranks or a smaller grid")
+  if (plan.result.stage === "gather" && points > MAX_TYPED_ARRAY_LENGTH)
+    throw new GridTooLarge(points, points * BYTES, arrayLimit, `for the gathered result, more than a V8 typed array holds (2^32 elements)`, "reduce instead of gathering, or use a smaller grid")
+  const bytes = fieldBytes(plan)
+  if (bytes > memoryBytes)
+    throw new GridTooLarge(points, bytes, memoryBytes, `for their fields (each rank's block twice, with ghosts${plan.result.stage === "gather" ? ", and the gathered result" : ""}), more than this machine's memory`)
+}
