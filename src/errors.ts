@@ -117,7 +117,7 @@ export class MessageTooLarge extends RankflowError {
     readonly bytes: number,
     readonly limit: number,
   ) {
-    super(`rank ${rank}: message of ${bytes} bytes exceeds the limit of ${limit} bytes`)
+    super(`rank ${rank}: message of ${bytes} bytes exceeds the limit of ${limit} bytes (4 GiB − 1) for one message; send it in parts`)
     this.name = "MessageTooLarge"
   }
 }
