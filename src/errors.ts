@@ -117,7 +117,7 @@ export class MessageTooLarge extends RankflowError {
     readonly bytes: number,
     readonly limit: number,
   ) {
-    super(`rank ${rank}: message of ${bytes} bytes exceeds the limit of ${limit} bytes`)
+    super(`rank ${rank}: message of ${bytes} bytes exceeds the limit of ${limit} bytes (4 GiB − 1) for one message; send it in parts`)
     this.name = "MessageTooLarge"
   }
 }
@@ -424,3 +424,41 @@ export class GridTooLarge extends RankflowError {
 }
 
 const formatGiB = (bytes: number): string => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`)
+// ---- reduction inputs (comm) ----------------------------------------------
+
+/**
+ * A built-in reduction op (SUM, MAX, LAND, MAXLOC, …) got a value it cannot
+ * reduce — an array, a string or an object for SUM, floats for BAND, booleans
+ * for MAX — raised at the call on the rank whose value it is, before any
+ * message moves. `accepts` says what the op takes. (User Semigroups/Monoids
+ * are not checked: they define their own values.)
+ *
+ * @example
+ * ```ts
+ * import { init, isRankflowError, SUM } from "rankflow"
+ * const comm = await init()
+ * try {
+ *   comm.allreduce([comm.rank, 1] as unknown as number, SUM) // an array is not a number
+ * } catch (e) {
+ *   if (isRankflowError(e)) console.log(e._tag) // ReduceTypeMismatch
+ * }
+ * ```
+ */
+export class ReduceTypeMismatch extends RankflowError {
+  readonly _tag = "ReduceTypeMismatch"
+  constructor(
+    /** The rank whose value it is; -1 where no rank is known (a pipeline's fold of partition values). */
+    readonly rank: number,
+    /** The call: "allreduce", "reduce", "scan", … */
+    readonly call: string,
+    /** The op's name: "SUM", "MAXLOC", … */
+    readonly op: string,
+    /** What the value is, e.g. "an Array of 2", "a string", "a Float64Array(3)". */
+    readonly valueType: string,
+    /** What the op reduces. */
+    readonly accepts: string,
+  ) {
+    super(`${rank >= 0 ? `rank ${rank}: ` : ""}${call}: ${op} cannot reduce ${valueType}; ${op} takes ${accepts}`)
+    this.name = "ReduceTypeMismatch"
+  }
+}

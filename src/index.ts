@@ -43,6 +43,7 @@ export {
   CollectiveMismatch,
   DeadlockDetected,
   CommTimeout,
+  ReduceTypeMismatch,
   type CollectiveCall,
   type BlockedRank,
   type RankFailure,

@@ -18,7 +18,7 @@
  */
 import { InvalidArgument } from "../errors.ts"
 import type { Sink, TypedArray } from "../transport/ring.ts"
-import { combine, combineIntoRight, isBuiltin, streamingCombiner, type ReduceOp } from "./ops.ts"
+import { combine, combineIntoRight, describeOperand, isBuiltin, streamingCombiner, type ReduceOp } from "./ops.ts"
 import { blockCounts, displacements } from "./partition.ts"
 
 /** Opcodes, carried in every collective message's tag so that mismatched calls are caught. */
@@ -126,9 +126,12 @@ function describe(v: unknown): string {
   return isTyped(v) ? `${v.constructor.name}(${v.length})` : typeof v
 }
 
-function checkShape(peer: number, mine: unknown, theirs: unknown): void {
+/** Contributions that cannot be combined: typed arrays of different types or lengths, or (built-in ops) values of different kinds. */
+function checkShape(peer: number, mine: unknown, theirs: unknown, op: ReduceOp<unknown>): void {
   if (isTyped(mine) !== isTyped(theirs) || (isTyped(mine) && (mine.constructor !== (theirs as TypedArray).constructor || mine.length !== (theirs as TypedArray).length)))
     throw new ShapeMismatch(peer, `this rank contributes ${describe(mine)}, rank ${peer} contributes ${describe(theirs)}`)
+  if (typeof mine !== typeof theirs && isBuiltin(op))
+    throw new ShapeMismatch(peer, `this rank contributes ${describeOperand(mine)}, rank ${peer} contributes ${describeOperand(theirs)}`)
 }
 
 /** Combines `incoming` (from lower ranks) with `owned` (higher): typed arrays in place into `owned`. */
@@ -176,7 +179,7 @@ export function* reduce<T>(
     }
     if (rank + mask < size) {
       const other = yield recv(rank + mask, scratch)
-      checkShape(rank + mask, acc, other)
+      checkShape(rank + mask, acc, other, op as ReduceOp<unknown>)
       acc = combine(op as ReduceOp<unknown>, acc, other)
     }
   }
@@ -206,7 +209,7 @@ export function* allreduce<T>(
   for (let mask = 1; mask < size; mask <<= 1) {
     const partner = rank ^ mask
     const other = yield exchange(partner, acc, partner, scratch)
-    checkShape(partner, acc, other)
+    checkShape(partner, acc, other, op as ReduceOp<unknown>)
     acc = partner > rank ? combine(op as ReduceOp<unknown>, acc, other) : combineLeft(op as ReduceOp<unknown>, other, acc)
   }
   return acc as T
@@ -274,7 +277,7 @@ export function* scan<T>(rank: number, size: number, value: T, op: ReduceOp<T>, 
     if (to === NONE && from === NONE) break
     const other = yield exchange(to, inclusive, from, scratch)
     if (from === NONE) continue
-    checkShape(from, inclusive, other)
+    checkShape(from, inclusive, other, op as ReduceOp<unknown>)
     before = before === undefined ? own(other) : combineLeft(op as ReduceOp<unknown>, other, before)
     inclusive = combineLeft(op as ReduceOp<unknown>, other, inclusive)
   }

@@ -13,11 +13,11 @@
  * Layer: comm.
  */
 import type { Semigroup } from "fp-ts/lib/Semigroup.js"
-import { CollectiveMismatch, InvalidArgument, RecvTruncated, RecvTypeMismatch } from "../errors.ts"
+import { CollectiveMismatch, InvalidArgument, RecvTruncated, RecvTypeMismatch, ReduceTypeMismatch } from "../errors.ts"
 import type { Sink, TypedArray } from "../transport/ring.ts"
 import * as C from "./collectives.ts"
 import { ANY_SOURCE, ANY_TAG, type Engine, type PendingRecv, type PendingSend, type RecvTarget } from "./engine.ts"
-import type { ElementwiseOp, Loc, LocOp, ReduceOp } from "./ops.ts"
+import { describeOperand, isBuiltin, rejects, type ElementwiseOp, type Loc, type LocOp, type ReduceOp } from "./ops.ts"
 import { COMPLETED_SEND, Request } from "./request.ts"
 import { Status } from "./status.ts"
 
@@ -383,7 +383,7 @@ export class Comm {
   reduce(value: unknown, op: AnyOp, root = 0, into?: TypedArray): unknown {
     const r = this.checkRoot("reduce", root)
     const out = checkInto("reduce", value, into)
-    return this.collective(C.CollectiveOp.reduce, r, C.reduce(this.rank, this.size, r, value, checkOp("reduce", op), this.workspace, out))
+    return this.collective(C.CollectiveOp.reduce, r, C.reduce(this.rank, this.size, r, value, checkOp("reduce", op, value, this.rank), this.workspace, out))
   }
 
   /**
@@ -399,13 +399,14 @@ export class Comm {
   allreduce(value: Loc, op: LocOp): Loc
   allreduce<T>(value: T, op: Semigroup<T>): T
   allreduce(value: unknown, op: AnyOp, into?: TypedArray): unknown {
+    const checked = checkOp("allreduce", op, value, this.rank)
     const out = checkInto("allreduce", value, into)
-    const windowed = out === null ? undefined : this.engine.windows.plan(this.context, this.rank, value as TypedArray, out, op)
+    const windowed = out === null ? undefined : this.engine.windows.plan(this.context, this.rank, value as TypedArray, out, checked)
     if (windowed !== undefined) {
       this.collective(C.CollectiveOp.allreduceWindow, 0, this.engine.windows.allreduce(this.rank, this.size, windowed))
       return out
     }
-    return this.collective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, checkOp("allreduce", op), this.workspace, out))
+    return this.collective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, checked, this.workspace, out))
   }
 
   /**
@@ -472,7 +473,7 @@ export class Comm {
   iallreduce(value: number, op: NumberOp): Request<number>
   iallreduce<T>(value: T, op: Semigroup<T>): Request<T>
   iallreduce(value: unknown, op: AnyOp): Request<unknown> {
-    return this.icollective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, checkOp("iallreduce", op), C.allocatingWorkspace))
+    return this.icollective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, checkOp("iallreduce", op, value, this.rank), C.allocatingWorkspace))
   }
 
   /** Inclusive prefix reduction: rank i gets v₀ ⊕ … ⊕ vᵢ (MPI_Scan). */
@@ -480,7 +481,7 @@ export class Comm {
   scan(value: number, op: NumberOp): number
   scan<T>(value: T, op: Semigroup<T>): T
   scan(value: unknown, op: AnyOp): unknown {
-    return this.collective(C.CollectiveOp.scan, 0, C.scan(this.rank, this.size, value, checkOp("scan", op), false, this.workspace))
+    return this.collective(C.CollectiveOp.scan, 0, C.scan(this.rank, this.size, value, checkOp("scan", op, value, this.rank), false, this.workspace))
   }
 
   /** Exclusive prefix reduction: rank i gets v₀ ⊕ … ⊕ vᵢ₋₁, rank 0 undefined (MPI_Exscan). */
@@ -488,7 +489,7 @@ export class Comm {
   exscan(value: number, op: NumberOp): number | undefined
   exscan<T>(value: T, op: Semigroup<T>): T | undefined
   exscan(value: unknown, op: AnyOp): unknown {
-    return this.collective(C.CollectiveOp.exscan, 0, C.scan(this.rank, this.size, value, checkOp("exscan", op), true, this.workspace))
+    return this.collective(C.CollectiveOp.exscan, 0, C.scan(this.rank, this.size, value, checkOp("exscan", op, value, this.rank), true, this.workspace))
   }
 
   /** Personalized all-to-all: `values[j]` goes to rank j; returns what each rank sent here (MPI_Alltoall). */
@@ -731,7 +732,13 @@ function checkInto(call: string, value: unknown, into: TypedArray | undefined): 
   return into
 }
 
-function checkOp(call: string, op: unknown): ReduceOp<unknown> {
-  if (typeof op === "object" && op !== null && typeof (op as { concat?: unknown }).concat === "function") return op as ReduceOp<unknown>
-  throw new InvalidArgument(call, "op", String(op), "must be a reduction op (SUM, MAX, …) or an fp-ts Semigroup/Monoid")
+/** The op, checked, and checked against this rank's `value` when it is a built-in (a typeof or two: nothing per element). */
+function checkOp(call: string, op: unknown, value: unknown, rank: number): ReduceOp<unknown> {
+  if (typeof op !== "object" || op === null || typeof (op as { concat?: unknown }).concat !== "function")
+    throw new InvalidArgument(call, "op", String(op), "must be a reduction op (SUM, MAX, …) or an fp-ts Semigroup/Monoid")
+  if (isBuiltin(op)) {
+    const accepts = rejects(op, value)
+    if (accepts !== undefined) throw new ReduceTypeMismatch(rank, call, op.name, describeOperand(value), accepts)
+  }
+  return op as ReduceOp<unknown>
 }

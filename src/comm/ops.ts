@@ -19,6 +19,7 @@ import * as Bool from "fp-ts/lib/boolean.js"
 import * as M from "fp-ts/lib/Monoid.js"
 import * as N from "fp-ts/lib/number.js"
 import type { Semigroup } from "fp-ts/lib/Semigroup.js"
+import { ReduceTypeMismatch } from "../errors.ts"
 import { native } from "../transport/native.ts"
 import type { TypedArray } from "../transport/ring.ts"
 
@@ -202,22 +203,75 @@ export function isBuiltin(op: unknown): op is ElementwiseOp | LocOp {
 /**
  * Combines two values of one rank-ordered reduction: `left` comes from lower
  * ranks. Typed arrays are combined into `left` (which must be owned by the
- * caller); everything else returns a new value.
+ * caller); everything else returns a new value. A built-in op refuses values
+ * it cannot reduce with `ReduceTypeMismatch` (`call` names the caller) — a
+ * typeof or two per call, nothing per element.
  */
-export function combine(op: ReduceOp<unknown>, left: unknown, right: unknown): unknown {
-  if (ArrayBuffer.isView(left) && isBuiltin(op)) {
-    ;(op.elementwise as Elementwise)(left as TypedArray, right as TypedArray)
+export function combine(op: ReduceOp<unknown>, left: unknown, right: unknown, call = "reduce"): unknown {
+  if (!isBuiltin(op)) return (op as Semigroup<unknown>).concat(left, right)
+  if (op._tag === "ElementwiseOp") {
+    // Numbers first: the scalar allreduce is the hottest call.
+    if (typeof left === "number" && typeof right === "number") return op.concat(left, right)
+    if (typeof left === "bigint" && typeof right === "bigint") return op.bigint.concat(left, right)
+    if (typeof left === "boolean" && typeof right === "boolean" && BOOLEAN[op.name] !== undefined)
+      return BOOLEAN[op.name]!.concat(left, right)
+  }
+  if (isTypedArray(left) && isTypedArray(right) && rejects(op, left) === undefined) {
+    ;(op.elementwise as Elementwise)(left, right)
     return left
   }
-  if (isBuiltin(op) && op._tag === "ElementwiseOp") {
-    if (typeof left === "bigint") return op.bigint.concat(left, right as bigint)
-    if (typeof left === "boolean") {
-      const b = BOOLEAN[op.name]
-      if (b === undefined) throw new TypeError(`${op.name} does not apply to booleans (use LAND or LOR)`)
-      return b.concat(left, right as boolean)
-    }
+  if (op._tag === "LocOp" && isLoc(left) && isLoc(right)) return op.concat(left, right)
+  const bad = rejects(op, left) === undefined ? right : left
+  throw new ReduceTypeMismatch(-1, call, op.name, describeOperand(bad), rejects(op, bad) ?? `values of one kind on every rank, not ${describeOperand(left)} with ${describeOperand(right)}`)
+}
+
+const isTypedArray = (v: unknown): v is TypedArray => ArrayBuffer.isView(v) && !(v instanceof DataView)
+const isLoc = (v: unknown): v is Loc =>
+  typeof v === "object" && v !== null && typeof (v as Loc).value === "number" && typeof (v as Loc).index === "number"
+
+const ACCEPTS: Record<ElementwiseOp["name"] | LocOp["name"], string> = {
+  SUM: "numbers, bigints or typed arrays",
+  PROD: "numbers, bigints or typed arrays",
+  MAX: "numbers, bigints or typed arrays",
+  MIN: "numbers, bigints or typed arrays",
+  LAND: "booleans, numbers, bigints or typed arrays (non-zero is true)",
+  LOR: "booleans, numbers, bigints or typed arrays (non-zero is true)",
+  BAND: "numbers (as 32-bit integers), bigints or integer typed arrays",
+  BOR: "numbers (as 32-bit integers), bigints or integer typed arrays",
+  MAXLOC: "{ value, index } pairs of numbers, or a typed array of [value, index, value, index, …] (even length)",
+  MINLOC: "{ value, index } pairs of numbers, or a typed array of [value, index, value, index, …] (even length)",
+}
+
+/**
+ * Why the built-in `op` cannot reduce `value` (what it takes instead), or
+ * undefined when it can. Costs a typeof or two — nothing per element — so it
+ * runs on every call. Typed arrays must also agree in type and length across
+ * ranks: the collectives check that when contributions meet.
+ */
+export function rejects(op: ElementwiseOp | LocOp, value: unknown): string | undefined {
+  const type = typeof value
+  if (op._tag === "ElementwiseOp") {
+    if (type === "number" || type === "bigint") return undefined
+    if (type === "boolean") return BOOLEAN[op.name] === undefined ? ACCEPTS[op.name] : undefined
+    if (!isTypedArray(value)) return ACCEPTS[op.name]
+    if ((op.name === "BAND" || op.name === "BOR") && (value instanceof Float64Array || value instanceof Float32Array)) return ACCEPTS[op.name]
+    return undefined
   }
-  return (op as Semigroup<unknown>).concat(left, right)
+  if (isLoc(value)) return undefined
+  if (isTypedArray(value) && !(value instanceof BigInt64Array || value instanceof BigUint64Array) && value.length % 2 === 0) return undefined
+  return ACCEPTS[op.name]
+}
+
+/** A value's kind for error messages: "an Array of 2", "a string", "a Float32Array(3)", "an object (Map)". */
+export function describeOperand(value: unknown): string {
+  if (value === null || value === undefined) return String(value)
+  if (Array.isArray(value)) return `an Array of ${value.length}`
+  if (isTypedArray(value)) return `a ${value.constructor.name}(${value.length})`
+  if (typeof value === "object") {
+    const name = (value as object).constructor?.name
+    return name === undefined || name === "Object" ? "an object" : `an object (${name})`
+  }
+  return /^[aeiou]/.test(typeof value) ? `an ${typeof value}` : `a ${typeof value}`
 }
 
 /** `left ⊕ owned` for a typed `owned` array, computed in place into `owned`. */

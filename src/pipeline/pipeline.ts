@@ -10,7 +10,7 @@
  */
 import type { Semigroup } from "fp-ts/lib/Semigroup.js"
 import type { Comm, Sendable } from "../comm/comm.ts"
-import type { ElementwiseOp, Loc, LocOp, ReduceOp, TypedArray } from "../comm/ops.ts"
+import { SUM, type ElementwiseOp, type Loc, type LocOp, type ReduceOp, type TypedArray } from "../comm/ops.ts"
 import { InvalidArgument } from "../errors.ts"
 import type { Block, Chunk, Description, Every, FieldStage, NumberOp, Source, StencilFor, StencilOptions, Terminal } from "../plan/description.ts"
 import type { Dim, Grid } from "../plan/grid.ts"
@@ -260,7 +260,8 @@ export class Chunks<A> {
   }
 }
 
-const SUM_NUMBERS: Semigroup<number> = { concat: (a, b) => a + b }
+/** The default fold: the built-in SUM, which refuses a non-number (from plain JS) with ReduceTypeMismatch instead of concatenating strings. */
+const SUM_NUMBERS: ReduceOp<unknown> = SUM
 
 /** Options of `distribute`. */
 export interface DistributeOptions {

@@ -46,16 +46,48 @@ function sample(control: Int32Array, rank: number): { blocked: BlockedRank | und
   }
 }
 
+/** Bytes of rings one view covers at most: well under V8's typed-array length limit (2³² elements). */
+export const RING_VIEW_BYTES = 2 ** 30
+
+/**
+ * Int32 views of the rings' control words, each over a slice of whole rings
+ * of at most `maxViewBytes` (a single ring when a ring is larger): the rings of
+ * a big job (600 ranks: 22 GiB) are far past what one typed array may view.
+ */
+export interface RingViews {
+  readonly views: ReadonlyArray<Int32Array>
+  /** Rings per view (the last view may hold fewer). */
+  readonly ringsPerView: number
+  /** Int32 words from one ring's control words to the next one's. */
+  readonly stride: number
+  readonly rings: number
+}
+
+/** Views the rings of `memory` in slices (see `RingViews`). */
+export function ringViews(memory: WorldMemory, maxViewBytes = RING_VIEW_BYTES): RingViews {
+  const ringBytes = RING_CONTROL_BYTES + memory.ringCapacity
+  const rings = memory.size * memory.size
+  const ringsPerView = Math.max(1, Math.floor(maxViewBytes / ringBytes))
+  const views: Int32Array[] = []
+  for (let first = 0; first < rings; first += ringsPerView) {
+    // A view ends just after its last ring's control words: nothing further is read.
+    const count = Math.min(ringsPerView, rings - first)
+    views.push(new Int32Array(memory.rings, first * ringBytes, ((count - 1) * ringBytes + RING_CONTROL_BYTES) / 4))
+  }
+  return { views, ringsPerView, stride: ringBytes / 4, rings }
+}
+
 /**
  * Sum of every ring's head and tail byte counters: it moves whenever any
  * message data moves, so a long transfer (both ranks inside one call) is not
  * mistaken for a deadlock.
  */
-function ringActivity(memory: WorldMemory, words: Int32Array): number {
-  const stride = (RING_CONTROL_BYTES + memory.ringCapacity) / 4
+export function ringActivity(rings: RingViews): number {
+  const { views, stride } = rings
   let sum = 0
-  for (let ring = 0; ring < memory.size * memory.size; ring++)
-    sum = (sum + Atomics.load(words, ring * stride) + Atomics.load(words, ring * stride + 16)) | 0
+  for (const words of views) {
+    for (let at = 0; at < words.length; at += stride) sum = (sum + Atomics.load(words, at) + Atomics.load(words, at + 16)) | 0
+  }
   return sum
 }
 
@@ -86,7 +118,7 @@ export function watchForDeadlock(
   onDeadlock: (error: DeadlockDetected) => void,
 ): () => void {
   const control = new Int32Array(memory.control)
-  const rings = new Int32Array(memory.rings)
+  const rings = ringViews(memory)
   let signature = ""
   let since = 0
   const timer = setInterval(() => {
@@ -97,7 +129,7 @@ export function watchForDeadlock(
       return
     }
     const now = performance.now()
-    const current = `${ringActivity(memory, rings)};${samples.map((s) => `${s.progress}:${s.blocked!.peer}:${s.blocked!.tag}`).join(",")}`
+    const current = `${ringActivity(rings)};${samples.map((s) => `${s.progress}:${s.blocked!.peer}:${s.blocked!.tag}`).join(",")}`
     if (current !== signature) {
       signature = current
       since = now

@@ -12,7 +12,9 @@
  * at close to copy bandwidth through a ring that stays in cache.
  *
  * `head` and `tail` are byte counters that wrap at 2³² (int32 arithmetic);
- * the ring capacity (≤ 2³⁰) keeps their difference exact.
+ * the ring capacity (≤ 2³⁰) keeps their difference exact. Frame lengths and
+ * positions inside a frame are plain numbers (never int32): a frame carries
+ * up to 4 GiB − 1 bytes.
  *
  * Layer: transport. Knows nothing of dtypes, tags or matching: those are comm's.
  */
@@ -22,8 +24,8 @@ import { RING_CONTROL_BYTES, type WorldMemory } from "./memory.ts"
 export const HEADER_BYTES = 16
 /** Frame kind reserved by the ring for end-of-ring filler. */
 export const KIND_PAD = 0
-/** Largest payload a frame can carry: its length is an unsigned 32-bit field. */
-export const MAX_FRAME_BYTES = 0xffff_fff0
+/** Largest payload a frame can carry, 4 GiB − 1: its length is an unsigned 32-bit header field. */
+export const MAX_FRAME_BYTES = 0xffff_ffff
 
 const TAIL = 0 // written by the writer only
 const STALLED = 1 // written by the writer only: 1 while it waits for space
@@ -63,7 +65,13 @@ export interface OutgoingFrame {
   sent: number
 }
 
-const pad16 = (n: number): number => (n + 15) & ~15
+/**
+ * `n` rounded up to a multiple of 16. Exact for every length up to 2⁵³: only
+ * the low bits go through int32 (`-n & 15`, which ToInt32 keeps exact), so
+ * frames of 2 GiB and more are not routed to the small path as `(n + 15) & ~15`
+ * did (it turns negative at 2³¹).
+ */
+export const pad16 = (n: number): number => n + (-n & 15)
 
 export class Ring {
   readonly capacity: number

@@ -1,6 +1,7 @@
 import test from "ava"
 import { DeadlockDetected, RankFailed } from "rankflow"
-import { waitForCycle } from "../../src/runtime/deadlock.ts"
+import { ringActivity, ringViews, waitForCycle, watchForDeadlock } from "../../src/runtime/deadlock.ts"
+import { allocateWorldMemory, BLOCKED_OP, BLOCKED_PEER, BLOCKED_TAG, RANK_STRIDE, RING_CONTROL_BYTES } from "../../src/transport/memory.ts"
 import { onRanks, runProgram } from "../helpers.ts"
 
 test("the seed's pitfall (both ranks receive first) is reported with its wait-for cycle, not a hang", async (t) => {
@@ -42,4 +43,52 @@ test("wait-for cycles are found in the blocked-on graph", (t) => {
   t.deepEqual(waitForCycle([b(0, 1), b(1, 2), b(2, 0)]), [0, 1, 2])
   t.deepEqual(waitForCycle([b(0, 1), b(1, 2), b(2, 1)]), [1, 2])
   t.deepEqual(waitForCycle([b(0, -1), b(1, 0)]), [])
+})
+
+test("ring activity read in slices sees every ring's head and tail, as one view would", (t) => {
+  const memory = allocateWorldMemory(7, 1024)
+  const all = new Int32Array(memory.rings)
+  const stride = (RING_CONTROL_BYTES + memory.ringCapacity) / 4
+  const sliced = ringViews(memory, 3 * stride * 4 + 5) // 3 rings per view, the last view holds one
+  t.is(sliced.views.length, Math.ceil(49 / 3))
+  const reference = (): number => {
+    let sum = 0
+    for (let ring = 0; ring < 49; ring++) sum = (sum + all[ring * stride]! + all[ring * stride + 16]!) | 0
+    return sum
+  }
+  const before = ringActivity(sliced)
+  for (const ring of [0, 2, 3, 47, 48]) {
+    all[ring * stride]! += 1000 + ring // tail
+    all[ring * stride + 16]! += 7 // head
+    t.is(ringActivity(sliced), reference(), `after moving ring ${ring}`)
+  }
+  t.not(ringActivity(sliced), before)
+})
+
+test("the watcher works on a world past V8's typed-array limit (512 ranks, 16 GiB of rings) without starting threads", async (t) => {
+  const size = 512
+  const memory = allocateWorldMemory(size) // virtual: pages are committed only when touched
+  t.true(memory.rings.byteLength / 4 > 2 ** 32, "one Int32Array could not view these rings")
+  const rings = ringViews(memory)
+  const last = new Int32Array(memory.rings, (size * size - 1) * (RING_CONTROL_BYTES + memory.ringCapacity), 32)
+  const before = ringActivity(rings)
+  Atomics.add(last, 0, 16) // the last ring's tail moves: data is flowing
+  t.is(ringActivity(rings), (before + 16) | 0)
+  // Every rank blocked in a recv from the next one: a 512-rank cycle.
+  const control = new Int32Array(memory.control)
+  for (let r = 0; r < size; r++) {
+    control[(r + 1) * RANK_STRIDE + BLOCKED_PEER] = (r + 1) % size
+    control[(r + 1) * RANK_STRIDE + BLOCKED_TAG] = 3
+    control[(r + 1) * RANK_STRIDE + BLOCKED_OP] = 1
+  }
+  const found = await new Promise<DeadlockDetected>((resolve, reject) => {
+    const stop = watchForDeadlock(memory, () => true, 0.2, resolve)
+    setTimeout(() => {
+      stop()
+      reject(new Error("no deadlock reported within 20 s"))
+    }, 20_000).unref()
+  })
+  t.is(found.blocked.length, size)
+  t.is(found.cycle.length, size)
+  t.regex(found.message, /rank 511 waits in recv for rank 0 \(tag 3\)/)
 })

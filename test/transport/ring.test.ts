@@ -1,7 +1,7 @@
 import test from "ava"
 import fc from "fast-check"
 import { allocateWorldMemory } from "../../src/transport/memory.ts"
-import { KIND_PAD, Ring, type OutgoingFrame } from "../../src/transport/ring.ts"
+import { KIND_PAD, MAX_FRAME_BYTES, pad16, Ring, type OutgoingFrame } from "../../src/transport/ring.ts"
 
 const pair = (capacity: number) => {
   const memory = allocateWorldMemory(2, capacity)
@@ -117,4 +117,12 @@ test("property: any sequence of frames arrives in order with exact bytes and hea
       return received.every((r, i) => r.tag === messages[i]!.tag && Buffer.from(r.bytes).equals(Buffer.from(messages[i]!.bytes)))
     }),
   ))
+})
+
+test("frame sizes of 2 GiB and more are padded exactly and are never small", (t) => {
+  const cases: Array<[number, number]> = [[0, 0], [1, 16], [16, 16], [17, 32], [2 ** 31 - 1, 2 ** 31], [2 ** 31 + 1, 2 ** 31 + 16], [2 ** 32 - 1, 2 ** 32]]
+  for (const [n, padded] of cases) t.is(pad16(n), padded, `pad16(${n})`)
+  const { writer } = pair(1024)
+  for (const n of [2 ** 31, 2 ** 31 + 1, 3 * 2 ** 30, MAX_FRAME_BYTES]) t.false(writer.isSmall(n), `${n} bytes`)
+  t.is(MAX_FRAME_BYTES, 2 ** 32 - 1)
 })
