@@ -5,7 +5,6 @@ import { Grid, Param, Pipeline } from "rankflow"
 
 export const heat = Pipeline.program({
   name: "heat",
-  description: "the 1-D heat equation u_t = α·u_xx, u(x, 0) = sin(πx), against its exact solution",
   params: { n: Param.int(1000, "grid points", { min: 3 }), alpha: Param.number(0.01, "diffusivity"), dt: Param.number(1e-5, "time step"), t: Param.number(0.5, "end time") },
   build: ({ n, alpha, dt, t }) => {
     const grid = Grid.line({ n, boundary: Grid.dirichlet(0) })

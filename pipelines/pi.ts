@@ -8,7 +8,6 @@ const xy = new Float64Array(8192) // per-rank scratch: pairs (x, y)
 
 export const pi = Pipeline.program({
   name: "pi",
-  description: "Monte Carlo π, a random stream per chunk: the same estimate on any --ranks",
   params: { samples: Param.int(100_000_000, "random points", { min: 1 }), seed: Param.int(2024, "random seed", { min: 0 }) },
   build: ({ samples, seed }) =>
     Pipeline.distribute(Range.of(samples, { chunk: 1 << 20, seed }))
