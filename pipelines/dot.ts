@@ -5,6 +5,7 @@ import { Param, Pipeline, Range } from "rankflow"
 
 export const dot = Pipeline.program({
   name: "dot",
+  description: "a distributed dot product of x_i = i and y_i = n − 1 − i (exact: n(n − 1)(n − 2)/6)",
   params: { n: Param.int(10_000_000, "vector length", { min: 1 }) },
   build: ({ n }) =>
     Pipeline.distribute(Range.of(n))

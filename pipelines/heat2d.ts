@@ -6,6 +6,7 @@ import { Grid, Param, Pipeline } from "rankflow"
 
 export const heat2d = Pipeline.program({
   name: "heat2d",
+  description: "the 2-D heat equation on the unit square, 5-point explicit scheme, against its exact solution",
   params: { n: Param.int(1024, "points per side", { min: 3 }), steps: Param.int(100, "time steps", { min: 1 }), r: Param.number(0.2, "α·dt/h²") },
   build: ({ n, steps, r }) =>
     Pipeline.distribute(Grid.plane({ n, boundary: Grid.dirichlet(0) }), (x, y) => Math.sin(Math.PI * x) * Math.sin(Math.PI * y))

@@ -9,6 +9,7 @@ const entry = (i: number, j: number): number => 1 / (i + j + 1)
 
 export const matvec = Pipeline.program({
   name: "matvec",
+  description: "y = A·x for A_ij = 1/(i + j + 1), rows in chunks multiplied with ml-matrix, checked against a serial product",
   params: { n: Param.int(1000, "matrix size", { min: 1 }) },
   build: ({ n }) => {
     const x = Matrix.columnVector(new Array<number>(n).fill(1))

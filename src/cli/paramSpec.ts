@@ -53,7 +53,7 @@ export function string(value: string, doc = ""): Param<string> {
   return { _tag: "Param", kind: "string", default: value, doc }
 }
 
-/** A boolean flag, `--name` (present: true). */
+/** A boolean flag: `--name` or `--name=true` sets it, `--no-name` or `--name=false` clears it (so a `true` default can be switched off). */
 export function boolean(value: boolean, doc = ""): Param<boolean> {
   return { _tag: "Param", kind: "boolean", default: value, doc }
 }

@@ -20,7 +20,7 @@ import { supervisorSide } from "../runtime/loadSupervisor.ts"
 import { checkParamNames } from "../cli/names.ts"
 import { defaults, type Params } from "../cli/paramSpec.ts"
 import { explain, explainJson } from "../plan/explain.ts"
-import { checkFieldMemory } from "../plan/memory.ts"
+import { checkFieldMemory, checkGridSize } from "../plan/memory.ts"
 import type { Outcome } from "./execute.ts"
 import { plan, runWithStats, type Pipeline } from "./pipeline.ts"
 import { describe, formatNumber, summarize } from "./summary.ts"
@@ -125,7 +125,9 @@ export async function main<P, R>(what: Pipeline<R> | Program<P, R>): Promise<voi
       checkPartitions(ranks)
       const threads = extra.threads === undefined ? Math.min(ranks, availableParallelism()) : decodePositiveInt("threads", String(extra.threads))
       if (threads > ranks) throw new InvalidOptions("--threads", `expected an integer in [1, ${ranks}] (at most one thread per rank), got '${threads}'`)
-      const planned = plan(prog.build(params), ranks)
+      const pipeline = prog.build(params)
+      checkGridSize(pipeline.description, ranks, totalmem())
+      const planned = plan(pipeline, ranks)
       checkFieldMemory(planned, totalmem())
       const json = extra.json === true
       const showPlan = extra.explain === true || extra.dryRun === true

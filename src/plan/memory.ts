@@ -8,6 +8,7 @@
  * Layer: plan.
  */
 import { GridTooLarge } from "../errors.ts"
+import type { Description } from "./description.ts"
 import type { Plan } from "./plan.ts"
 
 /** The most elements V8 allows in one typed array (Node 20: 2³²); a longer `new Float64Array(n)` throws `Invalid typed array length`. */
@@ -47,4 +48,24 @@ export function checkFieldMemory(plan: Plan, memoryBytes: number): void {
   const bytes = fieldBytes(plan)
   if (bytes > memoryBytes)
     throw new GridTooLarge(points, bytes, memoryBytes, `for their fields (each rank's block twice, with ghosts${plan.result.stage === "gather" ? ", and the gathered result" : ""}), more than this machine's memory`)
+}
+
+/**
+ * The same check before planning, from the grid's size alone (the least its
+ * fields can take: two copies of every point, and the gathered result), so
+ * that a grid far too large is refused for its size — not for whatever the
+ * planner would find first (an unstable scheme at that spacing).
+ */
+export function checkGridSize(description: Description, ranks: number, memoryBytes: number): void {
+  if (description.source.kind !== "grid") return
+  const points = description.source.grid.shape.reduce((a, n) => a * n, 1)
+  const gathered = description.terminal.kind === "gather"
+  const arrayLimit = MAX_TYPED_ARRAY_LENGTH * BYTES
+  if (points / ranks > MAX_TYPED_ARRAY_LENGTH)
+    throw new GridTooLarge(points, (points / ranks) * BYTES, arrayLimit, `for each rank's block of at least ${Math.ceil(points / ranks)} values, more than a V8 typed array holds (2^32 elements)`, "use more ranks or a smaller grid")
+  if (gathered && points > MAX_TYPED_ARRAY_LENGTH)
+    throw new GridTooLarge(points, points * BYTES, arrayLimit, `for the gathered result, more than a V8 typed array holds (2^32 elements)`, "reduce instead of gathering, or use a smaller grid")
+  const bytes = points * BYTES * (gathered ? 3 : 2)
+  if (bytes > memoryBytes)
+    throw new GridTooLarge(points, bytes, memoryBytes, `for their fields (every point twice${gathered ? ", and the gathered result" : ""}), more than this machine's memory`)
 }

@@ -47,3 +47,10 @@ test("mandelbrot's --distribution is a choice: an unknown one exits 2 naming the
   t.regex(help.stdout, /^usage: pipelines\/mandelbrot\.ts \[options\] \[-- arguments\]\nmandelbrot: escape counts/m)
   t.regex(help.stdout, /--distribution <block\|cyclic\|dynamic>/)
 })
+
+test("a pipeline reads what follows -- with positionals(), on the supervisor (build) and on rank 0 (report)", async (t) => {
+  const run = await runProgram("test/fixtures/pipelineArgs.ts", ["--ranks", "2", "--", "a.csv", "b.csv", "--json"])
+  t.is(run.code, 0, run.stderr)
+  t.regex(run.stdout, /^result: 3$/m, "build saw the three arguments (--json after -- is the program's, not an option)")
+  t.regex(run.stdout, /^arguments: a\.csv b\.csv --json$/m)
+})

@@ -27,6 +27,15 @@ test("every kind of parameter decodes from its flag, camelCase names in kebab-ca
   t.deepEqual(decode(["--sizes", ""]).sizes, [])
 })
 
+test("choices and lists are typed: a choice as the union of its values, a list as an array of its item's type", (t) => {
+  const mode: "fast" | "exact" = declared.mode.default
+  const sizes: ReadonlyArray<number> = declared.sizes.default
+  // @ts-expect-error: a choice's default must be one of its values
+  t.throws(() => Param.choice(["a", "b"], "c"))
+  t.is(mode, "fast")
+  t.deepEqual(sizes, [8])
+})
+
 test("a value outside a choice is refused with the allowed values; a list checks each element", (t) => {
   t.is(t.throws(() => decode(["--mode", "slow"]), { instanceOf: InvalidOptions })!.message, "--mode: expected one of fast, exact, got 'slow'")
   t.is(t.throws(() => decode(["--sizes", "4,0"]), { instanceOf: InvalidOptions })!.message, "--sizes: expected an integer ≥ 1, got '0'")
@@ -34,7 +43,7 @@ test("a value outside a choice is refused with the allowed values; a list checks
 })
 
 test("Param.choice and Param.list refuse impossible declarations", (t) => {
-  t.throws(() => Param.choice(["a", "b"], "c" as "a"), { instanceOf: InvalidArgument })
+  t.throws(() => Param.choice(["a", "b"], "c" as "a"), { instanceOf: InvalidArgument, message: "Param.choice: default = c must be one of a, b" })
   t.throws(() => Param.choice([] as string[], ""), { instanceOf: InvalidArgument })
   t.throws(() => Param.list(Param.boolean(false), []), { instanceOf: InvalidArgument })
 })
