@@ -10,9 +10,10 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { parseRuntimeOptions, usage, type ExtraOptions, type ExtraValues } from "../cli/options.ts"
 import type { TraceSummary } from "../comm/trace.ts"
-import { isRankflowError, type RankFailed, type RankflowError } from "../errors.ts"
+import { isRankflowError, type JobAborted, type RankFailed, type RankFailure, type RankflowError } from "../errors.ts"
 import { progressDisplay } from "./progressBar.ts"
 import { runPool } from "./supervisor.ts"
+import { exitProcess } from "./teardown.ts"
 import { traceReport } from "./traceReport.ts"
 
 /** Exit codes of a job, as documented on `init()`. */
@@ -64,6 +65,13 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
   process.once("SIGTERM", onSignal("SIGTERM"))
   const display = options.progress ? progressDisplay() : undefined
   const traces: TraceSummary[] | undefined = options.trace ? [] : undefined
+  // The outcome is printed as soon as it is known, before ranks are stopped (which has a deadline).
+  let code: number | undefined
+  const onOutcome = (outcome: Exit.Exit<unknown, RankflowError>): void => {
+    display?.stop()
+    if (traces !== undefined && traces.length > 0) process.stderr.write(traceReport(traces))
+    code = report(outcome, signal)
+  }
   const exit = await Effect.runPromiseExit(
     runPool({
       ranks: threads ?? options.ranks,
@@ -74,14 +82,23 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
       ...(options.commTimeout === undefined ? {} : { commTimeoutSeconds: options.commTimeout }),
       ...(display === undefined ? {} : { onProgress: display.update }),
       ...(traces === undefined ? {} : { onTrace: (trace: TraceSummary) => void traces.push(trace) }),
+      onOutcome,
     }),
     { signal: controller.signal },
   )
-  display?.stop()
-  if (traces !== undefined && traces.length > 0) process.stderr.write(traceReport(traces))
-  process.exit(report(exit, signal))
+  if (code === undefined) onOutcome(exit)
+  // Exits even when a rank's thread is stuck in native code (process.exit would wait for it).
+  exitProcess(code ?? ExitCode.failed)
 }
 
+/** The first line of a rank's failure names the rank and the cause; the stack's frames follow. */
+function failureText(f: RankFailure): string {
+  const cause = `${f.name}: ${f.message}`
+  const frames = f.stack.startsWith(`${f.name}: ${f.message}`) ? f.stack.slice(cause.length).replace(/^\n/, "") : f.stack
+  return `rankflow: rank ${f.rank} failed: ${cause}\n${frames === "" ? "" : `${frames}\n`}`
+}
+
+/** Prints the outcome of a run on stderr (first line: the rank and the cause) and returns the exit code. */
 function report(exit: Exit.Exit<unknown, RankflowError>, signal: string): number {
   if (Exit.isSuccess(exit)) return ExitCode.ok
   if (Cause.hasInterruptsOnly(exit.cause)) {
@@ -90,11 +107,12 @@ function report(exit: Exit.Exit<unknown, RankflowError>, signal: string): number
   }
   const error = Cause.squash(exit.cause)
   if (isRankflowError(error) && error._tag === "RankFailed") {
-    for (const f of (error as RankFailed).failures) process.stderr.write(`rankflow: rank ${f.rank} failed\n${f.stack || f.message}\n`)
+    for (const f of (error as RankFailed).failures) process.stderr.write(failureText(f))
     return ExitCode.failed
   }
   if (isRankflowError(error)) {
     process.stderr.write(`rankflow: ${error.message}\n`)
+    if (error._tag === "JobAborted") return (error as JobAborted).exitCode
     return error._tag === "JobTimeout" ? ExitCode.timeout : ExitCode.failed
   }
   process.stderr.write(`rankflow: internal error: ${Cause.pretty(exit.cause)}\n`)
