@@ -18,26 +18,48 @@ import { readdirSync, readFileSync } from "node:fs"
 export const JOB_VARIABLE = "RANKFLOW_JOB"
 
 let jobs = 0
+/** When each job of this process started, in clock ticks since boot (/proc's unit, USER_HZ = 100). */
+const started = new Map<string, number>()
+const TICKS_PER_SECOND = 100
+
+/** Now, in clock ticks since boot (0 when /proc/uptime cannot be read). */
+function uptimeTicks(): number {
+  try {
+    return Math.floor(Number(readFileSync("/proc/uptime", "latin1").split(" ")[0]) * TICKS_PER_SECOND)
+  } catch {
+    return 0
+  }
+}
 
 /** A token naming one job of this process, the value of `RANKFLOW_JOB` on its ranks. */
 export function newJobToken(): string {
-  return `${process.pid}.${++jobs}`
+  const token = `${process.pid}.${++jobs}`
+  // A second of margin: processes older than that cannot have been started by the job.
+  started.set(token, Math.max(0, uptimeTicks() - TICKS_PER_SECOND))
+  return token
+}
+
+/** Forgets a finished job's start time. */
+export function forgetJob(token: string): void {
+  started.delete(token)
 }
 
 interface ProcessInfo {
   readonly pid: number
   readonly ppid: number
   readonly pgid: number
+  /** Start time, clock ticks since boot. */
+  readonly start: number
 }
 
-/** pid, parent and process group from /proc/<pid>/stat (undefined once gone, or a zombie). */
+/** pid, parent, process group and start time from /proc/<pid>/stat (undefined once gone, or a zombie). */
 function info(pid: number): ProcessInfo | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "latin1")
-    // The command name may hold spaces and parentheses: fields follow the last ')'.
+    // The command name may hold spaces and parentheses: fields follow the last ')' (state is field 3, starttime 22).
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
     if (fields[0] === "Z" || fields[0] === "X") return undefined
-    return { pid, ppid: Number(fields[1]), pgid: Number(fields[2]) }
+    return { pid, ppid: Number(fields[1]), pgid: Number(fields[2]), start: Number(fields[19]) }
   } catch {
     return undefined
   }
@@ -60,7 +82,9 @@ export function jobProcesses(token: string): ProcessInfo[] {
     return []
   }
   const marker = `${JOB_VARIABLE}=${token}`
-  const all = pids.filter((pid) => pid !== process.pid).flatMap((pid) => info(pid) ?? [])
+  const since = started.get(token) ?? 0
+  // Only processes started since the job began can be its own: their environment is read, no other's.
+  const all = pids.filter((pid) => pid !== process.pid).flatMap((pid) => info(pid) ?? []).filter((p) => p.start >= since)
   const found = new Map(all.filter((p) => carries(p.pid, marker)).map((p) => [p.pid, p]))
   for (let grew = true; grew; ) {
     grew = false

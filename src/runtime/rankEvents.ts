@@ -39,15 +39,11 @@ function fromError(rank: number, error: unknown): RankEvent {
   return { kind: "failed", rank, failure: { rank, name: `thrown ${error === null ? "null" : typeof error}`, message: shown, stack: "" } }
 }
 
-/** Every rank's events, merged in the order they happen. */
-export function rankEvents(workers: ReadonlyArray<Worker>): Observable<RankEvent> {
+/** One rank's events, in the order they happen. */
+export function rankEvents(worker: Worker, rank: number): Observable<RankEvent> {
   return merge(
-    ...workers.map((worker, rank) =>
-      merge(
-        fromEvent(worker, "message").pipe(map((report) => fromReport(rank, report as RankReport | ProgressReport))),
-        fromEvent(worker, "error").pipe(map((error): RankEvent => fromError(rank, error))),
-        fromEvent(worker, "exit").pipe(map((code): RankEvent => ({ kind: "exited", rank, code: code as number }))),
-      ),
-    ),
+    fromEvent(worker, "message").pipe(map((report) => fromReport(rank, report as RankReport | ProgressReport))),
+    fromEvent(worker, "error").pipe(map((error): RankEvent => fromError(rank, error))),
+    fromEvent(worker, "exit").pipe(map((code): RankEvent => ({ kind: "exited", rank, code: code as number }))),
   )
 }

@@ -4,8 +4,9 @@
  * an Effect resource (`acquireRelease`), so workers are terminated on
  * success, on failure, on timeout and on interruption (Ctrl-C) alike.
  *
- * The ranks' reports arrive as one rxjs stream (`rankEvents`), folded here
- * into the outcome. Fail-fast: a rank's failure aborts the job through shared
+ * Workers start a few per turn of the event loop (a signal or the time
+ * limit is never stuck behind the start of 256 threads); each rank's reports
+ * arrive as an rxjs stream (`rankEvents`), folded here into the outcome. Fail-fast: a rank's failure aborts the job through shared
  * memory (ranks blocked in comm calls wake up and stop), the other ranks get a
  * short grace to report, and the run fails with every genuine failure, first
  * one first. A deadlock watcher, the time limit, `comm.abort` and an error
@@ -169,38 +170,44 @@ async function rankCode(entry: string): Promise<RankCode> {
 interface Job {
   readonly token: string
   readonly heapMiB: number
+  readonly code: RankCode
+  /** Workers started so far, in rank order (they start in batches). */
   readonly workers: Worker[]
 }
 
-function spawn(memory: WorldMemory, options: PoolOptions, code: RankCode, token: string, heapMiB: number): Worker[] {
-  const workers: Worker[] = []
-  // Every rank's environment marks the processes it starts as this job's (childProcesses.ts).
-  const env = { ...process.env, [JOB_VARIABLE]: token }
-  for (let rank = 0; rank < options.ranks; rank++) {
-    const start: RankStart = {
-      rank,
-      size: options.ranks,
-      memory,
-      entry: code.entry,
-      bootstrap: code.bootstrap,
-      ...(code.tsx === undefined ? {} : { tsx: code.tsx }),
-      ...(options.exportName === undefined ? {} : { exportName: options.exportName }),
-      ...(options.args === undefined ? {} : { args: options.args }),
-      ...(options.commTimeoutSeconds === undefined ? {} : { commTimeout: options.commTimeoutSeconds }),
-      ...(options.onProgress === undefined ? {} : { progress: true }),
-      ...(options.onTrace === undefined ? {} : { trace: true }),
-    }
-    const worker = new Worker(code.boot, {
-      eval: true,
-      workerData: start,
-      name: `rank ${rank}`,
-      env,
-      resourceLimits: { maxOldGenerationSizeMb: heapMiB },
-    })
-    track(worker)
-    workers.push(worker)
+/**
+ * Workers started per turn of the event loop. Starting one costs milliseconds
+ * of the main thread (tens under load); 256 at once held it for 8 s on a
+ * loaded machine, with signals and timers waiting behind.
+ */
+const SPAWN_BATCH = 8
+
+/** Starts rank `rank`'s worker thread. */
+function spawnRank(memory: WorldMemory, options: PoolOptions, job: Job, rank: number): Worker {
+  const { code } = job
+  const start: RankStart = {
+    rank,
+    size: options.ranks,
+    memory,
+    entry: code.entry,
+    bootstrap: code.bootstrap,
+    ...(code.tsx === undefined ? {} : { tsx: code.tsx }),
+    ...(options.exportName === undefined ? {} : { exportName: options.exportName }),
+    ...(options.args === undefined ? {} : { args: options.args }),
+    ...(options.commTimeoutSeconds === undefined ? {} : { commTimeout: options.commTimeoutSeconds }),
+    ...(options.onProgress === undefined ? {} : { progress: true }),
+    ...(options.onTrace === undefined ? {} : { trace: true }),
   }
-  return workers
+  const worker = new Worker(code.boot, {
+    eval: true,
+    workerData: start,
+    name: `rank ${rank}`,
+    // Every rank's environment marks the processes it starts as this job's (childProcesses.ts).
+    env: { ...process.env, [JOB_VARIABLE]: job.token },
+    resourceLimits: { maxOldGenerationSizeMb: job.heapMiB },
+  })
+  track(worker)
+  return worker
 }
 
 /** Wakes every blocked rank with an abort, then stops the job within the teardown deadline. */
@@ -219,9 +226,8 @@ function afterReturn(failure: RankFailure): RankFailure {
 
 /** Waits for every rank's outcome: all results in rank order, or the failure. */
 function outcomes(memory: WorldMemory, job: Job, options: PoolOptions): Effect.Effect<unknown[], RunError> {
-  const workers = job.workers
   return Effect.callback<unknown[], RunError>((resume) => {
-    const size = workers.length
+    const size = options.ranks
     const results = new Array<unknown>(size)
     /** A rank reported its end: done, failed or aborted (its thread may still run). */
     const reported = new Array<boolean>(size).fill(false)
@@ -231,17 +237,19 @@ function outcomes(memory: WorldMemory, job: Job, options: PoolOptions): Effect.E
     const timers: NodeJS.Timeout[] = []
     const cancels: Array<() => void> = []
     let settled = false
-    let subscription: Subscription | undefined
+    const subscriptions: Subscription[] = []
+    let spawning: NodeJS.Immediate | undefined
 
     const cleanUp = (): void => {
+      settled = true
+      clearImmediate(spawning)
       for (const t of timers) clearTimeout(t)
       for (const cancel of cancels) cancel()
       stopWatching()
-      subscription?.unsubscribe()
+      for (const s of subscriptions) s.unsubscribe()
     }
     const settle = (effect: Effect.Effect<unknown[], RunError>): void => {
       if (settled) return
-      settled = true
       cleanUp()
       resume(effect)
     }
@@ -309,9 +317,23 @@ function outcomes(memory: WorldMemory, job: Job, options: PoolOptions): Effect.E
           )
       }
     }
-    subscription = rankEvents(workers).subscribe((event) => {
-      if (!settled) onEvent(event)
-    })
+    // Ranks start a batch per turn of the event loop, each watched from its first event.
+    const spawnFrom = (first: number): void => {
+      spawning = undefined
+      if (settled) return
+      const end = Math.min(size, first + SPAWN_BATCH)
+      for (let rank = first; rank < end; rank++) {
+        const worker = spawnRank(memory, options, job, rank)
+        job.workers.push(worker)
+        subscriptions.push(
+          rankEvents(worker, rank).subscribe((event) => {
+            if (!settled) onEvent(event)
+          }),
+        )
+      }
+      if (end < size) spawning = setImmediate(spawnFrom, end)
+    }
+    spawnFrom(0)
 
     const limit = options.timeoutSeconds
     if (limit !== undefined) {
@@ -341,8 +363,9 @@ export function runPool(options: PoolOptions): Effect.Effect<unknown[], RunError
       const code = yield* Effect.promise(() => rankCode(options.entry))
       const memory = allocateWorldMemory(options.ranks)
       const token = newJobToken()
+      // The job's workers start inside `outcomes`, batch by batch; whatever started is stopped.
       const job = yield* Effect.acquireRelease(
-        Effect.sync((): Job => ({ token, heapMiB, workers: spawn(memory, options, code, token, heapMiB) })),
+        Effect.sync((): Job => ({ token, heapMiB, code, workers: [] })),
         (j) => Effect.promise(() => stop(memory, j)),
       )
       return yield* outcomes(memory, job, options)

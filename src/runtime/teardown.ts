@@ -15,7 +15,7 @@
  */
 import type { Worker } from "node:worker_threads"
 import { native } from "../transport/native.ts"
-import { killJobProcesses } from "./childProcesses.ts"
+import { forgetJob, killJobProcesses } from "./childProcesses.ts"
 
 /** How long teardown waits for terminated workers to stop before leaving them behind. */
 export const TERMINATE_DEADLINE_MS = 250
@@ -40,15 +40,17 @@ export function liveThreads(): number {
  * with the number of workers still running (stuck in native code).
  */
 export async function stopJob(token: string, workers: ReadonlyArray<Worker>, deadlineMs = TERMINATE_DEADLINE_MS): Promise<number> {
-  killJobProcesses(token, "SIGTERM")
   const running = workers.filter((w) => live.has(w))
   const exits = running.map((w) => new Promise<void>((resolve) => (live.has(w) ? w.once("exit", () => resolve()) : resolve())))
+  // Threads first: stopping them frees the cores the rest of the teardown needs.
   for (const w of running) w.terminate().catch(() => undefined)
+  const signalled = killJobProcesses(token, "SIGTERM")
   let timer: NodeJS.Timeout | undefined
   await Promise.race([Promise.all(exits), new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)))])
   clearTimeout(timer)
   // Whatever ignored SIGTERM, or was started while the ranks stopped.
-  killJobProcesses(token, "SIGKILL")
+  if (signalled > 0 || running.length > 0) killJobProcesses(token, "SIGKILL")
+  forgetJob(token)
   const stuck = running.filter((w) => live.has(w))
   // A stuck thread must not keep the process alive once it has nothing else to do.
   for (const w of stuck) w.unref()
