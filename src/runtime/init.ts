@@ -25,7 +25,8 @@ import { rankArgs, rankState, worldComm } from "./rankContext.ts"
  *
  * **Details**: on the main thread `init()` never returns — it runs the job and
  * exits with 0 on success, 1 when a rank failed (its error and stack are
- * printed), 2 for bad options, 124 on `--timeout`, 130 on Ctrl-C.
+ * printed), 2 for bad options, 124 on `--timeout`, 130 on Ctrl-C, and the
+ * code a rank gave `comm.abort(code, reason)`.
  *
  * @example
  * ```ts

@@ -1,5 +1,6 @@
 // comm.abort(code, reason) (MPI_Abort) ends every rank with that exit code and
 // the reason printed, naming the rank; process.exit in a rank says to use it.
+import { readdirSync } from "node:fs"
 import test from "ava"
 import { JobAborted } from "rankflow"
 import { onRanks } from "../helpers.ts"
@@ -17,9 +18,15 @@ test("the exit code is the one given to abort", async (t) => {
   t.is(run.firstLine, "rankflow: rank 1 called comm.abort(42): bad input")
 })
 
-test("runRanks rejects with JobAborted carrying the rank, the code and the reason", async (t) => {
+const threads = (): number => readdirSync("/proc/self/task").length
+
+test("runRanks rejects with JobAborted carrying the rank, the code and the reason, and leaves no thread", async (t) => {
+  await onRanks(3, "ranks.ts", "whoAmI") // warm up so the thread count below is a baseline
+  const before = threads()
   const error = await t.throwsAsync(onRanks(3, "faultRanks.ts", "abortOnRank", 2), { instanceOf: JobAborted })
   t.like(error, { _tag: "JobAborted", rank: 2, exitCode: 3, reason: "bad input" })
+  await new Promise((r) => setTimeout(r, 200))
+  t.true(threads() <= before, `threads: ${before} before, ${threads()} after`)
 })
 
 test("process.exit(0) in a rank fails the job (exit 1) and says to use comm.abort", async (t) => {
