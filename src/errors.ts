@@ -400,7 +400,7 @@ export class JobAborted extends RankflowError {
  * @example
  * ```ts
  * import { RankOutOfMemory } from "rankflow"
- * console.log(new RankOutOfMemory(2, 256).message) // rank 2 ran out of memory: heap limit 256 MiB per rank
+ * console.log(new RankOutOfMemory(2, 256).message) // rank 2 ran out of memory: heap limit 256 MiB per rank (…)
  * ```
  */
 export class RankOutOfMemory extends RankflowError {
@@ -409,7 +409,7 @@ export class RankOutOfMemory extends RankflowError {
     readonly rank: number,
     readonly limitMiB: number,
   ) {
-    super(`rank ${rank} ran out of memory: heap limit ${limitMiB} MiB per rank`)
+    super(`rank ${rank} ran out of memory: heap limit ${limitMiB} MiB per rank (RANKFLOW_MAX_RANK_HEAP=<MiB> sets it)`)
     this.name = "RankOutOfMemory"
   }
 }

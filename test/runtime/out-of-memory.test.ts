@@ -13,13 +13,13 @@ test("a rank over maxRankHeapMiB fails as RankOutOfMemory, naming the rank and t
     { instanceOf: RankFailed },
   )
   t.is(error!.failures.length, 1)
-  t.like(error!.failures[0], { rank: 1, name: "RankOutOfMemory", message: "rank 1 ran out of memory: heap limit 64 MiB per rank" })
+  t.like(error!.failures[0], { rank: 1, name: "RankOutOfMemory", message: "rank 1 ran out of memory: heap limit 64 MiB per rank (RANKFLOW_MAX_RANK_HEAP=<MiB> sets it)" })
 })
 
 test("a program whose rank runs out of heap (RANKFLOW_MAX_RANK_HEAP=64) exits 1 promptly with one line naming the rank", async (t) => {
   const run = await runFault("oom", { env: { RANKFLOW_MAX_RANK_HEAP: "64" }, args: ["--deadlock-after", "0"] })
   t.is(run.code, 1, run.stderr)
-  t.is(run.stderr, "rankflow: rank 1 failed: RankOutOfMemory: rank 1 ran out of memory: heap limit 64 MiB per rank\n")
+  t.is(run.stderr, "rankflow: rank 1 failed: RankOutOfMemory: rank 1 ran out of memory: heap limit 64 MiB per rank (RANKFLOW_MAX_RANK_HEAP=<MiB> sets it)\n")
   t.true(run.exitAt - run.reportedAt! < 5000, `exited ${Math.round(run.exitAt - run.reportedAt!)} ms after the report`)
 })
 
