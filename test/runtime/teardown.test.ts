@@ -3,6 +3,7 @@
 // printed at once and no thread or child process left. Time limits here are
 // generous bounds against hangs (the goal is 1 s; the machine is busy).
 import test from "ava"
+import { onRanks } from "../helpers.ts"
 import { alive, leftBehind, runFault } from "./faultRun.ts"
 
 const BOUND_MS = 5000
@@ -66,4 +67,17 @@ test("a failed job's child processes are killed too", async (t) => {
   const pid = Number(/children (\d+)/.exec(run.stdout)![1])
   t.false(alive(pid), `sleep ${pid} still running`)
   t.deepEqual(leftBehind(run.pid), [])
+})
+
+test("runRanks kills the processes its ranks started once the job is done", async (t) => {
+  const [pid] = await onRanks<number>(2, "faultRanks.ts", "startsChild")
+  t.true(pid! > 0)
+  t.false(alive(pid!), `sleep ${pid} still running`)
+})
+
+test("without the native addon a job stuck in native code still ends promptly after its report (SIGKILL: the exit code is lost)", async (t) => {
+  const run = await runFault("throw-during-pbkdf2", { env: { RANKFLOW_NATIVE: "0" } })
+  t.true(run.code === 1 || run.signal === "SIGKILL", `exit ${run.code} (${run.signal}): ${run.stderr}`)
+  t.regex(run.firstLine, /^rankflow: rank 1 failed: Error: rank 1 failed at \d+$/)
+  t.true(run.exitAt - run.reportedAt! < BOUND_MS, `exited ${Math.round(run.exitAt - run.reportedAt!)} ms after the report`)
 })
