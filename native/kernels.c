@@ -14,15 +14,22 @@
  * yieldThread(): gives the core away (sched_yield). With more ranks than
  * cores, a rank waiting for a peer lets the peer run at once, where a futex
  * sleep costs a wake-up of tens of microseconds; JavaScript has no way to.
+ *
+ * exitNow(code): ends the process at once (_exit), without joining worker
+ * threads: process.exit joins every worker, and one stuck in native code
+ * (crypto.pbkdf2Sync, a long addon call) would hold the exit for as long as
+ * it runs; libc exit() runs destructors under the live threads and crashes.
  */
 #include <node_api.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef _WIN32
 #include <windows.h>
 #else
 #include <sched.h>
+#include <unistd.h>
 #endif
 
 static size_t element_size(napi_typedarray_type type) {
@@ -148,6 +155,19 @@ static napi_value yield_thread(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value exit_now(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t code = 1;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= 1) napi_get_value_int32(env, argv[0], &code);
+#ifdef _WIN32
+  TerminateProcess(GetCurrentProcess(), (UINT)code);
+#endif
+  _exit(code);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "copy", NAPI_AUTO_LENGTH, copy, NULL, &fn);
@@ -156,5 +176,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "combineTo", fn);
   napi_create_function(env, "yieldThread", NAPI_AUTO_LENGTH, yield_thread, NULL, &fn);
   napi_set_named_property(env, exports, "yieldThread", fn);
+  napi_create_function(env, "exitNow", NAPI_AUTO_LENGTH, exit_now, NULL, &fn);
+  napi_set_named_property(env, exports, "exitNow", fn);
   return exports;
 }

@@ -165,14 +165,23 @@ export class RankFailed extends RankflowError {
   }
 }
 
-/** A rank's thread ended without finishing its program (e.g. `process.exit` inside a rank). */
+/**
+ * A rank's thread ended without finishing its program: `process.exit` inside
+ * a rank (which ends only that rank's thread; `comm.abort(code, reason)` ends
+ * the job), or a top-level await that can never settle (exit code 13).
+ */
 export class RankExited extends RankflowError {
   readonly _tag = "RankExited"
   constructor(
     readonly rank: number,
     readonly exitCode: number,
   ) {
-    super(`rank ${rank} exited with code ${exitCode} before finishing`)
+    super(
+      `rank ${rank} exited with code ${exitCode} before finishing` +
+        (exitCode === 13
+          ? " (its top-level await never settled: nothing was left to wait for)"
+          : " (process.exit in a rank ends only its thread: end the job with comm.abort(code, reason))"),
+    )
     this.name = "RankExited"
   }
 }
@@ -460,5 +469,47 @@ export class ReduceTypeMismatch extends RankflowError {
   ) {
     super(`${rank >= 0 ? `rank ${rank}: ` : ""}${call}: ${op} cannot reduce ${valueType}; ${op} takes ${accepts}`)
     this.name = "ReduceTypeMismatch"
+// ---- ending a job: comm.abort, out of memory --------------------------------
+
+/**
+ * A rank called `comm.abort(code, reason)` (MPI_Abort): every rank was
+ * stopped and the job exits with `exitCode`.
+ *
+ * @example
+ * ```ts
+ * import { JobAborted } from "rankflow"
+ * console.log(new JobAborted(1, 3, "bad input").message) // rank 1 called comm.abort(3): bad input
+ * ```
+ */
+export class JobAborted extends RankflowError {
+  readonly _tag = "JobAborted"
+  constructor(
+    readonly rank: number,
+    readonly exitCode: number,
+    readonly reason: string,
+  ) {
+    super(`rank ${rank} called comm.abort(${exitCode})${reason === "" ? "" : `: ${reason}`}`)
+    this.name = "JobAborted"
+  }
+}
+
+/**
+ * A rank's JavaScript heap outgrew its limit (`maxRankHeapMiB`, default a
+ * fair share of the machine's memory): that rank failed alone, the job with it.
+ *
+ * @example
+ * ```ts
+ * import { RankOutOfMemory } from "rankflow"
+ * console.log(new RankOutOfMemory(2, 256).message) // rank 2 ran out of memory: heap limit 256 MiB per rank (…)
+ * ```
+ */
+export class RankOutOfMemory extends RankflowError {
+  readonly _tag = "RankOutOfMemory"
+  constructor(
+    readonly rank: number,
+    readonly limitMiB: number,
+  ) {
+    super(`rank ${rank} ran out of memory: heap limit ${limitMiB} MiB per rank (RANKFLOW_MAX_RANK_HEAP=<MiB> sets it)`)
+    this.name = "RankOutOfMemory"
   }
 }

@@ -13,6 +13,7 @@
  * Layer: comm.
  */
 import type { Semigroup } from "fp-ts/lib/Semigroup.js"
+import { parentPort } from "node:worker_threads"
 import { CollectiveMismatch, InvalidArgument, RecvTruncated, RecvTypeMismatch, ReduceTypeMismatch } from "../errors.ts"
 import type { Sink, TypedArray } from "../transport/ring.ts"
 import * as C from "./collectives.ts"
@@ -35,6 +36,15 @@ export { ANY_SOURCE, ANY_TAG }
 export const PROC_NULL = -2
 /** `split` color meaning "not in any new communicator" (MPI_UNDEFINED). */
 export const UNDEFINED = -32766
+
+/** What `comm.abort` tells the supervisor (on the rank's control port). */
+export interface AbortReport {
+  readonly type: "abort"
+  /** World rank of the caller. */
+  readonly rank: number
+  readonly code: number
+  readonly reason: string
+}
 
 /** Largest user tag (MPI_TAG_UB). */
 export const TAG_UB = 0x3fff_ffff
@@ -292,6 +302,39 @@ export class Comm {
   /** Seconds since an arbitrary point on this rank, sub-microsecond resolution (MPI_Wtime). */
   wtime(): number {
     return performance.now() / 1000
+  }
+
+  /**
+   * Ends the whole job now (MPI_Abort): every rank of the world is stopped,
+   * whatever it is doing, the supervisor prints `reason` naming this rank,
+   * and the job exits with `code` (a code outside 1–255 becomes 1: an aborted
+   * job never exits 0). Never returns.
+   *
+   * **When to use**: a rank found a condition that makes going on pointless
+   * (bad input, a failed check) and the job should end with an exit code of
+   * the program's choosing. A thrown error ends the job too (exit 1, with its
+   * stack). `process.exit` in a rank ends only that rank's thread, which fails
+   * the job and says to use `abort`.
+   *
+   * @example
+   * ```ts
+   * import { init } from "rankflow"
+   * const comm = await init()
+   * const n = comm.bcast(comm.rank === 0 ? 42 : undefined) as number
+   * if (!(n > 0)) comm.abort(3, `bad input: n = ${n}`) // every rank stops; the job exits 3
+   * console.log(`rank ${comm.rank}: n = ${n}`)
+   * ```
+   */
+  abort(code = 1, reason = ""): never {
+    const exitCode = Number.isInteger(code) && code > 0 && code < 256 ? code : 1
+    const report: AbortReport = { type: "abort", rank: this.engine.rank, code: exitCode, reason: String(reason) }
+    if (parentPort === null) {
+      process.stderr.write(`rank ${report.rank} called comm.abort(${exitCode})${report.reason === "" ? "" : `: ${report.reason}`}\n`)
+      process.exit(exitCode)
+    }
+    parentPort.postMessage(report)
+    // The supervisor stops every rank, this one included; until then this thread does nothing more.
+    for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)
   }
 
   // ---- collectives --------------------------------------------------------

@@ -28,8 +28,9 @@ import { rankArgs, rankState, worldComm } from "./rankContext.ts"
  * **Details**: on the main thread `init()` never returns — it runs the job and
  * exits with 0 on success, 1 when a rank failed (its error and stack are
  * printed), 2 for bad options, 124 on `--timeout`, 130 on Ctrl-C (SIGINT),
- * 143 on SIGTERM. Started with more ranks than cores, it warns once on
- * stderr: ranks then take turns on a core.
+ * 143 on SIGTERM, and the code a rank gave `comm.abort(code, reason)`.
+ * Started with more ranks than cores, it warns once on stderr: ranks then
+ * take turns on a core.
  *
  * @example
  * ```ts

@@ -13,10 +13,11 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { parseRuntimeOptions, usage, type ExtraOptions, type ExtraValues } from "../cli/options.ts"
 import type { TraceSummary } from "../comm/trace.ts"
-import { isRankflowError, type RankFailed, type RankflowError } from "../errors.ts"
+import { isRankflowError, type JobAborted, type RankFailed, type RankFailure, type RankflowError } from "../errors.ts"
 import { checkRanks } from "./limits.ts"
 import { progressDisplay } from "./progressBar.ts"
 import { runPool } from "./supervisor.ts"
+import { exitProcess } from "./teardown.ts"
 import { traceReport } from "./traceReport.ts"
 
 /** Exit codes of a job, as documented on `init()`: 128 + the signal's number for SIGINT and SIGTERM. */
@@ -127,12 +128,21 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     } else if (performance.now() - firstSignalAt > 2000) {
       display?.stop()
       process.stderr.write(`rankflow: interrupted by ${name} again; exiting without waiting for the ranks\n`)
-      process.exit(signal === "SIGTERM" ? ExitCode.terminated : ExitCode.interrupted)
+      exitProcess(signal === "SIGTERM" ? ExitCode.terminated : ExitCode.interrupted)
     }
   }
   process.on("SIGINT", onSignal("SIGINT"))
   process.on("SIGTERM", onSignal("SIGTERM"))
   const traces: TraceSummary[] | undefined = options.trace ? [] : undefined
+  // The outcome is printed as soon as it is known, before ranks are stopped (which has a deadline).
+  let code: number | undefined
+  const onOutcome = (outcome: Exit.Exit<unknown, RankflowError>): void => {
+    display?.stop()
+    if (traces !== undefined && traces.length > 0 && prepared?.ownsTrace !== true) process.stderr.write(traceReport(traces))
+    const reported = report(outcome, signal)
+    code = reported === ExitCode.interrupted && signal === "SIGTERM" ? ExitCode.terminated : reported
+    prepared?.end?.({ ok: code === ExitCode.ok, exitCode: code, traces: traces?.sort((a, b) => a.rank - b.rank) })
+  }
   const exit = await Effect.runPromiseExit(
     runPool({
       ranks: threads,
@@ -143,17 +153,23 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
       ...(options.commTimeout === undefined ? {} : { commTimeoutSeconds: options.commTimeout }),
       ...(display === undefined ? {} : { onProgress: display.update }),
       ...(traces === undefined ? {} : { onTrace: (trace: TraceSummary) => void traces.push(trace) }),
+      onOutcome,
     }),
     { signal: controller.signal },
   )
-  display?.stop()
-  if (traces !== undefined && traces.length > 0 && prepared?.ownsTrace !== true) process.stderr.write(traceReport(traces))
-  const reported = report(exit, signal)
-  const code = reported === ExitCode.interrupted && signal === "SIGTERM" ? ExitCode.terminated : reported
-  prepared?.end?.({ ok: code === ExitCode.ok, exitCode: code, traces: traces?.sort((a, b) => a.rank - b.rank) })
-  process.exit(code)
+  if (code === undefined) onOutcome(exit)
+  // Exits even when a rank's thread is stuck in native code (process.exit would wait for it).
+  exitProcess(code ?? ExitCode.failed)
 }
 
+/** The first line of a rank's failure names the rank and the cause; the stack's frames follow. */
+function failureText(f: RankFailure): string {
+  const cause = `${f.name}: ${f.message}`
+  const frames = f.stack.startsWith(`${f.name}: ${f.message}`) ? f.stack.slice(cause.length).replace(/^\n/, "") : f.stack
+  return `rankflow: rank ${f.rank} failed: ${cause}\n${frames === "" ? "" : `${frames}\n`}`
+}
+
+/** Prints the outcome of a run on stderr (first line: the rank and the cause) and returns the exit code. */
 function report(exit: Exit.Exit<unknown, RankflowError>, signal: string): number {
   if (Exit.isSuccess(exit)) return ExitCode.ok
   if (Cause.hasInterruptsOnly(exit.cause)) {
@@ -162,11 +178,12 @@ function report(exit: Exit.Exit<unknown, RankflowError>, signal: string): number
   }
   const error = Cause.squash(exit.cause)
   if (isRankflowError(error) && error._tag === "RankFailed") {
-    for (const f of (error as RankFailed).failures) process.stderr.write(`rankflow: rank ${f.rank} failed\n${f.stack || f.message}\n`)
+    for (const f of (error as RankFailed).failures) process.stderr.write(failureText(f))
     return ExitCode.failed
   }
   if (isRankflowError(error)) {
     process.stderr.write(`rankflow: ${error.message}\n`)
+    if (error._tag === "JobAborted") return (error as JobAborted).exitCode
     return error._tag === "JobTimeout" ? ExitCode.timeout : ExitCode.failed
   }
   process.stderr.write(`rankflow: internal error: ${Cause.pretty(exit.cause)}\n`)

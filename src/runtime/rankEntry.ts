@@ -6,10 +6,17 @@
  * memory first, so ranks blocked in a receive are released at once rather
  * than when the supervisor gets round to it.
  *
+ * Errors outside the program's main flow count too: an unhandled promise
+ * rejection or a throwing timer, before or after the program returned, is
+ * reported as the rank's failure. A thrown value that is not an Error is
+ * shown as it is (util.inspect), without a stack from inside rankflow.
+ *
  * Layer: runtime (rank side). Must stay lean: no Effect, no CLI.
  */
 import { writeSync } from "node:fs"
+import { inspect } from "node:util"
 import { parentPort, workerData } from "node:worker_threads"
+import type { AbortReport } from "../comm/comm.ts"
 import type { TraceSummary } from "../comm/trace.ts"
 import { abortAll } from "../transport/doorbell.ts"
 import { enterRank, worldComm, type RankStart } from "./rankContext.ts"
@@ -25,6 +32,7 @@ export type RankReport =
       readonly message: string
       readonly stack: string
     }
+  | AbortReport
 
 /**
  * A worker's stdout is flushed by its event loop, which a rank blocked in a
@@ -55,6 +63,43 @@ const start = workerData as RankStart
 const state = enterRank(start)
 const port = parentPort!
 
+/** The report of a thrown value: an Error with its own stack, anything else shown as it is. */
+function errorReport(error: unknown): Extract<RankReport, { type: "error" }> {
+  if (error instanceof Error || (typeof error === "object" && error !== null && typeof (error as Error).stack === "string")) {
+    const e = error as Error
+    const tag = (e as { _tag?: unknown })._tag
+    const name = typeof e.name === "string" ? e.name : "Error"
+    const message = typeof e.message === "string" ? e.message : inspect(e.message)
+    return { type: "error", rank: start.rank, name, tag: typeof tag === "string" ? tag : undefined, message, stack: e.stack ?? `${name}: ${message}` }
+  }
+  const shown = inspect(error, { depth: 4, breakLength: Infinity })
+  const kind = error === null ? "null" : typeof error
+  return {
+    type: "error",
+    rank: start.rank,
+    name: `thrown ${kind}`,
+    tag: undefined,
+    message: shown,
+    stack: `thrown ${kind}: ${shown}\n    (a value that is not an Error carries no stack: throw new Error(...) to see where)`,
+  }
+}
+
+let failed = false
+
+/** Reports the rank's first failure and releases the other ranks. */
+function fail(error: unknown): void {
+  if (failed) return
+  failed = true
+  const report = errorReport(error)
+  if (report.tag !== "RankAborted") abortAll(start.memory, start.rank)
+  port.postMessage(report satisfies RankReport)
+}
+
+// Errors outside the program's flow (a rejected promise nobody awaited, a throwing timer),
+// also after the program returned: the rank fails, the supervisor is told.
+process.on("uncaughtException", fail)
+process.on("unhandledRejection", fail)
+
 try {
   const module = (await import(start.entry)) as Record<string, unknown>
   let result: unknown = undefined
@@ -65,17 +110,7 @@ try {
   }
   state.world?._finalize()
   const trace = state.engine?.trace?.summary()
-  port.postMessage({ type: "done", rank: start.rank, result, ...(trace === undefined ? {} : { trace }) } satisfies RankReport)
+  if (!failed) port.postMessage({ type: "done", rank: start.rank, result, ...(trace === undefined ? {} : { trace }) } satisfies RankReport)
 } catch (error) {
-  const e = error instanceof Error ? error : new Error(String(error))
-  const tag = (e as { _tag?: unknown })._tag
-  if (tag !== "RankAborted") abortAll(start.memory, start.rank)
-  port.postMessage({
-    type: "error",
-    rank: start.rank,
-    name: e.name,
-    tag: typeof tag === "string" ? tag : undefined,
-    message: e.message,
-    stack: e.stack ?? `${e.name}: ${e.message}`,
-  } satisfies RankReport)
+  fail(error)
 }

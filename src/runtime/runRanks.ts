@@ -23,14 +23,21 @@ export interface RunRanksOptions<A = unknown> {
   readonly deadlockSeconds?: number
   /** Fail any single blocking call that waits longer than this (`CommTimeout` on that rank). */
   readonly commTimeoutSeconds?: number
+  /**
+   * Heap limit of each rank in MiB; a rank over it fails alone as `RankOutOfMemory`
+   * (default: `RANKFLOW_MAX_RANK_HEAP`, else an equal share of the machine's memory, ≥ 128 MiB).
+   */
+  readonly maxRankHeapMiB?: number
 }
 
 /**
  * Runs `module[export](comm, args)` on `ranks` worker-thread ranks and
  * resolves with the per-rank results in rank order. Rejects with the tagged
  * error of the run (`RankFailed` with the failing rank's error and stack,
- * `RankExited`, `JobTimeout`, `DeadlockDetected`); all workers are stopped
- * either way.
+ * `RankExited`, `JobTimeout`, `DeadlockDetected`, `JobAborted`); all workers
+ * are stopped and the ranks' child processes killed either way. A worker
+ * stuck in native code is not waited for beyond a short deadline: its thread
+ * lingers until that code returns.
  *
  * @example
  * ```ts
@@ -56,6 +63,7 @@ export async function runRanks<R = unknown, A = unknown>(options: RunRanksOption
       ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }),
       ...(options.deadlockSeconds === undefined ? {} : { deadlockSeconds: options.deadlockSeconds }),
       ...(options.commTimeoutSeconds === undefined ? {} : { commTimeoutSeconds: options.commTimeoutSeconds }),
+      ...(options.maxRankHeapMiB === undefined ? {} : { maxRankHeapMiB: options.maxRankHeapMiB }),
     }),
   )
   return results as R[]

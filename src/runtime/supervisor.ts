@@ -4,11 +4,20 @@
  * an Effect resource (`acquireRelease`), so workers are terminated on
  * success, on failure, on timeout and on interruption (Ctrl-C) alike.
  *
- * The ranks' reports arrive as one rxjs stream (`rankEvents`), folded here
- * into the outcome. Fail-fast: a rank's failure aborts the job through shared
+ * Workers start a few per turn of the event loop (a signal or the time
+ * limit is never stuck behind the start of 256 threads); each rank's reports
+ * arrive as an rxjs stream (`rankEvents`), folded here into the outcome. Fail-fast: a rank's failure aborts the job through shared
  * memory (ranks blocked in comm calls wake up and stop), the other ranks get a
  * short grace to report, and the run fails with every genuine failure, first
- * one first. A deadlock watcher and the time limit can end the run too.
+ * one first. A deadlock watcher, the time limit, `comm.abort` and an error
+ * after a rank's program returned (a rejected promise, a throwing timer) can
+ * end the run too.
+ *
+ * Teardown has a deadline (`teardown.ts`): the outcome is handed to
+ * `onOutcome` (which prints it) before any thread is stopped, the job's child
+ * processes are killed, and workers stuck in native code are left behind
+ * after half a second rather than waited for. Each rank runs under a heap
+ * limit (`maxRankHeapMiB`), so a runaway rank fails alone, named.
  *
  * A TypeScript entry reaches the ranks as a plain-JS bundle built once and
  * cached (`bundle.ts`), so workers start without a loader; when it cannot be
@@ -16,9 +25,23 @@
  *
  * Layer: runtime (supervisor side). Loaded only on the main thread.
  */
+import { totalmem } from "node:os"
+import { getHeapStatistics } from "node:v8"
 import { Worker } from "node:worker_threads"
 import * as Effect from "effect/Effect"
-import { DeadlockDetected, JobTimeout, RankExited, RankFailed, type RankFailure } from "../errors.ts"
+import type * as Exit from "effect/Exit"
+import {
+  DeadlockDetected,
+  InvalidOptions,
+  JobAborted,
+  JobTimeout,
+  RankExited,
+  RankFailed,
+  RankOutOfMemory,
+  type RankFailure,
+} from "../errors.ts"
+import { JOB_VARIABLE, newJobToken } from "./childProcesses.ts"
+import { longTimeout, stopJob, track } from "./teardown.ts"
 import { watchForDeadlock } from "./deadlock.ts"
 import { abortAll } from "../transport/doorbell.ts"
 import { allocateWorldMemory, type WorldMemory } from "../transport/memory.ts"
@@ -47,10 +70,52 @@ export interface PoolOptions {
   readonly onProgress?: (label: string, done: number, total: number) => void
   /** Receives each rank's traffic counters when it finishes; ranks count nothing without it. */
   readonly onTrace?: (trace: TraceSummary) => void
+  /**
+   * Heap limit of each rank in MiB (V8 old generation); a rank over it fails
+   * alone with `RankOutOfMemory`. Default: `RANKFLOW_MAX_RANK_HEAP` (MiB) when
+   * set, else a fair share of the machine's memory (`defaultRankHeapMiB`).
+   */
+  readonly maxRankHeapMiB?: number
+  /**
+   * Called once with the run's outcome as soon as it is known — success,
+   * failure or interruption — before any thread is stopped: report it here
+   * so that it is printed at once, whatever the ranks are doing.
+   */
+  readonly onOutcome?: (exit: Exit.Exit<unknown[], RunError>) => void
 }
 
 /** Every way a run can fail. */
-export type RunError = RankFailed | RankExited | JobTimeout | DeadlockDetected
+export type RunError = RankFailed | RankExited | JobTimeout | DeadlockDetected | JobAborted | InvalidOptions
+
+/** The smallest default heap limit of a rank, however many ranks share the machine. */
+const MIN_DEFAULT_RANK_HEAP_MIB = 128
+const MiB = 1024 * 1024
+
+/**
+ * The default heap limit of each of `ranks` ranks: an equal share of the
+ * machine's memory, at most what V8 gives the main thread, at least 128 MiB.
+ */
+export function defaultRankHeapMiB(ranks: number): number {
+  const v8Limit = Math.floor(getHeapStatistics().heap_size_limit / MiB)
+  const share = Math.floor(totalmem() / MiB / Math.max(1, ranks))
+  return Math.max(MIN_DEFAULT_RANK_HEAP_MIB, Math.min(v8Limit, share))
+}
+
+/** The heap limit the ranks of a run get: the option, else RANKFLOW_MAX_RANK_HEAP, else the default. */
+export function rankHeapMiB(options: Pick<PoolOptions, "ranks" | "maxRankHeapMiB">): number {
+  const given = options.maxRankHeapMiB
+  if (given !== undefined) {
+    if (!(Number.isFinite(given) && given >= 16)) throw new InvalidOptions("maxRankHeapMiB", `expected a number of MiB ≥ 16, got ${String(given)}`)
+    return Math.floor(given)
+  }
+  const variable = process.env.RANKFLOW_MAX_RANK_HEAP
+  if (variable !== undefined && variable !== "") {
+    const value = Number(variable)
+    if (!(Number.isFinite(value) && value >= 16)) throw new InvalidOptions("RANKFLOW_MAX_RANK_HEAP", `expected a number of MiB ≥ 16, got "${variable}"`)
+    return Math.floor(value)
+  }
+  return defaultRankHeapMiB(options.ranks)
+}
 
 /** How long ranks may take to report after the first failure, before the run fails without them. */
 const FAILURE_GRACE_MS = 300
@@ -101,53 +166,90 @@ async function rankCode(entry: string): Promise<RankCode> {
   return { boot: WORKER_BOOT, bootstrap: BOOTSTRAP_URL, entry, tsx: import.meta.resolve("tsx/esm/api") }
 }
 
-function spawn(memory: WorldMemory, options: PoolOptions, code: RankCode): Worker[] {
-  const workers: Worker[] = []
-  for (let rank = 0; rank < options.ranks; rank++) {
-    const start: RankStart = {
-      rank,
-      size: options.ranks,
-      memory,
-      entry: code.entry,
-      bootstrap: code.bootstrap,
-      ...(code.tsx === undefined ? {} : { tsx: code.tsx }),
-      ...(options.exportName === undefined ? {} : { exportName: options.exportName }),
-      ...(options.args === undefined ? {} : { args: options.args }),
-      ...(options.commTimeoutSeconds === undefined ? {} : { commTimeout: options.commTimeoutSeconds }),
-      ...(options.onProgress === undefined ? {} : { progress: true }),
-      ...(options.onTrace === undefined ? {} : { trace: true }),
-    }
-    workers.push(new Worker(code.boot, { eval: true, workerData: start, name: `rank ${rank}` }))
-  }
-  return workers
+/** One run's ranks and what identifies the processes they start. */
+interface Job {
+  readonly token: string
+  readonly heapMiB: number
+  readonly code: RankCode
+  /** Workers started so far, in rank order (they start in batches). */
+  readonly workers: Worker[]
 }
 
-/** Wakes every blocked rank with an abort, then terminates all threads. */
-async function stop(memory: WorldMemory, workers: ReadonlyArray<Worker>): Promise<void> {
+/**
+ * Workers started per turn of the event loop. Starting one costs milliseconds
+ * of the main thread (tens under load); 256 at once held it for 8 s on a
+ * loaded machine, with signals and timers waiting behind.
+ */
+const SPAWN_BATCH = 8
+
+/** Starts rank `rank`'s worker thread. */
+function spawnRank(memory: WorldMemory, options: PoolOptions, job: Job, rank: number): Worker {
+  const { code } = job
+  const start: RankStart = {
+    rank,
+    size: options.ranks,
+    memory,
+    entry: code.entry,
+    bootstrap: code.bootstrap,
+    ...(code.tsx === undefined ? {} : { tsx: code.tsx }),
+    ...(options.exportName === undefined ? {} : { exportName: options.exportName }),
+    ...(options.args === undefined ? {} : { args: options.args }),
+    ...(options.commTimeoutSeconds === undefined ? {} : { commTimeout: options.commTimeoutSeconds }),
+    ...(options.onProgress === undefined ? {} : { progress: true }),
+    ...(options.onTrace === undefined ? {} : { trace: true }),
+  }
+  const worker = new Worker(code.boot, {
+    eval: true,
+    workerData: start,
+    name: `rank ${rank}`,
+    // Every rank's environment marks the processes it starts as this job's (childProcesses.ts).
+    env: { ...process.env, [JOB_VARIABLE]: job.token },
+    resourceLimits: { maxOldGenerationSizeMb: job.heapMiB },
+  })
+  track(worker)
+  return worker
+}
+
+/** Wakes every blocked rank with an abort, then stops the job within the teardown deadline. */
+async function stop(memory: WorldMemory, job: Job): Promise<void> {
   abortAll(memory, -1)
-  await Promise.all(workers.map((w) => w.terminate().catch(() => undefined)))
+  await stopJob(job.token, job.workers)
+}
+
+/** A failure that came after the rank's program returned, said so in its message (and its stack's header). */
+function afterReturn(failure: RankFailure): RankFailure {
+  const header = `${failure.name}: ${failure.message}`
+  const message = `${failure.message} (after its program returned)`
+  const stack = failure.stack.startsWith(header) ? `${failure.name}: ${message}${failure.stack.slice(header.length)}` : failure.stack
+  return { ...failure, message, stack }
 }
 
 /** Waits for every rank's outcome: all results in rank order, or the failure. */
-function outcomes(memory: WorldMemory, workers: ReadonlyArray<Worker>, options: PoolOptions): Effect.Effect<unknown[], RunError> {
+function outcomes(memory: WorldMemory, job: Job, options: PoolOptions): Effect.Effect<unknown[], RunError> {
   return Effect.callback<unknown[], RunError>((resume) => {
-    const size = workers.length
+    const size = options.ranks
     const results = new Array<unknown>(size)
+    /** A rank reported its end: done, failed or aborted (its thread may still run). */
     const reported = new Array<boolean>(size).fill(false)
+    const finished = new Array<boolean>(size).fill(false)
     const exited = new Array<boolean>(size).fill(false)
     const failures: RankFailure[] = []
     const timers: NodeJS.Timeout[] = []
+    const cancels: Array<() => void> = []
     let settled = false
-    let subscription: Subscription | undefined
+    const subscriptions: Subscription[] = []
+    let spawning: NodeJS.Immediate | undefined
 
     const cleanUp = (): void => {
+      settled = true
+      clearImmediate(spawning)
       for (const t of timers) clearTimeout(t)
+      for (const cancel of cancels) cancel()
       stopWatching()
-      subscription?.unsubscribe()
+      for (const s of subscriptions) s.unsubscribe()
     }
     const settle = (effect: Effect.Effect<unknown[], RunError>): void => {
       if (settled) return
-      settled = true
       cleanUp()
       resume(effect)
     }
@@ -174,39 +276,69 @@ function outcomes(memory: WorldMemory, workers: ReadonlyArray<Worker>, options: 
 
     const onEvent = (event: RankEvent): void => {
       const rank = event.rank
-      if (event.kind === "progress") return options.onProgress?.(event.label, event.done, event.total)
-      if (event.kind === "exited") {
-        exited[rank] = true
-        if (reported[rank]) return finishedIfAll()
-        reported[rank] = true
-        return fail({ rank, name: "RankExited", message: new RankExited(rank, event.code).message, stack: "" })
-      }
-      if (reported[rank]) return
-      reported[rank] = true
-      if (event.kind === "done") {
-        results[rank] = event.result
-        if (event.trace !== undefined) options.onTrace?.(event.trace)
-        // A rank whose program is done but keeps handles open is stopped after a grace period.
-        timers.push(
-          setTimeout(() => {
-            exited[rank] = true
-            finishedIfAll()
-          }, EXIT_GRACE_MS),
-        )
-      } else if (event.kind === "aborted") {
-        if (failures.length > 0) failSoon()
-      } else {
-        fail(event.failure)
+      switch (event.kind) {
+        case "progress":
+          return options.onProgress?.(event.label, event.done, event.total)
+        case "abort":
+          // MPI_Abort: the job ends now with the rank's code; nothing else is waited for.
+          abortAll(memory, rank)
+          return settle(Effect.fail(new JobAborted(rank, event.code, event.reason)))
+        case "exited":
+          exited[rank] = true
+          if (reported[rank]) return finishedIfAll()
+          reported[rank] = true
+          return fail({ rank, name: "RankExited", message: new RankExited(rank, event.code).message, stack: "" })
+        case "outOfMemory":
+          reported[rank] = true
+          return fail({ rank, name: "RankOutOfMemory", message: new RankOutOfMemory(rank, job.heapMiB).message, stack: "" })
+        case "failed":
+          // A failure after the rank's program returned (a rejected promise, a throwing timer) fails the job too.
+          if (reported[rank] && !finished[rank]) return
+          reported[rank] = true
+          if (!finished[rank]) return fail(event.failure)
+          finished[rank] = false
+          return fail(afterReturn(event.failure))
+        case "aborted":
+          if (reported[rank]) return
+          reported[rank] = true
+          if (failures.length > 0) failSoon()
+          return
+        case "done":
+          if (reported[rank]) return
+          reported[rank] = finished[rank] = true
+          results[rank] = event.result
+          if (event.trace !== undefined) options.onTrace?.(event.trace)
+          // A rank whose program is done but keeps handles open is stopped after a grace period.
+          timers.push(
+            setTimeout(() => {
+              exited[rank] = true
+              finishedIfAll()
+            }, EXIT_GRACE_MS),
+          )
       }
     }
-    subscription = rankEvents(workers).subscribe((event) => {
-      if (!settled) onEvent(event)
-    })
+    // Ranks start a batch per turn of the event loop, each watched from its first event.
+    const spawnFrom = (first: number): void => {
+      spawning = undefined
+      if (settled) return
+      const end = Math.min(size, first + SPAWN_BATCH)
+      for (let rank = first; rank < end; rank++) {
+        const worker = spawnRank(memory, options, job, rank)
+        job.workers.push(worker)
+        subscriptions.push(
+          rankEvents(worker, rank).subscribe((event) => {
+            if (!settled) onEvent(event)
+          }),
+        )
+      }
+      if (end < size) spawning = setImmediate(spawnFrom, end)
+    }
+    spawnFrom(0)
 
     const limit = options.timeoutSeconds
     if (limit !== undefined) {
-      timers.push(
-        setTimeout(() => {
+      cancels.push(
+        longTimeout(() => {
           const pending = reported.flatMap((r, rank) => (r ? [] : [rank]))
           settle(Effect.fail(new JobTimeout(limit, pending)))
         }, limit * 1000),
@@ -219,18 +351,24 @@ function outcomes(memory: WorldMemory, workers: ReadonlyArray<Worker>, options: 
 /**
  * Runs `options.entry` on `options.ranks` worker-thread ranks and returns the
  * per-rank results (of `exportName`, or undefined when the module's top level
- * is the program). Workers never outlive the effect.
+ * is the program). The outcome goes to `options.onOutcome` first; then every
+ * worker is terminated and the ranks' child processes killed, within a
+ * deadline: a worker stuck in native code is left behind (and does not keep
+ * the process alive) rather than waited for.
  */
 export function runPool(options: PoolOptions): Effect.Effect<unknown[], RunError> {
   return Effect.scoped(
     Effect.gen(function* () {
+      const heapMiB = yield* Effect.try({ try: () => rankHeapMiB(options), catch: (error) => error as InvalidOptions })
       const code = yield* Effect.promise(() => rankCode(options.entry))
       const memory = allocateWorldMemory(options.ranks)
-      const workers = yield* Effect.acquireRelease(
-        Effect.sync(() => spawn(memory, options, code)),
-        (ws) => Effect.promise(() => stop(memory, ws)),
+      const token = newJobToken()
+      // The job's workers start inside `outcomes`, batch by batch; whatever started is stopped.
+      const job = yield* Effect.acquireRelease(
+        Effect.sync((): Job => ({ token, heapMiB, code, workers: [] })),
+        (j) => Effect.promise(() => stop(memory, j)),
       )
-      return yield* outcomes(memory, workers, options)
-    }),
+      return yield* outcomes(memory, job, options)
+    }).pipe(Effect.onExit((exit) => Effect.sync(() => options.onOutcome?.(exit)))),
   )
 }

@@ -1,7 +1,7 @@
 /**
  * The optional native addon (`native/kernels.c`, built by the install script): memmove
- * for large transport copies, float64 reduction loops, and a thread yield for
- * waits when ranks outnumber cores. Everything that
+ * for large transport copies, float64 reduction loops, a thread yield for
+ * waits when ranks outnumber cores, and an exit that joins no thread. Everything that
  * uses it has a JS fallback; RANKFLOW_NATIVE=0 forces the fallbacks.
  *
  * Layer: transport (used by transport/copy and comm/ops).
@@ -30,6 +30,8 @@ export interface NativeKernels {
   ): void
   /** sched_yield: lets another runnable thread have this core. */
   yieldThread(): void
+  /** _exit: ends the process without joining worker threads (absent from addons built before it). */
+  exitNow?(code: number): never
 }
 
 /**

@@ -1,0 +1,38 @@
+// A rank that allocates without bound fails alone, named, under its heap
+// limit (ERR_WORKER_OUT_OF_MEMORY), instead of taking the process down with a
+// V8 fatal error; the job ends promptly.
+import test from "ava"
+import { InvalidOptions, RankFailed, runRanks } from "rankflow"
+import { defaultRankHeapMiB, rankHeapMiB } from "../../src/runtime/supervisor.ts"
+import { fixture, onRanks } from "../helpers.ts"
+import { runFault } from "./faultRun.ts"
+
+test("a rank over maxRankHeapMiB fails as RankOutOfMemory, naming the rank and the limit", async (t) => {
+  const error = await t.throwsAsync(
+    runRanks({ ranks: 3, module: fixture("faultRanks.ts"), export: "allocateOnRank", args: 1, maxRankHeapMiB: 64, timeoutSeconds: 60 }),
+    { instanceOf: RankFailed },
+  )
+  t.is(error!.failures.length, 1)
+  t.like(error!.failures[0], { rank: 1, name: "RankOutOfMemory", message: "rank 1 ran out of memory: heap limit 64 MiB per rank (RANKFLOW_MAX_RANK_HEAP=<MiB> sets it)" })
+})
+
+test("a program whose rank runs out of heap (RANKFLOW_MAX_RANK_HEAP=64) exits 1 promptly with one line naming the rank", async (t) => {
+  const run = await runFault("oom", { env: { RANKFLOW_MAX_RANK_HEAP: "64" }, args: ["--deadlock-after", "0"] })
+  t.is(run.code, 1, run.stderr)
+  t.is(run.stderr, "rankflow: rank 1 failed: RankOutOfMemory: rank 1 ran out of memory: heap limit 64 MiB per rank (RANKFLOW_MAX_RANK_HEAP=<MiB> sets it)\n")
+  t.true(run.exitAt - run.reportedAt! < 5000, `exited ${Math.round(run.exitAt - run.reportedAt!)} ms after the report`)
+})
+
+test("the default heap limit is a fair share: smaller with more ranks, never below 128 MiB, never above V8's own", (t) => {
+  const one = defaultRankHeapMiB(1)
+  const many = defaultRankHeapMiB(1_000_000)
+  t.true(one >= defaultRankHeapMiB(64))
+  t.is(many, 128)
+  t.true(one > 128)
+  t.is(rankHeapMiB({ ranks: 4, maxRankHeapMiB: 300.7 }), 300)
+  t.throws(() => rankHeapMiB({ ranks: 4, maxRankHeapMiB: 1 }), { instanceOf: InvalidOptions, message: /maxRankHeapMiB: expected a number of MiB ≥ 16, got 1/ })
+})
+
+test("ranks that use a fair amount of heap are not limited by the default", async (t) => {
+  t.deepEqual(await onRanks(2, "faultRanks.ts", "allocatesSome"), [100, 101])
+})
