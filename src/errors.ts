@@ -433,6 +433,7 @@ export class GridTooLarge extends RankflowError {
 }
 
 const formatGiB = (bytes: number): string => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`)
+
 // ---- reduction inputs (comm) ----------------------------------------------
 
 /**
@@ -469,6 +470,9 @@ export class ReduceTypeMismatch extends RankflowError {
   ) {
     super(`${rank >= 0 ? `rank ${rank}: ` : ""}${call}: ${op} cannot reduce ${valueType}; ${op} takes ${accepts}`)
     this.name = "ReduceTypeMismatch"
+  }
+}
+
 // ---- ending a job: comm.abort, out of memory --------------------------------
 
 /**
