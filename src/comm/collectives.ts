@@ -12,7 +12,10 @@
  * doubling (p a power of two), or for large typed arrays recursive halving +
  * doubling (Rabenseifner: each rank moves ~2n instead of n·log p);
  * reduce + bcast otherwise. gather/scatter are linear at the root (p − 1
- * messages), as MPI implementations do at these rank counts.
+ * messages), as MPI implementations do at these rank counts. The blocking
+ * bcast disseminates instead of using the tree (`bcastAgreeing`), and the
+ * other calls in which a rank may only send start with a barrier
+ * (`agreeing`): a mismatch fails before any rank returns a value.
  *
  * Layer: comm.
  */

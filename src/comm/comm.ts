@@ -312,7 +312,9 @@ export class Comm {
 
   /**
    * Broadcasts the root's `value` to every rank and returns it (MPI_Bcast,
-   * binomial tree). Other ranks' `value` is ignored (pass undefined).
+   * ⌈log₂ p⌉ dissemination rounds that also check that every rank made the
+   * same call, so the root returns once every rank has entered). Other ranks'
+   * `value` is ignored (pass undefined).
    */
   bcast<T>(value: T | undefined, root = 0): T {
     const r = this.checkRoot("bcast", root)
