@@ -229,7 +229,9 @@ export interface CollectiveCall {
 /**
  * Ranks entered different collectives, with different roots, or with
  * incompatible contributions (sizes, types). Raised by the rank that sees the
- * other's message, naming both calls.
+ * other's message, naming both calls, at the call and before any rank returns
+ * a value from it; a rank that sees different calls tells every other rank,
+ * which raise it too, each naming its own call and the one that differs.
  */
 export class CollectiveMismatch extends RankflowError {
   readonly _tag = "CollectiveMismatch"

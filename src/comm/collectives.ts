@@ -12,7 +12,10 @@
  * doubling (p a power of two), or for large typed arrays recursive halving +
  * doubling (Rabenseifner: each rank moves ~2n instead of n·log p);
  * reduce + bcast otherwise. gather/scatter are linear at the root (p − 1
- * messages), as MPI implementations do at these rank counts.
+ * messages), as MPI implementations do at these rank counts. The blocking
+ * bcast disseminates instead of using the tree (`bcastAgreeing`), and the
+ * other calls in which a rank may only send start with a barrier
+ * (`agreeing`): a mismatch fails before any rank returns a value.
  *
  * Layer: comm.
  */
@@ -142,6 +145,65 @@ function combineLeft(op: ReduceOp<unknown>, incoming: unknown, owned: unknown): 
 /** Dissemination barrier: ⌈log₂ p⌉ rounds of one send and one receive. */
 export function* barrier(rank: number, size: number): Algorithm<void> {
   for (let d = 1; d < size; d *= 2) yield exchange((rank + d) % size, EMPTY, (rank - d + size) % size, EMPTY)
+}
+
+/**
+ * Collectives whose blocking form starts with `agreeing`: those in which some
+ * rank only sends (a root, a leaf) and could otherwise return before anyone
+ * saw that the ranks called different things. The others (barrier,
+ * allreduce, allgather, alltoall, …) carry information from every rank to
+ * every rank, and each message's tag is checked, so no rank completes a
+ * mismatched call.
+ */
+export const AGREEING: ReadonlySet<number> = new Set([
+  CollectiveOp.scatter,
+  CollectiveOp.scatterv,
+  CollectiveOp.gather,
+  CollectiveOp.gatherv,
+  CollectiveOp.reduce,
+  CollectiveOp.scan,
+  CollectiveOp.exscan,
+  CollectiveOp.dup,
+  CollectiveOp.alloc,
+])
+
+/**
+ * `algorithm`, preceded by a dissemination barrier whose messages carry the
+ * call's tag (op, root, sequence number). Every rank receives from rank − 1
+ * in the first round, so when ranks called different collectives (or the
+ * same one with different roots) some pair of neighbours differs and its
+ * receiver fails with `CollectiveMismatch` at once, naming both calls; and
+ * no rank leaves the barrier — so none moves data or returns a value — until
+ * every rank has entered with the same call. Costs ⌈log₂ p⌉ rounds of empty
+ * messages.
+ */
+export function* agreeing<R>(rank: number, size: number, algorithm: Algorithm<R>): Algorithm<R> {
+  yield* barrier(rank, size)
+  return yield* algorithm
+}
+
+/**
+ * Broadcast that agrees on the call as it goes: the dissemination pattern of
+ * `barrier` (round d: send to rank + d, receive from rank − d), where a
+ * message carries the root's value when its sender has it and its receiver
+ * does not yet — every rank computes both from the distances to the root —
+ * and is empty otherwise. ⌈log₂ p⌉ rounds and p − 1 copies of the value,
+ * like the binomial tree, but every rank hears from every rank before it
+ * returns, so a rank that called something else (another root, another
+ * collective) is caught at the call, on every path, before any rank returns
+ * a value. The blocking `bcast` uses it; the root waits for one message per
+ * round (a synchronizing broadcast, as MPI allows).
+ */
+export function* bcastAgreeing<T>(rank: number, size: number, root: number, value: T, into: TypedArray | null): Algorithm<T> {
+  const me = (rank - root + size) % size // distance from the root; ranks at distance < d know the value before round d
+  for (let d = 1; d < size; d *= 2) {
+    const knows = me < d
+    const toKnows = (me + d) % size < d
+    const fromKnows = (me - d + size) % size < d
+    const got = yield exchange((rank + d) % size, knows && !toKnows ? value : EMPTY, (rank - d + size) % size, fromKnows && !knows ? into : EMPTY)
+    if (fromKnows && !knows) value = got as T
+  }
+  return value
 }
 
 /** Binomial-tree broadcast from `root`; `into` receives in place on non-roots. */

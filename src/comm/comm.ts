@@ -8,7 +8,10 @@
  * Collectives run the algorithms of `collectives.ts` on a second context id,
  * so they never match point-to-point traffic; each message's tag carries the
  * call's opcode, root and sequence number, so a rank that meets a message from
- * a different collective fails with `CollectiveMismatch` instead of hanging.
+ * a different collective fails with `CollectiveMismatch` instead of hanging,
+ * and tells every other rank (mismatch.ts). Blocking calls in which a rank
+ * could only send (bcast, scatter, gather, reduce, scan) agree on the call
+ * first, so a mismatch fails before any rank returns a value.
  *
  * Layer: comm.
  */
@@ -19,6 +22,7 @@ import type { Sink, TypedArray } from "../transport/ring.ts"
 import * as C from "./collectives.ts"
 import { ANY_SOURCE, ANY_TAG, type Engine, type PendingRecv, type PendingSend, type RecvTarget } from "./engine.ts"
 import { describeOperand, isBuiltin, rejects, type ElementwiseOp, type Loc, type LocOp, type ReduceOp } from "./ops.ts"
+import { isMismatchSignal, MISMATCH_FOUND, MISMATCH_REPORT, MISMATCH_SIGNAL, mismatchFromReport, type MismatchReport } from "./mismatch.ts"
 import { COMPLETED_SEND, Request } from "./request.ts"
 import { Status } from "./status.ts"
 
@@ -351,17 +355,19 @@ export class Comm {
 
   /**
    * Broadcasts the root's `value` to every rank and returns it (MPI_Bcast,
-   * binomial tree). Other ranks' `value` is ignored (pass undefined).
+   * ⌈log₂ p⌉ dissemination rounds that also check that every rank made the
+   * same call, so the root returns once every rank has entered). Other ranks'
+   * `value` is ignored (pass undefined).
    */
   bcast<T>(value: T | undefined, root = 0): T {
     const r = this.checkRoot("bcast", root)
-    return this.collective(C.CollectiveOp.bcast, r, C.bcast(this.rank, this.size, r, value as T, null))
+    return this.collective(C.CollectiveOp.bcast, r, C.bcastAgreeing(this.rank, this.size, r, value as T, null))
   }
 
   /** Broadcasts the root's `buffer` into every rank's `buffer` in place (same type and length everywhere). */
   bcastInto<A extends TypedArray>(buffer: A, root = 0): A {
     const r = this.checkRoot("bcastInto", root)
-    this.collective(C.CollectiveOp.bcast, r, C.bcast(this.rank, this.size, r, buffer, buffer))
+    this.collective(C.CollectiveOp.bcast, r, C.bcastAgreeing(this.rank, this.size, r, buffer, buffer))
     return buffer
   }
 
@@ -595,8 +601,10 @@ export class Comm {
   private collective<R>(op: number, root: number, algorithm: C.Algorithm<R>): R {
     const call = this.enterCollective(op, root)
     const ctx = this.context + 1
+    // Calls where a rank may only send first agree on the call (see `C.agreeing`): a mismatch fails before any value is returned.
+    const steps = this.size > 1 && C.AGREEING.has(op) ? C.agreeing(this.rank, this.size, algorithm) : algorithm
     try {
-      let step = algorithm.next()
+      let step = steps.next()
       while (!step.done) {
         const s = step.value
         let received: unknown = undefined
@@ -609,13 +617,25 @@ export class Comm {
         } else {
           received = this.receiveCollective(call, s.from, s.into, s.reduce)
         }
-        step = algorithm.next(received)
+        step = steps.next(received)
       }
       return step.value
     } catch (error) {
-      throw this._collectiveError(error as Error, call)
+      const failure = this._collectiveError(error as Error, call)
+      // Different calls are spread to every rank; a size or type clash is told by the ranks that meet it.
+      if (failure instanceof CollectiveMismatch && failure.theirs !== undefined) this.spreadMismatch(call, { rank: failure.rank, call: failure.mine, peer: failure.peer, peerCall: failure.theirs })
+      throw failure
     } finally {
       this._leaveCollective()
+    }
+  }
+
+  /** Tells every other rank of a mismatch this rank met in `call` (see mismatch.ts), without blocking. */
+  private spreadMismatch(call: CallInfo, report: MismatchReport): void {
+    for (let r = 0; r < this.size; r++) {
+      if (r === this.rank) continue
+      this._isendCollective(MISMATCH_SIGNAL, r, { ...call, tag: callTag(MISMATCH_FOUND, 0, call.seq) })
+      this._isendCollective(report, r, { ...call, tag: callTag(MISMATCH_REPORT, 0, call.seq) })
     }
   }
 
@@ -678,6 +698,8 @@ export class Comm {
   /** @internal Verifies that a collective message belongs to `call` and fits; throws `CollectiveMismatch` if not. */
   _checkCollectiveMessage(call: CallInfo, from: number, status: Status, error: Error | null, into: TypedArray | null): void {
     const mine = { op: C.COLLECTIVE_NAMES[call.op]!, root: call.root, seq: call.seq }
+    if (isMismatchSignal(status.tag) && this.outstanding === 0) // the report follows the signal from the same rank
+      throw mismatchFromReport(this.rank, mine, this.engine.recv(this.worldRank(from), ANY_TAG, this.context + 1, null, null) as MismatchReport)
     if (status.tag >= 0 && status.tag !== call.tag)
       throw new CollectiveMismatch(this.rank, from, mine, decodeTag(status.tag), "different calls")
     if (error instanceof RecvTruncated)
