@@ -515,7 +515,7 @@ export class RankOutOfMemory extends RankflowError {
     readonly rank: number,
     readonly limitMiB: number,
   ) {
-    super(`rank ${rank} ran out of memory: heap limit ${limitMiB} MiB per rank (RANKFLOW_MAX_RANK_HEAP=<MiB> sets it)`)
+    super(`rank ${rank} ran out of memory: heap limit ${limitMiB} MiB per rank (--max-rank-heap <MiB> or RANKFLOW_MAX_RANK_HEAP sets it)`)
     this.name = "RankOutOfMemory"
   }
 }

@@ -27,6 +27,8 @@ export interface RuntimeOptions {
   readonly deadlockAfter: number
   /** Time limit of any single blocking communication call, in seconds. */
   readonly commTimeout: number | undefined
+  /** Heap limit of each rank in MiB (default: RANKFLOW_MAX_RANK_HEAP, else a fair share of memory). */
+  readonly maxRankHeap: number | undefined
   /** Draw rank 0's progress on stderr. */
   readonly progress: boolean
   /** Count every rank's traffic and waits, and report them on stderr at the end. */
@@ -60,6 +62,7 @@ const RUNTIME: ExtraOptions = {
   timeout: { type: "string" },
   deadlockAfter: { type: "string", spellings: ["deadlock-after", "deadlockAfter"] },
   commTimeout: { type: "string", spellings: ["comm-timeout", "commTimeout"] },
+  maxRankHeap: { type: "string", spellings: ["max-rank-heap", "maxRankHeap"] },
   progress: { type: "boolean" },
   trace: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -72,6 +75,7 @@ const digits = (pattern: RegExp) =>
 const PositiveInt = digits(/^[1-9][0-9]*$/).pipe(Schema.decodeTo(Schema.Int.check(Schema.isLessThanOrEqualTo(Number.MAX_SAFE_INTEGER)), SchemaTransformation.numberFromString))
 const decimal = digits(/^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/)
 const PositiveNumber = decimal.pipe(Schema.decodeTo(Schema.Finite.check(Schema.isGreaterThan(0)), SchemaTransformation.numberFromString))
+const RankHeap = decimal.pipe(Schema.decodeTo(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(16)), SchemaTransformation.numberFromString))
 const NonNegativeNumber = decimal.pipe(Schema.decodeTo(Schema.Finite, SchemaTransformation.numberFromString))
 
 /** Decodes one option value, naming the option and the value in the error. */
@@ -173,6 +177,7 @@ export function parseRuntimeOptions(argv: ReadonlyArray<string>, extra: ExtraOpt
     timeout: text("timeout") === undefined ? undefined : decode(PositiveNumber, "timeout", text("timeout")!, "a positive number of seconds"),
     deadlockAfter: text("deadlockAfter") === undefined ? 1 : decode(NonNegativeNumber, "deadlock-after", text("deadlockAfter")!, "a number of seconds ≥ 0"),
     commTimeout: text("commTimeout") === undefined ? undefined : decode(PositiveNumber, "comm-timeout", text("commTimeout")!, "a positive number of seconds"),
+    maxRankHeap: text("maxRankHeap") === undefined ? undefined : decode(RankHeap, "max-rank-heap", text("maxRankHeap")!, "a number of MiB ≥ 16"),
     progress: values.progress === true,
     trace: values.trace === true,
     help: values.help === true,
@@ -197,6 +202,8 @@ export function usage(header: ReadonlyArray<string> = ["usage: <program> [option
     "                      report a deadlock once every rank has been blocked <s> s (default 1, 0: off)",
     "      --comm-timeout <s>",
     "                      fail any single blocking send/recv/collective waiting longer than <s> s",
+    "      --max-rank-heap <MiB>",
+    "                      heap limit of each rank; a rank over it fails alone (default: memory / ranks, ≥ 128)",
     "      --progress      show the progress of rank 0's loops, farms and streams on stderr",
     "      --trace         count each rank's messages (by lane), waits and collectives; report them at the end",
     "  -h, --help          show this help",

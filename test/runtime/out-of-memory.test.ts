@@ -13,14 +13,23 @@ test("a rank over maxRankHeapMiB fails as RankOutOfMemory, naming the rank and t
     { instanceOf: RankFailed },
   )
   t.is(error!.failures.length, 1)
-  t.like(error!.failures[0], { rank: 1, name: "RankOutOfMemory", message: "rank 1 ran out of memory: heap limit 64 MiB per rank (RANKFLOW_MAX_RANK_HEAP=<MiB> sets it)" })
+  t.like(error!.failures[0], { rank: 1, name: "RankOutOfMemory", message: "rank 1 ran out of memory: heap limit 64 MiB per rank (--max-rank-heap <MiB> or RANKFLOW_MAX_RANK_HEAP sets it)" })
 })
 
 test("a program whose rank runs out of heap (RANKFLOW_MAX_RANK_HEAP=64) exits 1 promptly with one line naming the rank", async (t) => {
   const run = await runFault("oom", { env: { RANKFLOW_MAX_RANK_HEAP: "64" }, args: ["--deadlock-after", "0"] })
   t.is(run.code, 1, run.stderr)
-  t.is(run.stderr, "rankflow: rank 1 failed: RankOutOfMemory: rank 1 ran out of memory: heap limit 64 MiB per rank (RANKFLOW_MAX_RANK_HEAP=<MiB> sets it)\n")
+  t.is(run.stderr, "rankflow: rank 1 failed: RankOutOfMemory: rank 1 ran out of memory: heap limit 64 MiB per rank (--max-rank-heap <MiB> or RANKFLOW_MAX_RANK_HEAP sets it)\n")
   t.true(run.exitAt - run.reportedAt! < 5000, `exited ${Math.round(run.exitAt - run.reportedAt!)} ms after the report`)
+})
+
+test("--max-rank-heap sets the limit from the command line; a value under 16 MiB is refused before ranks start", async (t) => {
+  const run = await runFault("oom", { args: ["--deadlock-after", "0", "--max-rank-heap", "64"] })
+  t.is(run.code, 1, run.stderr)
+  t.regex(run.stderr, /^rankflow: rank 1 failed: RankOutOfMemory: rank 1 ran out of memory: heap limit 64 MiB per rank/)
+  const refused = await runFault("oom", { args: ["--max-rank-heap", "8"] })
+  t.is(refused.code, 2)
+  t.is(refused.stderr, "rankflow: --max-rank-heap: expected a number of MiB ≥ 16, got '8'\n")
 })
 
 test("the default heap limit is a fair share: smaller with more ranks, never below 128 MiB, never above V8's own", (t) => {
