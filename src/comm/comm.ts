@@ -147,7 +147,7 @@ const decodeTag = (tag: number): { op: string; root: number; seq: number } => ({
  * ```
  */
 export class Comm {
-  /** This rank's number in the communicator, 0 ≤ rank < size. */
+  /** This rank's number in the communicator, `0 ≤ rank < size`. */
   readonly rank: number
   /** Number of ranks in the communicator. */
   readonly size: number

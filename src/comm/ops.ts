@@ -2,7 +2,7 @@
  * Reduction operations. Every op is an fp-ts Semigroup (most are Monoids):
  * `concat` combines two values, `empty` (when there is one) is the identity.
  * The built-ins — SUM, PROD, MAX, MIN, LAND, LOR, BAND, BOR on numbers,
- * bigints, booleans and typed arrays, MAXLOC/MINLOC on {value, index} pairs —
+ * bigints, booleans and typed arrays, MAXLOC/MINLOC on `{value, index}` pairs —
  * also carry a fast elementwise loop for typed arrays. Any user Semigroup or
  * Monoid works too (e.g. fp-ts `struct({ sum: MonoidSum, count: MonoidSum })`,
  * string concatenation).
@@ -51,7 +51,7 @@ export interface Loc {
 }
 
 /**
- * MAXLOC / MINLOC: a Monoid on {value, index}; ties go to the smaller index.
+ * MAXLOC / MINLOC: a Monoid on `{value, index}`; ties go to the smaller index.
  * On a Float64Array of interleaved pairs [v0, i0, v1, i1, …] it works pair by pair.
  */
 export interface LocOp extends M.Monoid<Loc> {

@@ -23,6 +23,7 @@ export interface TaskContext {
   readonly comm: Comm
 }
 
+/** What `managerWorker` farms out: the tasks, the work per task, and how ranks are grouped. */
 export interface FarmOptions<T, R> {
   /**
    * The tasks. Only the manager reads them (other ranks may pass

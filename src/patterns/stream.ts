@@ -19,6 +19,7 @@ import { InvalidArgument } from "../errors.ts"
 import { progressReporter } from "../runtime/progress.ts"
 import { agree } from "./agree.ts"
 
+/** Options of one `Stream` stage: how many ranks run it, and its name. */
 export interface StageOptions {
   /** Ranks that run this stage side by side, taking items in turns (default 1). */
   readonly ranks?: number
@@ -26,6 +27,7 @@ export interface StageOptions {
   readonly name?: string
 }
 
+/** Options of `Stream.from`: the flow-control window. */
 export interface StreamOptions {
   /** Items in flight between the source and the results at most (default 4 per stage rank). */
   readonly window?: number

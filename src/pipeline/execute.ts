@@ -25,6 +25,7 @@ export interface Outcome {
   readonly measure?: number
 }
 
+/** Options of `Pipeline.run` and `Pipeline.prepare` on the ranks: checks and over-decomposition. */
 export interface ExecuteOptions {
   /** Check every stencil's reads against its radius once before running. */
   readonly debug?: boolean

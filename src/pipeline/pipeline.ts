@@ -68,7 +68,7 @@ export interface UntilOptions<D extends Dim> extends LoopOptions {
 
 /**
  * The ops that reduce values of type A: built-in ops for numbers, typed
- * arrays and {value, index} pairs, otherwise a Semigroup (or Monoid) of A.
+ * arrays and `{value, index}` pairs, otherwise a Semigroup (or Monoid) of A.
  */
 export type OpFor<A> = [A] extends [number] ? NumberOp : [A] extends [Loc] ? LocOp | Semigroup<A> : [A] extends [TypedArray] ? ElementwiseOp | Semigroup<A> : Semigroup<A>
 

@@ -64,7 +64,9 @@ export interface RandomSource {
 
 /** Per-point stencils: `u` with ghosts, `i` the flat local index, then strides and coordinates. */
 export type Stencil1 = (u: Float64Array, i: number, x: number) => number
+/** A 2-D stencil: `stride` is the flat distance between neighbours along the first dimension (`u[i ± stride]`), `u[i ± 1]` along the second. */
 export type Stencil2 = (u: Float64Array, i: number, stride: number, x: number, y: number) => number
+/** A 3-D stencil: `stride0`, `stride1` are the flat distances between neighbours along the first and second dimensions, 1 along the third. */
 export type Stencil3 = (u: Float64Array, i: number, stride0: number, stride1: number, x: number, y: number, z: number) => number
 export type StencilFor<D extends Dim> = D extends 1 ? Stencil1 : D extends 2 ? Stencil2 : Stencil3
 

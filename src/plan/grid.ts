@@ -65,7 +65,9 @@ interface CommonOptions {
   readonly ghost?: number
 }
 
+/** Options of `Grid.line`: points, extent, boundary and ghost width. */
 export interface LineOptions extends CommonOptions {
+  /** Number of points, including both ends of a non-periodic line. */
   readonly n: number
   /** Physical length (default 1). */
   readonly length?: number
@@ -74,6 +76,7 @@ export interface LineOptions extends CommonOptions {
   readonly boundary?: BoundarySpec
 }
 
+/** Options of `Grid.plane`: each may be one value for both dimensions or a pair. */
 export interface PlaneOptions extends CommonOptions {
   /** Points per dimension: one number for a square grid. */
   readonly n: number | readonly [number, number]
@@ -83,6 +86,7 @@ export interface PlaneOptions extends CommonOptions {
   readonly boundary?: BoundarySpec | readonly [BoundarySpec, BoundarySpec]
 }
 
+/** Options of `Grid.box`: each may be one value for all three dimensions or a triple. */
 export interface BoxOptions extends CommonOptions {
   readonly n: number | readonly [number, number, number]
   readonly length?: number | readonly [number, number, number]

@@ -17,6 +17,7 @@ export interface Range {
   readonly seed: number
 }
 
+/** Options of `Range.of`: the chunk size and the seed of the chunks' random streams. */
 export interface RangeOptions {
   /** Items per chunk (default 2^16, or fewer so that there are at least 64 chunks). */
   readonly chunk?: number

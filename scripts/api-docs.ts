@@ -1,0 +1,152 @@
+/**
+ * The API reference, generated from the TSDoc of src/index.ts's exports:
+ * declarations emitted by the project's own compiler (tsc 7), read by
+ * api-extractor (which bundles its own TypeScript 6 compiler API — TypeDoc
+ * needs the JS compiler API that typescript@7 no longer ships, and caps its
+ * peer range at 6.0), written out as markdown by api-documenter.
+ *
+ * `npm run docs` writes docs/api/ (generated, not committed);
+ * test/apidocs.test.ts builds it into a temporary folder and fails on any
+ * warning or undocumented export.
+ *
+ * Usage: tsx scripts/api-docs.ts [output folder, default docs/api]
+ */
+import { execFileSync } from "node:child_process"
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Extractor, ExtractorConfig, ExtractorLogLevel } from "@microsoft/api-extractor"
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..")
+const BIN = join(ROOT, "node_modules/.bin")
+
+/** What a build found: api-extractor's warnings and the exports without a doc comment. */
+export interface ApiDocsReport {
+  /** api-extractor and TSDoc-parser messages at warning level or above, one line each. */
+  readonly warnings: string[]
+  /** Exported items (and members of exported classes and interfaces, when `members` is set) with no doc comment. */
+  readonly undocumented: string[]
+  /** The names of the entry point's exports, as the reference lists them. */
+  readonly exports: string[]
+  /** Markdown files written. */
+  readonly pages: number
+}
+
+interface ApiItem {
+  kind: string
+  name?: string
+  docComment?: string
+  members?: ApiItem[]
+}
+
+/** Kinds whose doc comment is required: the exports themselves and what hangs off them. */
+const MEMBER_KINDS = new Set(["Property", "PropertySignature", "Method", "MethodSignature"])
+
+/**
+ * `export * as Grid from "./plan/grid.ts"` carries no doc comment of its own
+ * (api-extractor leaves such namespaces blank), so the namespace takes the
+ * opening doc comment of its module, without the "Layer:" note.
+ */
+function namespaceDocs(): Map<string, string> {
+  const index = readFileSync(join(ROOT, "src/index.ts"), "utf8")
+  const docs = new Map<string, string>()
+  for (const [, name, path] of index.matchAll(/export \* as (\w+) from "(\.[^"]+)"/g)) {
+    const text = readFileSync(join(ROOT, "src", path!), "utf8")
+    const opening = /^\/\*\*[\s\S]*?\*\//.exec(text)?.[0]
+    if (opening === undefined) continue
+    docs.set(name!, opening.replace(/\n \*\s*Layer:.*$/m, "").replace(/\n \*\n \*\//, "\n */"))
+  }
+  return docs
+}
+
+/**
+ * api-extractor renames an export whose name a global also has (`Request`,
+ * from the fetch API in @types/node) to `Request_2`; the package exports it as
+ * `Request`, so the model says so again.
+ */
+function unrenamed(json: string): string {
+  const index = readFileSync(join(ROOT, "src/index.ts"), "utf8")
+  for (const [, renamed, name] of json.matchAll(/"name": "((\w+)_\d+)"/g))
+    if (new RegExp(`\\b${name}\\b`).test(index)) json = json.replaceAll(new RegExp(`\\b${renamed}\\b`, "g"), name!)
+  return json
+}
+
+function walk(items: ApiItem[] | undefined, path: string[], members: boolean, out: string[]): void {
+  for (const item of items ?? []) {
+    const here = [...path, item.name ?? item.kind]
+    const isMember = MEMBER_KINDS.has(item.kind) && path.length > 0
+    const required = !isMember || members
+    if (required && item.kind !== "Constructor" && (item.docComment ?? "").trim() === "")
+      out.push(`${item.kind} ${here.join(".")}`)
+    walk(item.members, here, members, out)
+  }
+}
+
+/**
+ * Builds the reference into `outDir` (markdown), with scratch files in
+ * `workDir`. `members`: also require a doc comment on every property and method
+ * of an exported class or interface.
+ */
+export function buildApiDocs(outDir: string, workDir: string, members = false): ApiDocsReport {
+  rmSync(workDir, { recursive: true, force: true })
+  const dts = join(workDir, "dts")
+  const model = join(workDir, "model")
+  mkdirSync(model, { recursive: true })
+  execFileSync(join(BIN, "tsc"), ["-p", join(ROOT, "tsconfig.build.json"), "--declaration", "--emitDeclarationOnly", "--outDir", dts], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  })
+
+  const configPath = join(ROOT, "api-extractor.json")
+  const configObject = ExtractorConfig.loadFile(configPath)
+  configObject.mainEntryPointFilePath = join(dts, "index.d.ts")
+  configObject.docModel = { enabled: true, apiJsonFilePath: join(model, "rankflow.api.json") }
+  configObject.compiler = {
+    overrideTsconfig: { ...configObject.compiler?.overrideTsconfig, include: [dts] },
+  }
+  const config = ExtractorConfig.prepare({
+    configObject,
+    configObjectFullPath: configPath,
+    packageJsonFullPath: join(ROOT, "package.json"),
+  })
+  const warnings: string[] = []
+  const result = Extractor.invoke(config, {
+    localBuild: true,
+    messageCallback: (message) => {
+      if (message.logLevel === ExtractorLogLevel.Warning || message.logLevel === ExtractorLogLevel.Error)
+        warnings.push(message.formatMessageWithLocation(dts + "/").replace(/\s+/g, " "))
+      message.handled = true
+    },
+  })
+  if (!result.succeeded && warnings.length === 0) warnings.push("api-extractor failed")
+
+  const apiJson = join(model, "rankflow.api.json")
+  const doc = JSON.parse(unrenamed(readFileSync(apiJson, "utf8"))) as ApiItem
+  const entry = doc.members![0]!
+  const nsDocs = namespaceDocs()
+  for (const item of entry.members ?? [])
+    if (item.kind === "Namespace" && !item.docComment) item.docComment = nsDocs.get(item.name!) ?? ""
+  writeFileSync(apiJson, JSON.stringify(doc, null, 2))
+  const undocumented: string[] = []
+  walk(entry.members, [], members, undocumented)
+
+  rmSync(outDir, { recursive: true, force: true })
+  execFileSync(join(BIN, "api-documenter"), ["markdown", "--input-folder", model, "--output-folder", outDir], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  })
+  // api-documenter writes CRLF line ends; the repository's files are LF.
+  const pages = readdirSync(outDir).filter((name) => name.endsWith(".md"))
+  for (const name of pages) writeFileSync(join(outDir, name), readFileSync(join(outDir, name), "utf8").replace(/\r\n/g, "\n"))
+  return { warnings, undocumented, exports: (entry.members ?? []).map((m) => m.name!), pages: pages.length }
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const out = resolve(process.argv[2] ?? join(ROOT, "docs/api"))
+  const report = buildApiDocs(out, join(ROOT, ".docs-build"))
+  rmSync(join(ROOT, ".docs-build"), { recursive: true, force: true })
+  for (const line of report.warnings) console.error(`warning: ${line}`)
+  for (const name of report.undocumented) console.error(`undocumented: ${name}`)
+  console.log(`${report.pages} pages for ${report.exports.length} exports in ${out}`)
+  process.exitCode = report.warnings.length + report.undocumented.length > 0 ? 1 : 0
+}
