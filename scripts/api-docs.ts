@@ -92,7 +92,7 @@ export function buildApiDocs(outDir: string, workDir: string, members = false): 
   const dts = join(workDir, "dts")
   const model = join(workDir, "model")
   mkdirSync(model, { recursive: true })
-  execFileSync(join(BIN, "tsc"), ["-p", join(ROOT, "tsconfig.build.json"), "--declaration", "--emitDeclarationOnly", "--outDir", dts], {
+  execFileSync(join(BIN, "tsc"), ["-p", join(ROOT, "tsconfig.build.json"), "--declaration", "--emitDeclarationOnly", "--stripInternal", "--outDir", dts], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   })

@@ -50,7 +50,12 @@ export interface FarmOptions<T, R> {
 export interface FarmResult<R> {
   /** Every task's result, in task order. */
   readonly results: R[]
-  /** How many tasks each worker computed: the load balancing at work. */
+  /**
+   * How many tasks each worker computed: the load balancing at work. Index w
+   * is worker w (`TaskContext.worker`), whose ranks follow the manager
+   * (manager + 1 + w·group …, wrapping round); the counts sum to the number
+   * of tasks. One entry (all tasks) when the farm runs on one rank.
+   */
   readonly tasksPerWorker: number[]
 }
 
