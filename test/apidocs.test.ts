@@ -10,14 +10,14 @@ import { buildApiDocs } from "../scripts/api-docs.ts"
 
 const scratch = mkdtempSync(join(tmpdir(), "rankflow-apidocs-"))
 const out = join(scratch, "api")
-const report = buildApiDocs(out, join(scratch, "work"))
+const report = buildApiDocs(out, join(scratch, "work"), true)
 test.after.always(() => rmSync(scratch, { recursive: true, force: true }))
 
 test("the API reference builds without a warning from api-extractor or the TSDoc parser", (t) => {
   t.deepEqual(report.warnings, [])
 })
 
-test("every public export has a doc comment", (t) => {
+test("every public export, and every property and method of an exported class or interface, has a doc comment", (t) => {
   t.deepEqual(report.undocumented, [])
 })
 

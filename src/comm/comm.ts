@@ -168,6 +168,7 @@ export class Comm {
 
   /** @internal */
   constructor(
+    /** This rank's message engine, shared by every communicator derived from the world. */
     protected readonly engine: Engine,
     /** Context id of point-to-point traffic; `context + 1` carries collectives. */
     protected readonly context: number,

@@ -33,6 +33,7 @@ type NumberArray = Exclude<TypedArray, BigIntArray>
  */
 export interface ElementwiseOp extends M.Monoid<number> {
   readonly _tag: "ElementwiseOp"
+  /** The op's MPI name. */
   readonly name: "SUM" | "PROD" | "MAX" | "MIN" | "LAND" | "LOR" | "BAND" | "BOR"
   /** The same op on bigints. */
   readonly bigint: Semigroup<bigint>
@@ -46,7 +47,9 @@ export interface ElementwiseOp extends M.Monoid<number> {
 
 /** A value and where it came from, for MAXLOC / MINLOC. */
 export interface Loc {
+  /** The value compared. */
   readonly value: number
+  /** Where it came from (a rank, an element index, …): the smaller one wins ties. */
   readonly index: number
 }
 
@@ -56,7 +59,9 @@ export interface Loc {
  */
 export interface LocOp extends M.Monoid<Loc> {
   readonly _tag: "LocOp"
+  /** The op's MPI name. */
   readonly name: "MAXLOC" | "MINLOC"
+  /** The op on Float64Arrays of interleaved `[value, index]` pairs, into `acc`; `otherIsLeft` as for `ElementwiseOp`. */
   readonly elementwise: (acc: Float64Array, other: Float64Array, otherIsLeft?: boolean) => void
 }
 

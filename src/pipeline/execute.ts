@@ -44,6 +44,7 @@ export interface ExecuteOptions {
  * same setup can run again (benchmarks, repeated solves).
  */
 export interface Prepared {
+  /** Puts the initial field back, so the same setup can run again. */
   reset(): void
   /** Runs every stage on this rank's partitions (a collective call). */
   compute(): { readonly steps: number; readonly measure?: number }

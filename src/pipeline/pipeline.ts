@@ -156,6 +156,7 @@ function every(options: LoopOptions): { every?: Every } {
 
 /** The stages of a loop body. */
 export class FieldBody<D extends Dim> extends FieldStages<D> {
+  /** A copy with these stages: every fluent call returns a new value. */
   protected with(stages: ReadonlyArray<FieldStage>): this {
     return new FieldBody<D>(stages) as this
   }
@@ -164,11 +165,13 @@ export class FieldBody<D extends Dim> extends FieldStages<D> {
 /** A distributed D-dimensional field and the stages applied to it so far. */
 export class Field<D extends Dim> extends FieldStages<D> {
   constructor(
+    /** Where the field comes from: its grid and initial values. */
     readonly source: Source,
     stages: ReadonlyArray<FieldStage>,
   ) {
     super(stages)
   }
+  /** A copy with these stages: every fluent call returns a new value. */
   protected with(stages: ReadonlyArray<FieldStage>): this {
     return new Field<D>(this.source, stages) as this
   }
@@ -200,7 +203,9 @@ function reduceTerminal<A, D extends Dim>(op: ReduceOp<A> | NumberOp, all: boole
 /** A distributed range, waiting for its per-chunk function. */
 export class Ranged {
   constructor(
+    /** The range, cut into its fixed chunks. */
     readonly range: Range,
+    /** How chunks are dealt to ranks: `"block"`, `"cyclic"` or `"dynamic"` (on demand). */
     readonly distribution: Distribution,
   ) {}
 
@@ -220,7 +225,9 @@ export class Ranged {
  */
 export class Items<T> {
   constructor(
+    /** The items, the same on every rank. */
     readonly items: ReadonlyArray<T>,
+    /** How items are dealt to ranks: `"block"`, `"cyclic"` or `"dynamic"` (on demand). */
     readonly distribution: Distribution,
   ) {}
 
@@ -233,7 +240,10 @@ export class Items<T> {
 
 /** One value per chunk, to be collected. Values combine in chunk order: the result is the same on any rank count. */
 export class Chunks<A> {
-  constructor(readonly source: Source) {}
+  constructor(
+    /** The range and the per-chunk function. */
+    readonly source: Source,
+  ) {}
 
   /** Every chunk's value on rank 0, in chunk order. */
   gather(): Pipeline<A[]> {

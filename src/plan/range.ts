@@ -11,7 +11,9 @@ import { InvalidArgument } from "../errors.ts"
 /** `n` items in chunks of `chunk` (the last one may be shorter). */
 export interface Range {
   readonly _tag: "Range"
+  /** Number of items. */
   readonly n: number
+  /** Items per chunk (the last chunk may be shorter). */
   readonly chunk: number
   /** Seed of the chunks' random streams. */
   readonly seed: number
