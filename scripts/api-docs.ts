@@ -60,6 +60,47 @@ function namespaceDocs(): Map<string, string> {
 }
 
 /**
+ * A namespace object — `export const Pipeline = { distribute, plan, … }` —
+ * reaches api-extractor as a variable whose members are `typeof distribute`,
+ * with the functions' own documentation lost. In the scratch declarations,
+ * each such object becomes `export * as Pipeline from "./api.namespace.ts"`, a
+ * module re-exporting the functions: the reference then gets a page per
+ * function, with its doc comment and example, under the name users call it
+ * by (`Pipeline.run`). The object's own doc comment is returned for the
+ * namespace. Users' code is unchanged: this touches only the scratch copy.
+ */
+function namespaceObjects(dts: string): Map<string, string> {
+  const docs = new Map<string, string>()
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".d.ts") ? [join(dir, e.name)] : []))
+  for (const file of files(dts)) {
+    let text = readFileSync(file, "utf8")
+    const objects = [...text.matchAll(/(\/\*\*(?:(?!\*\/)[\s\S])*\*\/\n)?export declare const (\w+): \{\n((?:\s+readonly \w+: typeof \w+;\n)+)\};\n/g)]
+    for (const [whole, doc, name, body] of objects) {
+      const members = [...body!.matchAll(/readonly (\w+): typeof (\w+);/g)]
+      if (members.some(([, key, value]) => key !== value)) continue // renamed members: leave the object as it is
+      const from = new Map<string, string[]>()
+      for (const [, member] of members) {
+        const source = new RegExp(`^import \\{[^}]*\\b${member}\\b[^}]*\\} from "([^"]+)";$`, "m").exec(text)?.[1]
+        if (source === undefined) throw new Error(`${file}: where ${name}.${member} comes from`)
+        from.set(source, [...(from.get(source) ?? []), member!])
+      }
+      const base = file.slice(0, -".d.ts".length)
+      const namespaceFile = `${base}.${name}.namespace.d.ts`
+      writeFileSync(namespaceFile, [...from].map(([source, names]) => `export { ${names.join(", ")} } from "${source}";\n`).join(""))
+      const relative = `./${namespaceFile.slice(dirname(file).length + 1, -".d.ts".length)}.ts`
+      text = text.replace(whole, `export * as ${name} from "${relative}";\n`)
+      // A type of the same name (`Pipeline<R>`) is hidden by the namespace in api-extractor's model: its doc joins the namespace's.
+      const type = new RegExp(`/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\nexport type ${name}(<[^=]*>)? =`).exec(text)
+      const typeNote = type === null ? "" : `\n *\n * The type \`${name}${type[2] ?? ""}\`: ${type[1]!.replace(/\n\s*\*\s?/g, " ").trim()}`
+      if (doc !== undefined) docs.set(name!, doc.trimEnd().replace(/\s*\*\/$/, `${typeNote}\n */`))
+    }
+    if (objects.length > 0) writeFileSync(file, text)
+  }
+  return docs
+}
+
+/**
  * api-extractor renames an export whose name a global also has (`Request`,
  * from the fetch API in @types/node) to `Request_2`; the package exports it as
  * `Request`, so the model says so again.
@@ -105,6 +146,8 @@ export function buildApiDocs(outDir: string, workDir: string, members = false): 
     stdio: ["ignore", "pipe", "pipe"],
   })
 
+  const objectDocs = namespaceObjects(dts)
+
   const configPath = join(ROOT, "api-extractor.json")
   const configObject = ExtractorConfig.loadFile(configPath)
   configObject.mainEntryPointFilePath = join(dts, "index.d.ts")
@@ -131,7 +174,7 @@ export function buildApiDocs(outDir: string, workDir: string, members = false): 
   const apiJson = join(model, "rankflow.api.json")
   const doc = JSON.parse(unrenamed(readFileSync(apiJson, "utf8"))) as ApiItem
   const entry = doc.members![0]!
-  const nsDocs = namespaceDocs()
+  const nsDocs = new Map([...namespaceDocs(), ...objectDocs])
   for (const item of entry.members ?? [])
     if (item.kind === "Namespace" && !item.docComment) item.docComment = nsDocs.get(item.name!) ?? ""
   writeFileSync(apiJson, JSON.stringify(doc, null, 2))

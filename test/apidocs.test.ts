@@ -39,4 +39,8 @@ test("namespaces take their module's doc comment; examples reach the pages", (t)
   t.regex(page("any_source"), /from whichever rank's message arrives first/)
   t.regex(page("request"), /## Request class/)
   t.notRegex(page("runranks"), /\r/)
+  // The Pipeline object's functions get their own pages, with their docs and examples; its type's doc joins the namespace's.
+  t.regex(page("pipeline"), /The type `Pipeline<R>`/)
+  t.regex(page("pipeline.run"), /Runs a pipeline on this rank/)
+  t.regex(page("pipeline.prepare"), /## Example[\s\S]*Pipeline\.prepare\(p, comm\)/)
 })
