@@ -59,6 +59,12 @@ function namespaceDocs(): Map<string, string> {
   return docs
 }
 
+function declarationFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? declarationFiles(join(dir, e.name)) : e.name.endsWith(".d.ts") ? [join(dir, e.name)] : [],
+  )
+}
+
 /**
  * A namespace object — `export const Pipeline = { distribute, plan, … }` —
  * reaches api-extractor as a variable whose members are `typeof distribute`,
@@ -71,9 +77,7 @@ function namespaceDocs(): Map<string, string> {
  */
 function namespaceObjects(dts: string): Map<string, string> {
   const docs = new Map<string, string>()
-  const files = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".d.ts") ? [join(dir, e.name)] : []))
-  for (const file of files(dts)) {
+  for (const file of declarationFiles(dts)) {
     let text = readFileSync(file, "utf8")
     const objects = [...text.matchAll(/(\/\*\*(?:(?!\*\/)[\s\S])*\*\/\n)?export declare const (\w+): \{\n((?:\s+readonly \w+: typeof \w+;\n)+)\};\n/g)]
     for (const [whole, doc, name, body] of objects) {
@@ -98,6 +102,35 @@ function namespaceObjects(dts: string): Map<string, string> {
     if (objects.length > 0) writeFileSync(file, text)
   }
   return docs
+}
+
+/**
+ * Members added by module augmentation — `declare module "./comm.ts" {
+ * interface Comm { cart(…) } }` in cart.ts — are not merged into the class
+ * by api-extractor, so `comm.cart` had no page. In the scratch declarations
+ * they move into the class itself, which imports the augmenting module's
+ * exports as types.
+ */
+function mergeAugmentations(dts: string): void {
+  for (const file of declarationFiles(dts)) {
+    let text = readFileSync(file, "utf8")
+    const blocks = [...text.matchAll(/declare module "(\.[^"]+)" \{\n {4}interface (\w+) \{\n([\s\S]*?)\n {4}\}\n\}\n/g)]
+    if (blocks.length === 0) continue
+    const names = [...text.matchAll(/^export (?:declare )?(?:abstract )?(?:class|interface|type|function|const|enum) (\w+)/gm)].map((m) => m[1]!)
+    const self = `./${file.slice(dirname(file).length + 1, -".d.ts".length)}.ts`
+    for (const [whole, spec, name, body] of blocks) {
+      const target = join(dirname(file), spec!.replace(/\.ts$/, ".d.ts"))
+      let targetText = readFileSync(target, "utf8")
+      const at = new RegExp(`^export declare (?:abstract )?class ${name}\\b[^\\n]*\\{\\n`, "m").exec(targetText)
+      if (at === null) throw new Error(`${target}: no class ${name} for the augmentation in ${file}`)
+      const members = body!.replace(/^ {4}/gm, "") + "\n"
+      const end = at.index + at[0].length
+      targetText = `${targetText.slice(0, at.index)}import type { ${names.join(", ")} } from "${self}";\n${targetText.slice(at.index, end)}${members}${targetText.slice(end)}`
+      writeFileSync(target, targetText)
+      text = text.replace(whole, "")
+    }
+    writeFileSync(file, text)
+  }
 }
 
 /**
@@ -147,6 +180,7 @@ export function buildApiDocs(outDir: string, workDir: string, members = false): 
   })
 
   const objectDocs = namespaceObjects(dts)
+  mergeAugmentations(dts)
 
   const configPath = join(ROOT, "api-extractor.json")
   const configObject = ExtractorConfig.loadFile(configPath)

@@ -43,4 +43,6 @@ test("namespaces take their module's doc comment; examples reach the pages", (t)
   t.regex(page("pipeline"), /The type `Pipeline<R>`/)
   t.regex(page("pipeline.run"), /Runs a pipeline on this rank/)
   t.regex(page("pipeline.prepare"), /## Example[\s\S]*Pipeline\.prepare\(p, comm\)/)
+  // Members added by module augmentation (cart.ts adds comm.cart) are on the class's page.
+  t.regex(page("comm.cart"), /A Cartesian communicator/)
 })
