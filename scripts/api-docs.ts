@@ -125,7 +125,8 @@ function mergeAugmentations(dts: string): void {
       if (at === null) throw new Error(`${target}: no class ${name} for the augmentation in ${file}`)
       const members = body!.replace(/^ {4}/gm, "") + "\n"
       const end = at.index + at[0].length
-      targetText = `${targetText.slice(0, at.index)}import type { ${names.join(", ")} } from "${self}";\n${targetText.slice(at.index, end)}${members}${targetText.slice(end)}`
+      // The import goes first: between the class and its doc comment it would cost the class its doc.
+      targetText = `import type { ${names.join(", ")} } from "${self}";\n${targetText.slice(0, end)}${members}${targetText.slice(end)}`
       writeFileSync(target, targetText)
       text = text.replace(whole, "")
     }
