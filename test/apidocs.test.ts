@@ -31,6 +31,7 @@ test("the reference covers every export of the package, values and types", (t) =
 
 test("namespaces take their module's doc comment; examples reach the pages", (t) => {
   const page = (name: string) => readFileSync(join(out, `rankflow.${name}.md`), "utf8")
+  t.regex(readFileSync(join(out, "rankflow.md"), "utf8"), /## rankflow package\n\n.*public API/) // src/index.ts's @packageDocumentation
   t.regex(page("grid"), /regular 1-D, 2-D and 3-D point sets/)
   t.notRegex(page("grid"), /Layer:/)
   t.regex(page("range"), /Index ranges/)
