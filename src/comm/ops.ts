@@ -152,7 +152,17 @@ export const PROD: ElementwiseOp = op("PROD", N.MonoidProduct, (a, b) => a * b)
 export const MAX: ElementwiseOp = op("MAX", M.max(N.Bounded), (a, b) => (a > b ? a : b))
 /** Minimum (fp-ts `min(Bounded)`); identity +∞. */
 export const MIN: ElementwiseOp = op("MIN", M.min(N.Bounded), (a, b) => (a < b ? a : b))
-/** Logical and: 1 if both are non-zero, else 0 (booleans: fp-ts `MonoidAll`). */
+/**
+ * Logical and: 1 if both are non-zero, else 0 (booleans: fp-ts `MonoidAll`).
+ *
+ * @example
+ * ```ts
+ * import { init, LAND, LOR } from "rankflow"
+ * const comm = await init()
+ * const done = comm.rank !== 0 // every rank but 0 has converged
+ * console.log(comm.allreduce(done, LAND), comm.allreduce(done, LOR)) // false true (on 2 or more ranks)
+ * ```
+ */
 export const LAND: ElementwiseOp = op(
   "LAND",
   { concat: (a, b) => truthy(a) & truthy(b), empty: 1 },
@@ -190,7 +200,18 @@ function locOp(name: LocOp["name"], better: (a: number, b: number) => boolean, w
   }
 }
 
-/** Maximum value and the (smallest) index where it occurs. */
+/**
+ * Maximum value and the (smallest) index where it occurs.
+ *
+ * @example
+ * ```ts
+ * import { init, MAXLOC, MINLOC } from "rankflow"
+ * const comm = await init()
+ * const energy = [5, 9, 2, 9][comm.rank % 4]!
+ * const loc = { value: energy, index: comm.rank }
+ * console.log(comm.allreduce(loc, MAXLOC), comm.allreduce(loc, MINLOC)) // on 2 ranks: { value: 9, index: 1 } { value: 5, index: 0 }
+ * ```
+ */
 export const MAXLOC: LocOp = locOp("MAXLOC", (a, b) => a > b, -Infinity)
 /** Minimum value and the (smallest) index where it occurs. */
 export const MINLOC: LocOp = locOp("MINLOC", (a, b) => a < b, Infinity)

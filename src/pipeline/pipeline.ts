@@ -329,6 +329,19 @@ export function plan<R>(pipeline: Pipeline<R>, ranks: number): Plan {
 /**
  * Runs a pipeline on this rank (every rank must call it): the result on rank 0
  * (on every rank after `allreduce`), undefined elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { init, Pipeline, Range } from "rankflow"
+ * const comm = await init()
+ * const squares = Pipeline.distribute(Range.of(1000)).mapLocal((c) => {
+ *   let s = 0
+ *   for (let i = c.start; i < c.end; i++) s += i * i
+ *   return s
+ * }).reduce()
+ * const total = Pipeline.run(squares, comm)
+ * if (total !== undefined) console.log(total) // 332833500, on rank 0 only
+ * ```
  */
 export function run<R>(pipeline: Pipeline<R>, comm: Comm, options: ExecuteOptions = {}): R | undefined {
   return runWithStats(pipeline, comm, options).value as R | undefined
