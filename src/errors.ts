@@ -50,9 +50,13 @@ export function isRankflowError(e: unknown): e is RankflowError {
 export class InvalidArgument extends RankflowError {
   readonly _tag = "InvalidArgument"
   constructor(
+    /** The call that refused it, e.g. `"send"`. */
     readonly op: string,
+    /** The argument's name, e.g. `"dest"`. */
     readonly argument: string,
+    /** The value given. */
     readonly value: unknown,
+    /** What the value must be instead. */
     readonly detail: string,
   ) {
     super(`${op}: ${argument} = ${String(value)} ${detail}`)
@@ -64,10 +68,15 @@ export class InvalidArgument extends RankflowError {
 export class RecvTruncated extends RankflowError {
   readonly _tag = "RecvTruncated"
   constructor(
+    /** The receiving rank. */
     readonly rank: number,
+    /** The rank the message came from. */
     readonly source: number,
+    /** The message's tag. */
     readonly tag: number,
+    /** Size of the message, in bytes. */
     readonly messageBytes: number,
+    /** Size of the buffer given to `recvInto`, in bytes. */
     readonly bufferBytes: number,
   ) {
     super(
@@ -82,10 +91,15 @@ export class RecvTruncated extends RankflowError {
 export class RecvTypeMismatch extends RankflowError {
   readonly _tag = "RecvTypeMismatch"
   constructor(
+    /** The receiving rank. */
     readonly rank: number,
+    /** The rank the message came from. */
     readonly source: number,
+    /** The message's tag. */
     readonly tag: number,
+    /** The buffer's type, e.g. `"Float64Array"`. */
     readonly expected: string,
+    /** The message's type, e.g. `"Int32Array"` or `"serialized object"`. */
     readonly received: string,
   ) {
     super(
@@ -99,9 +113,13 @@ export class RecvTypeMismatch extends RankflowError {
 export class NotSerializable extends RankflowError {
   readonly _tag = "NotSerializable"
   constructor(
+    /** The sending rank. */
     readonly rank: number,
+    /** The call that tried to send it. */
     readonly op: string,
+    /** The value's type (its constructor's name, or `typeof`). */
     readonly valueType: string,
+    /** Why v8's serializer refused it. */
     readonly reason: string,
   ) {
     super(`rank ${rank}: ${op}: cannot send a value of type ${valueType}: ${reason}`)
@@ -113,8 +131,11 @@ export class NotSerializable extends RankflowError {
 export class MessageTooLarge extends RankflowError {
   readonly _tag = "MessageTooLarge"
   constructor(
+    /** The sending rank. */
     readonly rank: number,
+    /** The message's size, in bytes. */
     readonly bytes: number,
+    /** The largest message a frame carries, in bytes. */
     readonly limit: number,
   ) {
     super(`rank ${rank}: message of ${bytes} bytes exceeds the limit of ${limit} bytes (4 GiB − 1) for one message; send it in parts`)
@@ -130,7 +151,9 @@ export class MessageTooLarge extends RankflowError {
 export class RankAborted extends RankflowError {
   readonly _tag = "RankAborted"
   constructor(
+    /** The rank that was stopped. */
     readonly rank: number,
+    /** The rank whose failure aborted the job, or -1 when the supervisor stopped it. */
     readonly failedRank: number,
   ) {
     super(
@@ -144,16 +167,23 @@ export class RankAborted extends RankflowError {
 
 /** What the supervisor knows about one rank's failure. */
 export interface RankFailure {
+  /** The rank that failed. */
   readonly rank: number
+  /** The error's name (its class). */
   readonly name: string
+  /** The error's message. */
   readonly message: string
+  /** The error's stack, as printed on the rank. */
   readonly stack: string
 }
 
 /** The job failed: one or more ranks threw. `failures[0]` is the first one seen. */
 export class RankFailed extends RankflowError {
   readonly _tag = "RankFailed"
-  constructor(readonly failures: ReadonlyArray<RankFailure>) {
+  constructor(
+    /** Every failed rank's error, the first one seen first. */
+    readonly failures: ReadonlyArray<RankFailure>,
+  ) {
     const first = failures[0]
     super(
       first === undefined
@@ -173,7 +203,9 @@ export class RankFailed extends RankflowError {
 export class RankExited extends RankflowError {
   readonly _tag = "RankExited"
   constructor(
+    /** The rank whose thread ended. */
     readonly rank: number,
+    /** The thread's exit code. */
     readonly exitCode: number,
   ) {
     super(
@@ -190,7 +222,9 @@ export class RankExited extends RankflowError {
 export class JobTimeout extends RankflowError {
   readonly _tag = "JobTimeout"
   constructor(
+    /** The time limit, in seconds. */
     readonly seconds: number,
+    /** The ranks still running when it expired. */
     readonly pending: ReadonlyArray<number>,
   ) {
     super(`the run exceeded its time limit of ${seconds} s; ranks still running: ${pending.join(", ")}`)
@@ -211,7 +245,9 @@ export class JobInterrupted extends RankflowError {
 export class InvalidOptions extends RankflowError {
   readonly _tag = "InvalidOptions"
   constructor(
+    /** The option, e.g. `"--ranks"` (empty when the problem is not one option's). */
     readonly option: string,
+    /** What is wrong and what is allowed. */
     readonly detail: string,
   ) {
     super(option === "" ? detail : `${option}: ${detail}`)
@@ -221,8 +257,11 @@ export class InvalidOptions extends RankflowError {
 
 /** What one rank called: a collective's name, root and sequence number on its communicator. */
 export interface CollectiveCall {
+  /** The collective's name, e.g. `"bcast"`. */
   readonly op: string
+  /** Its root rank (0 for rootless collectives). */
   readonly root: number
+  /** Its sequence number among the communicator's collectives. */
   readonly seq: number
 }
 
@@ -236,10 +275,15 @@ export interface CollectiveCall {
 export class CollectiveMismatch extends RankflowError {
   readonly _tag = "CollectiveMismatch"
   constructor(
+    /** The rank that noticed the mismatch. */
     readonly rank: number,
+    /** The rank whose message did not match. */
     readonly peer: number,
+    /** What this rank called. */
     readonly mine: CollectiveCall,
+    /** What the peer called, when its message says so. */
     readonly theirs: CollectiveCall | undefined,
+    /** What differs (the call, the root, the sizes or types). */
     readonly detail: string,
   ) {
     const call = (c: CollectiveCall): string =>
@@ -255,6 +299,7 @@ export class CollectiveMismatch extends RankflowError {
 
 /** One rank's part in a deadlock: what it is blocked in and on whom. */
 export interface BlockedRank {
+  /** The blocked rank. */
   readonly rank: number
   /** "recv", "send", "probe" or "wait". */
   readonly call: string
@@ -270,9 +315,11 @@ export interface BlockedRank {
 export class DeadlockDetected extends RankflowError {
   readonly _tag = "DeadlockDetected"
   constructor(
+    /** What each blocked rank waits in, and for whom. */
     readonly blocked: ReadonlyArray<BlockedRank>,
     /** A wait-for cycle (ranks in order, each waiting for the next), or empty if ranks wait on ranks that have finished. */
     readonly cycle: ReadonlyArray<number>,
+    /** Ranks that have finished (and so will never send). */
     readonly finished: ReadonlyArray<number>,
   ) {
     const who = (b: BlockedRank): string =>
@@ -296,9 +343,13 @@ export class DeadlockDetected extends RankflowError {
 export class CommTimeout extends RankflowError {
   readonly _tag = "CommTimeout"
   constructor(
+    /** The rank whose call timed out. */
     readonly rank: number,
+    /** The blocking call, e.g. `"recv"`. */
     readonly call: string,
+    /** The rank it waited for (-1: any rank). */
     readonly peer: number,
+    /** The per-call time limit, in seconds. */
     readonly seconds: number,
   ) {
     super(`rank ${rank}: ${call} waiting for ${peer < 0 ? "any rank" : `rank ${peer}`} exceeded ${seconds} s`)
@@ -313,9 +364,13 @@ export class CommTimeout extends RankflowError {
 export class GridTooSmall extends RankflowError {
   readonly _tag = "GridTooSmall"
   constructor(
+    /** The dimension along which blocks are too thin. */
     readonly dimension: number,
+    /** The grid's points along that dimension. */
     readonly points: number,
+    /** Ranks the dimension is cut across. */
     readonly ranksAlong: number,
+    /** The ghost width neighbours read. */
     readonly ghost: number,
     /** Fewest points a block needs along the dimension. */
     readonly minimum: number,
@@ -332,7 +387,9 @@ export class GridTooSmall extends RankflowError {
 export class InvalidPipeline extends RankflowError {
   readonly _tag = "InvalidPipeline"
   constructor(
+    /** The offending stage, e.g. `"stencil"`. */
     readonly stage: string,
+    /** What is wrong with it. */
     readonly detail: string,
   ) {
     super(`${stage}: ${detail}`)
@@ -347,8 +404,11 @@ export class InvalidPipeline extends RankflowError {
 export class UnstableScheme extends RankflowError {
   readonly _tag = "UnstableScheme"
   constructor(
+    /** The diffusion stage. */
     readonly stage: string,
+    /** Its coefficient r = α·dt/dx². */
     readonly coefficient: number,
+    /** The stability bound r must not exceed. */
     readonly bound: number,
   ) {
     super(`${stage}: explicit diffusion coefficient r = α·dt/dx² = ${coefficient} exceeds the stability bound ${bound}; reduce dt or coarsen the grid`)
@@ -360,9 +420,11 @@ export class UnstableScheme extends RankflowError {
 export class StencilOutOfRadius extends RankflowError {
   readonly _tag = "StencilOutOfRadius"
   constructor(
+    /** The stencil stage. */
     readonly stage: string,
     /** Offset of the read from the centre, per dimension. */
     readonly offset: ReadonlyArray<number>,
+    /** The radius it declared. */
     readonly radius: number,
   ) {
     const widest = Math.max(...offset.map(Math.abs))

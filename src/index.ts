@@ -1,6 +1,13 @@
 /**
  * rankflow's public API. Everything a rank needs is imported eagerly and is
  * light; the supervisor (Effect, CLI) is loaded only on the main thread.
+ *
+ * Data-parallel programs on worker-thread ranks: `init()` and the
+ * communicator (`Comm`, mpi4py's vocabulary), declarative pipelines
+ * (`Pipeline`, `Grid`, `Range`) and patterns (`managerWorker`, `Stream`).
+ * The guide is docs/guide.md; docs/mpi4py.md maps mpi4py's calls to these.
+ *
+ * @packageDocumentation
  */
 export { init, initWithParams, isRank, positionals } from "./runtime/init.ts"
 export { runRanks, type RunRanksOptions } from "./runtime/runRanks.ts"

@@ -10,11 +10,15 @@ import { InvalidArgument } from "../errors.ts"
 /** One declared parameter. */
 export interface Param<A> {
   readonly _tag: "Param"
+  /** The value's type on the command line. */
   readonly kind: "int" | "number" | "string" | "boolean" | "choice" | "list"
+  /** The value when the flag is not given. */
   readonly default: A
+  /** One line for `--help`. */
   readonly doc: string
   /** Inclusive bounds for numbers. */
   readonly min?: number
+  /** Inclusive upper bound for numbers. */
   readonly max?: number
   /** The allowed values of a `choice`. */
   readonly choices?: ReadonlyArray<string>

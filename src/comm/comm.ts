@@ -36,9 +36,34 @@ export type Sendable<A> = A & (A extends (...args: never[]) => unknown ? never :
 
 export { ANY_SOURCE, ANY_TAG }
 
-/** The null rank (MPI_PROC_NULL): sends to it and receives from it complete at once and do nothing. */
+/**
+ * The null rank (MPI_PROC_NULL): sends to it and receives from it complete at
+ * once and do nothing (a receive returns undefined).
+ *
+ * @example
+ * ```ts
+ * import { init, PROC_NULL } from "rankflow"
+ * const comm = await init()
+ * // A line of ranks: the ends have no neighbour, and need no special case.
+ * const left = comm.rank > 0 ? comm.rank - 1 : PROC_NULL
+ * const right = comm.rank < comm.size - 1 ? comm.rank + 1 : PROC_NULL
+ * const fromLeft = comm.sendrecv<number>(comm.rank, right, 0, left, 0)
+ * console.log(`rank ${comm.rank} got ${fromLeft}`) // rank 0 got undefined, rank 1 got 0
+ * ```
+ */
 export const PROC_NULL = -2
-/** `split` color meaning "not in any new communicator" (MPI_UNDEFINED). */
+/**
+ * `split` color meaning "not in any new communicator" (MPI_UNDEFINED): those
+ * ranks get null.
+ *
+ * @example
+ * ```ts
+ * import { init, UNDEFINED } from "rankflow"
+ * const comm = await init()
+ * const evens = comm.split(comm.rank % 2 === 0 ? 0 : UNDEFINED)
+ * console.log(comm.rank, evens === null ? "not in evens" : `evens: rank ${evens.rank} of ${evens.size}`)
+ * ```
+ */
 export const UNDEFINED = -32766
 
 /** What `comm.abort` tells the supervisor (on the rank's control port). */
@@ -50,7 +75,17 @@ export interface AbortReport {
   readonly reason: string
 }
 
-/** Largest user tag (MPI_TAG_UB). */
+/**
+ * Largest user tag (MPI_TAG_UB): tags are integers in [0, TAG_UB].
+ *
+ * @example
+ * ```ts
+ * import { init, TAG_UB } from "rankflow"
+ * const comm = await init()
+ * if (comm.rank === 0) comm.send("on the last tag", comm.size - 1, TAG_UB)
+ * if (comm.rank === comm.size - 1) console.log(comm.recv(0, TAG_UB), TAG_UB) // on the last tag 1073741823
+ * ```
+ */
 export const TAG_UB = 0x3fff_ffff
 
 /** A buffer `recvInto` can fill: any typed array, an ArrayBuffer or a DataView. */
@@ -161,7 +196,7 @@ const decodeTag = (tag: number): { op: string; root: number; seq: number } => ({
  * ```
  */
 export class Comm {
-  /** This rank's number in the communicator, 0 ≤ rank < size. */
+  /** This rank's number in the communicator, `0 ≤ rank < size`. */
   readonly rank: number
   /** Number of ranks in the communicator. */
   readonly size: number
@@ -182,6 +217,7 @@ export class Comm {
 
   /** @internal */
   constructor(
+    /** This rank's message engine, shared by every communicator derived from the world. */
     protected readonly engine: Engine,
     /** Context id of point-to-point traffic; `context + 1` carries collectives. */
     protected readonly context: number,

@@ -46,7 +46,26 @@ import { Status } from "./status.ts"
 import { Trace } from "./trace.ts"
 import { Windows } from "./window.ts"
 
+/**
+ * Receive from whichever rank's message arrives first (MPI_ANY_SOURCE): the
+ * default `source` of `recv`, `recvInto`, `irecv` and `probe`. The sender is
+ * then read from a `Status`.
+ *
+ * @example
+ * ```ts
+ * import { ANY_SOURCE, ANY_TAG, init, Status } from "rankflow"
+ * const comm = await init()
+ * if (comm.rank !== 0) comm.send(`hello from ${comm.rank}`, 0, 7)
+ * else
+ *   for (let k = 1; k < comm.size; k++) {
+ *     const status = new Status()
+ *     const text = comm.recv<string>(ANY_SOURCE, ANY_TAG, status)
+ *     console.log(text, "source", status.source, "tag", status.tag)
+ *   }
+ * ```
+ */
 export const ANY_SOURCE = -1
+/** Receive a message with any tag (MPI_ANY_TAG): the default `tag` of receives and probes. */
 export const ANY_TAG = -1
 
 /** Polls before the first yield when ranks outnumber cores (spinning there takes the core a peer needs). */

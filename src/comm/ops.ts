@@ -2,7 +2,7 @@
  * Reduction operations. Every op is an fp-ts Semigroup (most are Monoids):
  * `concat` combines two values, `empty` (when there is one) is the identity.
  * The built-ins — SUM, PROD, MAX, MIN, LAND, LOR, BAND, BOR on numbers,
- * bigints, booleans and typed arrays, MAXLOC/MINLOC on {value, index} pairs —
+ * bigints, booleans and typed arrays, MAXLOC/MINLOC on `{value, index}` pairs —
  * also carry a fast elementwise loop for typed arrays. Any user Semigroup or
  * Monoid works too (e.g. fp-ts `struct({ sum: MonoidSum, count: MonoidSum })`,
  * string concatenation).
@@ -34,6 +34,7 @@ type NumberArray = Exclude<TypedArray, BigIntArray>
  */
 export interface ElementwiseOp extends M.Monoid<number> {
   readonly _tag: "ElementwiseOp"
+  /** The op's MPI name. */
   readonly name: "SUM" | "PROD" | "MAX" | "MIN" | "LAND" | "LOR" | "BAND" | "BOR"
   /** The same op on bigints. */
   readonly bigint: Semigroup<bigint>
@@ -47,17 +48,21 @@ export interface ElementwiseOp extends M.Monoid<number> {
 
 /** A value and where it came from, for MAXLOC / MINLOC. */
 export interface Loc {
+  /** The value compared. */
   readonly value: number
+  /** Where it came from (a rank, an element index, …): the smaller one wins ties. */
   readonly index: number
 }
 
 /**
- * MAXLOC / MINLOC: a Monoid on {value, index}; ties go to the smaller index.
+ * MAXLOC / MINLOC: a Monoid on `{value, index}`; ties go to the smaller index.
  * On a Float64Array of interleaved pairs [v0, i0, v1, i1, …] it works pair by pair.
  */
 export interface LocOp extends M.Monoid<Loc> {
   readonly _tag: "LocOp"
+  /** The op's MPI name. */
   readonly name: "MAXLOC" | "MINLOC"
+  /** The op on Float64Arrays of interleaved `[value, index]` pairs, into `acc`; `otherIsLeft` as for `ElementwiseOp`. */
   readonly elementwise: (acc: Float64Array, other: Float64Array, otherIsLeft?: boolean) => void
 }
 
@@ -148,7 +153,17 @@ export const PROD: ElementwiseOp = op("PROD", N.MonoidProduct, (a, b) => a * b)
 export const MAX: ElementwiseOp = op("MAX", M.max(N.Bounded), (a, b) => (a > b ? a : b))
 /** Minimum (fp-ts `min(Bounded)`); identity +∞. */
 export const MIN: ElementwiseOp = op("MIN", M.min(N.Bounded), (a, b) => (a < b ? a : b))
-/** Logical and: 1 if both are non-zero, else 0 (booleans: fp-ts `MonoidAll`). */
+/**
+ * Logical and: 1 if both are non-zero, else 0 (booleans: fp-ts `MonoidAll`).
+ *
+ * @example
+ * ```ts
+ * import { init, LAND, LOR } from "rankflow"
+ * const comm = await init()
+ * const done = comm.rank !== 0 // every rank but 0 has converged
+ * console.log(comm.allreduce(done, LAND), comm.allreduce(done, LOR)) // false true (on 2 or more ranks)
+ * ```
+ */
 export const LAND: ElementwiseOp = op(
   "LAND",
   { concat: (a, b) => truthy(a) & truthy(b), empty: 1 },
@@ -186,7 +201,18 @@ function locOp(name: LocOp["name"], better: (a: number, b: number) => boolean, w
   }
 }
 
-/** Maximum value and the (smallest) index where it occurs. */
+/**
+ * Maximum value and the (smallest) index where it occurs.
+ *
+ * @example
+ * ```ts
+ * import { init, MAXLOC, MINLOC } from "rankflow"
+ * const comm = await init()
+ * const energy = [5, 9, 2, 9][comm.rank % 4]!
+ * const loc = { value: energy, index: comm.rank }
+ * console.log(comm.allreduce(loc, MAXLOC), comm.allreduce(loc, MINLOC)) // on 2 ranks: { value: 9, index: 1 } { value: 5, index: 0 }
+ * ```
+ */
 export const MAXLOC: LocOp = locOp("MAXLOC", (a, b) => a > b, -Infinity)
 /** Minimum value and the (smallest) index where it occurs. */
 export const MINLOC: LocOp = locOp("MINLOC", (a, b) => a < b, Infinity)

@@ -7,7 +7,11 @@
  */
 
 /**
- * The half-open range [start, end) of block `index` of n items split into `parts`.
+ * The half-open range [start, end) of block `index` of n items split into
+ * `parts` (`0 ≤ index < parts`): blocks differ in size by at most one, the first
+ * `n mod parts` blocks get the extra item. With `parts = comm.size` and
+ * `index = comm.rank`, a rank's share of a loop `for (i = start; i < end; i++)`
+ * — the same split `scatter` makes of a typed array.
  *
  * @example
  * ```ts
@@ -23,7 +27,9 @@ export function blockRange(n: number, parts: number, index: number): [number, nu
 }
 
 /**
- * The size of every block of n items split into `parts`.
+ * The size of every block of n items split into `parts`: `blockCounts(n, p)[i]`
+ * is `end − start` of `blockRange(n, p, i)`; they sum to n. The `counts` of
+ * `scatterv` (and of `alltoallv`) for an even split.
  *
  * @example
  * ```ts
@@ -38,7 +44,18 @@ export function blockCounts(n: number, parts: number): number[] {
   })
 }
 
-/** Offsets of consecutive blocks of the given sizes (exclusive prefix sums). */
+/**
+ * Offsets of consecutive blocks of the given sizes (exclusive prefix sums):
+ * block i starts at `displacements(counts)[i]`. The `displs` of `scatterv`,
+ * and where rank i's block sits in what `gatherv` returns on the root.
+ *
+ * @example
+ * ```ts
+ * import { blockCounts, displacements } from "rankflow"
+ * const counts = blockCounts(10, 4) // [3, 3, 2, 2]
+ * console.log(displacements(counts)) // [0, 3, 6, 8]
+ * ```
+ */
 export function displacements(counts: ReadonlyArray<number>): number[] {
   const out: number[] = []
   let offset = 0

@@ -93,7 +93,21 @@ export function waitAll<const R extends ReadonlyArray<Request<unknown>>>(request
   return values as RequestValues<R>
 }
 
-/** Makes progress once on all; true when every request has completed (MPI_Testall). */
+/**
+ * Makes progress once on all; true when every request has completed
+ * (MPI_Testall). Never blocks: poll it between pieces of other work.
+ *
+ * @example
+ * ```ts
+ * import { init, testAll, waitAll } from "rankflow"
+ * const comm = await init()
+ * const peer = comm.size - 1 - comm.rank
+ * const requests = [comm.isend(comm.rank, peer), comm.irecv<number>(peer)] as const
+ * let polls = 1
+ * while (!testAll(requests)) polls++ // other work would go here
+ * console.log(`rank ${comm.rank}: got ${waitAll(requests)[1]} (${polls} poll${polls === 1 ? "" : "s"})`)
+ * ```
+ */
 export function testAll(requests: ReadonlyArray<Request<unknown>>): boolean {
   let all = true
   for (const r of requests) if (!r.test()) all = false

@@ -23,6 +23,7 @@ export interface TaskContext {
   readonly comm: Comm
 }
 
+/** What `managerWorker` farms out: the tasks, the work per task, and how ranks are grouped. */
 export interface FarmOptions<T, R> {
   /**
    * The tasks. Only the manager reads them (other ranks may pass
@@ -49,7 +50,12 @@ export interface FarmOptions<T, R> {
 export interface FarmResult<R> {
   /** Every task's result, in task order. */
   readonly results: R[]
-  /** How many tasks each worker computed: the load balancing at work. */
+  /**
+   * How many tasks each worker computed: the load balancing at work. Index w
+   * is worker w (`TaskContext.worker`), whose ranks follow the manager
+   * (manager + 1 + w·group …, wrapping round); the counts sum to the number
+   * of tasks. One entry (all tasks) when the farm runs on one rank.
+   */
   readonly tasksPerWorker: number[]
 }
 

@@ -19,6 +19,7 @@ import { InvalidArgument } from "../errors.ts"
 import { progressReporter } from "../runtime/progress.ts"
 import { agree } from "./agree.ts"
 
+/** Options of one `Stream` stage: how many ranks run it, and its name. */
 export interface StageOptions {
   /** Ranks that run this stage side by side, taking items in turns (default 1). */
   readonly ranks?: number
@@ -26,6 +27,7 @@ export interface StageOptions {
   readonly name?: string
 }
 
+/** Options of `Stream.from`: the flow-control window. */
 export interface StreamOptions {
   /** Items in flight between the source and the results at most (default 4 per stage rank). */
   readonly window?: number
@@ -70,7 +72,14 @@ export class Stream<A> {
     private readonly stages: ReadonlyArray<Stage>,
   ) {}
 
-  /** A stream of the source's items; a function is called on rank 0 only (a file, a generator). */
+  /**
+   * A stream of the source's items. `source` is any synchronous `Iterable`
+   * (an array, a Set, a Map's entries, a generator object), or a function
+   * returning one: the function is called on rank 0 only, when the stream
+   * runs, so other ranks never open the file or start the generator. Items
+   * are read lazily, at most `window` ahead of the results, so an endless or
+   * huge source works with `forEach`. Async iterables are not accepted.
+   */
   static from<A>(source: Iterable<A> | (() => Iterable<A>)): Stream<A> {
     return new Stream<A>(source, [])
   }
@@ -86,7 +95,18 @@ export class Stream<A> {
   /**
    * Where the stages run on `size` ranks: rank 0 reads and collects; each
    * stage gets the ranks it asked for, in order; with too few ranks,
-   * replicas go first, then neighbouring stages share ranks.
+   * replicas go first, then neighbouring stages share ranks. Pure: call it
+   * anywhere (no communicator) to choose a rank count.
+   *
+   * @example
+   * ```ts
+   * import { Stream } from "rankflow"
+   * const stream = Stream.from([1, 2, 3])
+   *   .map((x: number) => x + 1, { name: "parse" })
+   *   .map((x: number) => x * x, { name: "solve", ranks: 2 })
+   * console.log(JSON.stringify(stream.layout(4))) // parse on [1], solve on [2, 3]
+   * console.log(JSON.stringify(stream.layout(2))) // both fused on [1]
+   * ```
    */
   layout(size: number): StreamLayout {
     const { groups, idle } = this.place(size)
@@ -120,7 +140,12 @@ export class Stream<A> {
     return { groups, idle: Array.from({ length: size - next }, (_, i) => next + i) }
   }
 
-  /** Streams every item through the stages (a collective call); rank 0 returns the results in order, others undefined. */
+  /**
+   * Streams every item through the stages (a collective call: every rank
+   * builds the same stages and calls `run`). Returns, on rank 0, the array of
+   * results in source order (one per item); on every other rank undefined.
+   * Use `forEach` to keep none of them in memory.
+   */
   run(comm: Comm, options: StreamOptions = {}): A[] | undefined {
     const results: A[] = []
     return this.forEach(comm, (value) => void results.push(value), options) === undefined ? undefined : results

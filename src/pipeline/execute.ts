@@ -25,6 +25,7 @@ export interface Outcome {
   readonly measure?: number
 }
 
+/** Options of `Pipeline.run` and `Pipeline.prepare` on the ranks: checks and over-decomposition. */
 export interface ExecuteOptions {
   /** Check every stencil's reads against its radius once before running. */
   readonly debug?: boolean
@@ -43,6 +44,7 @@ export interface ExecuteOptions {
  * same setup can run again (benchmarks, repeated solves).
  */
 export interface Prepared {
+  /** Puts the initial field back, so the same setup can run again. */
   reset(): void
   /** Runs every stage on this rank's partitions (a collective call). */
   compute(): { readonly steps: number; readonly measure?: number }

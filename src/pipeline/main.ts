@@ -28,10 +28,13 @@ import { describe, formatNumber, summarize } from "./summary.ts"
 /** A pipeline with declared parameters, a name and a summary. */
 export interface Program<P, R> {
   readonly _tag: "Program"
+  /** The program's name, in `--help` and the summary. */
   readonly name: string
   /** One line saying what the program computes, shown by `--help`. */
   readonly description?: string
+  /** Its command-line parameters, declared with `Param`. */
   readonly params: Params<P>
+  /** Builds the pipeline from the decoded parameters (on every rank). */
   readonly build: (params: P) => Pipeline<R>
   /** A known answer: the summary prints the error against it. */
   readonly expected?: (params: P) => number

@@ -68,7 +68,7 @@ export interface UntilOptions<D extends Dim> extends LoopOptions {
 
 /**
  * The ops that reduce values of type A: built-in ops for numbers, typed
- * arrays and {value, index} pairs, otherwise a Semigroup (or Monoid) of A.
+ * arrays and `{value, index}` pairs, otherwise a Semigroup (or Monoid) of A.
  */
 export type OpFor<A> = [A] extends [number] ? NumberOp : [A] extends [Loc] ? LocOp | Semigroup<A> : [A] extends [TypedArray] ? ElementwiseOp | Semigroup<A> : Semigroup<A>
 
@@ -156,6 +156,7 @@ function every(options: LoopOptions): { every?: Every } {
 
 /** The stages of a loop body. */
 export class FieldBody<D extends Dim> extends FieldStages<D> {
+  /** A copy with these stages: every fluent call returns a new value. */
   protected with(stages: ReadonlyArray<FieldStage>): this {
     return new FieldBody<D>(stages) as this
   }
@@ -164,11 +165,13 @@ export class FieldBody<D extends Dim> extends FieldStages<D> {
 /** A distributed D-dimensional field and the stages applied to it so far. */
 export class Field<D extends Dim> extends FieldStages<D> {
   constructor(
+    /** Where the field comes from: its grid and initial values. */
     readonly source: Source,
     stages: ReadonlyArray<FieldStage>,
   ) {
     super(stages)
   }
+  /** A copy with these stages: every fluent call returns a new value. */
   protected with(stages: ReadonlyArray<FieldStage>): this {
     return new Field<D>(this.source, stages) as this
   }
@@ -200,7 +203,9 @@ function reduceTerminal<A, D extends Dim>(op: ReduceOp<A> | NumberOp, all: boole
 /** A distributed range, waiting for its per-chunk function. */
 export class Ranged {
   constructor(
+    /** The range, cut into its fixed chunks. */
     readonly range: Range,
+    /** How chunks are dealt to ranks: `"block"`, `"cyclic"` or `"dynamic"` (on demand). */
     readonly distribution: Distribution,
   ) {}
 
@@ -220,7 +225,9 @@ export class Ranged {
  */
 export class Items<T> {
   constructor(
+    /** The items, the same on every rank. */
     readonly items: ReadonlyArray<T>,
+    /** How items are dealt to ranks: `"block"`, `"cyclic"` or `"dynamic"` (on demand). */
     readonly distribution: Distribution,
   ) {}
 
@@ -233,7 +240,10 @@ export class Items<T> {
 
 /** One value per chunk, to be collected. Values combine in chunk order: the result is the same on any rank count. */
 export class Chunks<A> {
-  constructor(readonly source: Source) {}
+  constructor(
+    /** The range and the per-chunk function. */
+    readonly source: Source,
+  ) {}
 
   /** Every chunk's value on rank 0, in chunk order. */
   gather(): Pipeline<A[]> {
@@ -320,6 +330,19 @@ export function plan<R>(pipeline: Pipeline<R>, ranks: number): Plan {
 /**
  * Runs a pipeline on this rank (every rank must call it): the result on rank 0
  * (on every rank after `allreduce`), undefined elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { init, Pipeline, Range } from "rankflow"
+ * const comm = await init()
+ * const squares = Pipeline.distribute(Range.of(1000)).mapLocal((c) => {
+ *   let s = 0
+ *   for (let i = c.start; i < c.end; i++) s += i * i
+ *   return s
+ * }).reduce()
+ * const total = Pipeline.run(squares, comm)
+ * if (total !== undefined) console.log(total) // 332833500, on rank 0 only
+ * ```
  */
 export function run<R>(pipeline: Pipeline<R>, comm: Comm, options: ExecuteOptions = {}): R | undefined {
   return runWithStats(pipeline, comm, options).value as R | undefined

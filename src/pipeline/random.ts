@@ -406,6 +406,15 @@ export class RandomStream {
  * Give each fixed chunk of a computation its own stream number (e.g. the chunk
  * index) and results are reproducible whatever the rank count.
  *
+ * **Methods** of the returned {@link RandomStream}: `next()` (a double in
+ * [0, 1)), `nextUint32()` (an integer in [0, 2^32)), `fill(out, from?, to?)`
+ * (the next values into a Float64Array, fastest), `reset(seed, stream)`
+ * (restart as another stream, no allocation); `seed` and `stream` read back
+ * its identity. All three draws consume one and the same sequence.
+ *
+ * **mpi4py**: replaces `np.random.seed(rank)` — seeding by rank gives results
+ * that change with the rank count; seeding by chunk does not.
+ *
  * @example
  * ```ts
  * import { randomStream } from "rankflow"

@@ -24,7 +24,9 @@ export interface Block<D extends Dim = Dim> {
   readonly u: Float64Array
   /** Where a `mapLocal` kernel writes the new values (swapped with `u` after the stage). */
   readonly next: Float64Array
+  /** Number of dimensions, 1 to 3. */
   readonly dims: D
+  /** Ghost width: points of the neighbours' blocks (or of the boundary) around the interior. */
   readonly ghost: number
   /** Local array shape per dimension, ghosts included. */
   readonly shape: PerDim<D, number>
@@ -36,6 +38,7 @@ export interface Block<D extends Dim = Dim> {
   readonly count: PerDim<D, number>
   /** Local index range [lo, hi) per dimension that an update writes (interior minus fixed Dirichlet edge points). */
   readonly lo: PerDim<D, number>
+  /** End (exclusive) of the local index range that an update writes, per dimension. */
   readonly hi: PerDim<D, number>
   /** Coordinate of local index `i` along dimension `d`. */
   readonly x: (d: number, i: number) => number
@@ -49,6 +52,7 @@ export interface Chunk {
   readonly index: number
   /** Items [start, end). */
   readonly start: number
+  /** End of the chunk's items (exclusive). */
   readonly end: number
   /** This chunk's random stream: the same values on any rank. */
   readonly random: RandomSource
@@ -64,7 +68,9 @@ export interface RandomSource {
 
 /** Per-point stencils: `u` with ghosts, `i` the flat local index, then strides and coordinates. */
 export type Stencil1 = (u: Float64Array, i: number, x: number) => number
+/** A 2-D stencil: `stride` is the flat distance between neighbours along the first dimension (`u[i ± stride]`), `u[i ± 1]` along the second. */
 export type Stencil2 = (u: Float64Array, i: number, stride: number, x: number, y: number) => number
+/** A 3-D stencil: `stride0`, `stride1` are the flat distances between neighbours along the first and second dimensions, 1 along the third. */
 export type Stencil3 = (u: Float64Array, i: number, stride0: number, stride1: number, x: number, y: number, z: number) => number
 export type StencilFor<D extends Dim> = D extends 1 ? Stencil1 : D extends 2 ? Stencil2 : Stencil3
 
@@ -83,7 +89,9 @@ export interface StencilOptions {
 
 /** Observing a field every k steps (gathered on rank 0). */
 export interface Every {
+  /** Observe every `k` steps (a positive integer). */
   readonly k: number
+  /** Called on rank 0 with the gathered field and the step number. */
   readonly observe: (field: Float64Array, step: number) => void
 }
 

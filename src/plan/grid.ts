@@ -26,10 +26,13 @@ export type PerDim<D extends Dim, T> = D extends 1 ? readonly [T] : D extends 2 
 /** A regular grid of dimension D. */
 export interface Grid<D extends Dim = Dim> {
   readonly _tag: "Grid"
+  /** Number of dimensions, 1 to 3. */
   readonly dims: D
   /** Points per dimension. */
   readonly shape: PerDim<D, number>
+  /** Coordinate of the first point per dimension. */
   readonly origin: PerDim<D, number>
+  /** Distance between neighbouring points per dimension (dx). */
   readonly spacing: PerDim<D, number>
   /** Ghost width requested by the user; undefined: derived from the stencils' radius. */
   readonly ghost: number | undefined
@@ -65,28 +68,39 @@ interface CommonOptions {
   readonly ghost?: number
 }
 
+/** Options of `Grid.line`: points, extent, boundary and ghost width. */
 export interface LineOptions extends CommonOptions {
+  /** Number of points, including both ends of a non-periodic line. */
   readonly n: number
   /** Physical length (default 1). */
   readonly length?: number
+  /** Coordinate of the first point (default 0). */
   readonly origin?: number
   /** Default: `dirichlet(0)` on both ends. */
   readonly boundary?: BoundarySpec
 }
 
+/** Options of `Grid.plane`: each may be one value for both dimensions or a pair. */
 export interface PlaneOptions extends CommonOptions {
   /** Points per dimension: one number for a square grid. */
   readonly n: number | readonly [number, number]
+  /** Physical length per dimension (default 1): one number for both, or a pair. */
   readonly length?: number | readonly [number, number]
+  /** Coordinate of the first point per dimension (default 0): one number for both, or a pair. */
   readonly origin?: number | readonly [number, number]
   /** One spec for all sides or one per dimension. */
   readonly boundary?: BoundarySpec | readonly [BoundarySpec, BoundarySpec]
 }
 
+/** Options of `Grid.box`: each may be one value for all three dimensions or a triple. */
 export interface BoxOptions extends CommonOptions {
+  /** Points per dimension: one number for a cube, or a triple. */
   readonly n: number | readonly [number, number, number]
+  /** Physical length per dimension (default 1): one number for all, or a triple. */
   readonly length?: number | readonly [number, number, number]
+  /** Coordinate of the first point per dimension (default 0): one number for all, or a triple. */
   readonly origin?: number | readonly [number, number, number]
+  /** One spec for all sides or one per dimension (default: `dirichlet(0)` everywhere). */
   readonly boundary?: BoundarySpec | readonly [BoundarySpec, BoundarySpec, BoundarySpec]
 }
 

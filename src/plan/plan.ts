@@ -20,21 +20,27 @@ const BYTES = 8 // grid fields are Float64
 
 /** One kind of message a stage sends. */
 export interface MessageSpec {
+  /** What travels, e.g. `"ghost faces to neighbours (sendrecv per dimension and side)"`. */
   readonly what: string
   /** Messages per execution of the stage, over all ranks. */
   readonly count: number
   /** Bytes per execution of the stage, over all ranks. */
   readonly bytes: number
+  /** How it travels: as raw bytes, serialized, or copied within a thread. */
   readonly transport: "buffer" | "serialized" | "buffer or serialized" | "local copy"
+  /** Why the planner chose that transport. */
   readonly reason: string
 }
 
 /** A stage as planned: what it does, how often, what it sends. */
 export interface PlannedStage {
+  /** The stage's name as `explain` prints it. */
   readonly stage: string
   /** How many times it runs (iterations multiply). */
   readonly runs: number | string
+  /** The messages it sends, by kind. */
   readonly messages: ReadonlyArray<MessageSpec>
+  /** What else the planner has to say about it (e.g. the order results combine in). */
   readonly notes: ReadonlyArray<string>
 }
 
@@ -64,12 +70,17 @@ export interface RangePlan {
 
 /** Everything the executor needs to know, and `explain()` prints. */
 export interface Plan {
+  /** Partitions (logical ranks) planned for. */
   readonly ranks: number
+  /** How the grid or range is cut across the partitions. */
   readonly source: GridPlan | RangePlan
+  /** The stages, in order, as planned. */
   readonly stages: ReadonlyArray<PlannedStage>
+  /** How the result is collected. */
   readonly result: PlannedStage
   /** Buffers each rank allocates up front, in bytes (largest rank). */
   readonly bufferBytes: number
+  /** The buffers each rank allocates, described. */
   readonly buffers: ReadonlyArray<string>
   /** Stages the planner merged. */
   readonly merged: ReadonlyArray<string>

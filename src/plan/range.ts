@@ -11,12 +11,15 @@ import { InvalidArgument } from "../errors.ts"
 /** `n` items in chunks of `chunk` (the last one may be shorter). */
 export interface Range {
   readonly _tag: "Range"
+  /** Number of items. */
   readonly n: number
+  /** Items per chunk (the last chunk may be shorter). */
   readonly chunk: number
   /** Seed of the chunks' random streams. */
   readonly seed: number
 }
 
+/** Options of `Range.of`: the chunk size and the seed of the chunks' random streams. */
 export interface RangeOptions {
   /** Items per chunk (default 2^16, or fewer so that there are at least 64 chunks). */
   readonly chunk?: number
@@ -46,12 +49,21 @@ export function of(n: number, options: RangeOptions = {}): Range {
   return { _tag: "Range", n, chunk, seed }
 }
 
-/** Number of chunks of a range. */
+/**
+ * Number of chunks of a range.
+ *
+ * @example
+ * ```ts
+ * import { Range } from "rankflow"
+ * const r = Range.of(10, { chunk: 4 })
+ * console.log(Range.chunkCount(r), Range.chunkBounds(r, 2)) // 3 [ 8, 10 ]
+ * ```
+ */
 export function chunkCount(range: Range): number {
   return Math.ceil(range.n / range.chunk)
 }
 
-/** The items [start, end) of chunk `index`. */
+/** The items [start, end) of chunk `index` (the last chunk may be shorter); see `Range.chunkCount`. */
 export function chunkBounds(range: Range, index: number): [number, number] {
   const start = index * range.chunk
   return [start, Math.min(range.n, start + range.chunk)]

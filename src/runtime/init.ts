@@ -124,7 +124,17 @@ export async function supervise(hooks?: MainHooks): Promise<never> {
   return superviseMain(pathToFileURL(resolve(script)).href, process.argv.slice(2), { warnOversubscribed: true, version: rankflowVersion, ...hooks })
 }
 
-/** True on a rank thread started by rankflow, false on the supervisor. */
+/**
+ * True on a rank thread started by rankflow, false on the supervisor: guards
+ * what only the main thread should do, e.g. a `runRanks` call in a module the
+ * ranks import too.
+ *
+ * @example
+ * ```ts
+ * import { isRank } from "rankflow"
+ * console.log(isRank()) // false: this program never calls init(), so it stays on the main thread
+ * ```
+ */
 export function isRank(): boolean {
   return rankState() !== undefined
 }

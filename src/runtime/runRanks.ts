@@ -8,6 +8,7 @@
 import { isMainThread } from "node:worker_threads"
 import { InvalidOptions } from "../errors.ts"
 
+/** What `runRanks` runs (module and exported function), on how many ranks, with which argument and time limits. */
 export interface RunRanksOptions<A = unknown> {
   /** Number of ranks (worker threads), ≥ 1. */
   readonly ranks: number
