@@ -464,9 +464,11 @@ export class ResourceLimit extends RankflowError {
   constructor(
     /** The option, e.g. `--ranks`. */
     readonly option: string,
+    /** The value given. */
     readonly value: number,
     /** The largest value allowed. */
     readonly limit: number,
+    /** What sets the limit (memory, V8's heap or typed-array lengths). */
     readonly reason: string,
   ) {
     super(`${option}: ${value} is more than this machine allows (at most ${limit}: ${reason})`)
@@ -482,6 +484,7 @@ export class ResourceLimit extends RankflowError {
 export class GridTooLarge extends RankflowError {
   readonly _tag = "GridTooLarge"
   constructor(
+    /** Points of the grid. */
     readonly points: number,
     /** Bytes needed. */
     readonly bytes: number,
@@ -489,6 +492,7 @@ export class GridTooLarge extends RankflowError {
     readonly limit: number,
     /** What needs them and what sets the limit. */
     readonly reason: string,
+    /** What to do instead. */
     readonly advice = "use a smaller grid",
   ) {
     super(`grid too large: ${points} points need ${formatGiB(bytes)} ${reason} (${formatGiB(limit)}); ${advice}`)
@@ -552,8 +556,11 @@ export class ReduceTypeMismatch extends RankflowError {
 export class JobAborted extends RankflowError {
   readonly _tag = "JobAborted"
   constructor(
+    /** World rank that called `comm.abort`. */
     readonly rank: number,
+    /** The job's exit code, as given to `comm.abort`. */
     readonly exitCode: number,
+    /** The reason given to `comm.abort` ("" when none). */
     readonly reason: string,
   ) {
     super(`rank ${rank} called comm.abort(${exitCode})${reason === "" ? "" : `: ${reason}`}`)
@@ -574,7 +581,9 @@ export class JobAborted extends RankflowError {
 export class RankOutOfMemory extends RankflowError {
   readonly _tag = "RankOutOfMemory"
   constructor(
+    /** The rank whose heap outgrew its limit. */
     readonly rank: number,
+    /** The per-rank heap limit, in MiB. */
     readonly limitMiB: number,
   ) {
     super(`rank ${rank} ran out of memory: heap limit ${limitMiB} MiB per rank (--max-rank-heap <MiB> or RANKFLOW_MAX_RANK_HEAP sets it)`)
