@@ -37,16 +37,20 @@ export interface ProgramRun {
   readonly seconds: number
 }
 
-/** Runs `tsx <script> ...args` from the repository root (or `node` for .js). */
-export function runProgram(script: string, args: string[], timeoutMs = 60_000): Promise<ProgramRun> {
-  return limited(() => runProgramNow(script, args, timeoutMs))
+/**
+ * Runs `tsx <script> ...args` from the repository root (or `node` for .js).
+ * `env` adds to the environment (ava's config sets RANKFLOW_OVERSUBSCRIBE=1
+ * for every test: they start more ranks than cores on purpose).
+ */
+export function runProgram(script: string, args: string[], timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}): Promise<ProgramRun> {
+  return limited(() => runProgramNow(script, args, timeoutMs, env))
 }
 
-function runProgramNow(script: string, args: string[], timeoutMs: number): Promise<ProgramRun> {
+function runProgramNow(script: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv): Promise<ProgramRun> {
   const t0 = performance.now()
   const command = script.endsWith(".js") ? [process.execPath, script] : [process.execPath, "--import=tsx", script]
   return new Promise((resolve) => {
-    execFile(command[0]!, [...command.slice(1), ...args], { cwd: ROOT, timeout: timeoutMs }, (error, stdout, stderr) => {
+    execFile(command[0]!, [...command.slice(1), ...args], { cwd: ROOT, timeout: timeoutMs, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1
       resolve({ code, stdout, stderr, seconds: (performance.now() - t0) / 1000 })
     })

@@ -29,6 +29,8 @@ export interface RuntimeOptions {
   readonly commTimeout: number | undefined
   /** Heap limit of each rank in MiB (default: RANKFLOW_MAX_RANK_HEAP, else a fair share of memory). */
   readonly maxRankHeap: number | undefined
+  /** More ranks than cores is intended: no warning (mpirun's `--oversubscribe`; also RANKFLOW_OVERSUBSCRIBE=1). */
+  readonly oversubscribe: boolean
   /** Draw rank 0's progress on stderr. */
   readonly progress: boolean
   /** Count every rank's traffic and waits, and report them on stderr at the end. */
@@ -63,6 +65,7 @@ const RUNTIME: ExtraOptions = {
   deadlockAfter: { type: "string", spellings: ["deadlock-after", "deadlockAfter"] },
   commTimeout: { type: "string", spellings: ["comm-timeout", "commTimeout"] },
   maxRankHeap: { type: "string", spellings: ["max-rank-heap", "maxRankHeap"] },
+  oversubscribe: { type: "boolean" },
   progress: { type: "boolean" },
   trace: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -178,6 +181,7 @@ export function parseRuntimeOptions(argv: ReadonlyArray<string>, extra: ExtraOpt
     deadlockAfter: text("deadlockAfter") === undefined ? 1 : decode(NonNegativeNumber, "deadlock-after", text("deadlockAfter")!, "a number of seconds ≥ 0"),
     commTimeout: text("commTimeout") === undefined ? undefined : decode(PositiveNumber, "comm-timeout", text("commTimeout")!, "a positive number of seconds"),
     maxRankHeap: text("maxRankHeap") === undefined ? undefined : decode(RankHeap, "max-rank-heap", text("maxRankHeap")!, "a number of MiB ≥ 16"),
+    oversubscribe: values.oversubscribe === true || (values.oversubscribe === undefined && process.env.RANKFLOW_OVERSUBSCRIBE === "1"),
     progress: values.progress === true,
     trace: values.trace === true,
     help: values.help === true,
@@ -204,6 +208,7 @@ export function usage(header: ReadonlyArray<string> = ["usage: <program> [option
     "                      fail any single blocking send/recv/collective waiting longer than <s> s",
     "      --max-rank-heap <MiB>",
     "                      heap limit of each rank; a rank over it fails alone (default: memory / ranks, ≥ 128)",
+    "      --oversubscribe more ranks than cores on purpose: no warning (RANKFLOW_OVERSUBSCRIBE=1 too)",
     "      --progress      show the progress of rank 0's loops, farms and streams on stderr",
     "      --trace         count each rank's messages (by lane), waits and collectives; report them at the end",
     "  -h, --help          show this help",

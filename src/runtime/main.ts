@@ -109,9 +109,9 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     process.exit(ExitCode.usage)
   }
   const cores = availableParallelism()
-  if (hooks.warnOversubscribed === true && threads > cores)
+  if (hooks.warnOversubscribed === true && threads > cores && !options.oversubscribe)
     process.stderr.write(
-      `rankflow: warning: ${threads} ranks on ${cores} cores: ranks take turns on a core (measured 3–11× slower); a pipeline (Pipeline.main) runs --ranks as logical ranks on fewer threads\n`,
+      `rankflow: warning: ${threads} ranks on ${cores} cores: ranks take turns on a core (measured 3–11× slower); a pipeline (Pipeline.main) runs --ranks as logical ranks on fewer threads; --oversubscribe silences this\n`,
     )
   const display = options.progress ? progressDisplay() : undefined
   const controller = new AbortController()

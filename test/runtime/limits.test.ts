@@ -52,10 +52,14 @@ for (const [program, args, message] of [
 
 test("a communicator program with more ranks than cores warns once; a pipeline does not", async (t) => {
   const ranks = String(availableParallelism() + 1)
-  const hello = await runProgram("examples/hello.ts", ["--ranks", ranks])
+  const warned = { RANKFLOW_OVERSUBSCRIBE: "" }
+  const hello = await runProgram("examples/hello.ts", ["--ranks", ranks], undefined, warned)
   t.is(hello.code, 0, hello.stderr)
-  t.is(hello.stderr, `rankflow: warning: ${ranks} ranks on ${availableParallelism()} cores: ranks take turns on a core (measured 3–11× slower); a pipeline (Pipeline.main) runs --ranks as logical ranks on fewer threads\n`)
-  const pi = await runProgram("pipelines/pi.ts", ["--ranks", ranks, "--samples", "100000"])
+  t.is(hello.stderr, `rankflow: warning: ${ranks} ranks on ${availableParallelism()} cores: ranks take turns on a core (measured 3–11× slower); a pipeline (Pipeline.main) runs --ranks as logical ranks on fewer threads; --oversubscribe silences this\n`)
+  const acknowledged = await runProgram("examples/hello.ts", ["--ranks", ranks, "--oversubscribe"], undefined, warned)
+  t.is(acknowledged.code, 0, acknowledged.stderr)
+  t.is(acknowledged.stderr, "")
+  const pi = await runProgram("pipelines/pi.ts", ["--ranks", ranks, "--samples", "100000"], undefined, warned)
   t.is(pi.code, 0, pi.stderr)
   t.is(pi.stderr, "")
 })
