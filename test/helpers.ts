@@ -7,14 +7,15 @@ export const ROOT = fileURLToPath(new URL("..", import.meta.url))
 export const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url)
 
 /**
- * At most this many jobs run at once per test file: ava starts every test of a
+ * At most this many jobs run at once per test file (runProgram, onRanks and the
+ * fault harness share it): ava starts every test of a
  * file together, and dozens of rank pools on 2 cores would only time out.
  */
 const MAX_JOBS = 2
 let running = 0
 const waiting: Array<() => void> = []
 
-async function limited<T>(job: () => Promise<T>): Promise<T> {
+export async function limited<T>(job: () => Promise<T>): Promise<T> {
   if (running >= MAX_JOBS) await new Promise<void>((resolve) => waiting.push(resolve))
   running++
   try {
