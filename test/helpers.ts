@@ -26,9 +26,17 @@ export async function limited<T>(job: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A bound against hangs, never a speed limit: a job blocked in communication
+ * is reported by the deadlock watcher within a second; this only ends a rank
+ * stuck computing. A loaded machine (two CPU hogs on 2 cores) makes jobs
+ * several times slower, so it is far above any job's normal time.
+ */
+const HANG_SECONDS = 300
+
 /** Runs `fixtures/<file>`'s `exportName` on `ranks` ranks; resolves with the per-rank results. */
 export function onRanks<R>(ranks: number, file: string, exportName: string, args?: unknown): Promise<R[]> {
-  return limited(() => runRanks<R>({ ranks, module: fixture(file), export: exportName, args, timeoutSeconds: 60 }))
+  return limited(() => runRanks<R>({ ranks, module: fixture(file), export: exportName, args, timeoutSeconds: HANG_SECONDS }))
 }
 
 export interface ProgramRun {
@@ -38,8 +46,8 @@ export interface ProgramRun {
   readonly seconds: number
 }
 
-/** Runs `tsx <script> ...args` from the repository root (or `node` for .js). */
-export function runProgram(script: string, args: string[], timeoutMs = 60_000): Promise<ProgramRun> {
+/** Runs `tsx <script> ...args` from the repository root (or `node` for .js); killed after `timeoutMs` (a bound against hangs). */
+export function runProgram(script: string, args: string[], timeoutMs = HANG_SECONDS * 1000): Promise<ProgramRun> {
   return limited(() => runProgramNow(script, args, timeoutMs))
 }
 
