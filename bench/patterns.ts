@@ -101,7 +101,8 @@ function print(pattern: string, impl: string, ranks: number, count: number, t: T
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const quick = process.argv.includes("--quick")
-  const rankCounts = process.argv.includes("--ranks") ? process.argv[process.argv.indexOf("--ranks") + 1]!.split(",").map(Number) : [2, 4, 8]
+  // --quick (a smoke test, run by the test suite) leaves out 8 ranks, which on 2 busy cores cost the most.
+  const rankCounts = process.argv.includes("--ranks") ? process.argv[process.argv.indexOf("--ranks") + 1]!.split(",").map(Number) : quick ? [2, 4] : [2, 4, 8]
   const cores = availableParallelism()
   const tiny = quick ? 2000 : 200_000
   for (const ranks of rankCounts) print("farm_tiny_tasks", "managerWorker", ranks, tiny, await on(ranks, "farmTiny", tiny))
