@@ -22,6 +22,8 @@ export interface SignalFault {
   readonly againAfterMs?: number
   /** A line of stdout to wait for before signalling (default /^ready$/m). */
   readonly after?: RegExp
+  /** Wait until `after` has matched this many times (default 1). */
+  readonly afterCount?: number
   /** Wait this long after that line (default 100 ms: a rank is inside its blocking call). */
   readonly delayMs?: number
 }
@@ -88,10 +90,11 @@ async function runFaultNow(script: string, options: FaultOptions): Promise<Fault
   let readyAt: number | undefined
   let signalledAt: number | undefined
   const timers: NodeJS.Timeout[] = []
-  const ready = options.signal?.after ?? /^ready$/m
+  const ready = new RegExp((options.signal?.after ?? /^ready$/m).source, "gm")
+  const readyCount = options.signal?.afterCount ?? 1
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
     stdout += chunk
-    if (readyAt === undefined && ready.test(stdout)) {
+    if (readyAt === undefined && (stdout.match(ready)?.length ?? 0) >= readyCount) {
       readyAt = Date.now()
       const signal = options.signal
       if (signal !== undefined) {
