@@ -36,7 +36,10 @@ const IDENTICAL: Record<string, string[]> = {
 }
 
 test("bench/run.ts --quick runs every workload and prints one well-formed, correct JSON line per result", async (t) => {
-  const run = await runProgram("bench/run.ts", ["--quick"], 180_000)
+  // Bounds against a hang only (ava's own two-minute watchdog included): on a
+  // loaded machine the quick suite, 10 programs and ~60 rank pools, takes minutes.
+  t.timeout(600_000)
+  const run = await runProgram("bench/run.ts", ["--quick"], 600_000)
   t.is(run.code, 0, run.stderr)
   const lines = run.stdout.trim().split("\n").map((l) => JSON.parse(l) as ResultLine)
   t.deepEqual([...new Set(lines.map((l) => l.workload))].sort(), [...WORKLOADS, "allreduce", "patterns", "pingpong", "startup"].sort())

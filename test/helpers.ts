@@ -7,14 +7,15 @@ export const ROOT = fileURLToPath(new URL("..", import.meta.url))
 export const fixture = (name: string): URL => new URL(`./fixtures/${name}`, import.meta.url)
 
 /**
- * At most this many jobs run at once per test file: ava starts every test of a
+ * At most this many jobs run at once per test file (runProgram, onRanks and the
+ * fault harness share it): ava starts every test of a
  * file together, and dozens of rank pools on 2 cores would only time out.
  */
 const MAX_JOBS = 2
 let running = 0
 const waiting: Array<() => void> = []
 
-async function limited<T>(job: () => Promise<T>): Promise<T> {
+export async function limited<T>(job: () => Promise<T>): Promise<T> {
   if (running >= MAX_JOBS) await new Promise<void>((resolve) => waiting.push(resolve))
   running++
   try {
@@ -25,9 +26,17 @@ async function limited<T>(job: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A bound against hangs, never a speed limit: a job blocked in communication
+ * is reported by the deadlock watcher within a second; this only ends a rank
+ * stuck computing. A loaded machine (two CPU hogs on 2 cores) makes jobs
+ * several times slower, so it is far above any job's normal time.
+ */
+const HANG_SECONDS = 300
+
 /** Runs `fixtures/<file>`'s `exportName` on `ranks` ranks; resolves with the per-rank results. */
 export function onRanks<R>(ranks: number, file: string, exportName: string, args?: unknown): Promise<R[]> {
-  return limited(() => runRanks<R>({ ranks, module: fixture(file), export: exportName, args, timeoutSeconds: 60 }))
+  return limited(() => runRanks<R>({ ranks, module: fixture(file), export: exportName, args, timeoutSeconds: HANG_SECONDS }))
 }
 
 export interface ProgramRun {
@@ -38,11 +47,12 @@ export interface ProgramRun {
 }
 
 /**
- * Runs `tsx <script> ...args` from the repository root (or `node` for .js).
- * `env` adds to the environment (ava's config sets RANKFLOW_OVERSUBSCRIBE=1
- * for every test: they start more ranks than cores on purpose).
+ * Runs `tsx <script> ...args` from the repository root (or `node` for .js);
+ * killed after `timeoutMs` (a bound against hangs). `env` adds to the
+ * environment (ava's config sets RANKFLOW_OVERSUBSCRIBE=1 for every test:
+ * they start more ranks than cores on purpose).
  */
-export function runProgram(script: string, args: string[], timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}): Promise<ProgramRun> {
+export function runProgram(script: string, args: string[], timeoutMs = HANG_SECONDS * 1000, env: NodeJS.ProcessEnv = {}): Promise<ProgramRun> {
   return limited(() => runProgramNow(script, args, timeoutMs, env))
 }
 

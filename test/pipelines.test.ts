@@ -13,7 +13,7 @@ const errorOf = (stdout: string): number => Number.parseFloat(/\|error\| = (\S+)
 test("heat: the seed's configuration (N = 1000, 50 000 steps) matches sin(πx)·e^(−απ²t) and is bit-identical on 1, 2, 3, 4 and 8 ranks", async (t) => {
   const fingerprints = new Set<string>()
   for (const ranks of [1, 2, 3, 4, 8]) {
-    const run = await runProgram("pipelines/heat.ts", ["--ranks", String(ranks)], 120_000)
+    const run = await runProgram("pipelines/heat.ts", ["--ranks", String(ranks)])
     t.is(run.code, 0, run.stderr)
     t.regex(run.stdout, new RegExp(`^heat: ${ranks} ranks?( on 2 threads)?, [0-9.]+ s, 50000 steps`, "m"))
     // The scheme's error is O(dx²) + O(dt): 1.6e-8 here.

@@ -5,12 +5,12 @@ import { onRanks, runProgram } from "../helpers.ts"
 
 const threads = (): number => readdirSync("/proc/self/task").length
 
-test("a rank that throws while the others block in recv fails the run promptly (under 2 s, no deadlock timeout involved), with its error and stack", async (t) => {
+test("a rank that throws while the others block in recv fails the run promptly (goal < 1 s, bound 5 s; no deadlock timeout involved), with its error and stack", async (t) => {
   await onRanks(4, "ranks.ts", "whoAmI") // warm up so the thread count below is a baseline
   const before = threads()
   const error = await t.throwsAsync(onRanks(4, "ranks.ts", "throwOnRank", 2), { instanceOf: RankFailed })
   const thrownAt = Number(/at (\d+)/.exec(error!.failures[0]!.message)?.[1])
-  t.true(Date.now() - thrownAt < 2000, `ended ${Date.now() - thrownAt} ms after the throw`)
+  t.true(Date.now() - thrownAt < 5000, `ended ${Date.now() - thrownAt} ms after the throw`)
   t.is(error!.failures.length, 1) // the released ranks are not reported as causes
   t.like(error!.failures[0], { rank: 2, name: "RangeError" })
   t.regex(error!.failures[0]!.stack, /RangeError: rank 2 gave up at \d+[\s\S]*throwOnRank/)
@@ -65,7 +65,7 @@ test("Ctrl-C stops every rank and exits 130", async (t) => {
   const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)))
   t.is(code, 130)
   t.regex(stderr, /interrupted by SIGINT/)
-  t.true(performance.now() - t0 < 2000)
+  t.true(performance.now() - t0 < 5000) // goal < 1 s; a bound against hangs on a loaded machine
 })
 
 test("a program over --timeout exits 124 naming the ranks still running", async (t) => {
