@@ -82,6 +82,19 @@ test.serial("with tsx: a 2-rank send/recv program and a pipeline run", async (t)
   t.regex(pipeline.stdout, PIPELINE)
 })
 
+test.serial("with the package's bin: `rankflow program.ts` runs a TypeScript program without tsx on the main thread", async (t) => {
+  const rankflow = join(project, "node_modules", ".bin", "rankflow")
+  const sendrecv = await run(rankflow, ["sendrecv.ts", "--ranks", "2"], project)
+  t.is(sendrecv.code, 0, sendrecv.stderr)
+  t.regex(sendrecv.stdout, SENDRECV)
+  const pipeline = await run(rankflow, ["pipeline.ts", "-n", "2"], project)
+  t.is(pipeline.code, 0, pipeline.stderr)
+  t.regex(pipeline.stdout, PIPELINE)
+  const missing = await run(rankflow, ["nowhere.ts"], project)
+  t.is(missing.code, 2)
+  t.regex(missing.stderr, /no such program: nowhere\.ts/)
+})
+
 test.serial("compiled by the consumer's tsc: both programs run on plain node, building nothing into the bundle cache", async (t) => {
   const compiled = await run(TSC, ["-p", "tsconfig.nodenext.json"], project)
   t.is(compiled.code, 0, compiled.stdout + compiled.stderr)
