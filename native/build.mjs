@@ -44,7 +44,8 @@ try {
   record(true, "built by node-gyp")
 } catch (error) {
   // node-gyp prints the compiler's complaint before its own "gyp ERR!" lines: keep the useful tail.
-  const output = `${error.stdout ?? ""}${error.stderr ?? ""}`.split("\n").filter((l) => l.trim() !== "")
+  const noise = /^gyp (info|ERR! (stack|System|command|cwd|node -v|node-gyp -v|\$npm|not ok))/
+  const output = `${error.stdout ?? ""}${error.stderr ?? ""}`.split("\n").filter((l) => l.trim() !== "" && !noise.test(l))
   const firstErr = output.findIndex((l) => /error|not found|ERR!/i.test(l))
   const lines = (firstErr < 0 ? output.slice(-15) : output.slice(Math.max(0, firstErr - 2), firstErr + 13)).join("\n")
   record(false, `node-gyp rebuild failed: ${String(error.message).split("\n")[0]}\n${lines}`)
