@@ -31,16 +31,17 @@ export const npm = (args: ReadonlyArray<string>, cwd: string, env?: NodeJS.Proce
 export const TSC = join(ROOT, "node_modules", ".bin", "tsc")
 
 /** What the package is built and packed from (package.json `files`, the build's inputs, and what npm always packs). */
-const SOURCES = ["package.json", "package-lock.json", "README.md", "LICENSE", "tsconfig.json", "tsconfig.build.json", "scripts", "src", "native", "binding.gyp", "docs/using.md"]
+const SOURCES = ["package.json", "package-lock.json", "README.md", "LICENSE", "tsconfig.json", "tsconfig.build.json", "scripts", "src", "native", "binding.gyp", "docs/using.md", "build"]
 
 /**
- * Packs the repository into `dir` (the prepare script builds dist/); the tarball's path. It packs
+ * Packs the repository into `dir` (the prepare script builds dist/ and copies the addon built
+ * here, build/, to prebuilds/); the tarball's path. It packs
  * a copy of the sources (node_modules linked): other tests compile into the repository's dist/
  * while this runs, and a build racing them could pack half-written files.
  */
 export async function pack(dir: string): Promise<string> {
   const copy = join(dir, "source")
-  for (const name of SOURCES) if (existsSync(join(ROOT, name))) cpSync(join(ROOT, name), join(copy, name), { recursive: true })
+  for (const name of SOURCES) if (existsSync(join(ROOT, name))) cpSync(join(ROOT, name), join(copy, name), { recursive: true, preserveTimestamps: true })
   symlinkSync(join(ROOT, "node_modules"), join(copy, "node_modules"), "dir")
   const packed = await npm(["pack", "--pack-destination", dir, "--json", "--silent"], copy)
   if (packed.code !== 0) throw new Error(`npm pack failed (${packed.code}):\n${packed.stderr}`)
