@@ -5,12 +5,12 @@
 //   tsx bench/startup.ts [--quick] [--ranks 1,2,4,8] [--compare] [--forms]
 // impls:
 //   comm         node --import tsx examples/hello.ts   (ranks import the entry bundled to plain JS,
-//                cached; metrics.cold_s is one run that builds the bundle into an empty cache)
+//                cached; metrics.cold_s: the median of runs that build the bundle into an empty cache)
 //   npx-tsx      npx tsx examples/hello.ts             (the README's form until now)
 //   bin          node dist/bin.js examples/hello.ts    (`rankflow hello.ts` in a project: no tsx on
 //                the main thread; dist/ is built first when missing)
 //   compiled-js  node test/fixtures/hello.js           (a compiled-JS consumer: rankflow from dist/;
-//                metrics.cold_s is its first run with an empty bundle cache)
+//                metrics.cold_s: the median of its first runs with an empty bundle cache)
 //   mpi4py       the line above (skipped, with a note on stderr, when mpirun or mpi4py is missing;
 //                MPI_PYTHON picks the interpreter, default /usr/bin/python3 then python3)
 //   comm-tsx     (--compare) RANKFLOW_BUNDLE=0: every rank registers tsx and compiles the sources
@@ -83,14 +83,21 @@ function cold(form: Form, ranks: number): number {
   }
 }
 
+/** Forms whose first run (empty bundle cache) is measured too, interleaved with the warm runs; cold_s is its median. */
+const COLD = ["comm", "compiled-js"]
+
 const impls = allForms()
 for (const form of Object.values(impls)) run(form, 1) // warms the bundle cache (and the OS file cache)
 for (const ranks of rankCounts) {
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(impls).map((impl) => [impl, []]))
-  for (let i = 0; i < reps; i++) for (const [impl, form] of Object.entries(impls)) times[impl]!.push(run(form, ranks))
-  const colds: Record<string, number> = quick ? {} : Object.fromEntries(["comm", "compiled-js"].filter((i) => i in impls).map((i) => [i, cold(impls[i]!, ranks)]))
+  const colds: Record<string, number[]> = Object.fromEntries(COLD.filter((impl) => !quick && impl in impls).map((impl) => [impl, []]))
+  for (let i = 0; i < reps; i++) {
+    for (const [impl, form] of Object.entries(impls)) times[impl]!.push(run(form, ranks))
+    for (const [impl, seconds] of Object.entries(colds)) seconds.push(cold(impls[impl]!, ranks))
+  }
   for (const [impl, seconds] of Object.entries(times)) {
     seconds.sort((a, b) => a - b)
+    const coldSeconds = colds[impl]?.sort((a, b) => a - b)
     const form = impls[impl]!
     console.log(
       JSON.stringify({
@@ -103,7 +110,7 @@ for (const ranks of rankCounts) {
         metrics: {
           min_s: seconds[0],
           median_s: seconds[Math.floor(seconds.length / 2)],
-          ...(colds[impl] === undefined ? {} : { cold_s: colds[impl] }),
+          ...(coldSeconds === undefined ? {} : { cold_s: coldSeconds[Math.floor(coldSeconds.length / 2)]! }),
         },
       }),
     )
