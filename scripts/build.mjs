@@ -7,7 +7,7 @@
 //     one file, dist/runtime/supervisorSide.bundle.js, so that the first run of a compiled-JS
 //     consumer does not build it into the cache (see src/runtime/loadSupervisor.ts).
 import { execFileSync } from "node:child_process"
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -18,6 +18,8 @@ const require = createRequire(import.meta.url)
 
 rmSync(dist, { recursive: true, force: true })
 execFileSync(join(root, "node_modules", ".bin", process.platform === "win32" ? "tsc.cmd" : "tsc"), ["-p", join(root, "tsconfig.build.json")], { stdio: "inherit" })
+
+chmodSync(join(dist, "bin.js"), 0o755) // `npx rankflow` in this repository runs it directly
 
 const files = (dir) =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]))
