@@ -9,6 +9,7 @@
 //   npx-tsx      npx tsx examples/hello.ts             (the README's form until now)
 //   bin          node dist/bin.js examples/hello.ts    (`rankflow hello.ts` in a project: no tsx on
 //                the main thread; dist/ is built first when missing)
+//   npx-rankflow npx rankflow examples/hello.ts        (the same through npx)
 //   compiled-js  node test/fixtures/hello.js           (a compiled-JS consumer: rankflow from dist/;
 //                metrics.cold_s: the median of its first runs with an empty bundle cache)
 //   mpi4py       the line above (skipped, with a note on stderr, when mpirun or mpi4py is missing;
@@ -54,6 +55,7 @@ function allForms(): Record<string, Form> {
   found["npx-tsx"] = { command: (n) => ["npx", "tsx", ...hello(n)], program: "examples/hello.ts" }
   if (!existsSync(join(root, "dist", "bin.js"))) execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: root, stdio: "ignore" })
   found.bin = { command: (n) => [process.execPath, "dist/bin.js", ...hello(n)], program: "examples/hello.ts" }
+  found["npx-rankflow"] = { command: (n) => ["npx", "rankflow", ...hello(n)], program: "examples/hello.ts" }
   found["compiled-js"] = { command: (n) => [process.execPath, "test/fixtures/hello.js", "--ranks", String(n)], program: "test/fixtures/hello.js" }
   const python = mpiPython()
   if (python === undefined) console.error("startup: mpi4py line skipped (no mpirun, or no python3 with mpi4py and numpy)")
