@@ -1,11 +1,14 @@
-// npm install hook: builds the optional native addon (native/kernels.c).
+// npm install hook: builds the optional native addon (native/kernels.c), unless the package
+// ships a prebuilt binary for this platform that loads (prebuilds/<platform>-<arch>/, found by
+// node-gyp-build; in the repository itself it always compiles).
 // Never fails the install: without the addon rankflow copies with
 // TypedArray.set, correct but slower for large messages.
 // The outcome goes to build/rankflow-native.json (npm hides install output):
 // `rankflow doctor` reads it to say why the addon is missing.
 import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, writeFileSync } from "node:fs"
-import { dirname, join } from "node:path"
+import { createRequire } from "node:module"
+import { dirname, join, sep } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
@@ -22,6 +25,25 @@ function record(built, reason) {
   if (!built) console.warn(`rankflow: native addon not built (${reason}); large copies will use TypedArray.set`)
 }
 
+/** The prebuilt binary for this platform, when the package is installed (not the repository) and it loads. */
+function loadablePrebuild() {
+  if (!root.includes(`${sep}node_modules${sep}`)) return undefined
+  try {
+    const require = createRequire(join(root, "package.json"))
+    const path = require("node-gyp-build").path(root)
+    if (path.startsWith(join(root, "build"))) return undefined
+    require(path)
+    return path
+  } catch {
+    return undefined
+  }
+}
+
+const prebuilt = loadablePrebuild()
+if (prebuilt !== undefined) {
+  record(false, `not compiled: the prebuilt binary loads (${prebuilt})`)
+  process.exit(0)
+}
 if (process.env.RANKFLOW_NATIVE === "0") {
   record(false, "RANKFLOW_NATIVE=0 was set during install")
   process.exit(0)
@@ -44,7 +66,8 @@ try {
   record(true, "built by node-gyp")
 } catch (error) {
   // node-gyp prints the compiler's complaint before its own "gyp ERR!" lines: keep the useful tail.
-  const output = `${error.stdout ?? ""}${error.stderr ?? ""}`.split("\n").filter((l) => l.trim() !== "")
+  const noise = /^gyp (info|ERR! (stack|System|command|cwd|node -v|node-gyp -v|\$npm|not ok))/
+  const output = `${error.stdout ?? ""}${error.stderr ?? ""}`.split("\n").filter((l) => l.trim() !== "" && !noise.test(l))
   const firstErr = output.findIndex((l) => /error|not found|ERR!/i.test(l))
   const lines = (firstErr < 0 ? output.slice(-15) : output.slice(Math.max(0, firstErr - 2), firstErr + 13)).join("\n")
   record(false, `node-gyp rebuild failed: ${String(error.message).split("\n")[0]}\n${lines}`)

@@ -7,7 +7,7 @@
 //     one file, dist/runtime/supervisorSide.bundle.js, so that the first run of a compiled-JS
 //     consumer does not build it into the cache (see src/runtime/loadSupervisor.ts).
 import { execFileSync } from "node:child_process"
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -18,6 +18,8 @@ const require = createRequire(import.meta.url)
 
 rmSync(dist, { recursive: true, force: true })
 execFileSync(join(root, "node_modules", ".bin", process.platform === "win32" ? "tsc.cmd" : "tsc"), ["-p", join(root, "tsconfig.build.json")], { stdio: "inherit" })
+
+chmodSync(join(dist, "bin.js"), 0o755) // `npx rankflow` in this repository runs it directly
 
 const files = (dir) =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]))
@@ -59,3 +61,17 @@ const metaReaders = Object.keys(result.metafile.inputs).filter(
 if (metaReaders.length > 0) throw new Error(`the supervisor bundle cannot keep import.meta.url of ${metaReaders.join(", ")}`)
 const bundled = readFileSync(join(dist, "runtime", "supervisorSide.bundle.js"), "utf8")
 console.log(`build: dist/ written; supervisor bundle ${(bundled.length / 1024).toFixed(0)} kB from ${Object.keys(result.metafile.inputs).length} modules${outside.length ? ` (also ${outside.join(", ")})` : ""}`)
+
+const addon = join(root, "build", "Release", "rankflow_native.node")
+const source = join(root, "native", "kernels.c")
+if (!existsSync(addon) || statSync(addon).mtimeMs < statSync(source).mtimeMs)
+  execFileSync(process.execPath, [join(root, "native", "build.mjs")], { stdio: "inherit" })
+const prebuilds = join(root, "prebuilds")
+rmSync(prebuilds, { recursive: true, force: true })
+if (existsSync(addon)) {
+  const libc = process.platform !== "linux" ? "" : process.report.getReport().header.glibcVersionRuntime === undefined ? ".musl" : ".glibc"
+  const target = join(prebuilds, `${process.platform}-${process.arch}`, `rankflow_native.napi${libc}.node`)
+  mkdirSync(dirname(target), { recursive: true })
+  copyFileSync(addon, target)
+  console.log(`build: prebuilt addon ${relative(root, target)}`)
+} else console.warn("build: no native addon built here (see build/rankflow-native.json): the package ships no prebuilt binary")

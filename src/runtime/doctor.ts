@@ -14,7 +14,7 @@ import { join } from "node:path"
 import { constants as bufferConstants } from "node:buffer"
 import { fileURLToPath } from "node:url"
 import { getHeapStatistics } from "node:v8"
-import { NATIVE_ADDON, native, nativeLoadError } from "../transport/native.ts"
+import { native, nativeLoadError, nativePath } from "../transport/native.ts"
 import { formatBytes } from "../comm/units.ts"
 import { cacheLocation } from "./bundle.ts"
 import { PREBUILT_SUPERVISOR } from "./loadSupervisor.ts"
@@ -60,15 +60,19 @@ interface BuildRecord {
 }
 
 function addonCheck(): Check {
-  const file = fileURLToPath(new URL(NATIVE_ADDON, new URL("../transport/", import.meta.url)))
+  const built = join(ROOT, "build", "Release", "rankflow_native.node")
+  const prebuilds = join(ROOT, "prebuilds", `${process.platform}-${process.arch}`)
   const cost =
     "large messages are copied with TypedArray.set (about half memcpy's speed on shared memory), large float64 SUM/PROD/MAX/MIN reductions run in JS, and with more ranks than cores waiting ranks spin instead of yielding the core"
-  if (native !== undefined) return { name: "native addon", ok: true, status: "loaded", detail: [file] }
-  if (process.env.RANKFLOW_NATIVE === "0") return { name: "native addon", ok: false, status: "disabled by RANKFLOW_NATIVE=0", detail: [file], cost }
+  if (native !== undefined && nativePath !== undefined) {
+    const prebuilt = !nativePath.startsWith(join(ROOT, "build"))
+    return { name: "native addon", ok: true, status: prebuilt ? "loaded (prebuilt binary shipped in the package)" : "loaded (built on this machine)", detail: [nativePath] }
+  }
+  if (process.env.RANKFLOW_NATIVE === "0") return { name: "native addon", ok: false, status: "disabled by RANKFLOW_NATIVE=0", detail: [built], cost }
   const record = readRecord(join(ROOT, "build", "rankflow-native.json"))
-  const detail: string[] = [file]
+  const detail: string[] = [built, `no prebuilt binary loads from ${prebuilds}`]
   let status: string
-  if (existsSync(file)) status = `built but does not load: ${nativeLoadError ?? "unknown error"}`
+  if (existsSync(built)) status = `built but does not load: ${nativeLoadError ?? "unknown error"}`
   else if (record === undefined) {
     status = "not built: the install script did not run (npm --ignore-scripts, or npm did not approve rankflow's install script)"
   } else if (!record.built) status = "not built: the build failed"

@@ -1,5 +1,6 @@
 /**
- * The optional native addon (`native/kernels.c`, built by the install script): memmove
+ * The optional native addon (`native/kernels.c`, built by the install script,
+ * or prebuilt in the package for some platforms): memmove
  * for large transport copies, float64 reduction loops, a thread yield for
  * waits when ranks outnumber cores, and an exit that joins no thread. Everything that
  * uses it has a JS fallback; RANKFLOW_NATIVE=0 forces the fallbacks.
@@ -7,6 +8,7 @@
  * Layer: transport (used by transport/copy and comm/ops).
  */
 import { createRequire } from "node:module"
+import { fileURLToPath } from "node:url"
 import type { TypedArray } from "./ring.ts"
 
 export interface NativeKernels {
@@ -34,12 +36,15 @@ export interface NativeKernels {
   exitNow?(code: number): never
 }
 
+/** The package's root: two levels up from this module, in src/transport and dist/transport alike. */
+const PACKAGE_ROOT = new URL("../../", import.meta.url)
+
 /**
- * Where the addon is: `build/Release` of the package, two levels up from this
- * module both in src/transport (rankflow from source) and dist/transport
- * (compiled).
+ * Where the addon was found (node-gyp-build's lookup): `build/Release` when
+ * it was compiled on this machine, else the prebuilt binary shipped in
+ * `prebuilds/<platform>-<arch>/`; undefined when neither loads.
  */
-export const NATIVE_ADDON = "../../build/Release/rankflow_native.node"
+export let nativePath: string | undefined
 
 /** Why loading the addon failed (its error message), when it failed; `rankflow doctor` shows it. */
 export let nativeLoadError: string | undefined
@@ -47,7 +52,12 @@ export let nativeLoadError: string | undefined
 function load(): NativeKernels | undefined {
   if (process.env.RANKFLOW_NATIVE === "0") return undefined
   try {
-    return createRequire(import.meta.url)(NATIVE_ADDON) as NativeKernels
+    const require = createRequire(import.meta.url)
+    const nodeGypBuild = require("node-gyp-build") as { path(dir: string): string }
+    const path = nodeGypBuild.path(fileURLToPath(PACKAGE_ROOT))
+    const kernels = require(path) as NativeKernels
+    nativePath = path
+    return kernels
   } catch (error) {
     nativeLoadError = error instanceof Error ? error.message.split("\n")[0] : String(error)
     return undefined

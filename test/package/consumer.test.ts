@@ -53,10 +53,12 @@ async function doctor(dir: string): Promise<Record<string, Check>> {
 /** Files (recursively) under `dir`; none when it does not exist. */
 const filesUnder = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true, encoding: "utf8" }) : [])
 
-test.serial("the tarball holds the built package: JavaScript, declarations without internals, the supervisor bundle", (t) => {
+test.serial("the tarball holds the built package: JavaScript, declarations without internals, the supervisor bundle, the addon prebuilt for this platform", (t) => {
   const dist = join(project, "node_modules", "rankflow", "dist")
-  for (const file of ["index.js", "index.d.ts", "index.d.ts.map", "runtime/supervisorSide.bundle.js", "runtime/rankEntry.js"])
+  for (const file of ["index.js", "index.d.ts", "index.d.ts.map", "runtime/supervisorSide.bundle.js", "runtime/rankEntry.js", "bin.js"])
     t.true(existsSync(join(dist, file)), file)
+  const prebuilds = join(project, "node_modules", "rankflow", "prebuilds", `${process.platform}-${process.arch}`)
+  t.true(existsSync(prebuilds) && readdirSync(prebuilds).some((f) => f.endsWith(".napi.glibc.node") || f.endsWith(".napi.musl.node") || f.endsWith(".napi.node")))
   const comm = readFileSync(join(dist, "comm", "comm.d.ts"), "utf8")
   t.regex(comm, /class Comm/)
   t.notRegex(comm, /\b_(finalize|leaveCollective|finishNonblocking|checkCollectiveMessage|collectiveError|isendCollective|irecvCollective)\b/)
@@ -82,6 +84,19 @@ test.serial("with tsx: a 2-rank send/recv program and a pipeline run", async (t)
   t.regex(pipeline.stdout, PIPELINE)
 })
 
+test.serial("with the package's bin: `rankflow program.ts` runs a TypeScript program without tsx on the main thread", async (t) => {
+  const rankflow = join(project, "node_modules", ".bin", "rankflow")
+  const sendrecv = await run(rankflow, ["sendrecv.ts", "--ranks", "2"], project)
+  t.is(sendrecv.code, 0, sendrecv.stderr)
+  t.regex(sendrecv.stdout, SENDRECV)
+  const pipeline = await run(rankflow, ["pipeline.ts", "-n", "2"], project)
+  t.is(pipeline.code, 0, pipeline.stderr)
+  t.regex(pipeline.stdout, PIPELINE)
+  const missing = await run(rankflow, ["nowhere.ts"], project)
+  t.is(missing.code, 2)
+  t.regex(missing.stderr, /no such program: nowhere\.ts/)
+})
+
 test.serial("compiled by the consumer's tsc: both programs run on plain node, building nothing into the bundle cache", async (t) => {
   const compiled = await run(TSC, ["-p", "tsconfig.nodenext.json"], project)
   t.is(compiled.code, 0, compiled.stdout + compiled.stderr)
@@ -102,9 +117,11 @@ test.serial("RANKFLOW_CACHE_DIR moves the bundle cache of a TypeScript program",
   t.true(filesUnder(cache).some((f) => f.endsWith("sendrecv.mjs")), filesUnder(cache).join(", "))
 })
 
-test.serial("rankflow doctor: the addon built by the install script is loaded; the supervisor bundle, the cache and tsx are found", async (t) => {
+test.serial("rankflow doctor: the prebuilt addon is loaded (not compiled again); the supervisor bundle, the cache and tsx are found", async (t) => {
   const checks = await doctor(project)
-  t.like(checks["native addon"], { ok: true, status: "loaded" })
+  t.like(checks["native addon"], { ok: true, status: "loaded (prebuilt binary shipped in the package)" })
+  const record = JSON.parse(readFileSync(join(project, "node_modules", "rankflow", "build", "rankflow-native.json"), "utf8")) as { reason: string }
+  t.regex(record.reason, /not compiled: the prebuilt binary loads/)
   t.like(checks["supervisor bundle"], { ok: true, status: "prebuilt in the package" })
   t.like(checks["bundle cache"], { ok: true, status: "writable" })
   t.true(checks["bundle cache"]!.detail[0]!.startsWith(join(project, "node_modules", ".cache", "rankflow")))
@@ -112,7 +129,10 @@ test.serial("rankflow doctor: the addon built by the install script is loaded; t
   t.true(checks["esbuild"]!.ok)
 })
 
-test.serial("installed with --ignore-scripts: programs run without the addon, and doctor says why it is missing", async (t) => {
+test.serial("installed with --ignore-scripts: the prebuilt addon loads; without it programs still run, and doctor says why it is missing", async (t) => {
+  const prebuilds = join(bare, "node_modules", "rankflow", "prebuilds")
+  t.like((await doctor(bare))["native addon"], { ok: true, status: "loaded (prebuilt binary shipped in the package)" })
+  rmSync(prebuilds, { recursive: true }) // as on a platform the package has no binary for
   const checks = await doctor(bare)
   t.false(checks["native addon"]!.ok)
   t.regex(checks["native addon"]!.status, /install script did not run/)
@@ -127,13 +147,16 @@ test.serial("installed with --ignore-scripts: programs run without the addon, an
   t.regex(pipeline.stdout, PIPELINE)
 })
 
-test.serial("a failed addon build is recorded: doctor shows the compiler's failure without npm's logs", async (t) => {
-  const rebuilt = await npm(["rebuild", "rankflow", "--offline"], bare, { CC: "/bin/false", CXX: "/bin/false" })
-  t.is(rebuilt.code, 0, `the install never fails for the addon: ${rebuilt.stderr}`)
+test.serial("a failed addon build is recorded: doctor shows the compiler's failure without npm's logs; a working compiler then builds it", async (t) => {
+  const failed = await npm(["rebuild", "rankflow", "--offline"], bare, { CC: "/bin/false", CXX: "/bin/false" })
+  t.is(failed.code, 0, `the install never fails for the addon: ${failed.stderr}`)
   const addon = (await doctor(bare))["native addon"]!
   t.false(addon.ok)
   t.is(addon.status, "not built: the build failed")
   t.true(addon.detail.some((line) => /node-gyp rebuild failed/.test(line)), addon.detail.join("\n"))
+  const rebuilt = await npm(["rebuild", "rankflow", "--offline"], bare)
+  t.is(rebuilt.code, 0, rebuilt.stderr)
+  t.like((await doctor(bare))["native addon"], { ok: true, status: "loaded (built on this machine)" })
 })
 
 test.serial("a read-only node_modules: the bundle cache falls back to the OS temp dir and the program runs", async (t) => {

@@ -2,7 +2,7 @@
 // fresh directory with npm — offline, from the npm cache that `npm ci` filled in this repository.
 import { execFile } from "node:child_process"
 import { createHash } from "node:crypto"
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { cpSync, existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ROOT } from "../helpers.ts"
@@ -30,9 +30,20 @@ export const npm = (args: ReadonlyArray<string>, cwd: string, env?: NodeJS.Proce
 /** The repository's own TypeScript compiler. */
 export const TSC = join(ROOT, "node_modules", ".bin", "tsc")
 
-/** Packs the repository (prepack builds dist/) into `dir`; the tarball's path. */
+/** What the package is built and packed from (package.json `files`, the build's inputs, and what npm always packs). */
+const SOURCES = ["package.json", "package-lock.json", "README.md", "LICENSE", "tsconfig.json", "tsconfig.build.json", "scripts", "src", "native", "binding.gyp", "docs/using.md", "build"]
+
+/**
+ * Packs the repository into `dir` (the prepare script builds dist/ and copies the addon built
+ * here, build/, to prebuilds/); the tarball's path. It packs
+ * a copy of the sources (node_modules linked): other tests compile into the repository's dist/
+ * while this runs, and a build racing them could pack half-written files.
+ */
 export async function pack(dir: string): Promise<string> {
-  const packed = await npm(["pack", "--pack-destination", dir, "--json", "--silent"], ROOT)
+  const copy = join(dir, "source")
+  for (const name of SOURCES) if (existsSync(join(ROOT, name))) cpSync(join(ROOT, name), join(copy, name), { recursive: true, preserveTimestamps: true })
+  symlinkSync(join(ROOT, "node_modules"), join(copy, "node_modules"), "dir")
+  const packed = await npm(["pack", "--pack-destination", dir, "--json", "--silent"], copy)
   if (packed.code !== 0) throw new Error(`npm pack failed (${packed.code}):\n${packed.stderr}`)
   const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("["))) as Array<{ filename: string }>
   return join(dir, info!.filename)
