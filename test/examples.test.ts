@@ -12,7 +12,7 @@ test("send_recv: an object and a Float64Array from rank 0 to rank 1", async (t) 
 test("send_recv refuses to run on one rank, with a clear message", async (t) => {
   const run = await runProgram("examples/send_recv.ts", ["--ranks", "1"])
   t.is(run.code, 1)
-  t.regex(run.stderr, /rank 0 failed\nError: this example needs at least 2 ranks/)
+  t.regex(run.stderr, /^rankflow: rank 0 failed: Error: this example needs at least 2 ranks/)
 })
 
 for (const ranks of [2, 3, 4]) {
