@@ -35,18 +35,16 @@ test("a rank over maxRankHeapMiB by one 100 MB allocation fails as RankOutOfMemo
 })
 
 test("a program whose rank makes one 100 MB allocation over its 128 MiB heap exits 1 promptly, one line naming the rank, no FATAL ERROR", async (t) => {
-  const started = performance.now()
   const run = await runFault("oom-big", { ranks: 2, env: { RANKFLOW_MAX_RANK_HEAP: "128" }, args: ["--deadlock-after", "0"] })
   t.is(run.code, 1, run.stderr)
   t.is(run.stderr, "rankflow: rank 1 failed: RankOutOfMemory: rank 1 ran out of memory: heap limit 128 MiB per rank (--max-rank-heap <MiB> or RANKFLOW_MAX_RANK_HEAP sets it)\n")
   t.notRegex(run.stdout, /never stopped/)
   t.true(run.exitAt - run.reportedAt! < 5000, `exited ${Math.round(run.exitAt - run.reportedAt!)} ms after the report`)
-  t.true(run.exitAt - started < 30_000, `the whole run took ${Math.round(run.exitAt - started)} ms`)
 })
 
 test("without the addon (RANKFLOW_NATIVE=0) a rank over its heap still fails alone, through Node's own callback", async (t) => {
   const run = await runFault("oom", { env: { RANKFLOW_MAX_RANK_HEAP: "64", RANKFLOW_NATIVE: "0" }, args: ["--deadlock-after", "0"] })
-  t.is(run.code, 1, run.stderr)
+  t.is(run.code, 1, `${run.signal ?? ""} ${run.stderr}`)
   t.regex(run.stderr, /^rankflow: rank 1 failed: RankOutOfMemory: rank 1 ran out of memory: heap limit 64 MiB per rank/)
 })
 
