@@ -1,4 +1,4 @@
-// npm install hook: builds the optional native addon (native/kernels.c), unless the package
+// npm install hook: builds the optional native addon (native/kernels.c, native/heap_guard.cc), unless the package
 // ships a prebuilt binary for this platform that loads (prebuilds/<platform>-<arch>/, found by
 // node-gyp-build; in the repository itself it always compiles).
 // Never fails the install: without the addon rankflow copies with
@@ -57,18 +57,31 @@ if (gyp === undefined || !existsSync(gyp)) {
 const prefix = join(dirname(process.execPath), "..")
 const nodedir =
   process.env.npm_config_nodedir ?? (existsSync(join(prefix, "include/node/node_api.h")) ? prefix : undefined)
-try {
-  execFileSync(process.execPath, [gyp, "rebuild", ...(nodedir === undefined ? [] : [`--nodedir=${nodedir}`])], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "pipe"],
-    maxBuffer: 16 << 20,
-  })
-  record(true, "built by node-gyp")
-} catch (error) {
-  // node-gyp prints the compiler's complaint before its own "gyp ERR!" lines: keep the useful tail.
-  const noise = /^gyp (info|ERR! (stack|System|command|cwd|node -v|node-gyp -v|\$npm|not ok))/
-  const output = `${error.stdout ?? ""}${error.stderr ?? ""}`.split("\n").filter((l) => l.trim() !== "" && !noise.test(l))
-  const firstErr = output.findIndex((l) => /error|not found|ERR!/i.test(l))
-  const lines = (firstErr < 0 ? output.slice(-15) : output.slice(Math.max(0, firstErr - 2), firstErr + 13)).join("\n")
-  record(false, `node-gyp rebuild failed: ${String(error.message).split("\n")[0]}\n${lines}`)
+/** Runs `node-gyp rebuild`; undefined when it succeeded, else node-gyp's useful lines. */
+function rebuild(env) {
+  try {
+    execFileSync(process.execPath, [gyp, "rebuild", ...(nodedir === undefined ? [] : [`--nodedir=${nodedir}`])], {
+      cwd: root,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      maxBuffer: 16 << 20,
+    })
+    return undefined
+  } catch (error) {
+    // node-gyp prints the compiler's complaint before its own "gyp ERR!" lines: keep the useful tail.
+    const noise = /^gyp (info|ERR! (stack|System|command|cwd|node -v|node-gyp -v|\$npm|not ok))/
+    const output = `${error.stdout ?? ""}${error.stderr ?? ""}`.split("\n").filter((l) => l.trim() !== "" && !noise.test(l))
+    const firstErr = output.findIndex((l) => /error|not found|ERR!/i.test(l))
+    const lines = (firstErr < 0 ? output.slice(-15) : output.slice(Math.max(0, firstErr - 2), firstErr + 13)).join("\n")
+    return `node-gyp rebuild failed: ${String(error.message).split("\n")[0]}\n${lines}`
+  }
+}
+
+const failed = rebuild(process.env)
+if (failed === undefined) record(true, "built by node-gyp")
+else {
+  // The heap guard (native/heap_guard.cc) needs V8's C++ headers; the C kernels need only N-API's.
+  const plain = rebuild({ ...process.env, GYP_DEFINES: `${process.env.GYP_DEFINES ?? ""} heap_guard=0`.trim() })
+  if (plain === undefined) record(true, `built by node-gyp without the heap guard (a rank over its heap limit by one large allocation ends the process); with it: ${failed}`)
+  else record(false, failed)
 }

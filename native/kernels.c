@@ -19,6 +19,10 @@
  * threads: process.exit joins every worker, and one stuck in native code
  * (crypto.pbkdf2Sync, a long addon call) would hold the exit for as long as
  * it runs; libc exit() runs destructors under the live threads and crashes.
+ *
+ * guardHeap(flags, index, capBytes): a rank's near-heap-limit callback, in
+ * heap_guard.cc (V8's C++ API: N-API has none); left out when built with
+ * GYP_DEFINES=heap_guard=0 (the install script's fallback without V8 headers).
  */
 #include <node_api.h>
 #include <stdbool.h>
@@ -168,6 +172,10 @@ static napi_value exit_now(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+#ifdef RANKFLOW_HEAP_GUARD
+napi_value rankflow_guard_heap(napi_env env, napi_callback_info info);
+#endif
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "copy", NAPI_AUTO_LENGTH, copy, NULL, &fn);
@@ -178,5 +186,9 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "yieldThread", fn);
   napi_create_function(env, "exitNow", NAPI_AUTO_LENGTH, exit_now, NULL, &fn);
   napi_set_named_property(env, exports, "exitNow", fn);
+#ifdef RANKFLOW_HEAP_GUARD
+  napi_create_function(env, "guardHeap", NAPI_AUTO_LENGTH, rankflow_guard_heap, NULL, &fn);
+  napi_set_named_property(env, exports, "guardHeap", fn);
+#endif
   return exports;
 }

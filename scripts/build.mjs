@@ -63,8 +63,8 @@ const bundled = readFileSync(join(dist, "runtime", "supervisorSide.bundle.js"), 
 console.log(`build: dist/ written; supervisor bundle ${(bundled.length / 1024).toFixed(0)} kB from ${Object.keys(result.metafile.inputs).length} modules${outside.length ? ` (also ${outside.join(", ")})` : ""}`)
 
 const addon = join(root, "build", "Release", "rankflow_native.node")
-const source = join(root, "native", "kernels.c")
-if (!existsSync(addon) || statSync(addon).mtimeMs < statSync(source).mtimeMs)
+const sources = ["native/kernels.c", "native/heap_guard.cc", "binding.gyp"].map((f) => join(root, f))
+if (!existsSync(addon) || sources.some((source) => statSync(addon).mtimeMs < statSync(source).mtimeMs))
   execFileSync(process.execPath, [join(root, "native", "build.mjs")], { stdio: "inherit" })
 const prebuilds = join(root, "prebuilds")
 rmSync(prebuilds, { recursive: true, force: true })

@@ -66,7 +66,8 @@ function addonCheck(): Check {
     "large messages are copied with TypedArray.set (about half memcpy's speed on shared memory), large float64 SUM/PROD/MAX/MIN reductions run in JS, and with more ranks than cores waiting ranks spin instead of yielding the core"
   if (native !== undefined && nativePath !== undefined) {
     const prebuilt = !nativePath.startsWith(join(ROOT, "build"))
-    return { name: "native addon", ok: true, status: prebuilt ? "loaded (prebuilt binary shipped in the package)" : "loaded (built on this machine)", detail: [nativePath] }
+    const guard = native.guardHeap !== undefined ? [] : ["built without the heap guard (no V8 headers?): a rank over its heap limit by one large allocation ends the whole process"]
+    return { name: "native addon", ok: true, status: prebuilt ? "loaded (prebuilt binary shipped in the package)" : "loaded (built on this machine)", detail: [nativePath, ...guard] }
   }
   if (process.env.RANKFLOW_NATIVE === "0") return { name: "native addon", ok: false, status: "disabled by RANKFLOW_NATIVE=0", detail: [built], cost }
   const record = readRecord(join(ROOT, "build", "rankflow-native.json"))

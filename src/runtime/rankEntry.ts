@@ -14,11 +14,14 @@
  * Layer: runtime (rank side). Must stay lean: no Effect, no CLI.
  */
 import { writeSync } from "node:fs"
+import { freemem } from "node:os"
 import { inspect } from "node:util"
 import { parentPort, workerData } from "node:worker_threads"
 import type { AbortReport } from "../comm/comm.ts"
 import type { TraceSummary } from "../comm/trace.ts"
 import { abortAll } from "../transport/doorbell.ts"
+import { OUT_OF_MEMORY, RANK_STRIDE } from "../transport/memory.ts"
+import { native } from "../transport/native.ts"
 import { enterRank, worldComm, type RankStart } from "./rankContext.ts"
 
 /** Messages from a rank to the supervisor. */
@@ -62,6 +65,12 @@ process.stderr.write = writeThrough(2)
 const start = workerData as RankStart
 const state = enterRank(start)
 const port = parentPort!
+
+// Past its heap limit, Node stops a worker after granting it only 16 MiB more: one larger
+// allocation (a 100 MB array) is then fatal for the whole process. The addon's callback grants
+// enough for it to complete (at most the memory free now), flags the rank in the control block
+// for the supervisor, and stops the rank. Without the addon, Node's callback stays.
+native?.guardHeap?.(new Int32Array(start.memory.control), (start.rank + 1) * RANK_STRIDE + OUT_OF_MEMORY, freemem())
 
 /** The report of a thrown value: an Error with its own stack, anything else shown as it is. */
 function errorReport(error: unknown): Extract<RankReport, { type: "error" }> {

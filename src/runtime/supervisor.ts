@@ -44,7 +44,7 @@ import { JOB_VARIABLE, newJobToken } from "./childProcesses.ts"
 import { longTimeout, stopJob, track } from "./teardown.ts"
 import { watchForDeadlock } from "./deadlock.ts"
 import { abortAll } from "../transport/doorbell.ts"
-import { allocateWorldMemory, type WorldMemory } from "../transport/memory.ts"
+import { allocateWorldMemory, OUT_OF_MEMORY, RANK_STRIDE, type WorldMemory } from "../transport/memory.ts"
 import type { Subscription } from "rxjs"
 import { rankEvents, type RankEvent } from "./rankEvents.ts"
 import { bundleForRanks } from "./bundle.ts"
@@ -285,6 +285,9 @@ function outcomes(memory: WorldMemory, job: Job, options: PoolOptions): Effect.E
           return settle(Effect.fail(new JobAborted(rank, event.code, event.reason)))
         case "exited":
           exited[rank] = true
+          // Flagged by the rank's native near-heap-limit callback (rankEntry.ts), which stopped it.
+          if (Atomics.load(new Int32Array(memory.control), (rank + 1) * RANK_STRIDE + OUT_OF_MEMORY) !== 0 && !(reported[rank] && !finished[rank]))
+            return onEvent({ kind: "outOfMemory", rank })
           if (reported[rank]) return finishedIfAll()
           reported[rank] = true
           return fail({ rank, name: "RankExited", message: new RankExited(rank, event.code).message, stack: "" })

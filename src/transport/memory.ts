@@ -24,6 +24,8 @@ export const PROGRESS = 6
 export const CALL_OP = 7
 export const CALL_SEQ = 8
 export const CALL_ROOT = 9
+/** Set to 1 by the rank's near-heap-limit callback (native guardHeap) when it ran out of heap. */
+export const OUT_OF_MEMORY = 10
 /** Slot 1 of the control block: the next free communicator context id (world uses 0 and 1). */
 const NEXT_CONTEXT = 1
 /** Slot 2: the next free 64-byte unit of the shared heap. */

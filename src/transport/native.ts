@@ -34,6 +34,12 @@ export interface NativeKernels {
   yieldThread(): void
   /** _exit: ends the process without joining worker threads (absent from addons built before it). */
   exitNow?(code: number): never
+  /**
+   * Replaces Node's near-heap-limit callback on this thread (a rank): past
+   * the limit it grants up to `capBytes` more so the allocation completes,
+   * sets `flags[index]` to 1 and stops the worker (absent from addons built before it).
+   */
+  guardHeap?(flags: Int32Array, index: number, capBytes: number): void
 }
 
 /** The package's root: two levels up from this module, in src/transport and dist/transport alike. */

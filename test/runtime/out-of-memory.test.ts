@@ -23,6 +23,31 @@ test("a program whose rank runs out of heap (RANKFLOW_MAX_RANK_HEAP=64) exits 1 
   t.true(run.exitAt - run.reportedAt! < 5000, `exited ${Math.round(run.exitAt - run.reportedAt!)} ms after the report`)
 })
 
+// Node grants a worker 16 MiB past its limit before stopping it: one larger allocation used to be
+// V8's FATAL ERROR for the whole process (exit 134). The addon's callback (native/heap_guard.cc) handles it.
+test("a rank over maxRankHeapMiB by one 100 MB allocation fails as RankOutOfMemory, in-process too", async (t) => {
+  const error = await t.throwsAsync(
+    runRanks({ ranks: 2, module: fixture("faultRanks.ts"), export: "allocateBigOnRank", args: 1, maxRankHeapMiB: 128, timeoutSeconds: 60 }),
+    { instanceOf: RankFailed },
+  )
+  t.is(error!.failures.length, 1)
+  t.like(error!.failures[0], { rank: 1, name: "RankOutOfMemory", message: "rank 1 ran out of memory: heap limit 128 MiB per rank (--max-rank-heap <MiB> or RANKFLOW_MAX_RANK_HEAP sets it)" })
+})
+
+test("a program whose rank makes one 100 MB allocation over its 128 MiB heap exits 1 promptly, one line naming the rank, no FATAL ERROR", async (t) => {
+  const run = await runFault("oom-big", { ranks: 2, env: { RANKFLOW_MAX_RANK_HEAP: "128" }, args: ["--deadlock-after", "0"] })
+  t.is(run.code, 1, run.stderr)
+  t.is(run.stderr, "rankflow: rank 1 failed: RankOutOfMemory: rank 1 ran out of memory: heap limit 128 MiB per rank (--max-rank-heap <MiB> or RANKFLOW_MAX_RANK_HEAP sets it)\n")
+  t.notRegex(run.stdout, /never stopped/)
+  t.true(run.exitAt - run.reportedAt! < 5000, `exited ${Math.round(run.exitAt - run.reportedAt!)} ms after the report`)
+})
+
+test("without the addon (RANKFLOW_NATIVE=0) a rank over its heap still fails alone, through Node's own callback", async (t) => {
+  const run = await runFault("oom", { env: { RANKFLOW_MAX_RANK_HEAP: "64", RANKFLOW_NATIVE: "0" }, args: ["--deadlock-after", "0"] })
+  t.is(run.code, 1, `${run.signal ?? ""} ${run.stderr}`)
+  t.regex(run.stderr, /^rankflow: rank 1 failed: RankOutOfMemory: rank 1 ran out of memory: heap limit 64 MiB per rank/)
+})
+
 test("--max-rank-heap sets the limit from the command line; a value under 16 MiB is refused before ranks start", async (t) => {
   const run = await runFault("oom", { args: ["--deadlock-after", "0", "--max-rank-heap", "64"] })
   t.is(run.code, 1, run.stderr)
