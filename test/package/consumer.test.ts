@@ -4,7 +4,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import test from "ava"
+import test, { type ExecutionContext } from "ava"
 import type { Check } from "../../src/runtime/doctor.ts"
 import { consumer, npm, pack, run, TSC } from "./project.ts"
 
@@ -74,24 +74,22 @@ for (const config of Object.keys(TSCONFIGS)) {
   })
 }
 
+/** Runs the send/recv program and the pipeline (`sendrecv`, `pipeline`: their paths) with `command` on 2 ranks; both must print their answer. */
+async function runsBoth(t: ExecutionContext, command: string, sendrecv: string, pipeline: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  for (const [program, expected] of [[sendrecv, SENDRECV], [pipeline, PIPELINE]] as const) {
+    const ran = await run(command, [program, "--ranks", "2"], project, env)
+    t.is(ran.code, 0, ran.stderr)
+    t.regex(ran.stdout, expected)
+  }
+}
+
 test.serial("with tsx: a 2-rank send/recv program and a pipeline run", async (t) => {
-  const tsx = join(project, "node_modules", ".bin", "tsx")
-  const sendrecv = await run(tsx, ["sendrecv.ts", "--ranks", "2"], project)
-  t.is(sendrecv.code, 0, sendrecv.stderr)
-  t.regex(sendrecv.stdout, SENDRECV)
-  const pipeline = await run(tsx, ["pipeline.ts", "--ranks", "2"], project)
-  t.is(pipeline.code, 0, pipeline.stderr)
-  t.regex(pipeline.stdout, PIPELINE)
+  await runsBoth(t, join(project, "node_modules", ".bin", "tsx"), "sendrecv.ts", "pipeline.ts")
 })
 
 test.serial("with the package's bin: `rankflow program.ts` runs a TypeScript program without tsx on the main thread", async (t) => {
   const rankflow = join(project, "node_modules", ".bin", "rankflow")
-  const sendrecv = await run(rankflow, ["sendrecv.ts", "--ranks", "2"], project)
-  t.is(sendrecv.code, 0, sendrecv.stderr)
-  t.regex(sendrecv.stdout, SENDRECV)
-  const pipeline = await run(rankflow, ["pipeline.ts", "-n", "2"], project)
-  t.is(pipeline.code, 0, pipeline.stderr)
-  t.regex(pipeline.stdout, PIPELINE)
+  await runsBoth(t, rankflow, "sendrecv.ts", "pipeline.ts")
   const missing = await run(rankflow, ["nowhere.ts"], project)
   t.is(missing.code, 2)
   t.regex(missing.stderr, /no such program: nowhere\.ts/)
@@ -101,12 +99,7 @@ test.serial("compiled by the consumer's tsc: both programs run on plain node, bu
   const compiled = await run(TSC, ["-p", "tsconfig.nodenext.json"], project)
   t.is(compiled.code, 0, compiled.stdout + compiled.stderr)
   const cache = join(work, "compiled-cache")
-  const sendrecv = await run(process.execPath, ["out/sendrecv.js", "--ranks", "2"], project, { RANKFLOW_CACHE_DIR: cache })
-  t.is(sendrecv.code, 0, sendrecv.stderr)
-  t.regex(sendrecv.stdout, SENDRECV)
-  const pipeline = await run(process.execPath, ["out/pipeline.js", "--ranks", "2"], project, { RANKFLOW_CACHE_DIR: cache })
-  t.is(pipeline.code, 0, pipeline.stderr)
-  t.regex(pipeline.stdout, PIPELINE)
+  await runsBoth(t, process.execPath, "out/sendrecv.js", "out/pipeline.js", { RANKFLOW_CACHE_DIR: cache })
   t.deepEqual(filesUnder(cache), [], "the supervisor comes prebundled in the package")
 })
 
