@@ -771,11 +771,16 @@ export class Engine {
    */
   private pause(op: number, peer: number, tag: number, context: number): void {
     if (this.armed) {
-      this.doorbell.sleep(this.bell)
-      this.armed = false
-      this.spins = 0
+      const woken = this.doorbell.sleep(this.bell)
       this.checkAbort()
       if (this.callTimeout !== undefined) this.checkCallTimeout(op, peer)
+      if (woken) {
+        this.armed = false
+        this.spins = 0
+      } else if (this.pendingSendCount > 0) this.progressSends()
+      // Timed out with nothing rung: still armed, so the next failed attempt sleeps again
+      // without spinning and yielding first (a rank that spun after every timeout looked busy
+      // to the deadlock watcher, which never saw every rank asleep under two CPU hogs).
       return
     }
     // Queued sends move while we wait for anything: the peer may be waiting for them to wait on us.

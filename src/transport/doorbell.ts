@@ -71,10 +71,17 @@ export class Doorbell {
     return bell
   }
 
-  /** Sleeps until the doorbell moves from `bell` (or a timeout); the caller re-checks its condition. */
-  sleep(bell: number): void {
-    Atomics.wait(this.control, this.base + BELL, bell, SLEEP_MS)
+  /**
+   * Sleeps until the doorbell moves from `bell` (or a timeout); the caller
+   * re-checks its condition. True when woken (the rank is awake again); false
+   * on a timeout, when the rank stays published as asleep and blocked: it
+   * re-checks and sleeps again at once, so the deadlock watcher sees it
+   * blocked the whole time even when other processes hog the cores.
+   */
+  sleep(bell: number): boolean {
+    if (Atomics.wait(this.control, this.base + BELL, bell, SLEEP_MS) === "timed-out") return false
     this.wakeUp()
+    return true
   }
 
   /**

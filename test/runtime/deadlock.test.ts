@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process"
 import test from "ava"
 import { DeadlockDetected, RankFailed } from "rankflow"
 import { ringActivity, ringViews, waitForCycle, watchForDeadlock } from "../../src/runtime/deadlock.ts"
@@ -17,6 +18,21 @@ test("a deadlock inside collectives names the collective each rank is in", async
   const error = await t.throwsAsync(onRanks(3, "deadlocks.ts", "collectiveVersusRecv"), { instanceOf: DeadlockDetected })
   t.regex(error!.message, /rank 0 waits in recv for rank 2 \(tag 9\)/)
   t.regex(error!.message, /rank [12] waits in barrier \(collective #0, root 0\) for rank 0/)
+})
+
+test("a deadlock is reported while two other processes hog both cores", async (t) => {
+  // Sleeping ranks wake every 200 ms to look at the abort word; they used to spin and yield
+  // after each such wake-up, unpublished, and with the cores taken the watcher never saw all
+  // of them asleep at once: the job ran into its time limit instead.
+  const hogs = [0, 1].map(() => spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }))
+  try {
+    const started = performance.now()
+    const error = await t.throwsAsync(onRanks(3, "deadlocks.ts", "collectiveVersusRecv"), { instanceOf: DeadlockDetected })
+    t.regex(error!.message, /rank 0 waits in recv for rank 2 \(tag 9\)/)
+    t.true(performance.now() - started < 60_000, "reported, not run into a time limit")
+  } finally {
+    for (const hog of hogs) hog.kill("SIGKILL")
+  }
 })
 
 test("ranks waiting on a rank that has finished are reported as such", async (t) => {
