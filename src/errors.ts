@@ -5,8 +5,9 @@
  * must not pay for importing Effect (Effect's `catchTag` matches `_tag` all
  * the same).
  *
- * Layer: shared by all; imports nothing.
+ * Layer: shared by all; imports only the byte formatter (a pure leaf).
  */
+import { formatBytes } from "./comm/units.ts"
 
 const BRAND = Symbol.for("rankflow.error")
 
@@ -495,12 +496,11 @@ export class GridTooLarge extends RankflowError {
     /** What to do instead. */
     readonly advice = "use a smaller grid",
   ) {
-    super(`grid too large: ${points} points need ${formatGiB(bytes)} ${reason} (${formatGiB(limit)}); ${advice}`)
+    super(`grid too large: ${points} points need ${formatBytes(bytes)} ${reason} (${formatBytes(limit)}); ${advice}`)
     this.name = "GridTooLarge"
   }
 }
 
-const formatGiB = (bytes: number): string => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`)
 
 // ---- reduction inputs (comm) ----------------------------------------------
 

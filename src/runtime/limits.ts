@@ -9,6 +9,7 @@
  */
 import { freemem, totalmem } from "node:os"
 import { getHeapStatistics } from "node:v8"
+import { formatBytes } from "../comm/units.ts"
 import { ResourceLimit } from "../errors.ts"
 import { worldMemoryBytes } from "../transport/memory.ts"
 
@@ -25,8 +26,6 @@ export interface MachineMemory {
   readonly free: number
 }
 
-const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`
-
 /**
  * The most ranks a job may start on a machine with `memory`, and why no
  * more: a job's one allocation of rings must fit in the machine's memory
@@ -36,16 +35,16 @@ export function rankLimit(memory: MachineMemory = { total: totalmem(), free: fre
   const fits = (n: number): boolean => worldMemoryBytes(n).total <= memory.total
   let lo = 1
   let hi = 2 ** 26
-  if (!fits(lo)) return { limit: 0, reason: `even one rank's shared memory (${gib(worldMemoryBytes(1).total)}) is more than the machine's ${gib(memory.total)}` }
+  if (!fits(lo)) return { limit: 0, reason: `even one rank's shared memory (${formatBytes(worldMemoryBytes(1).total)}) is more than the machine's ${formatBytes(memory.total)}` }
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2)
     if (fits(mid)) lo = mid
     else hi = mid - 1
   }
   const byThreads = Math.max(1, Math.floor(memory.free / THREAD_BYTES))
-  if (byThreads < lo) return { limit: byThreads, reason: `each rank's thread needs about ${THREAD_BYTES / 2 ** 20} MiB and ${gib(memory.free)} of memory is free` }
+  if (byThreads < lo) return { limit: byThreads, reason: `each rank's thread needs about ${THREAD_BYTES / 2 ** 20} MiB and ${formatBytes(memory.free)} of memory is free` }
   const over = worldMemoryBytes(lo + 1)
-  return { limit: lo, reason: `${lo + 1} ranks need ${gib(over.total)} of shared memory (a ring per pair of ranks: ${gib(over.rings)}), more than the machine's ${gib(memory.total)}` }
+  return { limit: lo, reason: `${lo + 1} ranks need ${formatBytes(over.total)} of shared memory (a ring per pair of ranks: ${formatBytes(over.rings)}), more than the machine's ${formatBytes(memory.total)}` }
 }
 
 /** Refuses a job of `ranks` threads that this machine cannot hold: `ResourceLimit` naming `option`, the limit and why. */
@@ -70,5 +69,5 @@ export function checkPartitions(ranks: number, heapLimit = getHeapStatistics().h
   const bytes = Math.min(heapLimit, free)
   const limit = Math.floor(bytes / PARTITION_BYTES)
   if (ranks > limit)
-    throw new ResourceLimit("--ranks", ranks, limit, `each logical rank takes about ${PARTITION_BYTES} B of every thread's plan, and ${heapLimit <= free ? `V8's heap holds ${gib(heapLimit)} (--max-old-space-size)` : `${gib(free)} of memory is free`}`)
+    throw new ResourceLimit("--ranks", ranks, limit, `each logical rank takes about ${PARTITION_BYTES} B of every thread's plan, and ${heapLimit <= free ? `V8's heap holds ${formatBytes(heapLimit)} (--max-old-space-size)` : `${formatBytes(free)} of memory is free`}`)
 }
