@@ -32,6 +32,21 @@ function maxOf(values: ReadonlyArray<number>): number {
 }
 
 /**
+ * The three refusals both checks make, in order: a block longer than a V8
+ * typed array (`block`: its length and how to say it), a gathered result
+ * longer than one, fields of more `bytes` than `memoryBytes` (`fields`: what
+ * they hold).
+ */
+function refuse(points: number, block: { readonly length: number; readonly text: string }, gathered: boolean, bytes: number, fields: string, memoryBytes: number): void {
+  const arrayLimit = MAX_TYPED_ARRAY_LENGTH * BYTES
+  if (block.length > MAX_TYPED_ARRAY_LENGTH)
+    throw new GridTooLarge(points, block.length * BYTES, arrayLimit, `for ${block.text}, more than a V8 typed array holds (2^32 elements)`, "use more ranks or a smaller grid")
+  if (gathered && points > MAX_TYPED_ARRAY_LENGTH)
+    throw new GridTooLarge(points, points * BYTES, arrayLimit, `for the gathered result, more than a V8 typed array holds (2^32 elements)`, "reduce instead of gathering, or use a smaller grid")
+  if (bytes > memoryBytes) throw new GridTooLarge(points, bytes, memoryBytes, `for their fields (${fields}${gathered ? ", and the gathered result" : ""}), more than this machine's memory`)
+}
+
+/**
  * Refuses a grid plan whose fields cannot be allocated in `memoryBytes`, or
  * whose blocks (or gathered result) exceed a V8 typed array: throws
  * `GridTooLarge` naming the points, the bytes and the limit.
@@ -40,14 +55,7 @@ export function checkFieldMemory(plan: Plan, memoryBytes: number): void {
   if (plan.source.kind !== "grid") return
   const points = plan.source.shape.reduce((a, n) => a * n, 1)
   const block = maxOf(plan.source.localLength)
-  const arrayLimit = MAX_TYPED_ARRAY_LENGTH * BYTES
-  if (block > MAX_TYPED_ARRAY_LENGTH)
-    throw new GridTooLarge(points, block * BYTES, arrayLimit, `for one rank's block of ${block} values, more than a V8 typed array holds (2^32 elements)`, "use more ranks or a smaller grid")
-  if (plan.result.stage === "gather" && points > MAX_TYPED_ARRAY_LENGTH)
-    throw new GridTooLarge(points, points * BYTES, arrayLimit, `for the gathered result, more than a V8 typed array holds (2^32 elements)`, "reduce instead of gathering, or use a smaller grid")
-  const bytes = fieldBytes(plan)
-  if (bytes > memoryBytes)
-    throw new GridTooLarge(points, bytes, memoryBytes, `for their fields (each rank's block twice, with ghosts${plan.result.stage === "gather" ? ", and the gathered result" : ""}), more than this machine's memory`)
+  refuse(points, { length: block, text: `one rank's block of ${block} values` }, plan.result.stage === "gather", fieldBytes(plan), "each rank's block twice, with ghosts", memoryBytes)
 }
 
 /**
@@ -60,12 +68,6 @@ export function checkGridSize(description: Description, ranks: number, memoryByt
   if (description.source.kind !== "grid") return
   const points = description.source.grid.shape.reduce((a, n) => a * n, 1)
   const gathered = description.terminal.kind === "gather"
-  const arrayLimit = MAX_TYPED_ARRAY_LENGTH * BYTES
-  if (points / ranks > MAX_TYPED_ARRAY_LENGTH)
-    throw new GridTooLarge(points, (points / ranks) * BYTES, arrayLimit, `for each rank's block of at least ${Math.ceil(points / ranks)} values, more than a V8 typed array holds (2^32 elements)`, "use more ranks or a smaller grid")
-  if (gathered && points > MAX_TYPED_ARRAY_LENGTH)
-    throw new GridTooLarge(points, points * BYTES, arrayLimit, `for the gathered result, more than a V8 typed array holds (2^32 elements)`, "reduce instead of gathering, or use a smaller grid")
-  const bytes = points * BYTES * (gathered ? 3 : 2)
-  if (bytes > memoryBytes)
-    throw new GridTooLarge(points, bytes, memoryBytes, `for their fields (every point twice${gathered ? ", and the gathered result" : ""}), more than this machine's memory`)
+  const block = { length: points / ranks, text: `each rank's block of at least ${Math.ceil(points / ranks)} values` }
+  refuse(points, block, gathered, points * BYTES * (gathered ? 3 : 2), "every point twice", memoryBytes)
 }
