@@ -12,7 +12,7 @@
  *
  * Layer: top (uses runtime/).
  */
-import { existsSync, readFileSync, statSync } from "node:fs"
+import { existsSync, statSync } from "node:fs"
 import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 
@@ -21,9 +21,8 @@ const USAGE = `usage: rankflow <program.ts|.js> [options]   run a rankflow progr
        rankflow --version
 `
 
-function version(): string {
-  const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
-  return manifest.version
+async function version(): Promise<string> {
+  return (await import("./runtime/init.ts")).rankflowVersion()
 }
 
 /** Runs `file` as the entry module of this process, with `args` as its command line. */
@@ -57,9 +56,9 @@ if (command !== undefined && command !== "doctor" && !command.startsWith("-") &&
 } else if (command === "doctor" && rest.every((a) => a === "--json")) {
   const { doctor, formatDoctor } = await import("./runtime/doctor.ts")
   const checks = doctor()
-  process.stdout.write(rest.includes("--json") ? `${JSON.stringify({ version: version(), checks }, null, 2)}\n` : `rankflow ${version()}\n${formatDoctor(checks)}`)
+  process.stdout.write(rest.includes("--json") ? `${JSON.stringify({ version: await version(), checks }, null, 2)}\n` : `rankflow ${await version()}\n${formatDoctor(checks)}`)
 } else if (command === "--version" || command === "-v") {
-  process.stdout.write(`${version()}\n`)
+  process.stdout.write(`${await version()}\n`)
 } else if (command === "--help" || command === "-h" || command === "help") {
   process.stdout.write(USAGE)
 } else {
