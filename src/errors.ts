@@ -425,12 +425,65 @@ export class StencilOutOfRadius extends RankflowError {
     readonly stage: string,
     /** Offset of the read from the centre, per dimension. */
     readonly offset: ReadonlyArray<number>,
-    /** The radius it declared. */
+    /** The radius it declared (0 for a field it does not declare in `reads`, and for a previous level). */
     readonly radius: number,
+    /** The field read. */
+    readonly field = "u",
   ) {
     const widest = Math.max(...offset.map(Math.abs))
-    super(`${stage}: the stencil read the point at offset [${offset.join(", ")}] from its centre, beyond its declared radius ${radius}; declare { radius: ${widest} } or fix the stencil`)
+    const fix =
+      field.startsWith("prev.")
+        ? `previous levels are never exchanged: read ${field} at the centre only`
+        : radius === 0 && field !== "u"
+          ? `add "${field}" to its reads (and a radius ≥ ${widest}), or fix the stencil`
+          : `declare { radius: ${widest} } or fix the stencil`
+    super(`${stage}: the stencil read the point${field === "u" ? "" : ` of ${field}`} at offset [${offset.join(", ")}] from its centre, beyond ${radius === 0 ? "the centre it may read" : `its declared radius ${radius}`}; ${fix}`)
     this.name = "StencilOutOfRadius"
+  }
+}
+
+/** A stencil that reads ghosts no exchange refreshed since they last changed: results would depend on the rank count. */
+export class StaleGhosts extends RankflowError {
+  readonly _tag = "StaleGhosts"
+  constructor(
+    /** The stencil stage. */
+    readonly stage: string,
+    /** The field whose ghosts are stale. */
+    readonly field: string,
+    several: boolean,
+  ) {
+    super(
+      `${stage} reads ghosts${several ? ` of ${field}` : ""} that no haloExchange refreshed since ${several ? `${field} last changed` : "the last update"}: its result would depend on the rank count. Add .haloExchange() before it, or declare { stale: "allow" } for a scheme that wants lagged ghosts`,
+    )
+    this.name = "StaleGhosts"
+  }
+}
+
+/** A field's initial data that does not fit its grid (the wrong length, missing on rank 0). */
+export class FieldDataMismatch extends RankflowError {
+  readonly _tag = "FieldDataMismatch"
+  constructor(
+    /** The field. */
+    readonly field: string,
+    /** What is wrong. */
+    readonly detail: string,
+  ) {
+    super(`field ${field}: ${detail}`)
+    this.name = "FieldDataMismatch"
+  }
+}
+
+/** A stencil that does not fit its grid: parameters of another dimension, or reads of non-integer indices. */
+export class StencilMisread extends RankflowError {
+  readonly _tag = "StencilMisread"
+  constructor(
+    /** The stencil stage. */
+    readonly stage: string,
+    /** What it did. */
+    readonly detail: string,
+  ) {
+    super(`${stage}: ${detail}`)
+    this.name = "StencilMisread"
   }
 }
 

@@ -64,7 +64,7 @@ export function prepare(description: Description, plan: Plan, world: Comm, optio
   const source = description.source
   const [first, end] = blockRange(plan.ranks, comm.size, comm.rank)
   const mine = Array.from({ length: end - first }, (_, i) => first + i)
-  const prepared = source.kind === "range" ? prepareRange(description, plan, comm, mine) : prepareGrid(description, source.grid, source.init, plan, comm, mine, options)
+  const prepared = source.kind === "range" ? prepareRange(description, plan, comm, mine) : prepareGrid(description, source.grid, source.fields, plan, comm, mine, options)
   const finish = description.finish
   if (finish === undefined) return prepared
   return {

@@ -9,21 +9,30 @@
  *
  * Layer: pipeline (rank side).
  */
-import { StencilOutOfRadius } from "../errors.ts"
-import type { Block, Stencil1, Stencil2, Stencil3 } from "../plan/description.ts"
+import { StencilMisread, StencilOutOfRadius } from "../errors.ts"
+import type { AnyPointFn, ElementType, FieldArray, FieldSpec, Levels } from "../plan/description.ts"
 import type { Boundary, Dim, Grid, PerDim } from "../plan/grid.ts"
 import type { GridBlock } from "../plan/layout.ts"
 
-/** A compiled stencil sweep over a block: reads `u`, writes `out`. */
-export type Sweep = (u: Float64Array, out: Float64Array, block: FieldBlock) => void
+/** A compiled stencil sweep over a block: reads the current levels, writes the outputs' `next` buffers. */
+export type Sweep = (block: FieldBlock) => void
+
+/** Bytes per element of each field type. */
+export const ELEMENT_BYTES: Readonly<Record<ElementType, number>> = { float64: 8, float32: 4, int32: 4, uint8: 1 }
+
+const ARRAY: Readonly<Record<ElementType, new (n: number) => FieldArray>> = { float64: Float64Array, float32: Float32Array, int32: Int32Array, uint8: Uint8Array }
+
+/** A new zeroed array of `type` with `length` elements. */
+export const arrayOf = (type: ElementType, length: number): FieldArray => new ARRAY[type](length)
 
 /**
  * A slab of the block (all of it along other dimensions): its flat indices,
- * and when it is contiguous (the slowest dimension) a view of each buffer.
+ * and when it is contiguous (the slowest dimension) where it starts.
  */
 export interface Slab {
   readonly index: Int32Array
-  readonly views?: readonly [Float64Array, Float64Array]
+  /** First flat index of a contiguous slab. */
+  readonly at?: number
 }
 
 /** The slabs of one dimension: faces sent to each neighbour, ghosts filled from them. */
@@ -41,13 +50,57 @@ export interface Fill {
   readonly value: number
 }
 
-/** A partition's block, implementing the `Block` kernels see. */
-export class FieldBlock implements Block {
-  u: Float64Array
-  next: Float64Array
+/**
+ * One field's buffers in a block: two (current, next) or three with the
+ * previous level, rotated by index — never copied.
+ */
+export class FieldLevels implements Levels {
+  u: FieldArray
+  next: FieldArray
+  prev: FieldArray
+  /** Which buffer `u` is, to pick slab views. */
+  current = 0
+  readonly buffers: ReadonlyArray<FieldArray>
+  /** Contiguous slab views per buffer, keyed by the slab's first index. */
+  private readonly views: ReadonlyArray<Map<number, FieldArray>>
+
+  constructor(
+    readonly spec: FieldSpec,
+    length: number,
+    contiguous: ReadonlyArray<Slab>,
+  ) {
+    const levels = spec.previous === undefined ? 2 : 3
+    this.buffers = Array.from({ length: levels }, () => arrayOf(spec.type, length))
+    this.u = this.buffers[0]!
+    this.next = this.buffers[1]!
+    this.prev = this.buffers[2] ?? this.buffers[1]!
+    this.views = this.buffers.map((b) => new Map(contiguous.map((s) => [s.at!, b.subarray(s.at!, s.at! + s.index.length)])))
+  }
+
+  /** The view of a contiguous slab in the current buffer (allocated once, in the constructor). */
+  view(slab: Slab): FieldArray {
+    return this.views[this.current]!.get(slab.at!)!
+  }
+
+  /** After an update: next becomes current; with three levels current becomes previous and the old previous the next output. */
+  rotate(): void {
+    const n = this.buffers.length
+    const next = (this.current + 1) % n
+    if (n === 3) {
+      this.prev = this.u
+      this.next = this.buffers[(next + 1) % 3]!
+    } else this.next = this.u
+    this.u = this.buffers[next]!
+    this.current = next
+  }
+}
+
+/** A partition's block: the grid geometry and every field's buffers. */
+export class FieldBlock {
+  /** The first field's current values and output (what single-field kernels see as `block.u`, `block.next`). */
+  u: FieldArray
+  next: FieldArray
   step = 0
-  /** Which of the two buffers `u` is (0 or 1), to pick slab views. */
-  current: 0 | 1 = 0
   readonly dims
   readonly ghost: number
   readonly shape
@@ -68,16 +121,22 @@ export class FieldBlock implements Block {
   readonly fills: ReadonlyArray<ReadonlyArray<Fill>>
   /**
    * The fills to redo after every update: Neumann mirrors. Dirichlet ghosts
-   * are written once, in both buffers — nothing ever writes a ghost beyond a
+   * are written once, in every buffer — nothing ever writes a ghost beyond a
    * global edge again.
    */
   readonly refills: ReadonlyArray<ReadonlyArray<Fill>>
-  private readonly buffers: readonly [Float64Array, Float64Array]
+  /** Every field's levels, in the source's order. */
+  readonly levels: ReadonlyArray<FieldLevels>
+  /** Every field's levels by name (what kernels of several fields see). */
+  readonly fields: Readonly<Record<string, FieldLevels>>
+  /** What point functions of several fields read: each field's current values by name, and `prev` (kept up to date on rotation). */
+  readonly view: Record<string, unknown> & { prev: Record<string, FieldArray> }
 
   constructor(
     private readonly grid: Grid,
     readonly block: GridBlock,
     ghost: number,
+    specs: ReadonlyArray<FieldSpec> = [{ name: "u", type: "float64", init: { kind: "function", fn: () => 0 } }],
   ) {
     const g = ghost
     this.dims = grid.dims
@@ -95,15 +154,20 @@ export class FieldBlock implements Block {
     this.origin = grid.origin
     this.spacing = grid.spacing
     this.length = shape.reduce((a, b) => a * b, 1)
-    this.u = new Float64Array(this.length)
-    this.next = new Float64Array(this.length)
-    this.buffers = [this.u, this.next]
     this.faces = block.count.map((c, d) => ({
       sendLo: this.slab(d, g, g),
       sendHi: this.slab(d, c, g),
       recvLo: this.slab(d, 0, g),
       recvHi: this.slab(d, g + c, g),
     }))
+    const f0 = this.faces[0]!
+    const contiguous = [f0.sendLo, f0.sendHi, f0.recvLo, f0.recvHi]
+    this.levels = specs.map((spec) => new FieldLevels(spec, this.length, contiguous))
+    this.fields = Object.fromEntries(this.levels.map((l) => [l.spec.name, l]))
+    this.view = { prev: {} }
+    for (const l of this.levels) this.refresh(l)
+    this.u = this.levels[0]!.u
+    this.next = this.levels[0]!.next
     this.fills = block.count.map((_, d) => this.boundaryFills(d))
     this.refills = this.fills.map((fills) => fills.filter((f) => f.src !== undefined))
   }
@@ -111,26 +175,73 @@ export class FieldBlock implements Block {
   /** Coordinate of local index `i` along dimension `d` (the same formula on every rank: bit-identical). */
   readonly x = (d: number, i: number): number => this.origin[d]! + (i + this.offset[d]!) * this.spacing[d]!
 
-  /** Fills the interior from `init(x, y, z)`, then the fixed edge values, in both buffers. */
-  initialize(init: (...coords: number[]) => number): void {
+  /** Field f's next level becomes its current one (and the view follows). */
+  rotate(f: number): void {
+    const l = this.levels[f]!
+    l.rotate()
+    this.refresh(l)
+    if (f === 0) {
+      this.u = l.u
+      this.next = l.next
+    }
+  }
+
+  /** The single-field swap (field 0). */
+  swap(): void {
+    this.rotate(0)
+  }
+
+  private refresh(l: FieldLevels): void {
+    this.view[l.spec.name] = l.u
+    if (l.buffers.length === 3) this.view.prev[l.spec.name] = l.prev
+  }
+
+  /**
+   * Fills buffer `which` of field `f` from its interior values in row-major
+   * order (`values(k)` for the k-th interior point), then the fixed edge
+   * values and boundary ghosts; `next` of a field starts as a copy of `u`.
+   */
+  setInterior(f: number, which: "u" | "prev", values: ArrayLike<number>): void {
+    const l = this.levels[f]!
+    const u = which === "u" ? l.u : l.prev
+    this.forEachInterior((k, n) => (u[k] = values[n]!))
+    this.finishInit(l, u)
+  }
+
+  /** Fills buffer `which` of field `f` from `init(x, y, z)` at every interior point. */
+  initialize(init: (...coords: number[]) => number, f = 0, which: "u" | "prev" = "u"): void {
+    const l = this.levels[f]!
+    const u = which === "u" ? l.u : l.prev
     const dims = this.dims
-    const { u, x } = this
+    const { x } = this
+    this.forEachInterior((k, _, a, b, c) => (u[k] = dims === 1 ? init(x(0, a)) : dims === 2 ? init(x(0, a), x(1, b)) : init(x(0, a), x(1, b), x(2, c))))
+    this.finishInit(l, u)
+  }
+
+  private finishInit(l: FieldLevels, u: FieldArray): void {
+    this.fixEdges(u)
+    for (const fills of this.fills) for (const fill of fills) runFill(u, fill)
+    if (u === l.u) {
+      l.next.set(u)
+      // A field without a previous level of its own starts with previous = current.
+      if (l.buffers.length === 3 && l.spec.previous === undefined) l.prev.set(u)
+    }
+  }
+
+  /** Calls `visit(flat local index, interior ordinal, local index per dimension)` for every interior point in row-major order. */
+  forEachInterior(visit: (k: number, n: number, a: number, b: number, c: number) => void): void {
+    const dims = this.dims
     const g = this.ghost
     const [c0, c1 = 1, c2 = 1] = this.count
     const [s0, s1 = 1] = this.strides
+    let n = 0
     for (let a = g; a < g + c0; a++)
       for (let b = dims > 1 ? g : 0; b < (dims > 1 ? g + c1 : 1); b++)
-        for (let c = dims > 2 ? g : 0; c < (dims > 2 ? g + c2 : 1); c++) {
-          const k = dims === 1 ? a : dims === 2 ? a * s0 + b : a * s0 + b * s1 + c
-          u[k] = dims === 1 ? init(x(0, a)) : dims === 2 ? init(x(0, a), x(1, b)) : init(x(0, a), x(1, b), x(2, c))
-        }
-    this.fixEdges(u)
-    for (const fills of this.fills) for (const fill of fills) runFill(u, fill)
-    this.next.set(u)
+        for (let c = dims > 2 ? g : 0; c < (dims > 2 ? g + c2 : 1); c++) visit(dims === 1 ? a : dims === 2 ? a * s0 + b : a * s0 + b * s1 + c, n++, a, b, c)
   }
 
   /** Dirichlet edge points hold their value (they are never updated). */
-  private fixEdges(u: Float64Array): void {
+  private fixEdges(u: FieldArray): void {
     for (let d = 0; d < this.dims; d++)
       for (const side of [0, 1] as const) {
         const b = this.grid.boundary[d]![side]
@@ -153,20 +264,14 @@ export class FieldBlock implements Block {
     }
   }
 
-  /** Applies the boundary conditions that change with the field, in every dimension (between exchanges). */
+  /** Applies the boundary conditions that change with the field, in every dimension (between exchanges), to field 0. */
   applyBoundaries(): void {
     for (const fills of this.refills) for (const fill of fills) runFill(this.u, fill)
   }
 
-  swap(): void {
-    const t = this.u
-    this.u = this.next
-    this.next = t
-    this.current = this.current === 0 ? 1 : 0
-  }
-
-  /** The interior points in row-major order, written into `out` at `at`. */
-  copyInterior(out: Float64Array, at: number): void {
+  /** Field f's interior points in row-major order, written into `out` at `at`. */
+  copyInterior(out: FieldArray, at: number, f = 0): void {
+    const u = this.levels[f]!.u
     const rowLength = this.block.count[this.dims - 1]!
     const rows = this.block.count.slice(0, -1).reduce((a, b) => a * b, 1)
     for (let r = 0; r < rows; r++) {
@@ -176,7 +281,7 @@ export class FieldBlock implements Block {
         k += (this.ghost + (rest % this.block.count[d]!)) * this.strides[d]!
         rest = Math.floor(rest / this.block.count[d]!)
       }
-      out.set(this.u.subarray(k, k + rowLength), at + r * rowLength)
+      out.set(u.subarray(k, k + rowLength), at + r * rowLength)
     }
   }
 
@@ -187,10 +292,8 @@ export class FieldBlock implements Block {
 
   private slab(d: number, from: number, width: number): Slab {
     const index = slabIndices(this.shape, this.strides, d, from, width)
-    if (d !== 0) return { index }
     // The slowest dimension's slabs are contiguous: sent and received in place.
-    const [a, b] = this.buffers
-    return { index, views: [a.subarray(index[0]!, index[0]! + index.length), b.subarray(index[0]!, index[0]! + index.length)] }
+    return d === 0 ? { index, at: index[0]! } : { index }
   }
 
   /** Boundary conditions of dimension d's edge ghosts, where the block touches a global edge. */
@@ -232,7 +335,7 @@ function slabIndices(shape: ReadonlyArray<number>, strides: ReadonlyArray<number
   return out
 }
 
-export function runFill(u: Float64Array, fill: Fill): void {
+export function runFill(u: FieldArray, fill: Fill): void {
   const { dst, src, value } = fill
   if (src === undefined) for (let k = 0; k < dst.length; k++) u[dst[k]!] = value
   else for (let k = 0; k < dst.length; k++) u[dst[k]!] = u[src[k]!]!
@@ -240,73 +343,121 @@ export function runFill(u: Float64Array, fill: Fill): void {
 
 // ---- stencil sweeps -------------------------------------------------------------
 
+/** Point-function parameters each dimension passes: (u, i, x) · (u, i, stride, x, y) · (u, i, s0, s1, x, y, z). */
+export const POINT_PARAMS = [0, 3, 5, 7] as const
+
+/** A stencil as the executor compiles it. */
+export interface SweepSpec {
+  readonly form: "array" | "view"
+  readonly outputs: ReadonlyArray<{ readonly field: number; readonly fn: AnyPointFn }>
+}
+
 /**
- * Compiles a sweep for one stencil. A fresh function per stencil keeps the
- * call `f(u, i, …)` monomorphic, so V8 inlines the user's point function into
- * the loop — the difference between a kernel call per point and none.
+ * Compiles a sweep for one stencil. A fresh function per stencil keeps each
+ * call `f(u, i, …)` monomorphic, so V8 inlines the user's point functions into
+ * the loop — the difference between a kernel call per point and none. A
+ * stencil of several outputs runs one fused loop: every output from the same
+ * current values.
  */
-export function compileSweep(f: Stencil1 | Stencil2 | Stencil3, dims: number): Sweep {
+export function compileSweep(stencil: SweepSpec, dims: number): Sweep {
   // Coordinates are origin + (i + offset)·spacing, the formula of FieldBlock.x: bit-identical on every rank.
-  // They are computed only when the function declares those parameters (f.length), so a stencil that
+  // They are computed only when some function declares those parameters (f.length), so a stencil that
   // does not use them runs the plain loop.
-  const wants = (position: number) => f.length > position
+  const longest = Math.max(...stencil.outputs.map((o) => o.fn.length))
+  const wants = (position: number) => longest > position
   const coord = (d: number, index: string) => `o${d} + (${index} + f${d}) * h${d}`
+  const first = stencil.form === "array" ? "u" : "v"
+  const call = (args: string) => stencil.outputs.map((_, j) => `out${j}[k] = fn${j}(${first}, k${args})`).join("; ")
   const locals = Array.from({ length: dims }, (_, d) => `o${d} = b.origin[${d}], f${d} = b.offset[${d}], h${d} = b.spacing[${d}]`).join(", ")
+  const outs = stencil.outputs.map((o, j) => `out${j} = b.levels[${o.field}].next`).join(", ")
+  const head = `const ${first} = ${stencil.form === "array" ? `b.levels[${stencil.outputs[0]!.field}].u` : "b.view"}, ${outs}, ${locals}`
   const body =
     dims === 1
-      ? `const ${locals}, hi0 = b.hi[0]
-         for (let i = b.lo[0]; i < hi0; i++) out[i] = f(u, i${wants(2) ? `, ${coord(0, "i")}` : ""})`
+      ? `const hi0 = b.hi[0]
+         for (let k = b.lo[0]; k < hi0; k++) { ${call(wants(2) ? `, ${coord(0, "k")}` : "")} }`
       : dims === 2
-        ? `const ${locals}, s0 = b.strides[0], lo1 = b.lo[1], hi1 = b.hi[1], hi0 = b.hi[0]
+        ? `const s0 = b.strides[0], lo1 = b.lo[1], hi1 = b.hi[1], hi0 = b.hi[0]
            for (let a = b.lo[0]; a < hi0; a++) {
              const x = ${coord(0, "a")}, base = a * s0, end = base + hi1
-             for (let k = base + lo1; k < end; k++) out[k] = f(u, k, s0${wants(3) ? ", x" : ""}${wants(4) ? `, ${coord(1, "(k - base)")}` : ""})
+             for (let k = base + lo1; k < end; k++) { ${call(`, s0${wants(3) ? ", x" : ""}${wants(4) ? `, ${coord(1, "(k - base)")}` : ""}`)} }
            }`
-        : `const ${locals}, s0 = b.strides[0], s1 = b.strides[1], lo2 = b.lo[2], hi2 = b.hi[2]
+        : `const s0 = b.strides[0], s1 = b.strides[1], lo2 = b.lo[2], hi2 = b.hi[2]
            for (let a = b.lo[0]; a < b.hi[0]; a++) {
              const x = ${coord(0, "a")}
              for (let c = b.lo[1]; c < b.hi[1]; c++) {
                const y = ${coord(1, "c")}, base = a * s0 + c * s1, end = base + hi2
-               for (let k = base + lo2; k < end; k++) out[k] = f(u, k, s0, s1${wants(4) ? ", x" : ""}${wants(5) ? ", y" : ""}${wants(6) ? `, ${coord(2, "(k - base)")}` : ""})
+               for (let k = base + lo2; k < end; k++) { ${call(`, s0, s1${wants(4) ? ", x" : ""}${wants(5) ? ", y" : ""}${wants(6) ? `, ${coord(2, "(k - base)")}` : ""}`)} }
              }
            }`
-  return new Function("f", `"use strict"; return function sweep(u, out, b) { ${body} }`)(f) as Sweep
+  const names = stencil.outputs.map((_, j) => `fn${j}`)
+  return new Function(...names, `"use strict"; return function sweep(b) { ${head}; ${body} }`)(...stencil.outputs.map((o) => o.fn)) as Sweep
+}
+
+/** What the probe checks a stencil against. */
+export interface ProbeSpec extends SweepSpec {
+  readonly name: string
+  readonly radius: number
+  /** Fields whose neighbours it may read (the others only at the centre). */
+  readonly reads: ReadonlyArray<number>
 }
 
 /**
- * Debug mode: runs the stencil once over the block through a proxy that
- * records every index it reads, and throws `StencilOutOfRadius` for a read
- * farther than `radius` from the centre along any dimension.
+ * Runs the stencil through proxies that record every index it reads and
+ * throws `StencilOutOfRadius` for a read farther than its radius from the
+ * centre (or of a neighbour of a field it does not declare, or of a previous
+ * level, which is never exchanged), and `StencilMisread` for an index that
+ * is not an integer (a stencil written for another dimension). `everywhere`
+ * checks every point (`--debug`); otherwise a probe of at most 5 points per
+ * dimension — edges and middle — checks the shape once, at set-up.
  */
-export function checkRadius(f: Stencil1 | Stencil2 | Stencil3, radius: number, block: FieldBlock, name: string): void {
+export function checkRadius(stencil: ProbeSpec, block: FieldBlock, everywhere: boolean): void {
+  const dims = block.dims
+  for (const o of stencil.outputs)
+    if (o.fn.length > POINT_PARAMS[dims]!)
+      throw new StencilMisread(stencil.name, `its point function takes ${o.fn.length} parameters, more than the ${POINT_PARAMS[dims]} a ${dims}-D grid passes (${PARAM_NAMES[dims]}): a stencil written for ${o.fn.length > 5 ? 3 : 2}-D on a ${dims}-D grid?`)
   let centre = 0
   const strides = block.strides as ReadonlyArray<number>
-  const probe = new Proxy(block.u, {
-    get(target, key) {
-      if (typeof key === "string" && /^-?\d+$/.test(key)) {
-        const offsets = perDimOffsets(Number(key) - centre, strides)
-        if (offsets.some((o) => Math.abs(o) > radius)) throw new StencilOutOfRadius(name, offsets, radius)
-        return target[Number(key)]
-      }
-      const value = Reflect.get(target, key, target) as unknown
-      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value
-    },
-  })
-  const sweep = (u: Float64Array, _out: Float64Array, b: Block): void => {
-    const dims = b.dims
-    const [lo0, lo1 = 0, lo2 = 0] = b.lo
-    const [hi0, hi1 = 1, hi2 = 1] = b.hi
-    for (let a = lo0; a < hi0; a++)
-      for (let c = dims > 1 ? lo1 : 0; c < (dims > 1 ? hi1 : 1); c++)
-        for (let e = dims > 2 ? lo2 : 0; e < (dims > 2 ? hi2 : 1); e++) {
-          centre = dims === 1 ? a : dims === 2 ? a * strides[0]! + c : a * strides[0]! + c * strides[1]! + e
-          if (dims === 1) (f as Stencil1)(u, centre, b.x(0, a))
-          else if (dims === 2) (f as Stencil2)(u, centre, strides[0]!, b.x(0, a), b.x(1, c))
-          else (f as Stencil3)(u, centre, strides[0]!, strides[1]!, b.x(0, a), b.x(1, c), b.x(2, e))
+  const probe = (target: FieldArray, what: string, radius: number) =>
+    new Proxy(target, {
+      get(t, key) {
+        if (typeof key === "string") {
+          const index = Number(key)
+          if (key !== "" && !Number.isNaN(index)) {
+            if (!Number.isInteger(index)) throw new StencilMisread(stencil.name, `it read ${what}[${key}], not an integer index: are its parameters those of a ${dims}-D stencil (${PARAM_NAMES[dims]})?`)
+            const offsets = perDimOffsets(index - centre, strides)
+            if (offsets.some((o) => Math.abs(o) > radius)) throw new StencilOutOfRadius(stencil.name, offsets, radius, what)
+            return t[index]
+          }
         }
+        const value = Reflect.get(t, key, t) as unknown
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(t) : value
+      },
+    })
+  const radiusOf = (f: number) => (stencil.reads.includes(f) ? stencil.radius : 0)
+  const first: unknown =
+    stencil.form === "array"
+      ? probe(block.levels[stencil.outputs[0]!.field]!.u, block.levels[stencil.outputs[0]!.field]!.spec.name, stencil.radius)
+      : {
+          ...Object.fromEntries(block.levels.map((l, f) => [l.spec.name, probe(l.u, l.spec.name, radiusOf(f))])),
+          prev: Object.fromEntries(block.levels.filter((l) => l.buffers.length === 3).map((l) => [l.spec.name, probe(l.prev, `prev.${l.spec.name}`, 0)])),
+        }
+  const points = (d: number): number[] => {
+    const lo = block.lo[d]!
+    const hi = block.hi[d]!
+    if (everywhere) return Array.from({ length: Math.max(0, hi - lo) }, (_, k) => lo + k)
+    return [...new Set([lo, lo + 1, (lo + hi) >> 1, hi - 2, hi - 1])].filter((i) => i >= lo && i < hi)
   }
-  sweep(probe, block.next, block)
+  const [p0 = [], p1 = [0], p2 = [0]] = Array.from({ length: dims }, (_, d) => points(d))
+  for (const a of p0)
+    for (const c of dims > 1 ? p1 : [0])
+      for (const e of dims > 2 ? p2 : [0]) {
+        centre = dims === 1 ? a : dims === 2 ? a * strides[0]! + c : a * strides[0]! + c * strides[1]! + e
+        const args = dims === 1 ? [block.x(0, a)] : dims === 2 ? [strides[0]!, block.x(0, a), block.x(1, c)] : [strides[0]!, strides[1]!, block.x(0, a), block.x(1, c), block.x(2, e)]
+        for (const o of stencil.outputs) (o.fn as unknown as (...a: unknown[]) => number)(first, centre, ...args)
+      }
 }
+
+const PARAM_NAMES = ["", "u, i, x", "u, i, stride, x, y", "u, i, stride0, stride1, x, y, z"] as const
 
 /** Splits a flat offset into per-dimension offsets (nearest decomposition). */
 function perDimOffsets(flat: number, strides: ReadonlyArray<number>): number[] {

@@ -8,51 +8,53 @@
 import type { Comm } from "../comm/comm.ts"
 import { progressReporter } from "../runtime/progress.ts"
 import { blockRange } from "../comm/partition.ts"
-import type { Block, Description, Every, FieldStage, NumberOp, Terminal } from "../plan/description.ts"
+import type { Description, Every, FieldSpec, FieldStage, NumberOp, Terminal } from "../plan/description.ts"
 import type { Grid } from "../plan/grid.ts"
 import type { Plan } from "../plan/plan.ts"
 import { combineAcross } from "./collect.ts"
 import type { ExecuteOptions, Prepared } from "./execute.ts"
 import { checkRadius, compileSweep, FieldBlock, type Sweep } from "./field.ts"
+import { gatherFields, initializeFields, type FieldArrays } from "./fieldData.ts"
 import { HaloExchange, type Placement } from "./haloExchange.ts"
 
 interface GridRun {
   readonly comm: Comm
   /** This thread's partitions' blocks, in partition order. */
   readonly blocks: ReadonlyArray<FieldBlock>
-  readonly halo: HaloExchange
-  readonly gatherField: () => Float64Array | undefined
+  /** The exchange of a set of fields (by index), built once per set. */
+  readonly halo: (fields?: ReadonlyArray<number>) => HaloExchange
+  /** Gathers these fields (default: what the loop observes) on rank 0. */
+  readonly gatherField: (fields?: ReadonlyArray<number>) => FieldArrays | undefined
   outerSteps: number
   measure?: number
 }
 
-export function prepareGrid(
-  description: Description,
-  grid: Grid,
-  init: (...x: number[]) => number,
-  plan: Plan,
-  comm: Comm,
-  partitions: ReadonlyArray<number>,
-  options: ExecuteOptions,
-): Prepared {
+export function prepareGrid(description: Description, grid: Grid, specs: ReadonlyArray<FieldSpec>, plan: Plan, comm: Comm, partitions: ReadonlyArray<number>, options: ExecuteOptions): Prepared {
   if (plan.source.kind !== "grid") throw new Error("unreachable")
   const layout = plan.source.layout
-  const blocks = partitions.map((p) => new FieldBlock(grid, layout.blocks[p]!, plan.ghost))
-  for (const b of blocks) b.initialize(init)
+  const blocks = partitions.map((p) => new FieldBlock(grid, layout.blocks[p]!, plan.ghost, specs))
+  initializeFields(blocks, specs, layout, comm)
   const owner = layout.blocks.map((_, p) => ownerOf(p, plan.ranks, comm.size))
   const placement: Placement = { owner, local: owner.map((t, p) => (t === comm.rank ? p - partitions[0]! : -1)) }
+  const exchanges = new Map<string, HaloExchange>()
+  const all = specs.map((_, f) => f)
   const run: GridRun = {
     comm,
     blocks,
-    halo: new HaloExchange(comm, blocks, placement),
-    gatherField: () => gatherField(blocks, plan, grid, comm),
+    halo: (fields = all) => {
+      const key = fields.join(",")
+      let halo = exchanges.get(key)
+      if (halo === undefined) exchanges.set(key, (halo = new HaloExchange(comm, blocks, placement, fields)))
+      return halo
+    },
+    gatherField: (fields = specs.length === 1 ? [0] : all) => gatherFields(blocks, layout, grid, specs, fields, comm, fields.length > 1 || specs.length > 1),
     outerSteps: 0,
   }
   const program = compileProgram(plan.program, run, options.debug === true, true)
   let fresh = true
   return {
     reset: () => {
-      if (!fresh) for (const b of blocks) b.initialize(init)
+      if (!fresh) initializeFields(blocks, specs, layout, comm)
       for (const b of blocks) b.step = 0
       fresh = true
     },
@@ -98,32 +100,39 @@ function compileProgram(stages: ReadonlyArray<FieldStage>, run: GridRun, debug: 
 function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolean): Step {
   const blocks = run.blocks
   switch (s.kind) {
-    case "haloExchange":
-      return () => run.halo.exchange()
+    case "haloExchange": {
+      const halo = run.halo(s.fields)
+      return () => halo.exchange()
+    }
     case "stencil": {
       const sweep = stencilSweep(s, blocks, debug)
-      if (blocks.length === 1) {
+      const written = s.outputs.map((o) => o.field)
+      if (blocks.length === 1 && written.length === 1) {
         const b = blocks[0]!
+        const f = written[0]!
         return () => {
-          sweep(b.u, b.next, b)
-          b.swap()
+          sweep(b)
+          b.rotate(f)
         }
       }
       return () => {
         for (let i = 0; i < blocks.length; i++) {
           const b = blocks[i]!
-          sweep(b.u, b.next, b)
-          b.swap()
+          sweep(b)
+          for (let j = 0; j < written.length; j++) b.rotate(written[j]!)
         }
       }
     }
-    case "mapLocal":
+    case "mapLocal": {
+      const kernel = s.fn as (block: FieldBlock) => void
+      const written = s.inPlace ? [] : s.writes
       return () => {
         for (let i = 0; i < blocks.length; i++) {
-          s.fn(blocks[i]! as Block)
-          if (!s.inPlace) blocks[i]!.swap()
+          kernel(blocks[i]!)
+          for (let j = 0; j < written.length; j++) blocks[i]!.rotate(written[j]!)
         }
       }
+    }
     case "scan":
       return () => scanLine(blocks, s.op, run.comm)
     case "iterate": {
@@ -145,7 +154,7 @@ function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolea
           body()
           stepDone(run, step, outer, s.every, report)
           if (step % s.check !== 0 && step < s.maxSteps) continue
-          const value = combineAcross(blocks.map((b) => s.measure(b)), s.op, run.comm, true) as number
+          const value = combineAcross(blocks.map((b) => (s.measure as (b: FieldBlock) => number)(b)), s.op, run.comm, true) as number
           run.measure = value
           if (s.stop(value, step)) return report?.(step, true) // converged: the bar is full
         }
@@ -154,10 +163,10 @@ function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolea
   }
 }
 
-/** A stencil's sweep, compiled once (checked against its radius first in debug mode). */
+/** A stencil's sweep, compiled once, after a probe of its reads (on every point in debug mode). */
 function stencilSweep(s: Extract<FieldStage, { kind: "stencil" }>, blocks: ReadonlyArray<FieldBlock>, debug: boolean): Sweep {
-  if (debug) for (const b of blocks) checkRadius(s.fn, s.radius, b, s.name)
-  return compileSweep(s.fn, blocks[0]?.dims ?? 1)
+  for (const b of blocks) checkRadius(s, b, debug)
+  return compileSweep(s, blocks[0]?.dims ?? 1)
 }
 
 /**
@@ -174,18 +183,19 @@ function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number,
   const base = blocks.map((b) => ({ lo: b.lo, hi: b.hi }))
   const ranges = blocks.map((b) => Array.from({ length: every }, (_, j) => b.widened((every - 1 - j) * stencil.radius)))
   const report = outer ? progressReporter("steps", s.steps) : undefined
+  const halo = run.halo([0])
   return () => {
     for (let step = 0; step < s.steps; step++) {
       const j = step % every
-      if (j === 0) run.halo.exchange()
+      if (j === 0) halo.exchange()
       else for (const b of blocks) b.applyBoundaries()
       for (let i = 0; i < blocks.length; i++) {
         const b = blocks[i]!
         const range = ranges[i]![j]!
         b.lo = range.lo
         b.hi = range.hi
-        sweep(b.u, b.next, b)
-        b.swap()
+        sweep(b)
+        b.rotate(0)
       }
       stepDone(run, step + 1, outer, s.every, report) // observing gathers interiors: the widened ranges do not matter
     }
@@ -198,7 +208,7 @@ function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number,
 }
 
 /** Counts a finished step (and reports it to `--progress`), and observes the field when the loop asks for it at this step. */
-function stepDone(run: GridRun, step: number, outer: boolean, every: Every | undefined, report: ((done: number) => void) | undefined): void {
+function stepDone(run: GridRun, step: number, outer: boolean, every: Every<FieldArrays> | undefined, report: ((done: number) => void) | undefined): void {
   const blocks = run.blocks
   for (let i = 0; i < blocks.length; i++) blocks[i]!.step = step
   if (outer) run.outerSteps = step
@@ -206,7 +216,7 @@ function stepDone(run: GridRun, step: number, outer: boolean, every: Every | und
   if (every !== undefined && step % every.k === 0) observe(run, every.observe, step)
 }
 
-function observe(run: GridRun, fn: (field: Float64Array, step: number) => void, step: number): void {
+function observe(run: GridRun, fn: (field: FieldArrays, step: number) => void, step: number): void {
   const field = run.gatherField()
   if (field !== undefined) fn(field, step)
 }
@@ -230,51 +240,18 @@ function scanLine(blocks: ReadonlyArray<FieldBlock>, op: NumberOp, comm: Comm): 
   }
 }
 
-/** The whole field in global row-major order on rank 0. */
-function gatherField(blocks: ReadonlyArray<FieldBlock>, plan: Plan, grid: Grid, comm: Comm): Float64Array | undefined {
-  if (plan.source.kind !== "grid") throw new Error("unreachable")
-  const mine = new Float64Array(blocks.reduce((a, b) => a + b.points, 0))
-  let at = 0
-  for (const b of blocks) {
-    b.copyInterior(mine, at)
-    at += b.points
-  }
-  const gathered = comm.gatherv(mine, 0)
-  if (gathered === undefined || grid.dims === 1) return gathered
-  const shape = grid.shape as ReadonlyArray<number>
-  const out = new Float64Array(shape.reduce((a, b) => a * b, 1))
-  at = 0
-  for (const b of plan.source.layout.blocks) {
-    // Copy the block row by row (rows run along the last dimension).
-    const rowLength = b.count[grid.dims - 1]!
-    const rows = b.count.slice(0, -1).reduce((a, c) => a * c, 1)
-    for (let r = 0; r < rows; r++) {
-      let rest = r
-      let flat = 0
-      for (let d = grid.dims - 2; d >= 0; d--) {
-        const i = rest % b.count[d]!
-        rest = Math.floor(rest / b.count[d]!)
-        flat += (b.start[d]! + i) * shape.slice(d + 1).reduce((a, c) => a * c, 1)
-      }
-      flat += b.start[grid.dims - 1]!
-      out.set(gathered.subarray(at, at + rowLength), flat)
-      at += rowLength
-    }
-  }
-  return out
-}
-
 function finish(terminal: Terminal, run: GridRun): unknown {
-  if (terminal.kind === "gather") return run.gatherField()
+  if (terminal.kind === "gather") return run.gatherField(terminal.fields ?? [0])
   if (terminal.kind === "scan") throw new Error("unreachable: the planner rejects a field scan terminal")
-  const locals = run.blocks.map((b) => (terminal.local === undefined ? foldInterior(b, terminal.op as NumberOp) : terminal.local(b as Block)))
+  const local = terminal.local as ((b: FieldBlock) => unknown) | undefined
+  const locals = run.blocks.map((b) => (local === undefined ? foldInterior(b, terminal.op as NumberOp, terminal.field ?? 0) : local(b)))
   return combineAcross(locals, terminal.op, run.comm, terminal.all)
 }
 
 /** Folds the block's interior points in row-major order. */
-function foldInterior(block: FieldBlock, op: NumberOp): number {
+function foldInterior(block: FieldBlock, op: NumberOp, field: number): number {
   const data = new Float64Array(block.points)
-  block.copyInterior(data, 0)
+  block.copyInterior(data, 0, field)
   const concat = (op as { concat: (a: number, b: number) => number }).concat
   let acc = data[0]!
   for (let i = 1; i < data.length; i++) acc = concat(acc, data[i]!)

@@ -14,7 +14,8 @@
  */
 import type { Comm } from "../comm/comm.ts"
 import type { Request } from "../comm/request.ts"
-import { runFill, type FieldBlock, type Slab } from "./field.ts"
+import type { FieldArray } from "../plan/description.ts"
+import { arrayOf, ELEMENT_BYTES, runFill, type FieldBlock, type Slab } from "./field.ts"
 
 /** Where partitions live. */
 export interface Placement {
@@ -24,14 +25,21 @@ export interface Placement {
   readonly local: ReadonlyArray<number>
 }
 
-/** One remote face: where it comes from or goes, and the buffer it travels in. */
+/**
+ * One remote face: where it comes from or goes, and the buffer it travels
+ * in. One field's contiguous face travels in place (no pack); otherwise every
+ * exchanged field's face is packed into one buffer: one message per
+ * neighbour, whatever the number of fields.
+ */
 interface Remote {
   readonly block: FieldBlock
   readonly slab: Slab
   readonly peer: number
   readonly tag: number
-  /** Pack buffer for strided slabs. */
-  readonly pack: Float64Array | undefined
+  /** The whole pack, as sent and received; undefined when the face travels in place. */
+  readonly pack: Uint8Array | undefined
+  /** Each exchanged field's part of the pack. */
+  readonly parts: ReadonlyArray<FieldArray>
 }
 
 /** One face copied between partitions of this thread. */
@@ -54,17 +62,43 @@ interface DimensionPlan {
 export class HaloExchange {
   private readonly perDim: DimensionPlan[]
   private readonly pending: Array<Request<void>> = []
+  /** The fields exchanged, by index. */
+  private readonly fields: ReadonlyArray<number>
 
   constructor(
     private readonly comm: Comm,
     private readonly blocks: ReadonlyArray<FieldBlock>,
     placement: Placement,
+    fields?: ReadonlyArray<number>,
   ) {
     const dims = blocks[0]?.dims ?? 0
+    this.fields = fields ?? (blocks[0]?.levels.map((_, f) => f) ?? [])
     // Dimensions with nothing to do (one rank, Dirichlet edges) cost nothing per step.
     this.perDim = Array.from({ length: dims }, (_, d) => this.planDimension(d, placement)).filter(
       (p) => p.sends.length + p.copies.length + p.receives.length + p.refilled.length > 0,
     )
+  }
+
+  /** The pack of a face: each field's part at an 8-byte-aligned offset of one buffer. */
+  private packFor(block: FieldBlock, slab: Slab): { pack: Uint8Array | undefined; parts: FieldArray[] } {
+    const n = slab.index.length
+    if (this.fields.length === 1) {
+      if (slab.at !== undefined) return { pack: undefined, parts: [] }
+      const part = arrayOf(block.levels[this.fields[0]!]!.spec.type, n)
+      return { pack: new Uint8Array(part.buffer), parts: [part] }
+    }
+    const offsets: number[] = []
+    let bytes = 0
+    for (const f of this.fields) {
+      offsets.push(bytes)
+      bytes += Math.ceil((n * ELEMENT_BYTES[block.levels[f]!.spec.type]) / 8) * 8
+    }
+    const buffer = new ArrayBuffer(bytes)
+    const parts = this.fields.map((f, j) => {
+      const type = block.levels[f]!.spec.type
+      return type === "float64" ? new Float64Array(buffer, offsets[j], n) : type === "float32" ? new Float32Array(buffer, offsets[j], n) : type === "int32" ? new Int32Array(buffer, offsets[j], n) : new Uint8Array(buffer, offsets[j], n)
+    })
+    return { pack: new Uint8Array(buffer), parts }
   }
 
   private planDimension(d: number, placement: Placement): DimensionPlan {
@@ -88,53 +122,62 @@ export class HaloExchange {
           continue
         }
         const thread = placement.owner[peer]!
-        const packed = (slab: Slab) => (slab.views === undefined ? new Float64Array(slab.index.length) : undefined)
         // My face on side s lands in the neighbour's ghost on the other side.
-        sends.push({ block, slab: send, peer: thread, tag: tag(peer, side === 0 ? 1 : 0), pack: packed(send) })
-        receives.push({ block, slab: recv, peer: thread, tag: tag(block.block.rank, side), pack: packed(recv) })
+        sends.push({ block, slab: send, peer: thread, tag: tag(peer, side === 0 ? 1 : 0), ...this.packFor(block, send) })
+        receives.push({ block, slab: recv, peer: thread, tag: tag(block.block.rank, side), ...this.packFor(block, recv) })
       }
     }
     const refilled = this.blocks.filter((b) => b.refills[d]!.length > 0)
     return { dimension: d, sends, copies, receives, refilled }
   }
 
-  /** Refreshes every ghost of every local block. */
+  /** Refreshes every ghost of the exchanged fields of every local block. */
   exchange(): void {
+    const fields = this.fields
     for (let p = 0; p < this.perDim.length; p++) {
       const { dimension: d, sends, copies, receives, refilled } = this.perDim[p]!
       for (const s of sends) {
-        const data = s.pack === undefined ? s.slab.views![s.block.current] : gather(s.block.u, s.slab.index, s.pack)
+        let data: FieldArray
+        if (s.pack === undefined) data = s.block.levels[fields[0]!]!.view(s.slab)
+        else {
+          for (let j = 0; j < fields.length; j++) gather(s.block.levels[fields[j]!]!.u, s.slab.index, s.parts[j]!)
+          data = s.pack
+        }
         const request = this.comm.isend(data, s.peer, s.tag)
         if (!request.done) this.pending.push(request)
       }
-      for (const c of copies) copySlab(c)
+      for (const c of copies) for (let j = 0; j < fields.length; j++) copySlab(c, fields[j]!)
       for (const r of receives) {
-        if (r.pack === undefined) this.comm.recvInto(r.slab.views![r.block.current], r.peer, r.tag)
-        else scatter(this.comm.recvInto(r.pack, r.peer, r.tag), r.slab.index, r.block.u)
+        if (r.pack === undefined) this.comm.recvInto(r.block.levels[fields[0]!]!.view(r.slab), r.peer, r.tag)
+        else {
+          this.comm.recvInto(r.pack, r.peer, r.tag)
+          for (let j = 0; j < fields.length; j++) scatter(r.parts[j]!, r.slab.index, r.block.levels[fields[j]!]!.u)
+        }
       }
       while (this.pending.length > 0) this.pending.pop()!.wait()
-      for (const block of refilled) for (const fill of block.refills[d]!) runFill(block.u, fill)
+      for (const block of refilled) for (let j = 0; j < fields.length; j++) for (const fill of block.refills[d]!) runFill(block.levels[fields[j]!]!.u, fill)
     }
   }
 }
 
-function copySlab({ to, dst, from, src }: LocalCopy): void {
-  if (dst.views !== undefined && src.views !== undefined) {
-    dst.views[to.current].set(src.views[from.current])
+function copySlab({ to, dst, from, src }: LocalCopy, f: number): void {
+  const into = to.levels[f]!
+  const out = from.levels[f]!
+  if (dst.at !== undefined && src.at !== undefined) {
+    into.view(dst).set(out.view(src))
     return
   }
-  const u = to.u
-  const v = from.u
+  const u = into.u
+  const v = out.u
   const d = dst.index
   const s = src.index
   for (let k = 0; k < d.length; k++) u[d[k]!] = v[s[k]!]!
 }
 
-function gather(u: Float64Array, index: Int32Array, out: Float64Array): Float64Array {
+function gather(u: FieldArray, index: Int32Array, out: FieldArray): void {
   for (let k = 0; k < index.length; k++) out[k] = u[index[k]!]!
-  return out
 }
 
-function scatter(data: Float64Array, index: Int32Array, u: Float64Array): void {
+function scatter(data: FieldArray, index: Int32Array, u: FieldArray): void {
   for (let k = 0; k < index.length; k++) u[index[k]!] = data[k]!
 }

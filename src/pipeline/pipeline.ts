@@ -12,7 +12,29 @@ import type { Semigroup } from "fp-ts/lib/Semigroup.js"
 import type { Comm, Sendable } from "../comm/comm.ts"
 import { SUM, type ElementwiseOp, type Loc, type LocOp, type ReduceOp, type TypedArray } from "../comm/ops.ts"
 import { InvalidArgument } from "../errors.ts"
-import type { Block, Chunk, Description, Every, FieldStage, NumberOp, Source, StencilFor, StencilOptions, Terminal } from "../plan/description.ts"
+import type {
+  ArrayOf,
+  AnyPointFn,
+  Block,
+  Chunk,
+  Description,
+  ElementType,
+  Every,
+  FieldArray,
+  FieldInit,
+  FieldsBlock,
+  FieldsStencilOptions,
+  FieldSpec,
+  FieldStage,
+  NumberOp,
+  PointFn,
+  Shape,
+  Source,
+  StencilFor,
+  StencilOptions,
+  Terminal,
+  View,
+} from "../plan/description.ts"
 import type { Dim, Grid } from "../plan/grid.ts"
 import type { Distribution } from "../plan/layout.ts"
 import { plan as planPipeline, type Plan } from "../plan/plan.ts"
@@ -46,18 +68,71 @@ const complete = <R>(source: Source, stages: ReadonlyArray<FieldStage>, terminal
 /** The initial value of a D-dimensional field as a function of the point's coordinates. */
 export type InitFor<D extends Dim> = D extends 1 ? (x: number) => number : D extends 2 ? (x: number, y: number) => number : (x: number, y: number, z: number) => number
 
+/**
+ * Where a field's values come from: a function of the coordinates, the whole
+ * field as an array in global row-major order (held by rank 0: other ranks
+ * may pass undefined), or data made by `Pipeline.fromFile`.
+ */
+export type InitialValues<D extends Dim> = InitFor<D> | ArrayLike<number> | FileData | undefined
+
+/** A field read from a file, each rank reading its block only: made by `Pipeline.fromFile`. */
+export interface FileData {
+  readonly _tag: "FileData"
+  readonly path: string
+  readonly format: "npy" | "raw"
+}
+
+/**
+ * A field's initial values read from a file in parallel, each rank reading
+ * only its block: a `.npy` file (C order, little-endian, of the field's
+ * element type and the grid's shape), or `format: "raw"` for bare
+ * little-endian elements.
+ *
+ * @example
+ * ```ts
+ * import { Grid, Pipeline } from "rankflow"
+ * const field = Pipeline.distribute(Grid.line({ n: 5 }), Pipeline.fromFile("u0.npy"))
+ * console.log(field.source.kind) // grid
+ * ```
+ */
+export function fromFile(path: string, options: { readonly format?: "npy" | "raw" } = {}): FileData {
+  if (typeof path !== "string" || path === "") throw new InvalidArgument("Pipeline.fromFile", "path", path, "must be a file path")
+  const format = options.format ?? (path.endsWith(".npy") ? "npy" : "raw")
+  if (format !== "npy" && format !== "raw") throw new InvalidArgument("Pipeline.fromFile", "format", format, 'must be "npy" or "raw"')
+  return { _tag: "FileData", path, format }
+}
+
+function fieldInit(op: string, name: string, values: unknown): FieldInit {
+  if (typeof values === "function") return { kind: "function", fn: values as (...x: number[]) => number }
+  if (values === undefined) return { kind: "array", data: undefined }
+  if (typeof values === "object" && values !== null && (values as { _tag?: unknown })._tag === "FileData") {
+    const file = values as FileData
+    return { kind: "file", path: file.path, format: file.format }
+  }
+  if (typeof values === "object" && values !== null && typeof (values as ArrayLike<number>).length === "number") return { kind: "array", data: values as ArrayLike<number> }
+  throw new InvalidArgument(op, name, values, "must be a function of the point's coordinates, an array of the whole field (on rank 0), or Pipeline.fromFile(…)")
+}
+
+const ELEMENT_TYPES: ReadonlyArray<ElementType> = ["float64", "float32", "int32", "uint8"]
+
+function elementType(op: string, name: string, type: unknown): ElementType {
+  if (type === undefined) return "float64"
+  if (!ELEMENT_TYPES.includes(type as ElementType)) throw new InvalidArgument(op, name, type, `must be one of ${ELEMENT_TYPES.map((t) => `"${t}"`).join(", ")}`)
+  return type as ElementType
+}
+
 /** Options of a loop. */
-export interface LoopOptions {
+export interface LoopOptions<F = Float64Array> {
   /** Observe the gathered field on rank 0 every `every.k` steps. */
-  readonly every?: Every
+  readonly every?: Every<F>
 }
 
 /** Options of an `until` loop. */
-export interface UntilOptions<D extends Dim> extends LoopOptions {
+export interface UntilOptions<D extends Dim, B = Block<D>, F = Float64Array> extends LoopOptions<F> {
   /** Upper bound on the iterations. */
   readonly maxSteps: number
   /** The rank-local measure, e.g. the largest change in the block. */
-  readonly measure: (block: Block<D>) => number
+  readonly measure: (block: B) => number
   /** How local measures combine across ranks (e.g. MAX). */
   readonly op: NumberOp
   /** Stop when this holds for the combined measure. */
@@ -79,68 +154,65 @@ const positiveInt = (op: string, name: string, v: number): number => {
 
 const nameOf = (fn: { name: string }, fallback: string): string => (fn.name === "" ? fallback : fn.name)
 
-/** The stages of a field, shared by a whole pipeline and a loop body. */
-abstract class FieldStages<D extends Dim> {
-  constructor(readonly stages: ReadonlyArray<FieldStage>) {}
+function radiusOf(options: StencilOptions): number {
+  const radius = options.radius ?? 1
+  if (!Number.isSafeInteger(radius) || radius < 0) throw new InvalidArgument("stencil", "radius", radius, "must be an integer ≥ 0")
+  return radius
+}
+
+/** What every stage list shares: the fields' names, the stages so far, and the stages that do not depend on the fields' types. */
+abstract class Stages {
+  constructor(
+    readonly stages: ReadonlyArray<FieldStage>,
+    /** The names of the fields, in the source's order. */
+    readonly names: ReadonlyArray<string>,
+  ) {}
   protected abstract with(stages: ReadonlyArray<FieldStage>): this
 
-  /** Refreshes every ghost cell from the neighbouring blocks, and boundary ghosts from the boundary conditions. */
+  /** Refreshes every ghost cell from the neighbouring blocks, and boundary ghosts from the boundary conditions (of the fields the next stencils read). */
   haloExchange(): this {
     return this.with([...this.stages, { kind: "haloExchange" }])
   }
 
-  /**
-   * Updates every point (but fixed Dirichlet edge points) from a per-point
-   * function of the current values: `next[i] = f(u, i, …coordinates)`, then
-   * swaps the buffers. 1-D: `(u, i, x)`; 2-D: `(u, i, stride, x, y)`;
-   * 3-D: `(u, i, stride0, stride1, x, y, z)`, `i` being the flat local index.
-   */
-  stencil(f: StencilFor<D>, options: StencilOptions = {}): this {
-    const radius = options.radius ?? 1
-    if (!Number.isSafeInteger(radius) || radius < 0) throw new InvalidArgument("stencil", "radius", radius, "must be an integer ≥ 0")
-    const name = options.name ?? nameOf(f, `stencil#${this.count("stencil") + 1}`)
-    const stage: FieldStage = { kind: "stencil", fn: f, radius, name, ...(options.diffusion === undefined ? {} : { diffusion: options.diffusion }) }
+  protected push(stage: FieldStage): this {
     return this.with([...this.stages, stage])
   }
 
-  /**
-   * A whole-block kernel: reads `block.u`, writes `block.next` on
-   * [lo, hi) in every dimension; the buffers are swapped after. With
-   * `inPlace`, the kernel updates `block.u` itself and nothing is swapped.
-   */
-  mapLocal(kernel: (block: Block<D>) => void, options: { readonly inPlace?: boolean; readonly name?: string } = {}): this {
+  protected stencilStage(outputs: ReadonlyArray<{ field: number; fn: AnyPointFn }>, form: "array" | "view", reads: ReadonlyArray<number>, options: StencilOptions, fallback: { name: string }): FieldStage {
+    const name = options.name ?? nameOf(fallback, `stencil#${this.count("stencil") + 1}`)
+    return {
+      kind: "stencil",
+      form,
+      outputs,
+      reads,
+      radius: radiusOf(options),
+      name,
+      ...(options.diffusion === undefined ? {} : { diffusion: options.diffusion }),
+      ...(options.stale === undefined ? {} : { stale: options.stale }),
+    }
+  }
+
+  protected mapLocalStage(kernel: (block: never) => void, writes: ReadonlyArray<number>, options: { readonly inPlace?: boolean; readonly name?: string }): FieldStage {
     const name = options.name ?? nameOf(kernel, `mapLocal#${this.count("mapLocal") + 1}`)
-    return this.with([...this.stages, { kind: "mapLocal", fn: kernel as (block: Block) => void, inPlace: options.inPlace === true, name }])
+    return { kind: "mapLocal", fn: kernel, inPlace: options.inPlace === true, writes, name }
   }
 
-  /** Inclusive prefix reduction along a 1-D field, in global order. */
-  scan<S extends FieldStages<1>>(this: S, op: NumberOp): S {
-    return this.with([...this.stages, { kind: "scan", op }])
-  }
-
-  /** Runs `body` `steps` times. */
-  iterate(steps: number, body: (s: FieldBody<D>) => FieldBody<D>, options: LoopOptions = {}): this {
+  protected loopStage(steps: number, body: ReadonlyArray<FieldStage>, options: LoopOptions<unknown>): FieldStage {
     positiveInt("iterate", "steps", steps)
-    const stages = body(new FieldBody<D>([])).stages
-    return this.with([...this.stages, { kind: "iterate", steps, body: stages, ...every(options) }])
+    return { kind: "iterate", steps, body, ...every(options) }
   }
 
-  /** Runs `body` until `stop(allreduced measure)` holds, at most `maxSteps` times. */
-  until(options: UntilOptions<D>, body: (s: FieldBody<D>) => FieldBody<D>): this {
+  protected untilStage(options: UntilOptions<Dim, never, unknown>, body: ReadonlyArray<FieldStage>): FieldStage {
     positiveInt("until", "maxSteps", options.maxSteps)
     const check = positiveInt("until", "check", options.check ?? 1)
-    const stages = body(new FieldBody<D>([])).stages
-    const stage: FieldStage = {
-      kind: "until",
-      maxSteps: options.maxSteps,
-      body: stages,
-      measure: options.measure as (block: Block) => number,
-      op: options.op,
-      stop: options.stop,
-      check,
-      ...every(options),
-    }
-    return this.with([...this.stages, stage])
+    return { kind: "until", maxSteps: options.maxSteps, body, measure: options.measure, op: options.op, stop: options.stop, check, ...every(options) }
+  }
+
+  /** The index of field `name`, or an error naming the fields there are. */
+  protected fieldIndex(op: string, name: string): number {
+    const f = this.names.indexOf(name)
+    if (f < 0) throw new InvalidArgument(op, "field", name, `is not a field of this grid (its fields: ${this.names.join(", ")})`)
+    return f
   }
 
   private count(kind: FieldStage["kind"]): number {
@@ -148,56 +220,242 @@ abstract class FieldStages<D extends Dim> {
   }
 }
 
-function every(options: LoopOptions): { every?: Every } {
+/** The stages of one field of element type A (Float64Array unless declared). */
+abstract class FieldStages<D extends Dim, A extends FieldArray = Float64Array> extends Stages {
+  /**
+   * Updates every point (but fixed Dirichlet edge points) from a per-point
+   * function of the current values: `next[i] = f(u, i, …coordinates)`, then
+   * swaps the buffers. 1-D: `(u, i, x)`; 2-D: `(u, i, stride, x, y)`;
+   * 3-D: `(u, i, stride0, stride1, x, y, z)`, `i` being the flat local index.
+   */
+  stencil(f: StencilFor<D, A>, options: StencilOptions = {}): this {
+    if (typeof f !== "function") throw new InvalidArgument("stencil", "f", f, "must be a point function")
+    return this.push(this.stencilStage([{ field: 0, fn: f as unknown as AnyPointFn }], "array", [0], options, f))
+  }
+
+  /**
+   * A whole-block kernel: reads `block.u`, writes `block.next` on
+   * [lo, hi) in every dimension; the buffers are swapped after. With
+   * `inPlace`, the kernel updates `block.u` itself and nothing is swapped.
+   */
+  mapLocal(kernel: (block: Block<D, A>) => void, options: { readonly inPlace?: boolean; readonly name?: string } = {}): this {
+    return this.push(this.mapLocalStage(kernel as (block: never) => void, [0], options))
+  }
+
+  /** Inclusive prefix reduction along a 1-D field, in global order. */
+  scan<S extends FieldStages<1, A>>(this: S, op: NumberOp): S {
+    return this.push({ kind: "scan", op })
+  }
+
+  /** Runs `body` `steps` times. */
+  iterate(steps: number, body: (s: FieldBody<D, A>) => FieldBody<D, A>, options: LoopOptions<A> = {}): this {
+    return this.push(this.loopStage(steps, body(new FieldBody<D, A>([], this.names)).stages, options as LoopOptions<unknown>))
+  }
+
+  /** Runs `body` until `stop(allreduced measure)` holds, at most `maxSteps` times. */
+  until(options: UntilOptions<D, Block<D, A>, A>, body: (s: FieldBody<D, A>) => FieldBody<D, A>): this {
+    return this.push(this.untilStage(options as unknown as UntilOptions<Dim, never, unknown>, body(new FieldBody<D, A>([], this.names)).stages))
+  }
+}
+
+function every(options: LoopOptions<unknown>): { every?: Every<unknown> } {
   if (options.every === undefined) return {}
   positiveInt("every", "k", options.every.k)
   return { every: options.every }
 }
 
 /** The stages of a loop body. */
-export class FieldBody<D extends Dim> extends FieldStages<D> {
+export class FieldBody<D extends Dim, A extends FieldArray = Float64Array> extends FieldStages<D, A> {
   /** A copy with these stages: every fluent call returns a new value. */
   protected with(stages: ReadonlyArray<FieldStage>): this {
-    return new FieldBody<D>(stages) as this
+    return new FieldBody<D, A>(stages, this.names) as this
   }
 }
 
-/** A distributed D-dimensional field and the stages applied to it so far. */
-export class Field<D extends Dim> extends FieldStages<D> {
+/** A distributed D-dimensional field of element type A (Float64Array unless declared) and the stages applied to it so far. */
+export class Field<D extends Dim, A extends FieldArray = Float64Array> extends FieldStages<D, A> {
   constructor(
     /** Where the field comes from: its grid and initial values. */
     readonly source: Source,
     stages: ReadonlyArray<FieldStage>,
   ) {
-    super(stages)
+    super(stages, ["u"])
   }
   /** A copy with these stages: every fluent call returns a new value. */
   protected with(stages: ReadonlyArray<FieldStage>): this {
-    return new Field<D>(this.source, stages) as this
+    return new Field<D, A>(this.source, stages) as this
   }
 
   /** The whole field on rank 0, in global row-major order. */
-  gather(): Pipeline<Float64Array> {
+  gather(): Pipeline<A> {
     return complete(this.source, this.stages, { kind: "gather" })
   }
 
   /** Folds every point with `op` (or combines `local(block)` per rank) onto rank 0. */
   reduce(op: NumberOp): Pipeline<number>
-  reduce<A>(op: OpFor<A>, local: (block: Block<D>) => A): Pipeline<A>
-  reduce<A>(op: ReduceOp<A> | NumberOp, local?: (block: Block<D>) => A): Pipeline<A> {
+  reduce<R>(op: OpFor<R>, local: (block: Block<D, A>) => R): Pipeline<R>
+  reduce<R>(op: ReduceOp<R> | NumberOp, local?: (block: Block<D, A>) => R): Pipeline<R> {
     return complete(this.source, this.stages, reduceTerminal(op, false, local))
   }
 
   /** As `reduce`, with the result on every rank. */
   allreduce(op: NumberOp): Pipeline<number>
-  allreduce<A>(op: OpFor<A>, local: (block: Block<D>) => A): Pipeline<A>
-  allreduce<A>(op: ReduceOp<A> | NumberOp, local?: (block: Block<D>) => A): Pipeline<A> {
+  allreduce<R>(op: OpFor<R>, local: (block: Block<D, A>) => R): Pipeline<R>
+  allreduce<R>(op: ReduceOp<R> | NumberOp, local?: (block: Block<D, A>) => R): Pipeline<R> {
     return complete(this.source, this.stages, reduceTerminal(op, true, local))
   }
 }
 
-function reduceTerminal<A, D extends Dim>(op: ReduceOp<A> | NumberOp, all: boolean, local?: (block: Block<D>) => A): Terminal {
-  return { kind: "reduce", op: op as ReduceOp<unknown>, all, ...(local === undefined ? {} : { local: local as (block: Block) => unknown }) }
+// ---- several fields -------------------------------------------------------------
+
+/** One field's declaration in `distribute(grid, { name: … })`: its initial values, or those with an element type and a previous time level. */
+export type FieldDecl<D extends Dim> =
+  | InitialValues<D>
+  | {
+      /** The initial values. */
+      readonly init: InitialValues<D>
+      /** Element type (default "float64"). */
+      readonly type?: ElementType
+      /** The previous time level's initial values: the field keeps two levels (`f.prev.name`), rotated without copying. */
+      readonly previous?: InitialValues<D>
+    }
+
+/** The array type a declaration gives. */
+export type ArrayOfDecl<T> = T extends { readonly type: infer E extends ElementType } ? ArrayOf[E] : Float64Array
+
+/** Field names to array types, from `distribute`'s record. */
+export type ShapeOfDecls<R> = { readonly [K in keyof R]: ArrayOfDecl<R[K]> }
+
+/** The names of the fields that keep a previous level. */
+export type PrevOfDecls<R> = { [K in keyof R]: R[K] extends { readonly previous: unknown } ? K : never }[keyof R]
+
+/** Options of a `mapLocal` on several fields. */
+export interface FieldsMapOptions<S extends Shape> {
+  /** The fields whose `next` it writes, rotated after it (default: every field; none with `inPlace`). */
+  readonly writes?: ReadonlyArray<keyof S & string>
+  /** It updates the fields' `u` itself: nothing is rotated. */
+  readonly inPlace?: boolean
+  /** A name for explain() and errors. */
+  readonly name?: string
+}
+
+/** The point functions of a stencil of several fields: one per field it writes. */
+export type Outputs<D extends Dim, S extends Shape, P extends keyof S> = { readonly [K in keyof S]?: PointFn<D, View<S, P>> }
+
+/** The stages of several fields S (P: those with a previous level). */
+abstract class FieldsStages<D extends Dim, S extends Shape, P extends keyof S> extends Stages {
+  /**
+   * Updates the fields named in `outputs` at every point (but fixed Dirichlet
+   * edge points), all from the current values: `next.v[i] = outputs.v(f, i,
+   * …)`, `f` holding every field's current values by name and `f.prev` the
+   * previous levels; then the written fields rotate (a field with a previous
+   * level: previous ← current ← next, without copying).
+   */
+  stencil(outputs: Outputs<D, S, P>, options: FieldsStencilOptions<S> = {}): this {
+    if (typeof outputs !== "object" || outputs === null) throw new InvalidArgument("stencil", "outputs", outputs, "must be a record of point functions by field name")
+    const entries = Object.entries(outputs as Record<string, unknown>).filter(([, fn]) => fn !== undefined)
+    if (entries.length === 0) throw new InvalidArgument("stencil", "outputs", "{}", `must name at least one field (${this.names.join(", ")})`)
+    const list = entries.map(([name, fn]) => {
+      if (typeof fn !== "function") throw new InvalidArgument("stencil", `outputs.${name}`, fn, "must be a point function")
+      return { field: this.fieldIndex("stencil", name), fn: fn as AnyPointFn }
+    })
+    const reads = options.reads === undefined ? this.names.map((_, f) => f) : options.reads.map((name) => this.fieldIndex("stencil", name))
+    return this.push(this.stencilStage(list, "view", reads, options, list[0]!.fn))
+  }
+
+  /** A whole-block kernel over `block.fields.name.{u, next, prev}`; the fields in `writes` rotate after it. */
+  mapLocal(kernel: (block: FieldsBlock<D, S>) => void, options: FieldsMapOptions<S> = {}): this {
+    const writes = (options.writes ?? this.names).map((name) => this.fieldIndex("mapLocal", name))
+    return this.push(this.mapLocalStage(kernel as (block: never) => void, writes, options))
+  }
+
+  /** Runs `body` `steps` times. */
+  iterate(steps: number, body: (s: FieldsBody<D, S, P>) => FieldsBody<D, S, P>, options: LoopOptions<S> = {}): this {
+    return this.push(this.loopStage(steps, body(new FieldsBody<D, S, P>([], this.names)).stages, options as LoopOptions<unknown>))
+  }
+
+  /** Runs `body` until `stop(allreduced measure)` holds, at most `maxSteps` times. */
+  until(options: UntilOptions<D, FieldsBlock<D, S>, S>, body: (s: FieldsBody<D, S, P>) => FieldsBody<D, S, P>): this {
+    return this.push(this.untilStage(options as unknown as UntilOptions<Dim, never, unknown>, body(new FieldsBody<D, S, P>([], this.names)).stages))
+  }
+}
+
+/** The stages of a loop body over several fields. */
+export class FieldsBody<D extends Dim, S extends Shape, P extends keyof S = never> extends FieldsStages<D, S, P> {
+  /** A copy with these stages: every fluent call returns a new value. */
+  protected with(stages: ReadonlyArray<FieldStage>): this {
+    return new FieldsBody<D, S, P>(stages, this.names) as this
+  }
+}
+
+/** Several named fields on one D-dimensional grid, and the stages applied to them so far. */
+export class Fields<D extends Dim, S extends Shape, P extends keyof S = never> extends FieldsStages<D, S, P> {
+  constructor(
+    /** The grid and the fields' declarations. */
+    readonly source: Source,
+    stages: ReadonlyArray<FieldStage>,
+  ) {
+    super(stages, source.kind === "grid" ? source.fields.map((f) => f.name) : [])
+  }
+  /** A copy with these stages: every fluent call returns a new value. */
+  protected with(stages: ReadonlyArray<FieldStage>): this {
+    return new Fields<D, S, P>(this.source, stages) as this
+  }
+
+  /** Every field (or the named ones) on rank 0, in global row-major order, by name; one name gives that field's array. */
+  gather(): Pipeline<S>
+  gather<K extends keyof S & string>(name: K): Pipeline<S[K]>
+  gather<K extends keyof S & string>(name: K, ...more: K[]): Pipeline<Pick<S, K>>
+  gather(...names: string[]): Pipeline<unknown> {
+    const fields = names.length === 0 ? this.names.map((_, f) => f) : names.map((n) => this.fieldIndex("gather", n))
+    return complete(this.source, this.stages, { kind: "gather", fields, record: names.length !== 1 })
+  }
+
+  /** Folds every point of field `name` with `op` (or combines `local(block)` per rank) onto rank 0. */
+  reduce(op: NumberOp, name: keyof S & string): Pipeline<number>
+  reduce<R>(op: OpFor<R>, local: (block: FieldsBlock<D, S>) => R): Pipeline<R>
+  reduce<R>(op: ReduceOp<R> | NumberOp, what: string | ((block: FieldsBlock<D, S>) => R)): Pipeline<R> {
+    return complete(this.source, this.stages, this.fieldsTerminal(op, false, what))
+  }
+
+  /** As `reduce`, with the result on every rank. */
+  allreduce(op: NumberOp, name: keyof S & string): Pipeline<number>
+  allreduce<R>(op: OpFor<R>, local: (block: FieldsBlock<D, S>) => R): Pipeline<R>
+  allreduce<R>(op: ReduceOp<R> | NumberOp, what: string | ((block: FieldsBlock<D, S>) => R)): Pipeline<R> {
+    return complete(this.source, this.stages, this.fieldsTerminal(op, true, what))
+  }
+
+  private fieldsTerminal<R>(op: ReduceOp<R> | NumberOp, all: boolean, what: string | ((block: FieldsBlock<D, S>) => R)): Terminal {
+    if (typeof what === "string") return { ...reduceTerminal(op, all), field: this.fieldIndex(all ? "allreduce" : "reduce", what) } as Terminal
+    if (typeof what !== "function") throw new InvalidArgument(all ? "allreduce" : "reduce", "field", what, `must name a field (${this.names.join(", ")}) or be a function of the block`)
+    return reduceTerminal(op, all, what)
+  }
+}
+
+function reduceTerminal<R>(op: ReduceOp<R> | NumberOp, all: boolean, local?: (block: never) => R): Terminal {
+  return { kind: "reduce", op: op as ReduceOp<unknown>, all, ...(local === undefined ? {} : { local: local as (block: never) => unknown }) }
+}
+
+/** Reserved: the view's record of previous levels. */
+const RESERVED = new Set(["prev"])
+
+function fieldSpecs<D extends Dim>(decls: Readonly<Record<string, FieldDecl<D>>>): FieldSpec[] {
+  const op = "Pipeline.distribute"
+  const names = Object.keys(decls)
+  if (names.length === 0) throw new InvalidArgument(op, "fields", "{}", "must declare at least one field")
+  return names.map((name) => {
+    if (RESERVED.has(name) || !/^[A-Za-z_$][\w$]*$/.test(name)) throw new InvalidArgument(op, "field name", name, `must be an identifier other than ${[...RESERVED].map((r) => `"${r}"`).join(", ")}`)
+    const decl = decls[name]
+    const full = typeof decl === "object" && decl !== null && "init" in decl ? decl : { init: decl as InitialValues<D> }
+    const type = elementType(op, `${name}.type`, (full as { type?: unknown }).type)
+    const previous = (full as { previous?: InitialValues<D> }).previous
+    return {
+      name,
+      type,
+      init: fieldInit(op, name, full.init),
+      ...("previous" in full && previous !== undefined ? { previous: fieldInit(op, `${name}.previous`, previous) } : {}),
+    }
+  })
 }
 
 /** A distributed range, waiting for its per-chunk function. */
@@ -285,9 +543,21 @@ export interface DistributeOptions {
   readonly rankDims?: ReadonlyArray<number>
 }
 
+/** Options of `distribute` for one grid field. */
+export interface FieldOptions<D extends Dim, E extends ElementType> extends DistributeOptions {
+  /** Element type (default "float64"): Float32 halves the bytes, Int32 and Uint8 hold counts, labels and cells. */
+  readonly type?: E
+  /** The previous time level's initial values: the field keeps two levels (`block.fields.u.prev`). */
+  readonly previous?: InitialValues<D>
+}
+
+const isRecordOfFields = (v: unknown): boolean =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v) && (v as { _tag?: unknown })._tag !== "FileData" && typeof (v as { length?: unknown }).length !== "number"
+
 /**
- * Starts a pipeline: a grid with the initial value of every point, or a range
- * whose chunks a `mapLocal` will compute.
+ * Starts a pipeline: a grid with the initial value of every point (one field,
+ * or a record of named fields), or a range whose chunks a `mapLocal` will
+ * compute.
  *
  * @example
  * ```ts
@@ -295,22 +565,32 @@ export interface DistributeOptions {
  * const comm = await (await import("rankflow")).init()
  * const total = Pipeline.run(Pipeline.distribute(Range.of(100)).mapLocal((c) => c.end - c.start).allreduce(), comm)
  * const field = Pipeline.run(Pipeline.distribute(Grid.line({ n: 5 }), (x) => 4 * x).gather(), comm)
- * if (comm.rank === 0) console.log(total, field) // 100 Float64Array(5) [ 0, 1, 2, 3, 4 ]
+ * const both = Pipeline.run(Pipeline.distribute(Grid.line({ n: 3 }), { u: (x) => x, c: { init: () => 7, type: "uint8" } }).gather(), comm)
+ * if (comm.rank === 0) console.log(total, field, both.c) // 100 Float64Array(5) [ 0, 1, 2, 3, 4 ] Uint8Array(3) [ 0, 7, 0 ]
  * ```
  */
-export function distribute<D extends Dim>(grid: Grid<D>, init: InitFor<D>, options?: DistributeOptions): Field<D>
+export function distribute<D extends Dim, E extends ElementType = "float64">(grid: Grid<D>, init: InitialValues<D>, options?: FieldOptions<D, E>): Field<D, ArrayOf[E]>
+export function distribute<D extends Dim, const R extends Readonly<Record<string, FieldDecl<D>>>>(grid: Grid<D>, fields: R, options?: DistributeOptions): Fields<D, ShapeOfDecls<R>, PrevOfDecls<R>>
 export function distribute(range: Range, options?: DistributeOptions): Ranged
 export function distribute<T>(items: ReadonlyArray<T>, options?: DistributeOptions): Items<T>
-export function distribute<D extends Dim, T>(what: Grid<D> | Range | ReadonlyArray<T>, second?: InitFor<D> | DistributeOptions, third?: DistributeOptions): Field<D> | Ranged | Items<T> {
+export function distribute<D extends Dim, T>(what: Grid<D> | Range | ReadonlyArray<T>, second?: unknown, third?: FieldOptions<D, ElementType>): Field<D, FieldArray> | Fields<D, Shape> | Ranged | Items<T> {
   if (Array.isArray(what)) {
     if (what.length === 0) throw new InvalidArgument("Pipeline.distribute", "items", "[]", "must hold at least one item")
     return new Items<T>(what as ReadonlyArray<T>, (second as DistributeOptions | undefined)?.distribution ?? "block")
   }
   const grid = what as Grid<D> | Range
   if (grid._tag === "Range") return new Ranged(grid, (second as DistributeOptions | undefined)?.distribution ?? "block")
-  if (typeof second !== "function") throw new InvalidArgument("Pipeline.distribute", "init", second, "must be a function of the point's coordinates")
   const rankDims = third?.rankDims
-  return new Field<D>({ kind: "grid", grid, init: second as (...x: number[]) => number, ...(rankDims === undefined ? {} : { rankDims }) }, [])
+  const layout = rankDims === undefined ? {} : { rankDims }
+  if (isRecordOfFields(second)) return new Fields<D, Shape>({ kind: "grid", grid, fields: fieldSpecs(second as Record<string, FieldDecl<D>>), ...layout }, [])
+  const op = "Pipeline.distribute"
+  const spec: FieldSpec = {
+    name: "u",
+    type: elementType(op, "type", third?.type),
+    init: fieldInit(op, "init", second),
+    ...(third?.previous === undefined ? {} : { previous: fieldInit(op, "previous", third.previous) }),
+  }
+  return new Field<D, FieldArray>({ kind: "grid", grid, fields: [spec], ...layout }, [])
 }
 
 /**

@@ -19,11 +19,48 @@ import type { Range } from "./range.ts"
  * in [lo, hi); the ghost frame belongs to rankflow (exchanges and boundary
  * conditions), so kernels read it but never write it.
  */
-export interface Block<D extends Dim = Dim> {
-  /** Current values, ghosts included. */
-  readonly u: Float64Array
+export interface Block<D extends Dim = Dim, A extends FieldArray = Float64Array> extends BlockGeometry<D> {
+  /** Current values, ghosts included (the first field's, in a pipeline of several). */
+  readonly u: A
   /** Where a `mapLocal` kernel writes the new values (swapped with `u` after the stage). */
-  readonly next: Float64Array
+  readonly next: A
+}
+
+/** Element types of grid fields. */
+export type ElementType = "float64" | "float32" | "int32" | "uint8"
+
+/** The typed array holding a field of each element type. */
+export interface ArrayOf {
+  readonly float64: Float64Array
+  readonly float32: Float32Array
+  readonly int32: Int32Array
+  readonly uint8: Uint8Array
+}
+
+/** Any grid field's array. */
+export type FieldArray = ArrayOf[ElementType]
+
+/** One field's buffers in a block: current values, the output buffer, and the previous time level when the field keeps one. */
+export interface Levels<A extends FieldArray = FieldArray> {
+  /** Current values, ghosts included. */
+  readonly u: A
+  /** Where an update writes; rotated with `u` after it. */
+  readonly next: A
+  /** The previous time level (fields declared with `previous` only; never exchanged). */
+  readonly prev: A
+}
+
+/** A rank's block of several named fields on one grid: the geometry of `Block` and every field's buffers by name. */
+export interface FieldsBlock<D extends Dim = Dim, S extends Shape = Shape> extends BlockGeometry<D> {
+  /** Each field's buffers. */
+  readonly fields: { readonly [K in keyof S]: Levels<S[K]> }
+}
+
+/** Field names to their array types, e.g. `{ u: Float64Array; c: Uint8Array }`. */
+export type Shape = Readonly<Record<string, FieldArray>>
+
+/** What a block's kernels know of its place in the grid. */
+export interface BlockGeometry<D extends Dim = Dim> {
   /** Number of dimensions, 1 to 3. */
   readonly dims: D
   /** Ghost width: points of the neighbours' blocks (or of the boundary) around the interior. */
@@ -67,12 +104,29 @@ export interface RandomSource {
 }
 
 /** Per-point stencils: `u` with ghosts, `i` the flat local index, then strides and coordinates. */
-export type Stencil1 = (u: Float64Array, i: number, x: number) => number
+export type Stencil1<A extends FieldArray = Float64Array> = (u: A, i: number, x: number) => number
 /** A 2-D stencil: `stride` is the flat distance between neighbours along the first dimension (`u[i ± stride]`), `u[i ± 1]` along the second. */
-export type Stencil2 = (u: Float64Array, i: number, stride: number, x: number, y: number) => number
+export type Stencil2<A extends FieldArray = Float64Array> = (u: A, i: number, stride: number, x: number, y: number) => number
 /** A 3-D stencil: `stride0`, `stride1` are the flat distances between neighbours along the first and second dimensions, 1 along the third. */
-export type Stencil3 = (u: Float64Array, i: number, stride0: number, stride1: number, x: number, y: number, z: number) => number
-export type StencilFor<D extends Dim> = D extends 1 ? Stencil1 : D extends 2 ? Stencil2 : Stencil3
+export type Stencil3<A extends FieldArray = Float64Array> = (u: A, i: number, stride0: number, stride1: number, x: number, y: number, z: number) => number
+export type StencilFor<D extends Dim, A extends FieldArray = Float64Array> = D extends 1 ? Stencil1<A> : D extends 2 ? Stencil2<A> : Stencil3<A>
+
+/**
+ * What a stencil of several fields reads: every field's current values by
+ * name (ghosts included), and `prev` with the previous level of the fields
+ * that keep one.
+ */
+export type View<S extends Shape, P extends keyof S = never> = { readonly [K in keyof S]: S[K] } & { readonly prev: { readonly [K in P]: S[K] } }
+
+/** A point function of several fields: as `StencilFor`, with the fields' view `f` in place of `u`. */
+export type PointFn<D extends Dim, V> = D extends 1
+  ? (f: V, i: number, x: number) => number
+  : D extends 2
+    ? (f: V, i: number, stride: number, x: number, y: number) => number
+    : (f: V, i: number, stride0: number, stride1: number, x: number, y: number, z: number) => number
+
+/** Any point function, as the executor calls it. */
+export type AnyPointFn = (data: never, i: number, ...rest: number[]) => number
 
 /** Options of a stencil stage. */
 export interface StencilOptions {
@@ -85,29 +139,75 @@ export interface StencilOptions {
   readonly diffusion?: number
   /** A name for explain() and errors. */
   readonly name?: string
+  /**
+   * `"allow"`: this stencil may read ghosts that no exchange refreshed since
+   * they last changed (a scheme that wants lagged ghosts). By default that is
+   * an error the planner reports before anything runs.
+   */
+  readonly stale?: "allow"
+}
+
+/** Options of a stencil of several fields. */
+export interface FieldsStencilOptions<S extends Shape> extends StencilOptions {
+  /**
+   * The fields whose neighbours it reads (default: every field). An exchange
+   * moves only what the stencils after it read; the set-up probe checks the
+   * declaration.
+   */
+  readonly reads?: ReadonlyArray<keyof S & string>
 }
 
 /** Observing a field every k steps (gathered on rank 0). */
-export interface Every {
+export interface Every<F = Float64Array> {
   /** Observe every `k` steps (a positive integer). */
   readonly k: number
-  /** Called on rank 0 with the gathered field and the step number. */
-  readonly observe: (field: Float64Array, step: number) => void
+  /** Called on rank 0 with the gathered field (a record of fields, in a pipeline of several) and the step number. */
+  readonly observe: (field: F, step: number) => void
 }
 
 /** An op that reduces numbers: a built-in elementwise op or any Semigroup<number>. */
 export type NumberOp = ElementwiseOp | Semigroup<number>
 
+/** One field a stencil writes, and the point function computing it. */
+export interface Output {
+  /** Index of the field in the grid source's `fields`. */
+  readonly field: number
+  readonly fn: AnyPointFn
+}
+
 export type FieldStage =
-  | { readonly kind: "haloExchange" }
-  | { readonly kind: "stencil"; readonly fn: Stencil1 | Stencil2 | Stencil3; readonly radius: number; readonly diffusion?: number; readonly name: string }
-  | { readonly kind: "mapLocal"; readonly fn: (block: Block) => void; readonly inPlace: boolean; readonly name: string }
+  | {
+      readonly kind: "haloExchange"
+      /** Set by the planner: the fields this exchange moves (those the stages after it read). */
+      readonly fields?: ReadonlyArray<number>
+    }
+  | {
+      readonly kind: "stencil"
+      /** `"array"`: the point functions take the field's array (one field); `"view"`: the view of every field by name. */
+      readonly form: "array" | "view"
+      readonly outputs: ReadonlyArray<Output>
+      /** Fields whose neighbours it reads. */
+      readonly reads: ReadonlyArray<number>
+      /** Farthest neighbour read, in points. */
+      readonly radius: number
+      readonly diffusion?: number
+      readonly stale?: "allow"
+      readonly name: string
+    }
+  | {
+      readonly kind: "mapLocal"
+      readonly fn: (block: never) => void
+      readonly inPlace: boolean
+      /** Fields whose `next` buffers it writes (rotated after it unless in place). */
+      readonly writes: ReadonlyArray<number>
+      readonly name: string
+    }
   | { readonly kind: "scan"; readonly op: NumberOp }
   | {
       readonly kind: "iterate"
       readonly steps: number
       readonly body: ReadonlyArray<FieldStage>
-      readonly every?: Every
+      readonly every?: Every<unknown>
       /**
        * Set by the planner: exchange ghosts once every this many steps, with a
        * ghost frame that wide, updating the frame redundantly in between.
@@ -118,19 +218,37 @@ export type FieldStage =
       readonly kind: "until"
       readonly maxSteps: number
       readonly body: ReadonlyArray<FieldStage>
-      readonly measure: (block: Block) => number
+      readonly measure: (block: never) => number
       readonly op: NumberOp
       readonly stop: (value: number, step: number) => boolean
       /** Measure every this many steps (default 1). */
       readonly check: number
-      readonly every?: Every
+      readonly every?: Every<unknown>
     }
+
+/** Where a field's initial values come from. */
+export type FieldInit =
+  | { readonly kind: "function"; readonly fn: (...coords: number[]) => number }
+  /** The whole field in global row-major order, held by rank 0 (other ranks may hold undefined): scattered with its ghosts. */
+  | { readonly kind: "array"; readonly data: ArrayLike<number> | undefined }
+  /** A `.npy` file, or raw little-endian elements of the field's type: each rank reads its block only. */
+  | { readonly kind: "file"; readonly path: string; readonly format: "npy" | "raw" }
+
+/** One named field of a grid source. */
+export interface FieldSpec {
+  readonly name: string
+  readonly type: ElementType
+  readonly init: FieldInit
+  /** The previous time level's initial values: set for fields that keep two levels. */
+  readonly previous?: FieldInit
+}
 
 export type Source =
   | {
       readonly kind: "grid"
       readonly grid: Grid
-      readonly init: (...coords: number[]) => number
+      /** The fields on the grid, at least one; a single-field pipeline's is named "u". */
+      readonly fields: ReadonlyArray<FieldSpec>
       /** Ranks per dimension, when the user fixes the layout. */
       readonly rankDims?: ReadonlyArray<number>
     }
@@ -138,8 +256,20 @@ export type Source =
 
 /** How the result is collected. */
 export type Terminal =
-  | { readonly kind: "gather" }
-  | { readonly kind: "reduce"; readonly op: ReduceOp<unknown>; readonly all: boolean; readonly local?: (block: Block) => unknown }
+  | {
+      readonly kind: "gather"
+      /** Grid fields gathered: one index gives that field's array, several a record by name (default: the first field). */
+      readonly fields?: ReadonlyArray<number>
+      readonly record?: boolean
+    }
+  | {
+      readonly kind: "reduce"
+      readonly op: ReduceOp<unknown>
+      readonly all: boolean
+      readonly local?: (block: never) => unknown
+      /** The grid field whose points are folded when there is no `local` (default: the first). */
+      readonly field?: number
+    }
   | { readonly kind: "scan"; readonly op: ReduceOp<unknown> }
 
 export interface Description {

@@ -10,13 +10,16 @@
  *
  * Layer: plan.
  */
-import { InvalidArgument, InvalidPipeline, UnstableScheme } from "../errors.ts"
-import type { Description, FieldStage, Terminal } from "./description.ts"
+import { InvalidArgument, InvalidPipeline, StaleGhosts, UnstableScheme } from "../errors.ts"
+import type { Description, ElementType, FieldSpec, FieldStage, Terminal } from "./description.ts"
 import { boundaryName, type Grid } from "./grid.ts"
 import { chunksOf, type Distribution, layoutGrid, type GridLayout } from "./layout.ts"
 import { chunkCount } from "./range.ts"
 
-const BYTES = 8 // grid fields are Float64
+const BYTES = 8 // numbers travel as Float64
+
+/** Bytes per element of each field type. */
+const ELEMENT_BYTES: Readonly<Record<ElementType, number>> = { float64: 8, float32: 4, int32: 4, uint8: 1 }
 
 /** One kind of message a stage sends. */
 export interface MessageSpec {
@@ -55,6 +58,8 @@ export interface GridPlan {
   readonly layoutFrom: "computeDims" | "rankDims"
   /** Local array length per rank, ghosts included. */
   readonly localLength: ReadonlyArray<number>
+  /** The fields on the grid: name, element type, time levels kept. */
+  readonly fields: ReadonlyArray<{ readonly name: string; readonly type: ElementType; readonly levels: 1 | 2; readonly from: string }>
 }
 
 export interface RangePlan {
@@ -168,27 +173,33 @@ function planChunkResult(terminal: Terminal, ranks: number, chunks: number): Pla
 // ---- grids ------------------------------------------------------------------
 
 interface Walk {
-  fresh: boolean
+  /** Fields whose ghosts hold their neighbours' current values. */
+  fresh: Set<number>
   readonly warnings: string[]
   readonly merged: string[]
+  readonly fields: ReadonlyArray<FieldSpec>
 }
 
 function planGrid(description: Description, grid: Grid, ranks: number, rankDims: ReadonlyArray<number> | undefined): Plan {
+  const source = description.source
+  if (source.kind !== "grid") throw new Error("unreachable")
+  const fields = source.fields
   const radius = maxRadius(description.stages)
   if (grid.ghost !== undefined && grid.ghost < radius)
     throw new InvalidPipeline("stencil", `radius ${radius} is wider than the grid's ghost width ${grid.ghost}; give the grid ghost: ${radius} or leave ghost unset`)
   checkStages(description.stages, grid)
-  const walk: Walk = { fresh: false, warnings: [], merged: [] }
-  const merged = mergeExchanges(description.stages, walk)
+  const walk: Walk = { fresh: new Set(), warnings: [], merged: [], fields }
+  const merged = withExchangedFields(mergeExchanges(description.stages, walk), fields.length)
   const minimal = usesExchange(description.stages) ? Math.max(1, radius) : radius
-  const ghost = grid.ghost ?? widerGhost(merged, grid, ranks, minimal, rankDims)
+  const ghost = grid.ghost ?? (fields.length === 1 && fields[0]!.previous === undefined ? widerGhost(merged, grid, ranks, minimal, rankDims) : minimal)
   const layout = layoutGrid(grid, ranks, ghost, rankDims)
   const program = blockInTime(merged, ghost, walk)
   const localLength = layout.blocks.map((b) => b.count.reduce((a, c) => a * (c + 2 * ghost), 1))
   const stages = planFieldStages(program, layout, 1, walk, "")
   let maxLength = 0 // a loop, not Math.max(...): a spread of 10⁶ ranks' lengths overflows the stack
   for (const length of localLength) if (length > maxLength) maxLength = length
-  const packBytes = packBufferBytes(layout)
+  const packBytes = packBufferBytes(layout, fields)
+  const levelBytes = fields.reduce((a, f) => a + (f.previous === undefined ? 2 : 3) * ELEMENT_BYTES[f.type], 0)
   return {
     ranks,
     source: {
@@ -200,13 +211,17 @@ function planGrid(description: Description, grid: Grid, ranks: number, rankDims:
       layout,
       layoutFrom: rankDims === undefined ? "computeDims" : "rankDims",
       localLength,
+      fields: fields.map((f) => ({ name: f.name, type: f.type, levels: f.previous === undefined ? 1 : 2, from: f.init.kind === "file" ? f.init.path : f.init.kind === "array" ? "rank 0's array" : "a function of the coordinates" })),
     },
     stages,
-    result: planFieldResult(description.terminal, layout, grid),
-    bufferBytes: 2 * maxLength * BYTES + packBytes,
+    result: planFieldResult(description.terminal, layout, grid, fields),
+    bufferBytes: maxLength * levelBytes + packBytes,
     buffers: [
-      `2 × Float64Array(${maxLength}) per rank: the field with its ghost frame, double-buffered and swapped each update`,
-      ...(packBytes > 0 ? [`${packBytes} B of pack buffers for strided ghost faces`] : []),
+      ...fields.map(
+        (f) =>
+          `${f.previous === undefined ? 2 : 3} × ${ARRAY_NAME[f.type]}(${maxLength}) per rank: ${fields.length === 1 ? "the field" : `field ${f.name}`} with its ghost frame, ${f.previous === undefined ? "double-buffered and swapped each update" : "current, next and previous levels, rotated each update"}`,
+      ),
+      ...(packBytes > 0 ? [`${packBytes} B of pack buffers for ${fields.length > 1 ? "ghost faces (every exchanged field's face in one message)" : "strided ghost faces"}`] : []),
     ],
     merged: walk.merged,
     warnings: walk.warnings,
@@ -215,9 +230,12 @@ function planGrid(description: Description, grid: Grid, ranks: number, rankDims:
   }
 }
 
-/** An `iterate` whose body is an exchange then one stencil: it can exchange less often with a wider ghost frame. */
+const LABEL: Readonly<Record<ElementType, string>> = { float64: "Float64", float32: "Float32", int32: "Int32", uint8: "Uint8" }
+const ARRAY_NAME: Readonly<Record<ElementType, string>> = { float64: "Float64Array", float32: "Float32Array", int32: "Int32Array", uint8: "Uint8Array" }
+
+/** An `iterate` whose body is an exchange then one stencil (of a lone field): it can exchange less often with a wider ghost frame. */
 function blockable(s: FieldStage): s is Extract<FieldStage, { kind: "iterate" }> & { body: readonly [{ kind: "haloExchange" }, Extract<FieldStage, { kind: "stencil" }>] } {
-  return s.kind === "iterate" && s.body.length === 2 && s.body[0]!.kind === "haloExchange" && s.body[1]!.kind === "stencil" && s.body[1]!.radius > 0
+  return s.kind === "iterate" && s.body.length === 2 && s.body[0]!.kind === "haloExchange" && s.body[1]!.kind === "stencil" && s.body[1]!.radius > 0 && s.body[1]!.form === "array" && s.body[1]!.stale === undefined
 }
 
 /** Steps per exchange the planner picks for small 1-D blocks, where each exchange costs far more than the points it would save. */
@@ -276,6 +294,37 @@ function checkStages(stages: ReadonlyArray<FieldStage>, grid: Grid): void {
   }
 }
 
+/**
+ * Sets each exchange's fields: those the stencils after it read (up to the
+ * next exchange, around the loop it is in); every field when a `mapLocal`
+ * (which may read any ghost) follows or nothing reads.
+ */
+function withExchangedFields(stages: ReadonlyArray<FieldStage>, count: number, around: ReadonlyArray<FieldStage> = []): FieldStage[] {
+  const all = Array.from({ length: count }, (_, f) => f)
+  return stages.map((s, j) => {
+    if (s.kind === "iterate" || s.kind === "until") return { ...s, body: withExchangedFields(s.body, count, s.body) }
+    if (s.kind !== "haloExchange") return s
+    const reads = new Set<number>()
+    const after = [...stages.slice(j + 1), ...(around.length > 0 ? around.slice(0, j) : [])]
+    const everything = readsUntilExchange(after, reads)
+    return { ...s, fields: everything === "all" || reads.size === 0 ? all : [...reads].sort((a, b) => a - b) }
+  })
+}
+
+/** Adds to `reads` the fields the stencils read up to the next exchange; "all" when a mapLocal may read anything; "stop" at an exchange. */
+function readsUntilExchange(stages: ReadonlyArray<FieldStage>, reads: Set<number>): "all" | "stop" | undefined {
+  for (const s of stages) {
+    if (s.kind === "haloExchange") return "stop"
+    if (s.kind === "mapLocal") return "all"
+    if (s.kind === "stencil" && s.radius > 0) for (const f of s.reads) reads.add(f)
+    if (s.kind === "iterate" || s.kind === "until") {
+      const inner = readsUntilExchange(s.body, reads)
+      if (inner !== undefined) return inner
+    }
+  }
+  return undefined
+}
+
 /** Two exchanges with nothing between them are one exchange. */
 function mergeExchanges(stages: ReadonlyArray<FieldStage>, walk: Walk): FieldStage[] {
   const out: FieldStage[] = []
@@ -293,22 +342,29 @@ function planFieldStages(stages: ReadonlyArray<FieldStage>, layout: GridLayout, 
   const out: PlannedStage[] = []
   for (const s of stages) {
     switch (s.kind) {
-      case "haloExchange":
-        walk.fresh = true
-        out.push({ stage: `${where}haloExchange (width ${layout.ghost})`, runs, messages: haloMessages(layout), notes: [] })
+      case "haloExchange": {
+        const fields = s.fields ?? walk.fields.map((_, f) => f)
+        for (const f of fields) walk.fresh.add(f)
+        const which = walk.fields.length === 1 ? "" : `, fields ${fields.map((f) => walk.fields[f]!.name).join(", ")}`
+        out.push({ stage: `${where}haloExchange (width ${layout.ghost}${which})`, runs, messages: haloMessages(layout, fields.map((f) => walk.fields[f]!)), notes: [] })
         break
+      }
       case "stencil":
       case "mapLocal": {
-        const reads = s.kind === "stencil" && s.radius > 0
-        if (reads && !walk.fresh)
-          walk.warnings.push(`${s.name} reads ghosts that no haloExchange refreshed since the last update: add .haloExchange() before it`)
-        walk.fresh = false
-        const what = s.kind === "stencil" ? `stencil ${s.name} (radius ${s.radius}${s.diffusion === undefined ? "" : `, r = ${s.diffusion}`})` : `mapLocal ${s.name}${s.inPlace ? " (in place)" : ""}`
+        if (s.kind === "stencil" && s.radius > 0 && s.stale === undefined)
+          for (const f of s.reads) if (!walk.fresh.has(f)) throw new StaleGhosts(s.name, walk.fields[f]!.name, walk.fields.length > 1)
+        const written = s.kind === "stencil" ? s.outputs.map((o) => o.field) : s.writes
+        for (const f of written) walk.fresh.delete(f)
+        const names = (fs: ReadonlyArray<number>) => fs.map((f) => walk.fields[f]!.name).join(", ")
+        const what =
+          s.kind === "stencil"
+            ? `stencil ${s.name} (radius ${s.radius}${s.diffusion === undefined ? "" : `, r = ${s.diffusion}`}${walk.fields.length > 1 ? `; reads ${names(s.reads)}, writes ${names(written)}` : ""}${s.stale === undefined ? "" : "; stale ghosts allowed"})`
+            : `mapLocal ${s.name}${s.inPlace ? " (in place)" : ""}${walk.fields.length > 1 ? ` (writes ${names(written)})` : ""}`
         out.push({ stage: `${where}${what}`, runs, messages: [], notes: [] })
         break
       }
       case "scan":
-        walk.fresh = false
+        walk.fresh.delete(0)
         out.push({
           stage: `${where}scan ${opName(s.op)}`,
           runs,
@@ -320,9 +376,11 @@ function planFieldStages(stages: ReadonlyArray<FieldStage>, layout: GridLayout, 
       case "until": {
         const steps = s.kind === "iterate" ? s.steps : s.maxSteps
         const label = s.kind === "iterate" ? `iterate ${s.steps}` : `until (at most ${s.maxSteps} steps, measured every ${s.check})`
-        const start = walk.fresh
-        planFieldStages(s.body, layout, 1, walk, "") // the second pass sees the state a previous iteration leaves
-        walk.fresh = start
+        const start = new Set(walk.fresh)
+        // The first pass leaves the state one iteration leaves: what the second pass (the next iterations) starts from.
+        // A stale read on the first iteration only, then, is reported by the first pass.
+        planFieldStages(s.body, layout, 1, walk, "")
+        walk.fresh = new Set([...walk.fresh].filter((f) => start.has(f) || walk.fresh.has(f)))
         const inner = planFieldStages(s.body, layout, typeof runs === "number" ? runs * steps : `${runs}×${steps}`, walk, `${where}  `)
         const every = s.kind === "iterate" ? (s.exchangeEvery ?? 1) : 1
         if (every > 1) inner[0] = { ...inner[0]!, stage: `${inner[0]!.stage}, every ${every} steps`, runs: typeof runs === "number" ? runs * Math.ceil(steps / every) : `${runs}×${Math.ceil(steps / every)}` }
@@ -347,8 +405,9 @@ function allreduceMessages(p: number): number {
   return pow * Math.log2(pow) + 2 * (p - pow)
 }
 
-/** Ghost faces sent per exchange: every side with a neighbour, a face of ghost × (other extents, ghosts included). */
-function haloMessages(layout: GridLayout): MessageSpec[] {
+/** Ghost faces sent per exchange: every side with a neighbour, a face of ghost × (other extents, ghosts included), every exchanged field's face in one message. */
+function haloMessages(layout: GridLayout, fields: ReadonlyArray<FieldSpec>): MessageSpec[] {
+  const pointBytes = fields.reduce((a, f) => a + ELEMENT_BYTES[f.type], 0)
   let count = 0
   let bytes = 0
   let local = 0
@@ -360,7 +419,7 @@ function haloMessages(layout: GridLayout): MessageSpec[] {
         if (peer === b.rank) local++
         else {
           count++
-          bytes += faceLength(b.count, layout.ghost, d) * BYTES
+          bytes += faceLength(b.count, layout.ghost, d) * pointBytes
           if (d > 0) strided++
         }
       }
@@ -373,7 +432,12 @@ function haloMessages(layout: GridLayout): MessageSpec[] {
       count,
       bytes,
       transport: "buffer",
-      reason: strided > 0 ? "Float64 faces: contiguous ones sent in place, strided ones packed first" : "Float64 faces, contiguous: sent in place",
+      reason:
+        fields.length > 1
+          ? `the faces of ${fields.map((f) => `${f.name} (${f.type})`).join(", ")} packed into one message per neighbour`
+          : strided > 0
+            ? `${LABEL[fields[0]!.type]} faces: contiguous ones sent in place, strided ones packed first`
+            : `${LABEL[fields[0]!.type]} faces, contiguous: sent in place`,
     })
   if (local > 0) out.push({ what: "periodic faces of a dimension held by one rank", count: local, bytes: 0, transport: "local copy", reason: "the neighbour is the rank itself" })
   return out
@@ -383,26 +447,30 @@ function faceLength(count: ReadonlyArray<number>, ghost: number, d: number): num
   return count.reduce((a, c, e) => a * (e === d ? ghost : c + 2 * ghost), 1)
 }
 
-function packBufferBytes(layout: GridLayout): number {
+function packBufferBytes(layout: GridLayout, fields: ReadonlyArray<FieldSpec>): number {
+  const pointBytes = fields.reduce((a, f) => a + ELEMENT_BYTES[f.type], 0)
   let most = 0
   for (const b of layout.blocks) {
     let bytes = 0
-    for (let d = 1; d < b.count.length; d++) bytes += 2 * 2 * faceLength(b.count, layout.ghost, d) * BYTES
+    for (let d = fields.length > 1 ? 0 : 1; d < b.count.length; d++) bytes += 2 * 2 * faceLength(b.count, layout.ghost, d) * pointBytes
     most = Math.max(most, bytes)
   }
   return most
 }
 
-function planFieldResult(terminal: Terminal, layout: GridLayout, grid: Grid): PlannedStage {
+function planFieldResult(terminal: Terminal, layout: GridLayout, grid: Grid, fields: ReadonlyArray<FieldSpec>): PlannedStage {
   const p = layout.blocks.length
   const points = grid.shape.reduce((a, b) => a * b, 1)
   if (terminal.kind === "gather") {
-    const bytes = layout.blocks.slice(1).reduce((a, b) => a + b.count.reduce((x, y) => x * y, 1) * BYTES, 0)
+    const gathered = (terminal.fields ?? [0]).map((f) => fields[f]!)
+    const pointBytes = gathered.reduce((a, f) => a + ELEMENT_BYTES[f.type], 0)
+    const bytes = layout.blocks.slice(1).reduce((a, b) => a + b.count.reduce((x, y) => x * y, 1) * pointBytes, 0)
+    const arrays = gathered.map((f) => `${fields.length > 1 ? `${f.name}: ` : ""}${ARRAY_NAME[f.type]}(${points})`).join(", ")
     return {
       stage: "gather",
       runs: 1,
-      messages: p > 1 ? [{ what: "interior blocks → rank 0", count: p - 1, bytes, transport: "buffer", reason: "Float64 blocks" }] : [],
-      notes: [`Float64Array(${points}) in global order on rank 0`],
+      messages: p > 1 ? [{ what: "interior blocks → rank 0", count: gathered.length * (p - 1), bytes, transport: "buffer", reason: `${gathered.map((f) => LABEL[f.type]).join(", ")} blocks${gathered.length > 1 ? ", one gatherv per field" : ""}` }] : [],
+      notes: [`${terminal.record === true ? `{ ${arrays} }` : arrays} in global order on rank 0`],
     }
   }
   if (terminal.kind === "scan") throw new InvalidPipeline("scan", "a field's scan is a stage: use .scan(op) before a gather or reduce")

@@ -1,7 +1,7 @@
 // The planner without threads: what it sends per step, the ghost width it
 // picks, what it refuses and warns about, and explain() for heat on 3 ranks.
 import test from "ava"
-import { explain, explainJson, type Field, Grid, InvalidPipeline, MAX, Pipeline, Range, SUM, UnstableScheme } from "rankflow"
+import { StaleGhosts, explain, explainJson, type Field, Grid, InvalidPipeline, MAX, Pipeline, Range, SUM, UnstableScheme } from "rankflow"
 
 const heatPipeline = (n: number, r: number) =>
   Pipeline.distribute(Grid.line({ n, boundary: Grid.dirichlet(0) }), (x) => Math.sin(Math.PI * x))
@@ -67,9 +67,24 @@ test("an unstable explicit diffusion step is refused before running, with r and 
   t.is(error.bound, 1 / 6)
 })
 
-test("a stencil that reads ghosts no exchange refreshed is warned about; consecutive exchanges merge", (t) => {
+test("a stencil that reads ghosts no exchange refreshed is an error before anything runs (unless it allows stale ghosts); consecutive exchanges merge", (t) => {
   const stale = Pipeline.distribute(Grid.line({ n: 50 }), () => 0).iterate(5, (s) => s.stencil((u, i) => u[i - 1]!)).gather()
-  t.regex(Pipeline.plan(stale, 2).warnings.join("\n"), /stencil#1 reads ghosts that no haloExchange refreshed/)
+  const error = t.throws(() => Pipeline.plan(stale, 2), { instanceOf: StaleGhosts, message: /stencil#1 reads ghosts that no haloExchange refreshed.*\.haloExchange\(\) before it/ })
+  t.is(error.field, "u")
+  // Stale after the first iteration only: the exchange comes after the stencil in the loop body.
+  const late = Pipeline.distribute(Grid.line({ n: 50 }), () => 0).iterate(5, (s) => s.stencil((u, i) => u[i - 1]!).haloExchange()).gather()
+  t.throws(() => Pipeline.plan(late, 2), { instanceOf: StaleGhosts })
+  // Fresh ghosts, then a second stencil without an exchange between them.
+  const second = Pipeline.distribute(Grid.line({ n: 50 }), () => 0).iterate(5, (s) => s.haloExchange().stencil((u, i) => u[i - 1]!).stencil((u, i) => u[i + 1]!, { name: "second" })).gather()
+  t.throws(() => Pipeline.plan(second, 2), { instanceOf: StaleGhosts, message: /^second reads ghosts/ })
+  const allowed = Pipeline.distribute(Grid.line({ n: 50 }), () => 0).iterate(5, (s) => s.stencil((u, i) => u[i - 1]!, { stale: "allow" })).gather()
+  t.regex(Pipeline.plan(allowed, 2).stages.map((s) => s.stage).join("\n"), /stale ghosts allowed/)
+  // Per field: exchanging u does not refresh v.
+  const two = Pipeline.distribute(Grid.line({ n: 50 }), { u: () => 0, v: () => 1 })
+    .iterate(5, (s) => s.haloExchange().stencil({ u: (f, i) => f.u[i - 1]! }, { reads: ["u"] }).stencil({ v: (f, i) => f.u[i + 1]! + f.v[i - 1]! }, { reads: ["u", "v"], name: "mix" }))
+    .gather()
+  const both = t.throws(() => Pipeline.plan(two, 2), { instanceOf: StaleGhosts, message: /^mix reads ghosts of u that no haloExchange refreshed since u last changed/ })
+  t.is(both.field, "u")
   const twice = Pipeline.distribute(Grid.line({ n: 50 }), () => 0).iterate(5, (s) => s.haloExchange().haloExchange().stencil((u, i) => u[i - 1]!)).gather()
   const plan = Pipeline.plan(twice, 2)
   t.deepEqual(plan.warnings, [])
