@@ -14,6 +14,7 @@ export { runRanks, type RunRanksOptions } from "./runtime/runRanks.ts"
 export { Comm, ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED, TAG_UB, type RecvBuffer, type Sendable } from "./comm/comm.ts"
 export { CartComm, type Shift } from "./comm/cart.ts"
 export { computeDims } from "./comm/dims.ts"
+export { decompose } from "./plan/decompose.ts"
 export { blockRange, blockCounts, displacements } from "./comm/partition.ts"
 export {
   SUM,

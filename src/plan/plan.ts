@@ -51,8 +51,8 @@ export interface GridPlan {
   readonly spacing: ReadonlyArray<number>
   readonly boundary: ReadonlyArray<readonly [string, string]>
   readonly layout: GridLayout
-  /** Whether the user fixed the rank layout (`rankDims`) or computeDims chose it. */
-  readonly layoutFrom: "computeDims" | "rankDims"
+  /** Whether the user fixed the rank layout (`rankDims`) or `decompose` chose it for the grid's extent. */
+  readonly layoutFrom: "extent" | "rankDims"
   /** Local array length per rank, ghosts included. */
   readonly localLength: ReadonlyArray<number>
 }
@@ -198,7 +198,7 @@ function planGrid(description: Description, grid: Grid, ranks: number, rankDims:
       spacing: grid.spacing,
       boundary: grid.boundary.map(([lo, hi]) => [boundaryName(lo), boundaryName(hi)] as const),
       layout,
-      layoutFrom: rankDims === undefined ? "computeDims" : "rankDims",
+      layoutFrom: rankDims === undefined ? "extent" : "rankDims",
       localLength,
     },
     stages,

@@ -118,8 +118,8 @@ test("planning is fast: 4096 ranks on a 2-D grid in well under a second (bound 5
   t.deepEqual(plan.source.layout.dims, [64, 64])
 })
 
-test("explain says whether computeDims chose the rank layout or the pipeline fixed it", (t) => {
+test("explain says whether the rank layout was chosen by the grid's extent or the pipeline fixed it", (t) => {
   const plane = (rankDims?: number[]) => Pipeline.distribute(Grid.plane({ n: 64 }), () => 0, rankDims === undefined ? {} : { rankDims }).gather()
-  t.regex(explain(Pipeline.plan(plane(), 4)), /^layout: 2 × 2 ranks \(computeDims\)/m)
+  t.regex(explain(Pipeline.plan(plane(), 4)), /^layout: 2 × 2 ranks \(chosen by extent\)/m)
   t.regex(explain(Pipeline.plan(plane([4, 1]), 4)), /^layout: 4 × 1 ranks \(as given\)/m)
 })
