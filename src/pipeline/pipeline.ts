@@ -17,6 +17,7 @@ import type { Dim, Grid } from "../plan/grid.ts"
 import type { Distribution } from "../plan/layout.ts"
 import { plan as planPipeline, type Plan } from "../plan/plan.ts"
 import { of as rangeOf, type Range } from "../plan/range.ts"
+import { stabilityOf } from "../plan/stability.ts"
 import { execute, prepare as prepareOn, type ExecuteOptions, type Outcome, type Prepared } from "./execute.ts"
 
 /** A complete pipeline whose result has type R (on rank 0; on every rank after `allreduce`). */
@@ -99,7 +100,7 @@ abstract class FieldStages<D extends Dim> {
     const radius = options.radius ?? 1
     if (!Number.isSafeInteger(radius) || radius < 0) throw new InvalidArgument("stencil", "radius", radius, "must be an integer ≥ 0")
     const name = options.name ?? nameOf(f, `stencil#${this.count("stencil") + 1}`)
-    const stage: FieldStage = { kind: "stencil", fn: f, radius, name, ...(options.diffusion === undefined ? {} : { diffusion: options.diffusion }) }
+    const stage: FieldStage = { kind: "stencil", fn: f, radius, name, ...stabilityOf(options) }
     return this.with([...this.stages, stage])
   }
 

@@ -10,11 +10,12 @@
  *
  * Layer: plan.
  */
-import { InvalidArgument, InvalidPipeline, UnstableScheme } from "../errors.ts"
+import { InvalidArgument, InvalidPipeline } from "../errors.ts"
 import type { Description, FieldStage, Terminal } from "./description.ts"
 import { boundaryName, type Grid } from "./grid.ts"
 import { chunksOf, type Distribution, layoutGrid, type GridLayout } from "./layout.ts"
 import { chunkCount } from "./range.ts"
+import { checkStability, stabilityLabel } from "./stability.ts"
 
 const BYTES = 8 // grid fields are Float64
 
@@ -100,9 +101,6 @@ function isBuiltin(op: unknown): op is { readonly name: string } {
   const tag = (op as { _tag?: unknown })._tag
   return tag === "ElementwiseOp" || tag === "LocOp"
 }
-
-/** Stability bound of the explicit diffusion step in 1-, 2-, 3-D. */
-const DIFFUSION_BOUND = [0, 1 / 2, 1 / 4, 1 / 6]
 
 /**
  * Plans `description` on `ranks` ranks; throws `GridTooSmall`, `UnstableScheme`
@@ -269,8 +267,7 @@ function usesExchange(stages: ReadonlyArray<FieldStage>): boolean {
 
 function checkStages(stages: ReadonlyArray<FieldStage>, grid: Grid): void {
   for (const s of stages) {
-    if (s.kind === "stencil" && s.diffusion !== undefined && s.diffusion > DIFFUSION_BOUND[grid.dims]!)
-      throw new UnstableScheme(s.name, s.diffusion, DIFFUSION_BOUND[grid.dims]!)
+    if (s.kind === "stencil") checkStability(s.name, s, grid.dims)
     if (s.kind === "scan" && grid.dims !== 1) throw new InvalidPipeline("scan", `a scan runs along a 1-D grid, not a ${grid.dims}-D one`)
     if (s.kind === "iterate" || s.kind === "until") checkStages(s.body, grid)
   }
@@ -303,7 +300,7 @@ function planFieldStages(stages: ReadonlyArray<FieldStage>, layout: GridLayout, 
         if (reads && !walk.fresh)
           walk.warnings.push(`${s.name} reads ghosts that no haloExchange refreshed since the last update: add .haloExchange() before it`)
         walk.fresh = false
-        const what = s.kind === "stencil" ? `stencil ${s.name} (radius ${s.radius}${s.diffusion === undefined ? "" : `, r = ${s.diffusion}`})` : `mapLocal ${s.name}${s.inPlace ? " (in place)" : ""}`
+        const what = s.kind === "stencil" ? `stencil ${s.name} (radius ${s.radius}${stabilityLabel(s)})` : `mapLocal ${s.name}${s.inPlace ? " (in place)" : ""}`
         out.push({ stage: `${where}${what}`, runs, messages: [], notes: [] })
         break
       }
