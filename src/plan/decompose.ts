@@ -30,7 +30,8 @@ import { InvalidArgument } from "../errors.ts"
  * grids this is `computeDims`'s balanced layout. When no layout is valid it
  * returns the one closest to fitting (the largest thinnest block relative to
  * its minimum), which the planner then refuses with `GridTooSmall` naming the
- * dimension. Exhaustive over divisors: microseconds for any rank count.
+ * dimension. Exhaustive over divisors: about 1 ms for 4096 ranks in 3-D,
+ * 20 ms for the highly composite 720720.
  *
  * @see computeDims for the shape-blind MPI_Dims_create.
  *
