@@ -398,23 +398,54 @@ export class InvalidPipeline extends RankflowError {
   }
 }
 
+/** What a stencil declares for the planner's stability check (see `StencilOptions`). */
+export type StabilityKind = "diffusion" | "advection" | "wave"
+
 /**
- * An explicit diffusion step whose coefficient r = α·dt/dx² exceeds the
- * scheme's stability bound (1/2 in 1-D, 1/4 in 2-D, 1/6 in 3-D).
+ * An explicit stencil whose declared stability number is out of its stable
+ * range: a diffusion coefficient r = α·dt/dx² above 1/2, 1/4, 1/6 (1-, 2-,
+ * 3-D) or negative; an advection Courant number with Σ_d |C_d| > 1; a wave
+ * CFL number with √(Σ_d C_d²) > 1 or negative; or any of them NaN or ±∞.
+ * Refused at plan time, before any rank starts.
  */
 export class UnstableScheme extends RankflowError {
   readonly _tag = "UnstableScheme"
   constructor(
-    /** The diffusion stage. */
+    /** The stencil stage. */
     readonly stage: string,
-    /** Its coefficient r = α·dt/dx². */
+    /** The number checked: r for diffusion, Σ_d |C_d| for advection, √(Σ_d C_d²) for a wave; the offending entry when one is negative or not finite. */
     readonly coefficient: number,
-    /** The stability bound r must not exceed. */
+    /** The stability bound `coefficient` must not exceed. */
     readonly bound: number,
+    /** Which declaration: `diffusion`, `advection` or `wave`. */
+    readonly kind: StabilityKind = "diffusion",
+    /** The value as the stencil declared it (a number, or one per dimension). */
+    readonly declared: number | ReadonlyArray<number> = coefficient,
   ) {
-    super(`${stage}: explicit diffusion coefficient r = α·dt/dx² = ${coefficient} exceeds the stability bound ${bound}; reduce dt or coarsen the grid`)
+    super(unstableMessage(stage, coefficient, bound, kind, declared))
     this.name = "UnstableScheme"
   }
+}
+
+const STABILITY_NAMES: Record<StabilityKind, string> = {
+  diffusion: "explicit diffusion coefficient r = α·dt/dx²",
+  advection: "advection Courant number C = c·dt/dx",
+  wave: "wave CFL number C = |c|·dt/dx",
+}
+
+function unstableMessage(stage: string, coefficient: number, bound: number, kind: StabilityKind, declared: number | ReadonlyArray<number>): string {
+  const value = typeof declared === "number" ? String(declared) : `[${declared.join(", ")}]`
+  const what = `${stage}: ${STABILITY_NAMES[kind]} = ${value}`
+  if (!Number.isFinite(coefficient)) return `${what} is not a finite number (${coefficient}): every point would become NaN; check the parameters it is computed from`
+  if (coefficient < 0)
+    return kind === "diffusion"
+      ? `${what} is negative: a negative diffusivity or time step amplifies every mode (the backward heat equation) and runs to NaN; r must lie in [0, ${bound}]`
+      : `${what} is negative: it is a ratio of magnitudes |c|·dt/dx; it must lie in [0, ${bound}]`
+  if (kind === "diffusion") return `${what} exceeds the stability bound ${bound}; reduce dt or coarsen the grid`
+  const rounded = +coefficient.toPrecision(6)
+  const measure = kind === "advection" ? `Σ|C_d| = ${rounded}` : `√(Σ C_d²) = ${rounded}`
+  const scheme = kind === "advection" ? "explicit upwind" : "leapfrog"
+  return `${what} (${measure}) exceeds the stability bound ${bound} of ${scheme}; reduce dt or coarsen the grid`
 }
 
 /** A stencil read a point farther from its centre than its declared radius (checked in debug mode). */

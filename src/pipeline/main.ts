@@ -34,8 +34,14 @@ export interface Program<P, R> {
   readonly description?: string
   /** Its command-line parameters, declared with `Param`. */
   readonly params: Params<P>
-  /** Builds the pipeline from the decoded parameters (on every rank). */
-  readonly build: (params: P) => Pipeline<R>
+  /**
+   * Builds the pipeline from the decoded parameters and the run's shape (on
+   * the supervisor to plan it, then on every rank). A grid is laid out by its
+   * extent on `context.ranks` ranks — `decompose(context.ranks, grid.shape)`
+   * is that layout — unless the pipeline fixes `rankDims`, which it may
+   * compute from `context.ranks`.
+   */
+  readonly build: (params: P, context: BuildContext) => Pipeline<R>
   /** A known answer: the summary prints the error against it. */
   readonly expected?: (params: P) => number
   /**
@@ -45,6 +51,14 @@ export interface Program<P, R> {
    * The result itself is printed readably whatever its type.
    */
   readonly report?: (result: R, params: P, stats: Outcome) => Readonly<Record<string, string | number>>
+}
+
+/** What a program's `build` learns besides its parameters: the ranks it is planned and run on. */
+export interface BuildContext {
+  /** Logical ranks (partitions, `--ranks`) the pipeline is planned for: its blocks or chunks are cut for this many. */
+  readonly ranks: number
+  /** Worker threads running those ranks (`--threads`, at most `ranks`); the results do not depend on it. */
+  readonly threads: number
 }
 
 /** What `program` takes. */
@@ -128,7 +142,7 @@ export async function main<P, R>(what: Pipeline<R> | Program<P, R>): Promise<voi
       checkPartitions(ranks)
       const threads = extra.threads === undefined ? Math.min(ranks, availableParallelism()) : decodePositiveInt("threads", String(extra.threads))
       if (threads > ranks) throw new InvalidOptions("--threads", `expected an integer in [1, ${ranks}] (at most one thread per rank), got '${threads}'`)
-      const pipeline = prog.build(params)
+      const pipeline = prog.build(params, { ranks, threads })
       checkGridSize(pipeline.description, ranks, totalmem())
       const planned = plan(pipeline, ranks)
       checkFieldMemory(planned, totalmem())
@@ -188,7 +202,7 @@ async function runOnRank<P, R>(prog: Program<P, R>): Promise<void> {
   const args = launchArgs() as RankArgs | undefined
   const params = (args?.params ?? defaults(prog.params)) as P
   const partitions = args?.partitions ?? comm.size
-  const stats = runWithStats(prog.build(params), comm, { debug: args?.debug === true, partitions })
+  const stats = runWithStats(prog.build(params, { ranks: partitions, threads: comm.size }), comm, { debug: args?.debug === true, partitions })
   if (comm.rank !== 0) return
   const truth = prog.expected !== undefined && typeof stats.value === "number" ? prog.expected(params) : undefined
   const extra = prog.report?.(stats.value as R, params, stats) ?? {}

@@ -39,6 +39,7 @@ import type { Dim, Grid } from "../plan/grid.ts"
 import type { Distribution } from "../plan/layout.ts"
 import { plan as planPipeline, type Plan } from "../plan/plan.ts"
 import { of as rangeOf, type Range } from "../plan/range.ts"
+import { stabilityOf } from "../plan/stability.ts"
 import { execute, prepare as prepareOn, type ExecuteOptions, type Outcome, type Prepared } from "./execute.ts"
 
 /** A complete pipeline whose result has type R (on rank 0; on every rank after `allreduce`). */
@@ -187,7 +188,7 @@ abstract class Stages {
       reads,
       radius: radiusOf(options),
       name,
-      ...(options.diffusion === undefined ? {} : { diffusion: options.diffusion }),
+      ...stabilityOf(options),
       ...(options.stale === undefined ? {} : { stale: options.stale }),
     }
   }

@@ -128,15 +128,50 @@ export type PointFn<D extends Dim, V> = D extends 1
 /** Any point function, as the executor calls it. */
 export type AnyPointFn = (data: never, i: number, ...rest: number[]) => number
 
-/** Options of a stencil stage. */
-export interface StencilOptions {
-  /** Farthest neighbour read, in points (default 1). */
-  readonly radius?: number
+/**
+ * The stability numbers an explicit stencil may declare; the planner checks
+ * them before any rank starts and refuses a value out of range with
+ * `UnstableScheme` (negative where that is meaningless, NaN or ±∞, or above
+ * the bound). `explain()` shows the declared numbers.
+ *
+ * @example
+ * ```ts
+ * import { Grid, Pipeline, UnstableScheme } from "rankflow"
+ * const wave = (c: number) => Pipeline.distribute(Grid.plane({ n: 64 }), () => 0).iterate(10, (s) => s.haloExchange().stencil((u, i) => u[i]!, { wave: c })).gather()
+ * console.log(Pipeline.plan(wave(0.7), 2).ranks) // 2
+ * try { Pipeline.plan(wave(0.75), 2) } catch (e) { if (e instanceof UnstableScheme) console.log(e.kind, e.coefficient.toFixed(3), e.bound) } // wave 1.061 1
+ * ```
+ */
+export interface Stability {
   /**
-   * The explicit diffusion coefficient r = α·dt/dx² of this stencil, when it is
-   * one: the planner refuses r above the stability bound (1/2, 1/4, 1/6).
+   * The explicit diffusion coefficient r = α·dt/dx² of this stencil (forward
+   * Euler, centred second differences): 0 ≤ r ≤ 1/(2D) in D dimensions
+   * (1/2, 1/4, 1/6). A negative r is the backward heat equation: refused.
    */
   readonly diffusion?: number
+  /**
+   * The advection Courant number C_d = c_d·dt/dx_d of an explicit upwind
+   * stencil: one number for every axis, or one per dimension. The sign is
+   * the flow's direction; the bound is Σ_d |C_d| ≤ 1 (in 1-D the CFL
+   * condition |C| ≤ 1; in D dimensions the bound of the unsplit donor-cell
+   * upwind scheme — LeVeque, *Finite Volume Methods for Hyperbolic Problems*,
+   * 2002, ch. 20).
+   */
+  readonly advection?: number | ReadonlyArray<number>
+  /**
+   * The wave CFL number C_d = |c|·dt/dx_d of an explicit leapfrog stencil for
+   * u_tt = c²·∇²u: one number for every axis, or one per dimension, each
+   * ≥ 0. The bound is √(Σ_d C_d²) ≤ 1, i.e. c·dt·√(Σ_d 1/dx_d²) ≤ 1 (1-D:
+   * C ≤ 1; 2-D square cells: C ≤ 1/√2 — the Courant limit of the leapfrog
+   * (Yee) scheme, Taflove & Hagness, *Computational Electrodynamics*, ch. 4).
+   */
+  readonly wave?: number | ReadonlyArray<number>
+}
+
+/** Options of a stencil stage. */
+export interface StencilOptions extends Stability {
+  /** Farthest neighbour read, in points (default 1). */
+  readonly radius?: number
   /** A name for explain() and errors. */
   readonly name?: string
   /**
@@ -181,7 +216,7 @@ export type FieldStage =
       /** Set by the planner: the fields this exchange moves (those the stages after it read). */
       readonly fields?: ReadonlyArray<number>
     }
-  | {
+  | ({
       readonly kind: "stencil"
       /** `"array"`: the point functions take the field's array (one field); `"view"`: the view of every field by name. */
       readonly form: "array" | "view"
@@ -190,10 +225,9 @@ export type FieldStage =
       readonly reads: ReadonlyArray<number>
       /** Farthest neighbour read, in points. */
       readonly radius: number
-      readonly diffusion?: number
       readonly stale?: "allow"
       readonly name: string
-    }
+    } & Stability)
   | {
       readonly kind: "mapLocal"
       readonly fn: (block: never) => void

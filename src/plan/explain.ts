@@ -50,7 +50,7 @@ function explainGrid(source: GridPlan, plan: Plan, lines: string[]): void {
   const { layout } = source
   lines.push(
     `plan: ${source.dims}-D grid ${source.shape.join(" × ")} points (spacing ${source.spacing.map((h) => +h.toPrecision(6)).join(" × ")}) on ${plan.ranks} ranks`,
-    `layout: ${layout.dims.join(" × ")} ranks (${source.layoutFrom === "computeDims" ? "computeDims" : "as given"}), ghost width ${plan.ghost}`,
+    `layout: ${layout.dims.join(" × ")} ranks (${source.layoutFrom === "extent" ? "chosen by extent" : "as given"}), ghost width ${plan.ghost}`,
     `boundary: ${source.boundary.map(([lo, hi], d) => `dim ${d} ${lo} | ${hi}`).join("; ")} — applied on global edges only`,
     "",
     `rank  ${"range".padEnd(source.dims * 16)} points     local (with ghosts)  neighbours (lo,hi per dim)`,

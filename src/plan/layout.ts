@@ -1,13 +1,13 @@
 /**
- * Where data lives: the rank layout of a grid (a Cartesian arrangement from
- * computeDims, overridable), each rank's block with its ghost frame and
+ * Where data lives: the rank layout of a grid (a Cartesian arrangement that
+ * fits the grid's shape, from decompose, overridable), each rank's block with its ghost frame and
  * neighbours, and the chunks of a range each rank runs (block or cyclic).
  *
  * Layer: plan (pure). Uses comm's pure partition and dims helpers only.
  */
 import { blockRange } from "../comm/partition.ts"
-import { computeDims } from "../comm/dims.ts"
 import { GridTooSmall, InvalidArgument } from "../errors.ts"
+import { decompose } from "./decompose.ts"
 import type { Grid } from "./grid.ts"
 import { chunkCount, type Range } from "./range.ts"
 
@@ -58,11 +58,14 @@ function rankOf(coords: ReadonlyArray<number>, dims: ReadonlyArray<number>): num
 
 /**
  * Lays `grid` out on `ranks` ranks: blocks differ by at most one point per
- * dimension, the remainder going to the first ranks. Throws `GridTooSmall`
- * when some block would be thinner than the ghost width (or empty).
+ * dimension, the remainder going to the first ranks. The ranks per dimension
+ * are `rankDims` when given, else `decompose`'s choice for the grid's shape
+ * (no block thinner than `minimumBlock` when any layout allows it, then the
+ * least halo surface). Throws `GridTooSmall` when some block would be
+ * thinner than the ghost width (or empty).
  */
 export function layoutGrid(grid: Grid, ranks: number, ghost: number, rankDims?: ReadonlyArray<number>): GridLayout {
-  const dims = rankDims ?? computeDims(ranks, grid.dims)
+  const dims = rankDims ?? decompose(ranks, grid.shape, grid.shape.map((_, d) => minimumBlock(grid, d, ghost)))
   if (dims.length !== grid.dims || dims.reduce((a, b) => a * b, 1) !== ranks)
     throw new InvalidArgument("plan", "rank layout", `[${dims.join(", ")}]`, `must have ${grid.dims} entries whose product is ${ranks}`)
   grid.shape.forEach((n, d) => {

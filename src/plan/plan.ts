@@ -10,11 +10,12 @@
  *
  * Layer: plan.
  */
-import { InvalidArgument, InvalidPipeline, StaleGhosts, UnstableScheme } from "../errors.ts"
+import { InvalidArgument, InvalidPipeline, StaleGhosts } from "../errors.ts"
 import type { Description, ElementType, FieldSpec, FieldStage, Terminal } from "./description.ts"
 import { boundaryName, type Grid } from "./grid.ts"
 import { chunksOf, type Distribution, layoutGrid, type GridLayout } from "./layout.ts"
 import { chunkCount } from "./range.ts"
+import { checkStability, stabilityLabel } from "./stability.ts"
 
 const BYTES = 8 // numbers travel as Float64
 
@@ -54,8 +55,8 @@ export interface GridPlan {
   readonly spacing: ReadonlyArray<number>
   readonly boundary: ReadonlyArray<readonly [string, string]>
   readonly layout: GridLayout
-  /** Whether the user fixed the rank layout (`rankDims`) or computeDims chose it. */
-  readonly layoutFrom: "computeDims" | "rankDims"
+  /** Whether the user fixed the rank layout (`rankDims`) or `decompose` chose it for the grid's extent. */
+  readonly layoutFrom: "extent" | "rankDims"
   /** Local array length per rank, ghosts included. */
   readonly localLength: ReadonlyArray<number>
   /** The fields on the grid: name, element type, time levels kept. */
@@ -105,9 +106,6 @@ function isBuiltin(op: unknown): op is { readonly name: string } {
   const tag = (op as { _tag?: unknown })._tag
   return tag === "ElementwiseOp" || tag === "LocOp"
 }
-
-/** Stability bound of the explicit diffusion step in 1-, 2-, 3-D. */
-const DIFFUSION_BOUND = [0, 1 / 2, 1 / 4, 1 / 6]
 
 /**
  * Plans `description` on `ranks` ranks; throws `GridTooSmall`, `UnstableScheme`
@@ -209,7 +207,7 @@ function planGrid(description: Description, grid: Grid, ranks: number, rankDims:
       spacing: grid.spacing,
       boundary: grid.boundary.map(([lo, hi]) => [boundaryName(lo), boundaryName(hi)] as const),
       layout,
-      layoutFrom: rankDims === undefined ? "computeDims" : "rankDims",
+      layoutFrom: rankDims === undefined ? "extent" : "rankDims",
       localLength,
       fields: fields.map((f) => ({ name: f.name, type: f.type, levels: f.previous === undefined ? 1 : 2, from: f.init.kind === "file" ? f.init.path : f.init.kind === "array" ? "rank 0's array" : "a function of the coordinates" })),
     },
@@ -287,8 +285,7 @@ function usesExchange(stages: ReadonlyArray<FieldStage>): boolean {
 
 function checkStages(stages: ReadonlyArray<FieldStage>, grid: Grid): void {
   for (const s of stages) {
-    if (s.kind === "stencil" && s.diffusion !== undefined && s.diffusion > DIFFUSION_BOUND[grid.dims]!)
-      throw new UnstableScheme(s.name, s.diffusion, DIFFUSION_BOUND[grid.dims]!)
+    if (s.kind === "stencil") checkStability(s.name, s, grid.dims)
     if (s.kind === "scan" && grid.dims !== 1) throw new InvalidPipeline("scan", `a scan runs along a 1-D grid, not a ${grid.dims}-D one`)
     if (s.kind === "iterate" || s.kind === "until") checkStages(s.body, grid)
   }
@@ -358,7 +355,7 @@ function planFieldStages(stages: ReadonlyArray<FieldStage>, layout: GridLayout, 
         const names = (fs: ReadonlyArray<number>) => fs.map((f) => walk.fields[f]!.name).join(", ")
         const what =
           s.kind === "stencil"
-            ? `stencil ${s.name} (radius ${s.radius}${s.diffusion === undefined ? "" : `, r = ${s.diffusion}`}${walk.fields.length > 1 ? `; reads ${names(s.reads)}, writes ${names(written)}` : ""}${s.stale === undefined ? "" : "; stale ghosts allowed"})`
+            ? `stencil ${s.name} (radius ${s.radius}${stabilityLabel(s)}${walk.fields.length > 1 ? `; reads ${names(s.reads)}, writes ${names(written)}` : ""}${s.stale === undefined ? "" : "; stale ghosts allowed"})`
             : `mapLocal ${s.name}${s.inPlace ? " (in place)" : ""}${walk.fields.length > 1 ? ` (writes ${names(written)})` : ""}`
         out.push({ stage: `${where}${what}`, runs, messages: [], notes: [] })
         break

@@ -73,6 +73,14 @@ test("2-D heat, periodic in x and Neumann/Dirichlet in y, 37 × 23 points: bit-i
   }
 })
 
+test("a 2 × 41 grid (two rows) runs on 3 and 5 ranks, split along the long axis, bit-identical to the serial loop", async (t) => {
+  const want = fingerprint(serialHeat2dMixed(2, 41, 40))
+  for (const ranks of [1, 3, 5]) {
+    const [field] = await onRanks<Float64Array | undefined>(ranks, "pipelines.ts", "heat2dMixed", { n: [2, 41] as const, steps: 40 })
+    t.is(fingerprint(field!), want, `${ranks} ranks`)
+  }
+})
+
 test("3-D heat (7-point stencil) decays like sin(πx)sin(πy)sin(πz)·e^(−3π²αt) and is bit-identical on 1, 2, 4 and 8 ranks", async (t) => {
   const n = 17
   const steps = 30

@@ -56,6 +56,22 @@ Pipeline.program({
   // @ts-expect-error there is no parameter m
   build: ({ m }) => Pipeline.distribute(Grid.line({ n: m }), () => 0).gather(),
 })
+// build also learns the run's shape: the ranks it is planned for and the threads running them.
+export const shaped = Pipeline.program({
+  name: "shaped",
+  params: { n: Param.int(10) },
+  build: ({ n }, { ranks, threads }) => Pipeline.distribute(Grid.plane({ n: [2, n * threads] }), () => 0, { rankDims: [1, ranks] }).gather(),
+})
+Pipeline.program({
+  name: "wrong context",
+  params: {},
+  // @ts-expect-error the context has ranks and threads, no size
+  build: (_, { size }) => Pipeline.distribute(Grid.line({ n: size }), () => 0).gather(),
+})
+// Stability numbers are numbers, or one per dimension.
+Pipeline.distribute(plane, () => 0).stencil((u, i) => u[i]!, { advection: [0.5, -0.25], wave: 0.5, diffusion: 0.1 })
+// @ts-expect-error a diffusion coefficient is one number
+Pipeline.distribute(plane, () => 0).stencil((u, i) => u[i]!, { diffusion: [0.1, 0.1] })
 
 // Chunk results travel between ranks: a function cannot.
 // @ts-expect-error a function is not a value a rank can send

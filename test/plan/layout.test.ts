@@ -3,7 +3,7 @@
 // mutual, edges are where the grid ends; range chunks are dealt exactly once.
 import test from "ava"
 import fc from "fast-check"
-import { computeDims, Grid, GridTooSmall, Range } from "rankflow"
+import { computeDims, decompose, Grid, GridTooSmall, Pipeline, Range } from "rankflow"
 import { chunksOf, layoutGrid, minimumBlock } from "../../src/plan/layout.ts"
 import { gridOf } from "../helpers.ts"
 
@@ -26,16 +26,16 @@ test("grid blocks cover every point exactly once, balanced, with mutual neighbou
   fc.assert(
     fc.property(gridArb, ({ grid, ranks, ghost }) => {
       const shape = grid.shape as ReadonlyArray<number>
-      const dims = computeDims(ranks, grid.dims)
       let layout
       try {
         layout = layoutGrid(grid, ranks, ghost)
       } catch (error) {
-        // Refused exactly when some dimension has fewer points per rank than max(1, ghost).
+        // Refused exactly when every rank layout leaves some dimension fewer points per rank than its minimum block.
         if (!(error instanceof GridTooSmall)) throw error
-        return shape.some((n, d) => Math.floor(n / dims[d]!) < minimumBlock(grid, d, ghost))
+        return layoutsOf(ranks, grid.dims).every((dims) => shape.some((n, d) => Math.floor(n / dims[d]!) < minimumBlock(grid, d, ghost)))
       }
       laidOut++
+      const dims = layout.dims
       const cover = new Uint8Array(shape.reduce((a, b) => a * b, 1))
       for (const b of layout.blocks) {
         const idx = [0, 0, 0]
@@ -66,6 +66,89 @@ test("grid blocks cover every point exactly once, balanced, with mutual neighbou
     { numRuns: 400, seed: 20261125 },
   )
   t.true(laidOut > 100, `only ${laidOut} grids were laid out`)
+})
+
+/** Every ordered factorization of `ranks` into `k` factors, by brute force (the reference for decompose). */
+function layoutsOf(ranks: number, k: number): number[][] {
+  if (k === 1) return [[ranks]]
+  const out: number[][] = []
+  for (let p = 1; p <= ranks; p++) if (ranks % p === 0) for (const rest of layoutsOf(ranks / p, k - 1)) out.push([p, ...rest])
+  return out
+}
+
+const surface = (dims: ReadonlyArray<number>, shape: ReadonlyArray<number>): number =>
+  dims.reduce((a, p, d) => a + (p - 1) * shape.reduce((f, n, e) => (e === d ? f : f * n), 1), 0)
+
+test("a 2 × N grid on 3 ranks is split along N, an N × 2 one along N, where computeDims would cut the 2-point axis", (t) => {
+  t.deepEqual(computeDims(3, 2), [3, 1], "the shape-blind layout")
+  t.deepEqual(layoutGrid(Grid.plane({ n: [2, 1000] }), 3, 1).dims, [1, 3])
+  t.deepEqual(layoutGrid(Grid.plane({ n: [1000, 2] }), 3, 1).dims, [3, 1])
+  const blocks = layoutGrid(Grid.plane({ n: [2, 1000] }), 3, 1).blocks
+  t.deepEqual(blocks.map((b) => [b.count[0], b.count[1]]), [[2, 334], [2, 333], [2, 333]])
+  // 2 × N on 4 ranks: [2, 2] is valid with ghost 1 (1-point rows) but cuts 1000 + 2 points; [1, 4] cuts 3 faces of 2 points.
+  t.deepEqual(layoutGrid(Grid.plane({ n: [2, 1000] }), 4, 1).dims, [1, 4])
+})
+
+test("thin 3-D grids: the thin axes keep one rank, the long one takes the rest", (t) => {
+  t.deepEqual(layoutGrid(Grid.box({ n: [2, 3, 600] }), 6, 1).dims, [1, 1, 6])
+  t.deepEqual(layoutGrid(Grid.box({ n: [2, 600, 600] }), 8, 1).dims, [1, 4, 2])
+  t.deepEqual(layoutGrid(Grid.box({ n: [500, 4, 3] }), 12, 1).dims, [12, 1, 1])
+  // A Neumann edge needs ghost + 1 points per block: 4 points along y fit 2 blocks with ghost 1, not 4.
+  const slab = Grid.box({ n: [40, 4, 40], boundary: [Grid.periodic, Grid.neumann, Grid.periodic] })
+  t.deepEqual(layoutGrid(slab, 16, 1).dims, [4, 1, 4])
+})
+
+test("square and cubic grids keep computeDims's balanced layout, 1 to 64 ranks", (t) => {
+  for (let ranks = 1; ranks <= 64; ranks++) {
+    t.deepEqual(layoutGrid(Grid.plane({ n: 512 }), ranks, 1).dims, computeDims(ranks, 2), `${ranks} ranks, 2-D`)
+    t.deepEqual(layoutGrid(Grid.box({ n: 128 }), ranks, 1).dims, computeDims(ranks, 3), `${ranks} ranks, 3-D`)
+  }
+})
+
+test("rankDims overrides the extent: a fixed layout that cuts the thin axis is refused with GridTooSmall naming it", (t) => {
+  const grid = Grid.plane({ n: [2, 1000] })
+  t.deepEqual(layoutGrid(grid, 4, 1, [2, 2]).dims, [2, 2])
+  const error = t.throws(() => layoutGrid(grid, 3, 1, [3, 1]), { instanceOf: GridTooSmall })
+  t.like(error, { dimension: 0, points: 2, ranksAlong: 3 })
+  const plan = Pipeline.plan(Pipeline.distribute(grid, () => 0, { rankDims: [2, 2] }).gather(), 4)
+  t.is(plan.source.kind === "grid" && plan.source.layoutFrom, "rankDims")
+})
+
+test("when no layout fits, GridTooSmall names the dimension and the sizes of the closest one", (t) => {
+  const error = t.throws(() => layoutGrid(Grid.plane({ n: [3, 4] }), 16, 1), { instanceOf: GridTooSmall })
+  // [4, 4] leaves 0-point blocks along dim 0, every other layout is worse.
+  t.like(error, { dimension: 0, points: 3, ranksAlong: 4, minimum: 1 })
+  t.regex(error.message, /3 points along dimension 0 on 4 ranks/)
+})
+
+test("decompose: the valid layout with the least halo surface, whenever one exists (property, random shapes × 1..64 ranks)", (t) => {
+  let valid = 0
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 3 }),
+      fc.integer({ min: 1, max: 64 }),
+      fc.integer({ min: 1, max: 3 }),
+      (shape, ranks, minimum) => {
+        const dims = decompose(ranks, shape, minimum)
+        if (dims.length !== shape.length || dims.reduce((a, b) => a * b, 1) !== ranks) return false
+        const fits = (d: ReadonlyArray<number>) => d.every((p, i) => Math.floor(shape[i]! / p) >= minimum)
+        const candidates = layoutsOf(ranks, shape.length).filter(fits)
+        if (candidates.length === 0) return !fits(dims)
+        valid++
+        // Valid, never more ranks along an axis than it has points, and no valid layout has less halo.
+        return fits(dims) && dims.every((p, i) => p <= shape[i]!) && candidates.every((c) => surface(c, shape) >= surface(dims, shape))
+      },
+    ),
+    { numRuns: 1000, seed: 20261130 },
+  )
+  t.true(valid > 300, `only ${valid} cases had a valid layout`)
+})
+
+test("decompose refuses nonsense with the argument named", (t) => {
+  t.throws(() => decompose(0, [4]), { message: /ranks = 0 must be a positive integer/ })
+  t.throws(() => decompose(2, []), { message: /shape = \[\] must be one or more positive integers/ })
+  t.throws(() => decompose(2, [4, 0]), { message: /shape = \[4, 0\]/ })
+  t.throws(() => decompose(2, [4], 0), { message: /minimumBlock = 0 must be positive integers/ })
 })
 
 test("remainders go to the first ranks: 1001 points on 4 ranks are 251, 250, 250, 250", (t) => {

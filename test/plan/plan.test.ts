@@ -1,7 +1,9 @@
 // The planner without threads: what it sends per step, the ghost width it
-// picks, what it refuses and warns about, and explain() for heat on 3 ranks.
+// picks, what it refuses and warns about (unstable declared coefficients too,
+// also from the command line), and explain() for heat on 3 ranks.
 import test from "ava"
-import { StaleGhosts, explain, explainJson, type Field, Grid, InvalidPipeline, MAX, Pipeline, Range, SUM, UnstableScheme } from "rankflow"
+import { StaleGhosts, explain, explainJson, type Field, Grid, InvalidPipeline, MAX, Pipeline, Range, type StencilOptions, SUM, UnstableScheme } from "rankflow"
+import { runProgram } from "../helpers.ts"
 
 const heatPipeline = (n: number, r: number) =>
   Pipeline.distribute(Grid.line({ n, boundary: Grid.dirichlet(0) }), (x) => Math.sin(Math.PI * x))
@@ -65,6 +67,69 @@ test("an unstable explicit diffusion step is refused before running, with r and 
   const box = Pipeline.distribute(Grid.box({ n: 8 }), () => 0).iterate(1, (s) => s.haloExchange().stencil((u, i) => u[i]!, { diffusion: 0.2 })).gather()
   const error = t.throws(() => Pipeline.plan(box, 2), { instanceOf: UnstableScheme })
   t.is(error.bound, 1 / 6)
+})
+
+/** A one-step pipeline on a `dims`-D grid whose stencil declares `options`. */
+const declaring = (dims: 1 | 2 | 3, options: StencilOptions) => {
+  const grid = dims === 1 ? Grid.line({ n: 16 }) : dims === 2 ? Grid.plane({ n: 16 }) : Grid.box({ n: 8 })
+  return Pipeline.distribute(grid, () => 0)
+    .iterate(1, (s) => s.haloExchange().stencil((u: Float64Array, i: number) => u[i]!, { name: "scheme", ...options }))
+    .gather()
+}
+
+test("a negative, NaN or infinite diffusion coefficient is refused, naming the stencil, the value and why", (t) => {
+  const negative = t.throws(() => Pipeline.plan(declaring(1, { diffusion: -0.01 }), 2), { instanceOf: UnstableScheme })
+  t.like(negative, { stage: "scheme", kind: "diffusion", coefficient: -0.01, bound: 0.5 })
+  t.regex(negative.message, /^scheme: explicit diffusion coefficient r = α·dt\/dx² = -0.01 is negative: .*backward heat equation.*\[0, 0.5\]/)
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    const error = t.throws(() => Pipeline.plan(declaring(2, { diffusion: bad }), 2), { instanceOf: UnstableScheme })
+    t.regex(error.message, new RegExp(`^scheme: explicit diffusion coefficient r = α·dt/dx² = ${bad} is not a finite number`))
+  }
+  t.notThrows(() => Pipeline.plan(declaring(1, { diffusion: 0 }), 2), "r = 0 is stable (nothing diffuses)")
+})
+
+test("an advection Courant number: |C| ≤ 1 in 1-D, Σ|C_d| ≤ 1 in D dimensions (explicit upwind), signed per axis", (t) => {
+  t.notThrows(() => Pipeline.plan(declaring(1, { advection: 1 }), 2))
+  t.notThrows(() => Pipeline.plan(declaring(1, { advection: -0.9 }), 2), "the sign is the flow's direction")
+  t.notThrows(() => Pipeline.plan(declaring(2, { advection: [0.5, -0.5] }), 2))
+  t.notThrows(() => Pipeline.plan(declaring(3, { advection: 0.3 }), 2))
+  const over = t.throws(() => Pipeline.plan(declaring(1, { advection: -1.2 }), 2), { instanceOf: UnstableScheme })
+  t.like(over, { stage: "scheme", kind: "advection", coefficient: 1.2, bound: 1, declared: -1.2 })
+  t.regex(over.message, /^scheme: advection Courant number C = c·dt\/dx = -1.2 \(Σ\|C_d\| = 1.2\) exceeds the stability bound 1 of explicit upwind/)
+  const summed = t.throws(() => Pipeline.plan(declaring(2, { advection: [0.6, 0.5] }), 2), { instanceOf: UnstableScheme })
+  t.like(summed, { coefficient: 1.1, declared: [0.6, 0.5] })
+  t.regex(summed.message, /= \[0.6, 0.5\] \(Σ\|C_d\| = 1.1\)/)
+  t.throws(() => Pipeline.plan(declaring(3, { advection: 0.34 }), 2), { instanceOf: UnstableScheme, message: /Σ\|C_d\| = 1.02/ })
+  t.throws(() => Pipeline.plan(declaring(2, { advection: [0.1, NaN] }), 2), { instanceOf: UnstableScheme, message: /= \[0.1, NaN\] is not a finite number/ })
+  t.throws(() => Pipeline.plan(declaring(2, { advection: [0.1, 0.2, 0.3] }), 2), { instanceOf: InvalidPipeline, message: /^scheme: advection must be one number or 2 numbers \(one per dimension of the 2-D grid\)/ })
+})
+
+test("a wave CFL number: C ≤ 1 in 1-D, √(Σ C_d²) ≤ 1 in D dimensions (leapfrog), never negative", (t) => {
+  t.notThrows(() => Pipeline.plan(declaring(1, { wave: 1 }), 2))
+  t.notThrows(() => Pipeline.plan(declaring(2, { wave: 0.7 }), 2), "0.7·√2 ≈ 0.99")
+  t.notThrows(() => Pipeline.plan(declaring(2, { wave: [0.6, 0.8] }), 2), "√(0.36 + 0.64) = 1")
+  const square = t.throws(() => Pipeline.plan(declaring(2, { wave: 0.75 }), 2), { instanceOf: UnstableScheme })
+  t.like(square, { stage: "scheme", kind: "wave", bound: 1, declared: 0.75 })
+  t.true(Math.abs(square.coefficient - 0.75 * Math.SQRT2) < 1e-15)
+  t.regex(square.message, /^scheme: wave CFL number C = \|c\|·dt\/dx = 0.75 \(√\(Σ C_d²\) = 1.06\d*\) exceeds the stability bound 1 of leapfrog/)
+  t.throws(() => Pipeline.plan(declaring(3, { wave: [0.5, 0.5, 0.75] }), 2), { instanceOf: UnstableScheme, message: /√\(Σ C_d²\) = 1.03/ })
+  t.throws(() => Pipeline.plan(declaring(1, { wave: 1.01 }), 2), { instanceOf: UnstableScheme })
+  const negative = t.throws(() => Pipeline.plan(declaring(2, { wave: [0.1, -0.2] }), 2), { instanceOf: UnstableScheme })
+  t.like(negative, { coefficient: -0.2 })
+  t.regex(negative.message, /= \[0.1, -0.2\] is negative/)
+  t.throws(() => Pipeline.plan(declaring(1, { wave: Infinity }), 2), { instanceOf: UnstableScheme, message: /is not a finite number/ })
+})
+
+test("heat --alpha=-0.01 exits 2 naming the negative coefficient, before any rank starts", async (t) => {
+  const run = await runProgram("pipelines/heat.ts", ["--alpha=-0.01", "--ranks", "2"])
+  t.is(run.code, 2, run.stderr)
+  t.regex(run.stderr, /^rankflow: stencil#1: explicit diffusion coefficient r = α·dt\/dx² = -0.0998\d* is negative: /)
+  t.is(run.stdout, "")
+})
+
+test("explain shows the declared stability numbers beside the radius", (t) => {
+  const text = explain(Pipeline.plan(declaring(2, { diffusion: 0.1, advection: [0.25, -0.5], wave: 0.5 }), 2))
+  t.regex(text, /stencil scheme \(radius 1, r = 0.1, Courant C = \[0.25, -0.5\], wave CFL = 0.5\)/)
 })
 
 test("a stencil that reads ghosts no exchange refreshed is an error before anything runs (unless it allows stale ghosts); consecutive exchanges merge", (t) => {
@@ -133,8 +198,8 @@ test("planning is fast: 4096 ranks on a 2-D grid in well under a second (bound 5
   t.deepEqual(plan.source.layout.dims, [64, 64])
 })
 
-test("explain says whether computeDims chose the rank layout or the pipeline fixed it", (t) => {
+test("explain says whether the rank layout was chosen by the grid's extent or the pipeline fixed it", (t) => {
   const plane = (rankDims?: number[]) => Pipeline.distribute(Grid.plane({ n: 64 }), () => 0, rankDims === undefined ? {} : { rankDims }).gather()
-  t.regex(explain(Pipeline.plan(plane(), 4)), /^layout: 2 × 2 ranks \(computeDims\)/m)
+  t.regex(explain(Pipeline.plan(plane(), 4)), /^layout: 2 × 2 ranks \(chosen by extent\)/m)
   t.regex(explain(Pipeline.plan(plane([4, 1]), 4)), /^layout: 4 × 1 ranks \(as given\)/m)
 })
