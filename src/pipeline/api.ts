@@ -6,10 +6,10 @@
  * Layer: pipeline.
  */
 import { main, program } from "./main.ts"
-import { distribute, plan, prepare, run, runWithStats, type Pipeline as PipelineOf } from "./pipeline.ts"
+import { distribute, fromFile, plan, prepare, run, runWithStats, type Pipeline as PipelineOf } from "./pipeline.ts"
 
 /** A complete pipeline whose result has type R. */
 export type Pipeline<R> = PipelineOf<R>
 
 /** `Pipeline.distribute(…)`, `Pipeline.plan(p, ranks)`, `Pipeline.run(p, comm)`, `Pipeline.prepare(p, comm)`, `Pipeline.main(p)`. */
-export const Pipeline = { distribute, plan, run, runWithStats, prepare, program, main } as const
+export const Pipeline = { distribute, fromFile, plan, run, runWithStats, prepare, program, main } as const

@@ -270,8 +270,8 @@ export class FieldBlock {
   }
 
   /** Field f's interior points in row-major order, written into `out` at `at`. */
-  copyInterior(out: FieldArray, at: number, f = 0): void {
-    const u = this.levels[f]!.u
+  copyInterior(out: FieldArray, at: number, f = 0, which: "u" | "prev" = "u"): void {
+    const u = which === "u" ? this.levels[f]!.u : this.levels[f]!.prev
     const rowLength = this.block.count[this.dims - 1]!
     const rows = this.block.count.slice(0, -1).reduce((a, b) => a * b, 1)
     for (let r = 0; r < rows; r++) {

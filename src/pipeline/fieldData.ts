@@ -15,7 +15,7 @@ import { arrayOf, type FieldBlock } from "./field.ts"
 import { readFieldBlocks } from "./fieldFile.ts"
 
 /** One gathered field, or several by name. */
-export type FieldArrays = FieldArray | Readonly<Record<string, FieldArray>>
+export type FieldArrays = FieldArray | Readonly<Record<string, unknown>>
 
 /** Sets every field's initial values (and previous levels) on this thread's blocks: a collective call when a field comes from rank 0's array. */
 export function initializeFields(blocks: ReadonlyArray<FieldBlock>, specs: ReadonlyArray<FieldSpec>, layout: GridLayout, comm: Comm): void {
@@ -124,20 +124,28 @@ function forEachRow(b: GridBlock, strides: ReadonlyArray<number>, row: (flat: nu
  */
 export function gatherFields(blocks: ReadonlyArray<FieldBlock>, layout: GridLayout, grid: Grid, specs: ReadonlyArray<FieldSpec>, fields: ReadonlyArray<number>, comm: Comm, record: boolean): FieldArrays | undefined {
   const out: Record<string, FieldArray> = {}
+  const prev: Record<string, FieldArray> = {}
   let last: FieldArray | undefined
   for (const f of fields) {
-    last = gatherOne(blocks, layout, grid, specs[f]!, f, comm)
+    last = gatherOne(blocks, layout, grid, specs[f]!, f, comm, "u")
     if (last !== undefined) out[specs[f]!.name] = last
   }
+  // Gathering every field gathers their previous levels too: the record has the shape point functions see.
+  if (record && fields.length === specs.length)
+    specs.forEach((spec, f) => {
+      if (spec.previous === undefined && blocks[0]?.levels[f]!.buffers.length !== 3) return
+      const level = gatherOne(blocks, layout, grid, spec, f, comm, "prev")
+      if (level !== undefined) prev[spec.name] = level
+    })
   if (comm.rank !== 0 && last === undefined) return undefined
-  return record ? out : last
+  return record ? { ...out, prev } as FieldArrays : last
 }
 
-function gatherOne(blocks: ReadonlyArray<FieldBlock>, layout: GridLayout, grid: Grid, spec: FieldSpec, f: number, comm: Comm): FieldArray | undefined {
+function gatherOne(blocks: ReadonlyArray<FieldBlock>, layout: GridLayout, grid: Grid, spec: FieldSpec, f: number, comm: Comm, which: "u" | "prev"): FieldArray | undefined {
   const mine = arrayOf(spec.type, blocks.reduce((a, b) => a + b.points, 0))
   let at = 0
   for (const b of blocks) {
-    b.copyInterior(mine, at, f)
+    b.copyInterior(mine, at, f, which)
     at += b.points
   }
   const gathered = comm.gatherv(mine, 0)

@@ -403,8 +403,12 @@ export class Fields<D extends Dim, S extends Shape, P extends keyof S = never> e
     return new Fields<D, S, P>(this.source, stages) as this
   }
 
-  /** Every field (or the named ones) on rank 0, in global row-major order, by name; one name gives that field's array. */
-  gather(): Pipeline<S>
+  /**
+   * Every field (or the named ones) on rank 0, in global row-major order, by
+   * name — with `prev` holding the previous levels when every field is
+   * gathered; one name gives that field's array.
+   */
+  gather(): Pipeline<S & { readonly prev: Pick<S, P> }>
   gather<K extends keyof S & string>(name: K): Pipeline<S[K]>
   gather<K extends keyof S & string>(name: K, ...more: K[]): Pipeline<Pick<S, K>>
   gather(...names: string[]): Pipeline<unknown> {
@@ -545,11 +549,9 @@ export interface DistributeOptions {
 }
 
 /** Options of `distribute` for one grid field. */
-export interface FieldOptions<D extends Dim, E extends ElementType> extends DistributeOptions {
+export interface FieldOptions<E extends ElementType> extends DistributeOptions {
   /** Element type (default "float64"): Float32 halves the bytes, Int32 and Uint8 hold counts, labels and cells. */
   readonly type?: E
-  /** The previous time level's initial values: the field keeps two levels (`block.fields.u.prev`). */
-  readonly previous?: InitialValues<D>
 }
 
 const isRecordOfFields = (v: unknown): boolean =>
@@ -570,11 +572,11 @@ const isRecordOfFields = (v: unknown): boolean =>
  * if (comm.rank === 0) console.log(total, field, both.c) // 100 Float64Array(5) [ 0, 1, 2, 3, 4 ] Uint8Array(3) [ 0, 7, 0 ]
  * ```
  */
-export function distribute<D extends Dim, E extends ElementType = "float64">(grid: Grid<D>, init: InitialValues<D>, options?: FieldOptions<D, E>): Field<D, ArrayOf[E]>
+export function distribute<D extends Dim, E extends ElementType = "float64">(grid: Grid<D>, init: InitialValues<D>, options?: FieldOptions<E>): Field<D, ArrayOf[E]>
 export function distribute<D extends Dim, const R extends Readonly<Record<string, FieldDecl<D>>>>(grid: Grid<D>, fields: R, options?: DistributeOptions): Fields<D, ShapeOfDecls<R>, PrevOfDecls<R>>
 export function distribute(range: Range, options?: DistributeOptions): Ranged
 export function distribute<T>(items: ReadonlyArray<T>, options?: DistributeOptions): Items<T>
-export function distribute<D extends Dim, T>(what: Grid<D> | Range | ReadonlyArray<T>, second?: unknown, third?: FieldOptions<D, ElementType>): Field<D, FieldArray> | Fields<D, Shape> | Ranged | Items<T> {
+export function distribute<D extends Dim, T>(what: Grid<D> | Range | ReadonlyArray<T>, second?: unknown, third?: FieldOptions<ElementType>): Field<D, FieldArray> | Fields<D, Shape> | Ranged | Items<T> {
   if (Array.isArray(what)) {
     if (what.length === 0) throw new InvalidArgument("Pipeline.distribute", "items", "[]", "must hold at least one item")
     return new Items<T>(what as ReadonlyArray<T>, (second as DistributeOptions | undefined)?.distribution ?? "block")
@@ -589,7 +591,6 @@ export function distribute<D extends Dim, T>(what: Grid<D> | Range | ReadonlyArr
     name: "u",
     type: elementType(op, "type", third?.type),
     init: fieldInit(op, "init", second),
-    ...(third?.previous === undefined ? {} : { previous: fieldInit(op, "previous", third.previous) }),
   }
   return new Field<D, FieldArray>({ kind: "grid", grid, fields: [spec], ...layout }, [])
 }
