@@ -72,3 +72,5 @@ export type { Block, Chunk, NumberOp, StencilOptions, Stencil1, Stencil2, Stenci
 export { GridTooSmall, InvalidPipeline, UnstableScheme, StencilOutOfRadius } from "./errors.ts"
 export { ParamNameConflict, ResourceLimit, GridTooLarge } from "./errors.ts"
 export { JobAborted, RankOutOfMemory } from "./errors.ts"
+export { readNpy, writeNpy, readNpyHeader, type ElementType, type ElementArray, type NpyArray, type NpyHeader } from "./pipeline/npy.ts"
+export { FieldFileError, CheckpointError, type FieldFileProblem, type CheckpointProblem } from "./errors.ts"
