@@ -161,6 +161,25 @@ export function blockRuns(shape: ReadonlyArray<number>, block: BlockRegion): Arr
  *
  * @throws FieldFileError `missing`, `not-npy`, `unsupported`, `shape`,
  * `type`, `short` or `size`, before any data is read.
+ *
+ * @example
+ * ```ts
+ * // internal to the executor: imported from the source tree
+ * import { init, writeNpy } from "rankflow"
+ * import { readBlocks } from "../../src/pipeline/blockFile.ts"
+ * import { rmSync } from "node:fs"
+ * import { tmpdir } from "node:os"
+ * import { join } from "node:path"
+ * const comm = await init()
+ * const path = join(tmpdir(), `rankflow-readblocks-${process.pid}.npy`) // ranks are threads of one process
+ * if (comm.rank === 0) writeNpy(path, Int32Array.from({ length: 12 }, (_, i) => i), [3, 4])
+ * comm.barrier()
+ * // each rank reads one column pair: three runs of two elements
+ * const [mine] = readBlocks(path, { shape: [3, 4], type: "int32" }, [{ start: [0, 2 * (comm.rank % 2)], count: [3, 2] }])
+ * console.log(comm.rank, mine) // 0 Int32Array(6) [ 0, 1, 4, 5, 8, 9 ]
+ * comm.barrier()
+ * if (comm.rank === 0) rmSync(path)
+ * ```
  */
 export function readBlocks(path: string, spec: ArraySpec, blocks: ReadonlyArray<BlockRegion>): ElementArray[] {
   const targets = blocks.map((b) => allocate(spec.type, elementCount(b.count)))
@@ -240,6 +259,23 @@ export interface WriteOptions {
  * failed write on every rank, and returns only when the whole file is written.
  *
  * @throws FieldFileError `write` when creating or writing fails on any rank.
+ *
+ * @example
+ * ```ts
+ * // internal to the executor: imported from the source tree
+ * import { blockRange, init, readNpy } from "rankflow"
+ * import { writeBlocks } from "../../src/pipeline/blockFile.ts"
+ * import { rmSync } from "node:fs"
+ * import { tmpdir } from "node:os"
+ * import { join } from "node:path"
+ * const comm = await init()
+ * const path = join(tmpdir(), `rankflow-writeblocks-${process.pid}.npy`)
+ * const [first, end] = blockRange(5, comm.size, comm.rank) // this rank's rows of a 5 × 3 grid
+ * const rows = Float64Array.from({ length: (end - first) * 3 }, (_, i) => first * 3 + i)
+ * writeBlocks(path, { shape: [5, 3], type: "float64" }, [{ start: [first, 0], count: [end - first, 3] }], [rows], comm)
+ * if (comm.rank === 0) console.log(readNpy(path).data) // Float64Array(15) [ 0, 1, 2, …, 14 ], as np.load(path) shows
+ * if (comm.rank === 0) rmSync(path)
+ * ```
  */
 export function writeBlocks(path: string, spec: ArraySpec, blocks: ReadonlyArray<BlockRegion>, datas: ReadonlyArray<ElementArray>, comm: WriteComm, options: WriteOptions = {}): void {
   checkSpec("writeBlocks", spec)

@@ -43,7 +43,11 @@ export interface CheckpointState {
   readonly blocks: ReadonlyArray<BlockRegion>
   /** The fields to save. Every rank passes the same names, types and levels. */
   readonly fields: ReadonlyArray<CheckpointField>
-  /** JSON-serialisable state to restore with the fields (e.g. the last `until` measure); rank 0's is saved. */
+  /**
+   * State to restore with the fields (e.g. the last `until` measure): JSON
+   * values, where numbers keep every bit (NaN, ±Infinity and -0 included).
+   * Rank 0's is saved, so pass the same on every rank.
+   */
   readonly extra?: unknown
 }
 
@@ -73,7 +77,7 @@ export interface Manifest {
   readonly fields: ReadonlyArray<ManifestField>
   /** The number of ranks that wrote it (a restart may use another). */
   readonly ranks: number
-  /** The caller's extra state, if any. */
+  /** The caller's extra state, if any (non-finite numbers and -0 stored as `{ "$number": "NaN" }` etc.). */
   readonly extra?: unknown
 }
 
@@ -107,6 +111,32 @@ export const stepName = (step: number): string => `step-${String(step).padStart(
 
 /** The files of a field's time levels: `u.npy`, then `u.prev.npy`. */
 const filesOf = (name: string, levels: number): string[] => (levels === 2 ? [`${name}.npy`, `${name}.prev.npy`] : [`${name}.npy`])
+
+/** JSON keeps a double exactly except NaN, ±Infinity (null) and -0 (0): those are written as `{ "$number": "…" }`. */
+const SPECIAL = "$number"
+function encodeExtra(_key: string, value: unknown): unknown {
+  if (typeof value === "number" && (!Number.isFinite(value) || Object.is(value, -0))) return { [SPECIAL]: Object.is(value, -0) ? "-0" : String(value) }
+  if (typeof value === "bigint") throw new TypeError(`a bigint (${value}n) is not JSON`)
+  return value
+}
+function decodeExtra(_key: string, value: unknown): unknown {
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const keys = Object.keys(value)
+    const special = (value as Record<string, unknown>)[SPECIAL]
+    if (keys.length === 1 && typeof special === "string") return special === "-0" ? -0 : Number(special)
+  }
+  return value
+}
+
+/** The extra state as stored: a JSON value decoded back exactly, or an InvalidArgument naming why it cannot be stored. */
+function storableExtra(extra: unknown): unknown {
+  try {
+    const text = JSON.stringify(extra, encodeExtra)
+    return text === undefined ? undefined : (JSON.parse(text) as unknown)
+  } catch (e) {
+    throw new InvalidArgument("writeCheckpoint", "extra", typeof extra, `must be JSON data (${(e as Error).message})`)
+  }
+}
 
 function checkState(step: number, state: CheckpointState): void {
   if (!Number.isSafeInteger(step) || step < 0) throw new InvalidArgument("writeCheckpoint", "step", step, "must be a non-negative integer")
@@ -143,10 +173,35 @@ function onRankZero(comm: WriteComm, dir: string, work: () => void): void {
  * the newest `keep` checkpoints. Writing a step that exists replaces it.
  *
  * @throws FieldFileError `write` (on every rank) when a file cannot be
- * written; InvalidArgument for a bad step or field name.
+ * written; InvalidArgument for a bad step, field name or extra state.
+ *
+ * @example
+ * ```ts
+ * // internal to the executor: imported from the source tree
+ * import { blockRange, init } from "rankflow"
+ * import { latestCheckpoint, readCheckpoint, writeCheckpoint } from "../../src/pipeline/checkpoint.ts"
+ * import { rmSync } from "node:fs"
+ * import { tmpdir } from "node:os"
+ * import { join } from "node:path"
+ * const comm = await init()
+ * const dir = join(tmpdir(), `rankflow-checkpoints-${process.pid}`)
+ * const [first, end] = blockRange(10, comm.size, comm.rank)
+ * const blocks = [{ start: [first], count: [end - first] }]
+ * const u = Float64Array.from({ length: end - first }, (_, i) => (first + i) / 10)
+ * for (const step of [100, 200]) {
+ *   writeCheckpoint(dir, step, { shape: [10], blocks, fields: [{ name: "u", type: "float64", current: [u] }], extra: { measure: 0.5 } }, comm, { keep: 1 })
+ * }
+ * console.log(latestCheckpoint(dir)?.step) // 200
+ * // a restart on any rank count reads its own blocks back
+ * const restored = readCheckpoint(dir, { shape: [10], fields: [{ name: "u", type: "float64" }] }, blocks)
+ * console.log(restored.step, restored.fields.u?.current[0]?.[0] === u[0]) // 200 true
+ * comm.barrier()
+ * if (comm.rank === 0) rmSync(dir, { recursive: true })
+ * ```
  */
 export function writeCheckpoint(dir: string, step: number, state: CheckpointState, comm: CheckpointComm, options: CheckpointOptions = {}): Checkpoint {
   checkState(step, state)
+  const extra = storableExtra(state.extra) // every rank checks it, before any collective
   const name = stepName(step)
   const tmp = join(dir, `${name}.tmp`)
   const final = join(dir, name)
@@ -170,10 +225,10 @@ export function writeCheckpoint(dir: string, step: number, state: CheckpointStat
     shape: [...state.shape],
     fields,
     ranks: comm.size,
-    ...(state.extra === undefined ? {} : { extra: state.extra }),
+    ...(extra === undefined ? {} : { extra }),
   }
   onRankZero(comm, dir, () => {
-    writeDurably(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + "\n", durable)
+    writeDurably(join(tmp, MANIFEST), JSON.stringify(manifest, encodeExtra, 2) + "\n", durable)
     if (exists(final)) {
       const replaced = join(dir, `${name}.replaced.tmp`)
       renameSync(final, replaced)
@@ -183,7 +238,7 @@ export function writeCheckpoint(dir: string, step: number, state: CheckpointStat
     if (durable) syncDirectory(dir)
     if (options.keep !== undefined) for (const old of listCheckpoints(dir).slice(0, -Math.max(1, options.keep))) rmSync(old.path, { recursive: true, force: true })
   })
-  return { path: final, step, manifest }
+  return { path: final, step, manifest: JSON.parse(JSON.stringify(manifest, encodeExtra), decodeExtra) as Manifest }
 }
 
 const exists = (path: string): boolean => {
@@ -227,7 +282,7 @@ function removeIncomplete(dir: string): void {
 function readManifest(path: string): Manifest {
   let manifest: Manifest
   try {
-    manifest = JSON.parse(readFileSync(join(path, MANIFEST), "utf8")) as Manifest
+    manifest = JSON.parse(readFileSync(join(path, MANIFEST), "utf8"), decodeExtra) as Manifest
   } catch (e) {
     throw new CheckpointError(path, "corrupt", [`${MANIFEST}: ${(e as Error).message}`])
   }

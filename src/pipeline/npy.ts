@@ -239,8 +239,14 @@ export function writeFully(fd: number, from: Uint8Array, offset: number, length:
   }
 }
 
-/** The bytes of a typed array (a view, no copy). */
-export const bytesOf = (data: ElementArray): Uint8Array => new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+/** Whether typed arrays on this machine are little-endian, as the files are (every machine Node 20 ships binaries for but s390x). */
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1
+
+/** The bytes of a typed array (a view, no copy): the file's bytes, since files and host are little-endian. */
+export function bytesOf(data: ElementArray): Uint8Array {
+  if (!LITTLE_ENDIAN_HOST) throw new FieldFileError("(any file)", "unsupported", "a little-endian machine (files hold little-endian elements)", "a big-endian one")
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+}
 
 /** A whole array read from a file: its element type, shape and row-major data. */
 export interface NpyArray {

@@ -177,3 +177,16 @@ test("bad steps and field names are refused before anything is written", (t) => 
   t.throws(() => writeCheckpoint(dir, 1, state("../u"), alone), { instanceOf: InvalidArgument, message: /field name = \.\.\/u must be a JavaScript identifier/ })
   t.false(existsSync(dir))
 })
+
+test("extra state keeps every bit of its numbers (NaN, ±Infinity, -0, 0.1 + 0.2) and refuses what JSON cannot hold", (t) => {
+  const dir = join(scratch, "extra")
+  const extra = { measure: 0.1 + 0.2, best: -Infinity, last: NaN, zero: -0, history: [Infinity, 1e-310, 5], name: "jacobi" }
+  const written = writeCheckpoint(dir, 1, { shape: [1], blocks: [], fields: [], extra }, alone)
+  t.deepEqual(written.manifest.extra, extra)
+  const read = readCheckpoint(dir, { shape: [1], fields: [] }, []).extra as typeof extra
+  t.deepEqual(read, extra)
+  t.true(Object.is(read.zero, -0))
+  t.is(read.measure, 0.30000000000000004)
+  t.throws(() => writeCheckpoint(dir, 2, { shape: [1], blocks: [], fields: [], extra: { n: 3n } }, alone), { instanceOf: InvalidArgument, message: /extra = object must be JSON data \(a bigint \(3n\) is not JSON\)/ })
+  t.is(latestCheckpoint(dir)!.step, 1, "nothing was written for the refused one")
+})
