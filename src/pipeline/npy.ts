@@ -166,7 +166,8 @@ export function parseNpyHeader(bytes: Uint8Array, path: string): NpyHeader {
  * is long enough for the data it announces.
  *
  * @throws FieldFileError `missing` when the file cannot be opened, `short`
- * when it holds fewer bytes than header and data, and as {@link parseNpyHeader}.
+ * when it holds fewer bytes than header and data, `not-npy` for a malformed
+ * header, `unsupported` for big-endian or other dtypes and Fortran order.
  *
  * @example
  * ```ts
