@@ -208,9 +208,11 @@ export function headerOf(fd: number, path: string): NpyHeader {
   const first = new Uint8Array(Math.min(size, 4096))
   readFully(fd, first, 0, first.length, 0, path)
   let bytes = first
-  if (first.length >= 12 && first[6] !== 1 && first.length < 12 + new DataView(first.buffer).getUint32(8, true)) {
-    bytes = new Uint8Array(Math.min(size, 12 + new DataView(first.buffer).getUint32(8, true)))
-    readFully(fd, bytes, 0, bytes.length, 0, path) // a long 2.0/3.0 header
+  const view = new DataView(first.buffer)
+  const end = first.length < 12 ? 0 : first[6] === 1 ? 10 + view.getUint16(8, true) : 12 + view.getUint32(8, true)
+  if (end > first.length && end <= size) {
+    bytes = new Uint8Array(end) // a header longer than the first read (padding, or a 2.0/3.0 file)
+    readFully(fd, bytes, 0, end, 0, path)
   }
   const header = parseNpyHeader(bytes, path)
   const need = header.dataOffset + elementCount(header.shape) * bytesPerElement(header.type)

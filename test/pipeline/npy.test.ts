@@ -132,3 +132,26 @@ test("write refuses a shape that does not hold the data", (t) => {
   t.is(e.problem, "shape")
   t.regex(e.message, /shape \[4, 2\] \(8 elements\).*6 elements/)
 })
+
+test("headers longer than the first 4 KiB read are read whole (version 2.0 and a padded 1.0)", (t) => {
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }`
+  const headerLength = 6000 - 12 // data at byte 6000
+  const text = dict + " ".repeat(headerLength - dict.length - 1) + "\n"
+  const bytes = new Uint8Array(6000 + 20)
+  bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0])
+  new DataView(bytes.buffer).setUint32(8, headerLength, true)
+  for (let i = 0; i < text.length; i++) bytes[12 + i] = text.charCodeAt(i)
+  bytes.set(new Uint8Array(f4(5).buffer), 6000)
+  const path = join(scratch, "long-header.npy")
+  writeFileSync(path, bytes)
+  const a = Npy.readNpy(path)
+  t.deepEqual(a.data, f4(5))
+  t.is(Npy.readNpyHeader(path).dataOffset, 6000)
+  bytes.set([1, 0], 6)
+  new DataView(bytes.buffer).setUint16(8, headerLength + 2, true) // 1.0: 2-byte length, 10-byte prefix
+  bytes[10] = 0x20
+  bytes[11] = 0x20
+  writeFileSync(path, bytes)
+  t.deepEqual(Npy.readNpy(path).data, f4(5))
+  t.deepEqual(Npy.readNpyHeader(path).version, [1, 0])
+})
