@@ -236,7 +236,7 @@ export function writeCheckpoint(dir: string, step: number, state: CheckpointStat
       rmSync(replaced, { recursive: true, force: true })
     } else renameSync(tmp, final)
     if (durable) syncDirectory(dir)
-    if (options.keep !== undefined) for (const old of listCheckpoints(dir).slice(0, -Math.max(1, options.keep))) rmSync(old.path, { recursive: true, force: true })
+    if (options.keep !== undefined) for (const old of stepDirectories(dir).slice(0, -Math.max(1, options.keep))) rmSync(old.path, { recursive: true, force: true })
   })
   return { path: final, step, manifest: JSON.parse(JSON.stringify(manifest, encodeExtra), decodeExtra) as Manifest }
 }
@@ -298,6 +298,11 @@ function readManifest(path: string): Manifest {
  * @throws CheckpointError `corrupt` when a complete checkpoint's manifest is unreadable.
  */
 export function listCheckpoints(dir: string): Checkpoint[] {
+  return stepDirectories(dir).map(({ path, step }) => ({ path, step, manifest: readManifest(path) }))
+}
+
+/** The `step-<n>` directories of `dir` (complete checkpoints), oldest first, without reading their manifests. */
+function stepDirectories(dir: string): Array<{ path: string; step: number }> {
   let entries: string[]
   try {
     entries = readdirSync(dir)
@@ -309,7 +314,6 @@ export function listCheckpoints(dir: string): Checkpoint[] {
     .filter(({ entry, match }) => match !== null && statSync(join(dir, entry)).isDirectory())
     .map(({ entry, match }) => ({ path: join(dir, entry), step: Number(match![1]) }))
     .sort((a, b) => a.step - b.step)
-    .map(({ path, step }) => ({ path, step, manifest: readManifest(path) }))
 }
 
 /**

@@ -6,6 +6,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFil
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import test from "ava"
+import fc from "fast-check"
 import { FieldFileError, InvalidArgument, type FieldFileProblem } from "../../src/errors.ts"
 import { blockRuns, readBlocks, writeBlocks, type ArraySpec, type WriteComm } from "../../src/pipeline/blockFile.ts"
 import { bytesOf, writeNpy, type ElementType } from "../../src/pipeline/npy.ts"
@@ -63,11 +64,54 @@ function readBlocksLike(type: ElementType, values: number[]): import("../../src/
   return make.from(values)
 }
 
+test("property: any blocks of any 1-3-D array, written in any order by one thread, read back as the array's slices", (t) => {
+  const dir = mkdtempSync(join(scratch, "property-"))
+  let run = 0
+  const arbitraryCase = fc
+    .record({
+      shape: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 3 }),
+      type: fc.constantFrom<ElementType>("float64", "float32", "int32", "uint8"),
+      partitions: fc.integer({ min: 1, max: 6 }),
+      raw: fc.boolean(),
+    })
+    .chain((c) =>
+      fc.record({
+        c: fc.constant(c),
+        reads: fc.array(
+          fc.tuple(...c.shape.map((n) => fc.tuple(fc.integer({ min: 0, max: n }), fc.integer({ min: 0, max: n })))).map((ranges) => ({
+            start: ranges.map(([a, b]) => Math.min(a, b)),
+            count: ranges.map(([a, b]) => Math.abs(a - b)),
+          })),
+          { maxLength: 4 },
+        ),
+      }),
+    )
+  fc.assert(
+    fc.property(arbitraryCase, ({ c, reads }) => {
+      const global = globalArray(c.type, c.shape)
+      const path = join(dir, `case-${run++}${c.raw ? ".bin" : ".npy"}`)
+      const spec: ArraySpec = { shape: c.shape, type: c.type }
+      const blocks = regionsOf(c.shape, c.partitions, 0, 1).reverse()
+      writeBlocks(path, spec, blocks, blocks.map((b) => readBlocksLike(c.type, cut(global, c.shape, b))), alone)
+      const whole = readBlocks(path, spec, [{ start: c.shape.map(() => 0), count: c.shape }])[0]!
+      const runs = reads.map((b) => blockRuns(c.shape, b).length)
+      return (
+        Buffer.from(bytesOf(whole)).equals(Buffer.from(bytesOf(global))) &&
+        readBlocks(path, spec, reads).every((a, i) => Array.from(a).join() === cut(global, c.shape, reads[i]!).join()) &&
+        reads.every((b, i) => runs[i]! <= b.count.slice(0, -1).reduce((p, q) => p * q, 1))
+      )
+    }),
+    { numRuns: 200 },
+  )
+  t.pass()
+})
+
 const CASES = (dir: string, ranks: number): FileCase[] => [
   { path: join(dir, `line-${ranks}.npy`), shape: [1001], type: "float64", writePartitions: ranks, readPartitions: ranks === 1 ? 3 : ranks - 1 },
   { path: join(dir, `plane-${ranks}.npy`), shape: [37, 53], type: "int32", writePartitions: ranks, readPartitions: 5 },
   { path: join(dir, `plane-many-${ranks}.npy`), shape: [37, 53], type: "float32", writePartitions: 2 * ranks + 1, readPartitions: 1 },
   { path: join(dir, `box-${ranks}.bin`), shape: [7, 5, 9], type: "uint8", writePartitions: ranks + 2, readPartitions: 4 },
+  { path: join(dir, `line-one-writer-${ranks}.npy`), shape: [1001], type: "int32", writePartitions: 1, readPartitions: 2 }, // ranks with no block still take part
 ]
 
 for (const ranks of [1, 2, 3, 4]) {
