@@ -201,6 +201,8 @@ function onRankZero(comm: WriteComm, dir: string, work: () => void): void {
  */
 export function writeCheckpoint(dir: string, step: number, state: CheckpointState, comm: CheckpointComm, options: CheckpointOptions = {}): Checkpoint {
   checkState(step, state)
+  if (options.keep !== undefined && !(Number.isInteger(options.keep) && options.keep >= 1))
+    throw new InvalidArgument("writeCheckpoint", "keep", options.keep, "must be an integer ≥ 1 (the newest checkpoints kept)")
   const extra = storableExtra(state.extra) // every rank checks it, before any collective
   const name = stepName(step)
   const tmp = join(dir, `${name}.tmp`)
@@ -236,7 +238,7 @@ export function writeCheckpoint(dir: string, step: number, state: CheckpointStat
       rmSync(replaced, { recursive: true, force: true })
     } else renameSync(tmp, final)
     if (durable) syncDirectory(dir)
-    if (options.keep !== undefined) for (const old of stepDirectories(dir).slice(0, -Math.max(1, options.keep))) rmSync(old.path, { recursive: true, force: true })
+    if (options.keep !== undefined) for (const old of stepDirectories(dir).slice(0, -options.keep)) rmSync(old.path, { recursive: true, force: true })
   })
   return { path: final, step, manifest: JSON.parse(JSON.stringify(manifest, encodeExtra), decodeExtra) as Manifest }
 }

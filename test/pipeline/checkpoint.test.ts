@@ -175,6 +175,7 @@ test("bad steps and field names are refused before anything is written", (t) => 
   const state = (name: string) => ({ shape: [2], blocks: [], fields: [{ name, type: "uint8" as const, current: [] }] })
   t.throws(() => writeCheckpoint(dir, -1, state("u"), alone), { instanceOf: InvalidArgument, message: /step = -1 must be a non-negative integer/ })
   t.throws(() => writeCheckpoint(dir, 1, state("../u"), alone), { instanceOf: InvalidArgument, message: /field name = \.\.\/u must be a JavaScript identifier/ })
+  t.throws(() => writeCheckpoint(dir, 1, state("u"), alone, { keep: 0 }), { instanceOf: InvalidArgument, message: /keep = 0 must be an integer ≥ 1/ })
   t.false(existsSync(dir))
 })
 
