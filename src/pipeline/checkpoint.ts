@@ -321,9 +321,12 @@ function stepDirectories(dir: string): Array<{ path: string; step: number }> {
 /**
  * The newest complete checkpoint in `dir`, or undefined when there is none
  * (a `.tmp` directory a crash left behind is not one).
+ *
+ * @throws CheckpointError `corrupt` when its manifest is unreadable.
  */
 export function latestCheckpoint(dir: string): Checkpoint | undefined {
-  return listCheckpoints(dir).at(-1)
+  const newest = stepDirectories(dir).at(-1)
+  return newest === undefined ? undefined : { ...newest, manifest: readManifest(newest.path) }
 }
 
 /** A field the pipeline expects to restore: name, type, and whether it keeps a previous level. */
@@ -399,9 +402,9 @@ export function manifestDifferences(manifest: Manifest, expected: ExpectedState)
  * damaged.
  */
 export function readCheckpoint(dir: string, expected: ExpectedState, blocks: ReadonlyArray<BlockRegion>, options: { readonly step?: number } = {}): RestoredState {
-  const all = listCheckpoints(dir)
-  const checkpoint = options.step === undefined ? all.at(-1) : all.find((c) => c.step === options.step)
-  if (checkpoint === undefined) {
+  const all = stepDirectories(dir) // only the chosen checkpoint's manifest is read
+  const chosen = options.step === undefined ? all.at(-1) : all.find((c) => c.step === options.step)
+  if (chosen === undefined) {
     const incomplete = exists(dir) ? readdirSync(dir).filter((e) => /^step-\d+\..*tmp$/.test(e)).length : 0
     const reasons = [
       options.step === undefined ? `no step-<n> directory with a ${MANIFEST}` : `no checkpoint at step ${options.step} (steps: ${all.map((c) => c.step).join(", ") || "none"})`,
@@ -410,6 +413,7 @@ export function readCheckpoint(dir: string, expected: ExpectedState, blocks: Rea
     ]
     throw new CheckpointError(dir, "none", reasons)
   }
+  const checkpoint: Checkpoint = { ...chosen, manifest: readManifest(chosen.path) }
   const differences = manifestDifferences(checkpoint.manifest, expected)
   if (differences.length > 0) throw new CheckpointError(checkpoint.path, "mismatch", differences)
   const fields: Record<string, RestoredField> = {}

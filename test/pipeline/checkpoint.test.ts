@@ -168,6 +168,9 @@ test("a damaged checkpoint fails loudly: an unreadable manifest, a truncated fie
   writeFileSync(join(dir, "step-000000001", "manifest.json"), "{ not json")
   const corrupt = t.throws(() => latestCheckpoint(dir), { instanceOf: CheckpointError })!
   t.is(corrupt.problem, "corrupt")
+  t.regex(corrupt.message, /step-000000001: checkpoint is unreadable: manifest\.json: /)
+  one(dir, 2)
+  t.is(readCheckpoint(dir, { shape: [2, 3], fields: [{ name: "u", type: "int32" }] }, []).step, 2, "a damaged older checkpoint does not stop a restart from the newest")
 })
 
 test("bad steps and field names are refused before anything is written", (t) => {
