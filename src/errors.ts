@@ -674,3 +674,109 @@ export class RankOutOfMemory extends RankflowError {
     this.name = "RankOutOfMemory"
   }
 }
+
+// ---- data files and checkpoints (pipeline/npy.ts, blockFile.ts, checkpoint.ts)
+
+/** What is wrong with a data file, for {@link FieldFileError}. */
+export type FieldFileProblem =
+  /** The file cannot be opened (missing, no permission). */
+  | "missing"
+  /** Not a `.npy` file, or its header is malformed. */
+  | "not-npy"
+  /** A `.npy` rankflow cannot read: big-endian, Fortran order, another dtype or version. */
+  | "unsupported"
+  /** The file's shape is not the grid's (or a block lies outside it). */
+  | "shape"
+  /** The file's element type is not the field's. */
+  | "type"
+  /** The file ends before the data it should hold. */
+  | "short"
+  /** A raw binary file's size is not the shape's element count times the element size. */
+  | "size"
+  /** Writing the file failed (on the rank named in `found`). */
+  | "write"
+
+/**
+ * A field's data file cannot be read or written as asked: missing, not a
+ * `.npy`, a shape or element type other than the grid's, or cut short.
+ * Every rank checks the file before reading a byte of data, so no rank
+ * computes on garbage. Element types are never converted: a file of another
+ * type is refused (`found` says when a lossless conversion exists and how to
+ * make it with numpy).
+ *
+ * @example
+ * ```ts
+ * import { FieldFileError } from "rankflow"
+ * const e = new FieldFileError("u0.npy", "shape", "shape [100, 80] (the grid)", "shape [80, 100]")
+ * console.log(e.message) // u0.npy: wrong shape: expected shape [100, 80] (the grid), found shape [80, 100]
+ * ```
+ */
+export class FieldFileError extends RankflowError {
+  readonly _tag = "FieldFileError"
+  constructor(
+    /** The file's path, as given. */
+    readonly path: string,
+    /** What is wrong. */
+    readonly problem: FieldFileProblem,
+    /** What was expected (shape, type, size …), in words. */
+    readonly expected: string,
+    /** What the file holds instead, in words. */
+    readonly found: string,
+  ) {
+    super(`${path}: ${FILE_PROBLEMS[problem]}: expected ${expected}, found ${found}`)
+    this.name = "FieldFileError"
+  }
+}
+
+const FILE_PROBLEMS: Record<FieldFileProblem, string> = {
+  missing: "cannot open",
+  "not-npy": "not a .npy file",
+  unsupported: "unsupported .npy",
+  shape: "wrong shape",
+  type: "wrong element type",
+  short: "file too short",
+  size: "wrong size for a raw binary file",
+  write: "write failed",
+}
+
+/** What is wrong with a checkpoint, for {@link CheckpointError}. */
+export type CheckpointProblem =
+  /** `--restart` found no complete checkpoint in the directory. */
+  | "none"
+  /** The checkpoint's fields or grid are not the pipeline's. */
+  | "mismatch"
+  /** The checkpoint's manifest is unreadable. */
+  | "corrupt"
+
+/**
+ * A restart cannot use the checkpoints in `dir`: there is none, or the
+ * newest one holds other fields, element types or another grid than the
+ * pipeline (`differences` names each).
+ *
+ * @example
+ * ```ts
+ * import { CheckpointError } from "rankflow"
+ * const e = new CheckpointError("ckpt", "mismatch", ["grid [64, 64] in the checkpoint, [128, 128] in the pipeline"])
+ * console.log(e.message) // ckpt: checkpoint does not fit the pipeline: grid [64, 64] in the checkpoint, [128, 128] in the pipeline
+ * ```
+ */
+export class CheckpointError extends RankflowError {
+  readonly _tag = "CheckpointError"
+  constructor(
+    /** The checkpoint directory (or the checkpoint's own directory). */
+    readonly dir: string,
+    /** What is wrong. */
+    readonly problem: CheckpointProblem,
+    /** Each difference or reason, in words. */
+    readonly differences: ReadonlyArray<string>,
+  ) {
+    super(`${dir}: ${CHECKPOINT_PROBLEMS[problem]}${differences.length > 0 ? `: ${differences.join("; ")}` : ""}`)
+    this.name = "CheckpointError"
+  }
+}
+
+const CHECKPOINT_PROBLEMS: Record<CheckpointProblem, string> = {
+  none: "no complete checkpoint to restart from",
+  mismatch: "checkpoint does not fit the pipeline",
+  corrupt: "checkpoint is unreadable",
+}
