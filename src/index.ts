@@ -73,5 +73,5 @@ export type { Block, BlockGeometry, FieldsBlock, Levels, ElementType, FieldArray
 export { GridTooSmall, InvalidPipeline, UnstableScheme, StencilMisread, StencilOutOfRadius, FieldDataMismatch, StaleGhosts, type StabilityKind } from "./errors.ts"
 export { ParamNameConflict, ResourceLimit, GridTooLarge } from "./errors.ts"
 export { JobAborted, RankOutOfMemory } from "./errors.ts"
-export { readNpy, writeNpy, readNpyHeader, type ElementType, type ElementArray, type NpyArray, type NpyHeader } from "./pipeline/npy.ts"
+export { readNpy, writeNpy, readNpyHeader, type ElementArray, type NpyArray, type NpyHeader } from "./pipeline/npy.ts"
 export { FieldFileError, CheckpointError, type FieldFileProblem, type CheckpointProblem } from "./errors.ts"

@@ -36,7 +36,7 @@ function initializeLevel(blocks: ReadonlyArray<FieldBlock>, spec: FieldSpec, f: 
       at += b.points
     }
   } else {
-    const data = readFieldBlocks(init, spec, what, layout, blocks.map((b) => b.block))
+    const data = readFieldBlocks(init, spec, shapeOf(layout), blocks.map((b) => b.block))
     blocks.forEach((b, i) => b.setInterior(f, which, data[i]!))
   }
 }

@@ -13,7 +13,8 @@ import type { Grid } from "../plan/grid.ts"
 import type { Plan } from "../plan/plan.ts"
 import { combineAcross } from "./collect.ts"
 import type { ExecuteOptions, Prepared } from "./execute.ts"
-import { checkRadius, compileSweep, FieldBlock, type Sweep } from "./field.ts"
+import { writeBlocks } from "./blockFile.ts"
+import { arrayOf, checkRadius, compileSweep, FieldBlock, type Sweep } from "./field.ts"
 import { gatherFields, initializeFields, type FieldArrays } from "./fieldData.ts"
 import { HaloExchange, type Placement } from "./haloExchange.ts"
 
@@ -24,7 +25,10 @@ interface GridRun {
   /** The exchange of a set of fields (by index), built once per set. */
   readonly halo: (fields?: ReadonlyArray<number>) => HaloExchange
   /** Gathers these fields (default: what the loop observes) on rank 0. */
-  readonly gatherField: (fields?: ReadonlyArray<number>) => FieldArrays | undefined
+  readonly gatherField: (fields?: ReadonlyArray<number>, record?: boolean) => FieldArrays | undefined
+  readonly specs: ReadonlyArray<FieldSpec>
+  /** The grid's shape. */
+  readonly shape: ReadonlyArray<number>
   outerSteps: number
   measure?: number
 }
@@ -47,7 +51,11 @@ export function prepareGrid(description: Description, grid: Grid, specs: Readonl
       if (halo === undefined) exchanges.set(key, (halo = new HaloExchange(comm, blocks, placement, fields)))
       return halo
     },
-    gatherField: (fields = specs.length === 1 ? [0] : all) => gatherFields(blocks, layout, grid, specs, fields, comm, fields.length > 1 || specs.length > 1),
+    specs,
+    shape: grid.shape,
+    // A loop observes what its pipeline's source declares: the lone field of `distribute(grid, init)`, every field of a record.
+    gatherField: (fields = all, record = description.source.kind === "grid" && description.terminal.kind === "gather" ? description.terminal.record === true : specs.length > 1) =>
+      gatherFields(blocks, layout, grid, specs, fields, comm, record),
     outerSteps: 0,
   }
   const program = compileProgram(plan.program, run, options.debug === true, true)
@@ -241,11 +249,29 @@ function scanLine(blocks: ReadonlyArray<FieldBlock>, op: NumberOp, comm: Comm): 
 }
 
 function finish(terminal: Terminal, run: GridRun): unknown {
-  if (terminal.kind === "gather") return run.gatherField(terminal.fields ?? [0])
+  if (terminal.kind === "gather") return run.gatherField(terminal.fields ?? [0], terminal.record === true)
+  if (terminal.kind === "save") return saveFields(terminal.files, run)
   if (terminal.kind === "scan") throw new Error("unreachable: the planner rejects a field scan terminal")
   const local = terminal.local as ((b: FieldBlock) => unknown) | undefined
   const locals = run.blocks.map((b) => (local === undefined ? foldInterior(b, terminal.op as NumberOp, terminal.field ?? 0) : local(b)))
   return combineAcross(locals, terminal.op, run.comm, terminal.all)
+}
+
+/** Each rank writes its blocks of each field; rank 0 returns the path (or the record of paths). */
+function saveFields(files: ReadonlyArray<{ readonly field: number; readonly path: string }>, run: GridRun): unknown {
+  const blocks = run.blocks
+  const specs = run.specs
+  for (const { field, path } of files) {
+    const spec = specs[field]!
+    const datas = blocks.map((b) => {
+      const data = arrayOf(spec.type, b.points)
+      b.copyInterior(data, 0, field)
+      return data
+    })
+    writeBlocks(path, { shape: run.shape, type: spec.type, format: path.endsWith(".npy") ? "npy" : "raw" }, blocks.map((b) => b.block), datas, run.comm)
+  }
+  if (run.comm.rank !== 0) return undefined
+  return specs.length === 1 ? files[0]!.path : Object.fromEntries(files.map((f) => [specs[f.field]!.name, f.path]))
 }
 
 /** Folds the block's interior points in row-major order. */

@@ -17,11 +17,12 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs"
 import { FieldFileError } from "../errors.ts"
 
-/** The element types of a field: what each point of the grid holds. */
-export type ElementType = "float64" | "float32" | "int32" | "uint8"
+import type { ElementType, FieldArray } from "../plan/description.ts"
+
+export type { ElementType }
 
 /** The typed array holding elements of an {@link ElementType}. */
-export type ElementArray = Float64Array | Float32Array | Int32Array | Uint8Array
+export type ElementArray = FieldArray
 
 /** What a `.npy` header says: element type, shape, and where the data starts. */
 export interface NpyHeader {

@@ -292,6 +292,15 @@ export class Field<D extends Dim, A extends FieldArray = Float64Array> extends F
     return complete(this.source, this.stages, { kind: "gather" })
   }
 
+  /**
+   * Writes the field to `path` in parallel, each rank writing its block: a
+   * `.npy` file numpy reads (C order, the grid's shape), or raw little-endian
+   * elements for any other name. The result is the path, on rank 0.
+   */
+  save(path: string): Pipeline<string> {
+    return complete(this.source, this.stages, { kind: "save", files: [{ field: 0, path: savePath(path) }] })
+  }
+
   /** Folds every point with `op` (or combines `local(block)` per rank) onto rank 0. */
   reduce(op: NumberOp): Pipeline<number>
   reduce<R>(op: OpFor<R>, local: (block: Block<D, A>) => R): Pipeline<R>
@@ -416,6 +425,18 @@ export class Fields<D extends Dim, S extends Shape, P extends keyof S = never> e
     return complete(this.source, this.stages, { kind: "gather", fields, record: names.length !== 1 })
   }
 
+  /**
+   * Writes fields in parallel, each rank writing its blocks: `{ u: "u.npy" }`
+   * one file per named field (`.npy`, or raw little-endian elements for any
+   * other name). The result is the record of paths, on rank 0.
+   */
+  save<K extends keyof S & string>(paths: { readonly [F in K]: string }): Pipeline<{ readonly [F in K]: string }> {
+    if (typeof paths !== "object" || paths === null) throw new InvalidArgument("save", "paths", paths, "must be a record of file paths by field name")
+    const files = Object.entries(paths as Record<string, string>).map(([name, path]) => ({ field: this.fieldIndex("save", name), path: savePath(path) }))
+    if (files.length === 0) throw new InvalidArgument("save", "paths", "{}", `must name at least one field (${this.names.join(", ")})`)
+    return complete(this.source, this.stages, { kind: "save", files })
+  }
+
   /** Folds every point of field `name` with `op` (or combines `local(block)` per rank) onto rank 0. */
   reduce(op: NumberOp, name: keyof S & string): Pipeline<number>
   reduce<R>(op: OpFor<R>, local: (block: FieldsBlock<D, S>) => R): Pipeline<R>
@@ -435,6 +456,11 @@ export class Fields<D extends Dim, S extends Shape, P extends keyof S = never> e
     if (typeof what !== "function") throw new InvalidArgument(all ? "allreduce" : "reduce", "field", what, `must name a field (${this.names.join(", ")}) or be a function of the block`)
     return reduceTerminal(op, all, what)
   }
+}
+
+function savePath(path: unknown): string {
+  if (typeof path !== "string" || path === "") throw new InvalidArgument("save", "path", path, "must be a file path")
+  return path
 }
 
 function reduceTerminal<R>(op: ReduceOp<R> | NumberOp, all: boolean, local?: (block: never) => R): Terminal {

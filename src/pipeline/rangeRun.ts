@@ -113,6 +113,7 @@ function collectChunks(values: unknown[], plan: Plan, comm: Comm): unknown[] | u
 
 function finishChunks(ordered: unknown[], terminal: Terminal): unknown {
   if (terminal.kind === "gather") return ordered
+  if (terminal.kind === "save") throw new Error("unreachable: ranges have no save")
   const op = terminal.op
   if (terminal.kind === "scan") {
     const out = new Array<unknown>(ordered.length)

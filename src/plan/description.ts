@@ -297,6 +297,11 @@ export type Terminal =
       readonly record?: boolean
     }
   | {
+      /** Each rank writes its blocks of each field into one file per field (`.npy`, or raw elements). */
+      readonly kind: "save"
+      readonly files: ReadonlyArray<{ readonly field: number; readonly path: string }>
+    }
+  | {
       readonly kind: "reduce"
       readonly op: ReduceOp<unknown>
       readonly all: boolean

@@ -156,6 +156,7 @@ function planChunkResult(terminal: Terminal, ranks: number, chunks: number): Pla
     reason: "numbers travel as one Float64Array per rank (buffer); typed arrays and objects are serialized",
   }
   if (terminal.kind === "gather") return { stage: "gather", runs: 1, messages: ranks > 1 ? [partials] : [], notes: ["results listed in chunk order on rank 0"] }
+  if (terminal.kind === "save") throw new InvalidPipeline("save", "a range has no field to save: gather or reduce its chunks")
   const fold = `folded with ${opName(terminal.op)} in chunk order on rank 0: the same result on any rank count`
   const messages = ranks > 1 ? [partials] : []
   if (terminal.kind === "scan") return { stage: "scan", runs: 1, messages, notes: ["inclusive prefixes in chunk order on rank 0"] }
@@ -471,6 +472,13 @@ function planFieldResult(terminal: Terminal, layout: GridLayout, grid: Grid, fie
     }
   }
   if (terminal.kind === "scan") throw new InvalidPipeline("scan", "a field's scan is a stage: use .scan(op) before a gather or reduce")
+  if (terminal.kind === "save")
+    return {
+      stage: "save",
+      runs: 1,
+      messages: [],
+      notes: terminal.files.map(({ field, path }) => `${fields[field]!.name} → ${path}: each rank writes its block (${path.endsWith(".npy") ? ".npy, C order" : "raw little-endian"} ${LABEL[fields[field]!.type]}), no message but a barrier`),
+    }
   const builtin = isBuiltin(terminal.op)
   return {
     stage: `${terminal.all ? "allreduce" : "reduce"} ${opName(terminal.op)}`,
