@@ -9,7 +9,6 @@
  *
  * Layer: pipeline (rank side).
  */
-import { StencilMisread, StencilOutOfRadius } from "../errors.ts"
 import type { AnyPointFn, ElementType, FieldArray, FieldSpec, Levels } from "../plan/description.ts"
 import type { Boundary, Dim, Grid, PerDim } from "../plan/grid.ts"
 import type { GridBlock } from "../plan/layout.ts"
@@ -95,6 +94,23 @@ export class FieldLevels implements Levels {
   }
 }
 
+/** What point functions of several fields read: each field's current values by name, and `prev`. */
+export type FieldView = Record<string, unknown> & { prev: Record<string, FieldArray> }
+
+/**
+ * The view of these levels' current and previous buffers. Built by one
+ * function so that every view — a block's, the set-up probe's — has the
+ * same hidden class: the point functions' property loads stay monomorphic.
+ */
+export function makeView(levels: ReadonlyArray<Pick<FieldLevels, "spec" | "u" | "prev" | "buffers">>): FieldView {
+  const view: FieldView = { prev: {} }
+  for (const l of levels) {
+    view[l.spec.name] = l.u
+    if (l.buffers.length === 3) view.prev[l.spec.name] = l.prev
+  }
+  return view
+}
+
 /** A partition's block: the grid geometry and every field's buffers. */
 export class FieldBlock {
   /** The first field's current values and output (what single-field kernels see as `block.u`, `block.next`). */
@@ -130,7 +146,7 @@ export class FieldBlock {
   /** Every field's levels by name (what kernels of several fields see). */
   readonly fields: Readonly<Record<string, FieldLevels>>
   /** What point functions of several fields read: each field's current values by name, and `prev` (kept up to date on rotation). */
-  readonly view: Record<string, unknown> & { prev: Record<string, FieldArray> }
+  readonly view: FieldView
 
   constructor(
     private readonly grid: Grid,
@@ -164,8 +180,7 @@ export class FieldBlock {
     const contiguous = [f0.sendLo, f0.sendHi, f0.recvLo, f0.recvHi]
     this.levels = specs.map((spec) => new FieldLevels(spec, this.length, contiguous))
     this.fields = Object.fromEntries(this.levels.map((l) => [l.spec.name, l]))
-    this.view = { prev: {} }
-    for (const l of this.levels) this.refresh(l)
+    this.view = makeView(this.levels)
     this.u = this.levels[0]!.u
     this.next = this.levels[0]!.next
     this.fills = block.count.map((_, d) => this.boundaryFills(d))
@@ -393,79 +408,3 @@ export function compileSweep(stencil: SweepSpec, dims: number): Sweep {
   return new Function(...names, `"use strict"; return function sweep(b) { ${head}; ${body} }`)(...stencil.outputs.map((o) => o.fn)) as Sweep
 }
 
-/** What the probe checks a stencil against. */
-export interface ProbeSpec extends SweepSpec {
-  readonly name: string
-  readonly radius: number
-  /** Fields whose neighbours it may read (the others only at the centre). */
-  readonly reads: ReadonlyArray<number>
-}
-
-/**
- * Runs the stencil through proxies that record every index it reads and
- * throws `StencilOutOfRadius` for a read farther than its radius from the
- * centre (or of a neighbour of a field it does not declare, or of a previous
- * level, which is never exchanged), and `StencilMisread` for an index that
- * is not an integer (a stencil written for another dimension). `everywhere`
- * checks every point (`--debug`); otherwise a probe of at most 5 points per
- * dimension — edges and middle — checks the shape once, at set-up.
- */
-export function checkRadius(stencil: ProbeSpec, block: FieldBlock, everywhere: boolean): void {
-  const dims = block.dims
-  for (const o of stencil.outputs)
-    if (o.fn.length > POINT_PARAMS[dims]!)
-      throw new StencilMisread(stencil.name, `its point function takes ${o.fn.length} parameters, more than the ${POINT_PARAMS[dims]} a ${dims}-D grid passes (${PARAM_NAMES[dims]}): a stencil written for ${o.fn.length > 5 ? 3 : 2}-D on a ${dims}-D grid?`)
-  let centre = 0
-  const strides = block.strides as ReadonlyArray<number>
-  const probe = (target: FieldArray, what: string, radius: number) =>
-    new Proxy(target, {
-      get(t, key) {
-        if (typeof key === "string") {
-          const index = Number(key)
-          if (key !== "" && !Number.isNaN(index)) {
-            if (!Number.isInteger(index)) throw new StencilMisread(stencil.name, `it read ${what}[${key}], not an integer index: are its parameters those of a ${dims}-D stencil (${PARAM_NAMES[dims]})?`)
-            const offsets = perDimOffsets(index - centre, strides)
-            if (offsets.some((o) => Math.abs(o) > radius)) throw new StencilOutOfRadius(stencil.name, offsets, radius, what)
-            return t[index]
-          }
-        }
-        const value = Reflect.get(t, key, t) as unknown
-        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(t) : value
-      },
-    })
-  const radiusOf = (f: number) => (stencil.reads.includes(f) ? stencil.radius : 0)
-  const first: unknown =
-    stencil.form === "array"
-      ? probe(block.levels[stencil.outputs[0]!.field]!.u, block.levels[stencil.outputs[0]!.field]!.spec.name, stencil.radius)
-      : {
-          ...Object.fromEntries(block.levels.map((l, f) => [l.spec.name, probe(l.u, l.spec.name, radiusOf(f))])),
-          prev: Object.fromEntries(block.levels.filter((l) => l.buffers.length === 3).map((l) => [l.spec.name, probe(l.prev, `prev.${l.spec.name}`, 0)])),
-        }
-  const points = (d: number): number[] => {
-    const lo = block.lo[d]!
-    const hi = block.hi[d]!
-    if (everywhere) return Array.from({ length: Math.max(0, hi - lo) }, (_, k) => lo + k)
-    return [...new Set([lo, lo + 1, (lo + hi) >> 1, hi - 2, hi - 1])].filter((i) => i >= lo && i < hi)
-  }
-  const [p0 = [], p1 = [0], p2 = [0]] = Array.from({ length: dims }, (_, d) => points(d))
-  for (const a of p0)
-    for (const c of dims > 1 ? p1 : [0])
-      for (const e of dims > 2 ? p2 : [0]) {
-        centre = dims === 1 ? a : dims === 2 ? a * strides[0]! + c : a * strides[0]! + c * strides[1]! + e
-        const args = dims === 1 ? [block.x(0, a)] : dims === 2 ? [strides[0]!, block.x(0, a), block.x(1, c)] : [strides[0]!, strides[1]!, block.x(0, a), block.x(1, c), block.x(2, e)]
-        for (const o of stencil.outputs) (o.fn as unknown as (...a: unknown[]) => number)(first, centre, ...args)
-      }
-}
-
-const PARAM_NAMES = ["", "u, i, x", "u, i, stride, x, y", "u, i, stride0, stride1, x, y, z"] as const
-
-/** Splits a flat offset into per-dimension offsets (nearest decomposition). */
-function perDimOffsets(flat: number, strides: ReadonlyArray<number>): number[] {
-  const out: number[] = []
-  for (const s of strides) {
-    const o = Math.round(flat / s)
-    out.push(o)
-    flat -= o * s
-  }
-  return out
-}

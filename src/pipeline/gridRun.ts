@@ -14,7 +14,8 @@ import type { Plan } from "../plan/plan.ts"
 import { combineAcross } from "./collect.ts"
 import type { ExecuteOptions, Prepared } from "./execute.ts"
 import { writeBlocks } from "./blockFile.ts"
-import { arrayOf, checkRadius, compileSweep, FieldBlock, type Sweep } from "./field.ts"
+import { arrayOf, compileSweep, FieldBlock, type Sweep } from "./field.ts"
+import { checkEveryRead, probeStencil } from "./stencilProbe.ts"
 import { gatherFields, initializeFields, type FieldArrays } from "./fieldData.ts"
 import { HaloExchange, type Placement } from "./haloExchange.ts"
 
@@ -173,7 +174,8 @@ function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolea
 
 /** A stencil's sweep, compiled once, after a probe of its reads (on every point in debug mode). */
 function stencilSweep(s: Extract<FieldStage, { kind: "stencil" }>, blocks: ReadonlyArray<FieldBlock>, debug: boolean): Sweep {
-  for (const b of blocks) checkRadius(s, b, debug)
+  if (debug) for (const b of blocks) checkEveryRead(s, b)
+  else if (blocks.length > 0) probeStencil(s, blocks[0]!)
   return compileSweep(s, blocks[0]?.dims ?? 1)
 }
 
