@@ -72,3 +72,4 @@ export type { Block, Chunk, NumberOp, StencilOptions, Stencil1, Stencil2, Stenci
 export { GridTooSmall, InvalidPipeline, UnstableScheme, StencilOutOfRadius } from "./errors.ts"
 export { ParamNameConflict, ResourceLimit, GridTooLarge } from "./errors.ts"
 export { JobAborted, RankOutOfMemory } from "./errors.ts"
+export { MeasureNotFinite, FieldNotFinite, ReduceResultNotNumber } from "./errors.ts"

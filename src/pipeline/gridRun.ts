@@ -15,6 +15,8 @@ import { combineAcross } from "./collect.ts"
 import type { ExecuteOptions, Prepared } from "./execute.ts"
 import { checkRadius, compileSweep, FieldBlock, type Sweep } from "./field.ts"
 import { HaloExchange, type Placement } from "./haloExchange.ts"
+import { checkFiniteBlocks } from "./finite.ts"
+import { untilLoop } from "./until.ts"
 
 interface GridRun {
   readonly comm: Comm
@@ -24,6 +26,11 @@ interface GridRun {
   readonly gatherField: () => Float64Array | undefined
   outerSteps: number
   measure?: number
+  /** The plan's partitions (logical ranks); `until` loops combine their measure over them. */
+  readonly partitions: number
+  converged?: boolean
+  /** `checkFinite`: scan the fields every this many outer steps (0: never). */
+  readonly finiteEvery: number
 }
 
 export function prepareGrid(
@@ -47,6 +54,8 @@ export function prepareGrid(
     halo: new HaloExchange(comm, blocks, placement),
     gatherField: () => gatherField(blocks, plan, grid, comm),
     outerSteps: 0,
+    partitions: plan.ranks,
+    finiteEvery: options.checkFinite ?? 0,
   }
   const program = compileProgram(plan.program, run, options.debug === true, true)
   let fresh = true
@@ -59,8 +68,9 @@ export function prepareGrid(
     compute: () => {
       fresh = false
       run.outerSteps = 0
+      run.converged = undefined
       program()
-      return { steps: run.outerSteps, ...(run.measure === undefined ? {} : { measure: run.measure }) }
+      return { steps: run.outerSteps, ...(run.measure === undefined ? {} : { measure: run.measure }), ...(run.converged === undefined ? {} : { converged: run.converged }) }
     },
     collect: () => finish(description.terminal, run),
   }
@@ -138,18 +148,8 @@ function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolea
       }
     }
     case "until": {
-      const body = compileProgram(s.body, run, debug, false)
       const report = outer ? progressReporter("steps (until converged)", s.maxSteps) : undefined
-      return () => {
-        for (let step = 1; step <= s.maxSteps; step++) {
-          body()
-          stepDone(run, step, outer, s.every, report)
-          if (step % s.check !== 0 && step < s.maxSteps) continue
-          const value = combineAcross(blocks.map((b) => s.measure(b)), s.op, run.comm, true) as number
-          run.measure = value
-          if (s.stop(value, step)) return report?.(step, true) // converged: the bar is full
-        }
-      }
+      return untilLoop(s, run, compileProgram(s.body, run, debug, false), (step) => stepDone(run, step, outer, s.every, report), report)
     }
   }
 }
@@ -202,6 +202,7 @@ function stepDone(run: GridRun, step: number, outer: boolean, every: Every | und
   const blocks = run.blocks
   for (let i = 0; i < blocks.length; i++) blocks[i]!.step = step
   if (outer) run.outerSteps = step
+  if (outer && run.finiteEvery > 0 && step % run.finiteEvery === 0) checkFiniteBlocks(blocks, step)
   if (report !== undefined) report(step)
   if (every !== undefined && step % every.k === 0) observe(run, every.observe, step)
 }
