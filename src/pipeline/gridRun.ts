@@ -16,6 +16,7 @@ import type { ExecuteOptions, Prepared } from "./execute.ts"
 import { checkRadius, compileSweep, FieldBlock, type Sweep } from "./field.ts"
 import { HaloExchange, type Placement } from "./haloExchange.ts"
 import { checkFiniteBlocks } from "./finite.ts"
+import { checkFieldFold, checkOperand } from "./operands.ts"
 import { untilLoop } from "./until.ts"
 
 interface GridRun {
@@ -269,7 +270,10 @@ function finish(terminal: Terminal, run: GridRun): unknown {
   if (terminal.kind === "gather") return run.gatherField()
   if (terminal.kind === "scan") throw new Error("unreachable: the planner rejects a field scan terminal")
   const locals = run.blocks.map((b) => (terminal.local === undefined ? foldInterior(b, terminal.op as NumberOp) : terminal.local(b as Block)))
-  return combineAcross(locals, terminal.op, run.comm, terminal.all)
+  for (const v of locals) (terminal.local === undefined ? checkFieldFold : checkOperand)(terminal, v, run.comm.rank)
+  const result = combineAcross(locals, terminal.op, run.comm, terminal.all)
+  if (terminal.local === undefined && result !== undefined) checkFieldFold(terminal, result, run.comm.rank)
+  return result
 }
 
 /** Folds the block's interior points in row-major order. */

@@ -18,6 +18,7 @@ import type { Distribution } from "../plan/layout.ts"
 import { plan as planPipeline, type Plan } from "../plan/plan.ts"
 import { of as rangeOf, type Range } from "../plan/range.ts"
 import { execute, prepare as prepareOn, type ExecuteOptions, type Outcome, type Prepared } from "./execute.ts"
+import { checkedOp } from "./operands.ts"
 
 /** A complete pipeline whose result has type R (on rank 0; on every rank after `allreduce`). */
 export interface Pipeline<R> {
@@ -115,7 +116,7 @@ abstract class FieldStages<D extends Dim> {
 
   /** Inclusive prefix reduction along a 1-D field, in global order. */
   scan<S extends FieldStages<1>>(this: S, op: NumberOp): S {
-    return this.with([...this.stages, { kind: "scan", op }])
+    return this.with([...this.stages, { kind: "scan", op: checkedOp("scan", op) }])
   }
 
   /** Runs `body` `steps` times. */
@@ -135,7 +136,7 @@ abstract class FieldStages<D extends Dim> {
       maxSteps: options.maxSteps,
       body: stages,
       measure: options.measure as (block: Block) => number,
-      op: options.op,
+      op: checkedOp("until", options.op),
       stop: options.stop,
       check,
       ...every(options),
@@ -197,7 +198,7 @@ export class Field<D extends Dim> extends FieldStages<D> {
 }
 
 function reduceTerminal<A, D extends Dim>(op: ReduceOp<A> | NumberOp, all: boolean, local?: (block: Block<D>) => A): Terminal {
-  return { kind: "reduce", op: op as ReduceOp<unknown>, all, ...(local === undefined ? {} : { local: local as (block: Block) => unknown }) }
+  return { kind: "reduce", op: checkedOp(all ? "allreduce" : "reduce", op) as ReduceOp<unknown>, all, ...(local === undefined ? {} : { local: local as (block: Block) => unknown }) }
 }
 
 /** A distributed range, waiting for its per-chunk function. */
@@ -254,19 +255,19 @@ export class Chunks<A> {
   reduce(this: Chunks<number>, op?: NumberOp): Pipeline<number>
   reduce(op: OpFor<A>): Pipeline<A>
   reduce(op?: ReduceOp<A> | NumberOp): Pipeline<never> {
-    return complete(this.source, [], { kind: "reduce", op: (op ?? SUM_NUMBERS) as ReduceOp<unknown>, all: false })
+    return complete(this.source, [], { kind: "reduce", op: checkedOp("reduce", op ?? SUM_NUMBERS) as ReduceOp<unknown>, all: false })
   }
 
   /** As `reduce`, with the result on every rank. */
   allreduce(this: Chunks<number>, op?: NumberOp): Pipeline<number>
   allreduce(op: OpFor<A>): Pipeline<A>
   allreduce(op?: ReduceOp<A> | NumberOp): Pipeline<never> {
-    return complete(this.source, [], { kind: "reduce", op: (op ?? SUM_NUMBERS) as ReduceOp<unknown>, all: true })
+    return complete(this.source, [], { kind: "reduce", op: checkedOp("allreduce", op ?? SUM_NUMBERS) as ReduceOp<unknown>, all: true })
   }
 
   /** Inclusive prefixes of the chunk values in chunk order, on rank 0. */
   scan(op: OpFor<A>): Pipeline<A[]> {
-    return complete(this.source, [], { kind: "scan", op: op as ReduceOp<unknown> })
+    return complete(this.source, [], { kind: "scan", op: checkedOp("scan", op) as ReduceOp<unknown> })
   }
 }
 
