@@ -50,10 +50,21 @@ export function firstNonFinite(data: FieldArray, geometry: FieldGeometry): numbe
     for (let b = outer1; b < outer1 + n1; b++) {
       const from = a * s0 + b * s1 + g
       const to = from + rowLength
-      let acc = 0
-      for (let k = from; k < to; k++) acc += data[k]! * 0
-      if (acc === 0) continue
-      for (let k = from; k < to; k++) if (!Number.isFinite(data[k]!)) return k
+      // Four independent sums: one chain would wait on each add's latency.
+      let a0 = 0
+      let a1 = 0
+      let a2 = 0
+      let a3 = 0
+      let k = from
+      for (; k + 3 < to; k += 4) {
+        a0 += data[k]! * 0
+        a1 += data[k + 1]! * 0
+        a2 += data[k + 2]! * 0
+        a3 += data[k + 3]! * 0
+      }
+      for (; k < to; k++) a0 += data[k]! * 0
+      if (a0 + a1 + a2 + a3 === 0) continue
+      for (let j = from; j < to; j++) if (!Number.isFinite(data[j]!)) return j
     }
   return -1
 }
