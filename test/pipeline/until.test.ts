@@ -3,7 +3,8 @@
 // the step and rank, --check-finite names the step, rank, field and first global index of a NaN, and each
 // until check is one collective call, with the same bits whatever the number of threads.
 import test from "ava"
-import { runProgram } from "../helpers.ts"
+import { RankFailed } from "rankflow"
+import { onRanks, runProgram } from "../helpers.ts"
 
 const PROGRAM = "test/fixtures/untilProgram.ts"
 /** A bound against hangs only (the runs take about a second). */
@@ -106,4 +107,21 @@ test("--check-finite does not fire on a healthy run, and must be a positive inte
   const bad = await runProgram(PROGRAM, ["--ranks", "4", "--check-finite", "0"], HANG_MS)
   t.is(bad.code, 2)
   t.is(bad.stderr, "rankflow: --check-finite: expected a positive integer, got '0'\n")
+})
+
+test("Pipeline.runWithStats says whether the until loop converged, on every rank", async (t) => {
+  const done = await onRanks<{ steps: number; converged: boolean; measure: number }>(3, "untilRanks.ts", "outcome", { tol: 1e-6, maxSteps: 100_000 })
+  for (const r of done) t.like(r, { converged: true, steps: done[0]!.steps })
+  t.true(done[0]!.measure < 1e-6)
+  const stalled = await onRanks<{ steps: number; converged: boolean; measure: number }>(3, "untilRanks.ts", "outcome", { tol: 1e-6, maxSteps: 50 })
+  for (const r of stalled) t.like(r, { converged: false, steps: 50 })
+  t.true(stalled[0]!.measure >= 1e-6)
+})
+
+test("Pipeline.run's checkFinite option stops the run on the rank holding the NaN, naming its global index; 0 is refused", async (t) => {
+  // 40 points on 2 ranks: index 13 is on rank 0, which alone sees the NaN (rank 1 ends or is stopped).
+  const error = await t.throwsAsync(onRanks(2, "untilRanks.ts", "blowUp", { k: 3 }), { instanceOf: RankFailed })
+  t.like(error!.failures[0], { rank: 0, name: "FieldNotFinite", message: "rank 0: field u holds NaN at global index [13] after step 6 (--check-finite)" })
+  const [refused] = await onRanks<string>(2, "untilRanks.ts", "blowUp", { k: 0 })
+  t.is(refused, "InvalidPipeline: run: checkFinite must be a positive integer (a step interval), got 0")
 })
