@@ -17,8 +17,8 @@
  * Layer: pipeline (rank side). Loads no Effect.
  */
 import type { Comm } from "../comm/comm.ts"
-import { describeOperand } from "../comm/ops.ts"
-import { MeasureNotFinite } from "../errors.ts"
+import { describeOperand, isBuiltin, rejects } from "../comm/ops.ts"
+import { MeasureNotFinite, ReduceTypeMismatch } from "../errors.ts"
 import type { Block, FieldStage } from "../plan/description.ts"
 
 /** An `until` stage of a plan. */
@@ -66,6 +66,9 @@ function measureCombiner(s: UntilStage, run: UntilRun): (step: number) => number
   const { comm, blocks, partitions } = run
   const op = s.op
   const measure = s.measure
+  // A built-in op that cannot reduce numbers (MAXLOC from plain JS) is refused here, whichever path runs.
+  const refused = isBuiltin(op) ? rejects(op, 0) : undefined
+  if (refused !== undefined) throw new ReduceTypeMismatch(comm.rank, "until", (op as { name: string }).name, "a number (the measure)", refused)
   if (partitions === comm.size) {
     const block = blocks[0]!
     const rank = block.block.rank

@@ -36,6 +36,12 @@ test("a field reduce whose user op returns strings fails with ReduceResultNotNum
   t.regex(run.stderr.split("\n")[0]!, /^rankflow: rank (\d) failed: ReduceResultNotNumber: rank \1: field reduce: user op returned a string where a number was expected/)
 })
 
+test("an until loop whose op cannot reduce numbers (MAXLOC) is refused at set-up with ReduceTypeMismatch naming the rank", async (t) => {
+  const run = await runProgram(FIXTURE, ["--ranks", "2", "--case", "untilMaxloc"], HANG_MS)
+  t.is(run.code, 1, run.stdout)
+  t.regex(run.stderr.split("\n")[0]!, /^rankflow: rank (\d) failed: ReduceTypeMismatch: rank \1: until: MAXLOC cannot reduce a number \(the measure\); MAXLOC takes \{ value, index \} pairs/)
+})
+
 test("a field reduce() with no op is refused when the pipeline is built (exit 2, no rank started)", async (t) => {
   const run = await runProgram(FIXTURE, ["--ranks", "2", "--case", "fieldNoOp"], HANG_MS)
   t.is(run.code, 2)
