@@ -1,12 +1,14 @@
 /**
  * `Pipeline.main(p)`: the one-line entry of a pipeline program. On the
  * supervisor it parses `--ranks`, `--explain`, `--json`, `--dry-run`,
- * `--debug` and the program's own parameters (decoded with Effect Schema),
+ * `--debug`, `--threads`, `--require-converged`, `--check-finite` and the
+ * program's own parameters (decoded with Effect Schema),
  * plans the pipeline — so a grid too small or an unstable scheme is reported
  * before any worker starts — prints the plan when asked, and starts the
  * ranks. On a rank it runs the pipeline and rank 0 prints a summary: the
  * value, its error against a known answer when there is one, the wall time
- * and the rank count.
+ * and the rank count — and when an `until` loop ended at maxSteps, that it
+ * did not converge (exit 3 under `--require-converged`).
  *
  * Layer: pipeline. The supervisor half (Effect, the CLI decoders) is imported
  * lazily so that ranks never load it.
