@@ -780,3 +780,92 @@ const CHECKPOINT_PROBLEMS: Record<CheckpointProblem, string> = {
   mismatch: "checkpoint does not fit the pipeline",
   corrupt: "checkpoint is unreadable",
 }
+
+// ---- diverging and unconverged runs, reductions of non-numbers -------------
+
+/**
+ * An `until` loop's measure was not a finite number (NaN, ±Infinity, or not a
+ * number at all) at a check: the field has diverged, or the measure divides
+ * by zero. The loop stops at that step, on the rank that computed it (`rank`),
+ * or on every rank when only the combined measure is not finite (`rank` −1).
+ *
+ * @example
+ * ```ts
+ * import { MeasureNotFinite } from "rankflow"
+ * console.log(new MeasureNotFinite(40, 1, "NaN").message) // rank 1: until: the measure at step 40 is NaN, not a finite number: the field diverged or the measure divides by zero
+ * ```
+ */
+export class MeasureNotFinite extends RankflowError {
+  readonly _tag = "MeasureNotFinite"
+  constructor(
+    /** The loop step (1-based) whose measure it was. */
+    readonly step: number,
+    /** The (logical) rank whose local measure it was — the partition, under `--threads` — or −1 for the combined measure. */
+    readonly rank: number,
+    /** The value as text: "NaN", "Infinity", "an object", … */
+    readonly value: string,
+  ) {
+    super(`${rank >= 0 ? `rank ${rank}: ` : ""}until: the ${rank >= 0 ? "" : "combined "}measure at step ${step} is ${value}, not a finite number: the field diverged or the measure divides by zero`)
+    this.name = "MeasureNotFinite"
+  }
+}
+
+/**
+ * `--check-finite K` (`checkFinite` of `Pipeline.run`) found a point of a
+ * field holding NaN or ±Infinity: the run stops at that step, naming the rank,
+ * the field and the first such point's global index (row-major order within
+ * the rank's block).
+ *
+ * @example
+ * ```ts
+ * import { FieldNotFinite } from "rankflow"
+ * console.log(new FieldNotFinite(100, 2, "u", [3, 17], "NaN").message) // rank 2: field u holds NaN at global index [3, 17] after step 100 (--check-finite)
+ * ```
+ */
+export class FieldNotFinite extends RankflowError {
+  readonly _tag = "FieldNotFinite"
+  constructor(
+    /** The outer loop's step after which the field was scanned. */
+    readonly step: number,
+    /** The rank holding the point. */
+    readonly rank: number,
+    /** The field's name. */
+    readonly field: string,
+    /** The point's global index, one entry per dimension. */
+    readonly index: ReadonlyArray<number>,
+    /** "NaN", "Infinity" or "-Infinity". */
+    readonly value: string,
+  ) {
+    super(`rank ${rank}: field ${field} holds ${value} at global index [${index.join(", ")}] after step ${step} (--check-finite)`)
+    this.name = "FieldNotFinite"
+  }
+}
+
+/**
+ * A reduction that must produce numbers produced something else: a field's
+ * `reduce(op)`/`allreduce(op)` (which folds the field's points) with a user op
+ * whose `concat` returned a non-number. Built-in ops refuse non-numbers with
+ * `ReduceTypeMismatch` instead.
+ *
+ * @example
+ * ```ts
+ * import { ReduceResultNotNumber } from "rankflow"
+ * console.log(new ReduceResultNotNumber(0, "field reduce", "user op", "a string").message) // rank 0: field reduce: user op returned a string where a number was expected (a field's points are numbers: op.concat must return a number)
+ * ```
+ */
+export class ReduceResultNotNumber extends RankflowError {
+  readonly _tag = "ReduceResultNotNumber"
+  constructor(
+    /** The rank where it was produced. */
+    readonly rank: number,
+    /** The call: "field reduce", "field allreduce". */
+    readonly call: string,
+    /** The op's name ("user op" for a Semigroup). */
+    readonly op: string,
+    /** What came out, e.g. "a string", "an object". */
+    readonly valueType: string,
+  ) {
+    super(`rank ${rank}: ${call}: ${op} returned ${valueType} where a number was expected (a field's points are numbers: op.concat must return a number)`)
+    this.name = "ReduceResultNotNumber"
+  }
+}

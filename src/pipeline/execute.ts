@@ -23,12 +23,23 @@ export interface Outcome {
   readonly steps: number
   /** The last measured value of an `until` loop. */
   readonly measure?: number
+  /**
+   * Present when the run had an `until` loop: false when one ended at its
+   * `maxSteps` without `stop` holding (then `measure` is its last measure).
+   */
+  readonly converged?: boolean
 }
 
 /** Options of `Pipeline.run` and `Pipeline.prepare` on the ranks: checks and over-decomposition. */
 export interface ExecuteOptions {
   /** Check every stencil's reads against its radius once before running. */
   readonly debug?: boolean
+  /**
+   * Every this many steps of the outermost loop, scan the fields' interior
+   * points and stop with `FieldNotFinite` (step, rank, field, global index)
+   * at the first NaN or ±Infinity (`--check-finite K`). Off when absent.
+   */
+  readonly checkFinite?: number
   /**
    * Logical ranks (partitions) of the plan, at least the communicator's size
    * (default: equal). More partitions than ranks run several per thread, with
@@ -47,7 +58,7 @@ export interface Prepared {
   /** Puts the initial field back, so the same setup can run again. */
   reset(): void
   /** Runs every stage on this rank's partitions (a collective call). */
-  compute(): { readonly steps: number; readonly measure?: number }
+  compute(): { readonly steps: number; readonly measure?: number; readonly converged?: boolean }
   /** The result on rank 0 (every rank after allreduce), undefined elsewhere (a collective call). */
   collect(): unknown
 }
@@ -59,6 +70,8 @@ export interface Prepared {
  * when there are more — with the same results either way.
  */
 export function prepare(description: Description, plan: Plan, world: Comm, options: ExecuteOptions = {}): Prepared {
+  if (options.checkFinite !== undefined && !(Number.isSafeInteger(options.checkFinite) && options.checkFinite >= 1))
+    throw new InvalidPipeline("run", `checkFinite must be a positive integer (a step interval), got ${String(options.checkFinite)}`)
   if (plan.ranks < world.size) throw new InvalidPipeline("run", `the plan has ${plan.ranks} partitions, fewer than the ${world.size} ranks running it`)
   const comm = world.dup() // pipeline messages never mix with the user's
   const source = description.source
@@ -82,8 +95,8 @@ export function execute(description: Description, plan: Plan, world: Comm, optio
   const prepared = prepare(description, plan, world, options)
   world.barrier()
   const t0 = world.wtime()
-  const { steps, measure } = prepared.compute()
+  const { steps, measure, converged } = prepared.compute()
   const value = prepared.collect()
   const seconds = world.wtime() - t0
-  return { value, seconds, steps, ...(measure === undefined ? {} : { measure }) }
+  return { value, seconds, steps, ...(measure === undefined ? {} : { measure }), ...(converged === undefined ? {} : { converged }) }
 }

@@ -18,6 +18,9 @@ import { arrayOf, compileSweep, FieldBlock, type Sweep } from "./field.ts"
 import { checkEveryRead, probeStencil } from "./stencilProbe.ts"
 import { gatherFields, initializeFields, type FieldArrays } from "./fieldData.ts"
 import { HaloExchange, type Placement } from "./haloExchange.ts"
+import { checkFiniteBlocks } from "./finite.ts"
+import { checkFieldFold, checkOperand } from "./operands.ts"
+import { untilLoop } from "./until.ts"
 
 interface GridRun {
   readonly comm: Comm
@@ -32,6 +35,11 @@ interface GridRun {
   readonly shape: ReadonlyArray<number>
   outerSteps: number
   measure?: number
+  /** The plan's partitions (logical ranks); `until` loops combine their measure over them. */
+  readonly partitions: number
+  converged?: boolean
+  /** `checkFinite`: scan the fields every this many outer steps (0: never). */
+  readonly finiteEvery: number
 }
 
 export function prepareGrid(description: Description, grid: Grid, specs: ReadonlyArray<FieldSpec>, plan: Plan, comm: Comm, partitions: ReadonlyArray<number>, options: ExecuteOptions): Prepared {
@@ -58,6 +66,8 @@ export function prepareGrid(description: Description, grid: Grid, specs: Readonl
     gatherField: (fields = all, record = description.source.kind === "grid" && description.terminal.kind === "gather" ? description.terminal.record === true : specs.length > 1) =>
       gatherFields(blocks, layout, grid, specs, fields, comm, record),
     outerSteps: 0,
+    partitions: plan.ranks,
+    finiteEvery: options.checkFinite ?? 0,
   }
   const program = compileProgram(plan.program, run, options.debug === true, true)
   let fresh = true
@@ -70,8 +80,9 @@ export function prepareGrid(description: Description, grid: Grid, specs: Readonl
     compute: () => {
       fresh = false
       run.outerSteps = 0
+      run.converged = undefined
       program()
-      return { steps: run.outerSteps, ...(run.measure === undefined ? {} : { measure: run.measure }) }
+      return { steps: run.outerSteps, ...(run.measure === undefined ? {} : { measure: run.measure }), ...(run.converged === undefined ? {} : { converged: run.converged }) }
     },
     collect: () => finish(description.terminal, run),
   }
@@ -156,18 +167,8 @@ function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolea
       }
     }
     case "until": {
-      const body = compileProgram(s.body, run, debug, false)
       const report = outer ? progressReporter("steps (until converged)", s.maxSteps) : undefined
-      return () => {
-        for (let step = 1; step <= s.maxSteps; step++) {
-          body()
-          stepDone(run, step, outer, s.every, report)
-          if (step % s.check !== 0 && step < s.maxSteps) continue
-          const value = combineAcross(blocks.map((b) => (s.measure as (b: FieldBlock) => number)(b)), s.op, run.comm, true) as number
-          run.measure = value
-          if (s.stop(value, step)) return report?.(step, true) // converged: the bar is full
-        }
-      }
+      return untilLoop(s, run, compileProgram(s.body, run, debug, false), (step) => stepDone(run, step, outer, s.every, report), report)
     }
   }
 }
@@ -222,6 +223,7 @@ function stepDone(run: GridRun, step: number, outer: boolean, every: Every<Field
   const blocks = run.blocks
   for (let i = 0; i < blocks.length; i++) blocks[i]!.step = step
   if (outer) run.outerSteps = step
+  if (outer && run.finiteEvery > 0 && step % run.finiteEvery === 0) checkFiniteBlocks(blocks, step)
   if (report !== undefined) report(step)
   if (every !== undefined && step % every.k === 0) observe(run, every.observe, step)
 }
@@ -256,7 +258,10 @@ function finish(terminal: Terminal, run: GridRun): unknown {
   if (terminal.kind === "scan") throw new Error("unreachable: the planner rejects a field scan terminal")
   const local = terminal.local as ((b: FieldBlock) => unknown) | undefined
   const locals = run.blocks.map((b) => (local === undefined ? foldInterior(b, terminal.op as NumberOp, terminal.field ?? 0) : local(b)))
-  return combineAcross(locals, terminal.op, run.comm, terminal.all)
+  for (const v of locals) (local === undefined ? checkFieldFold : checkOperand)(terminal, v, run.comm.rank)
+  const result = combineAcross(locals, terminal.op, run.comm, terminal.all)
+  if (local === undefined && result !== undefined) checkFieldFold(terminal, result, run.comm.rank)
+  return result
 }
 
 /** Each rank writes its blocks of each field; rank 0 returns the path (or the record of paths). */

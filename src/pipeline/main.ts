@@ -1,12 +1,14 @@
 /**
  * `Pipeline.main(p)`: the one-line entry of a pipeline program. On the
  * supervisor it parses `--ranks`, `--explain`, `--json`, `--dry-run`,
- * `--debug` and the program's own parameters (decoded with Effect Schema),
+ * `--debug`, `--threads`, `--require-converged`, `--check-finite` and the
+ * program's own parameters (decoded with Effect Schema),
  * plans the pipeline — so a grid too small or an unstable scheme is reported
  * before any worker starts — prints the plan when asked, and starts the
  * ranks. On a rank it runs the pipeline and rank 0 prints a summary: the
  * value, its error against a known answer when there is one, the wall time
- * and the rank count.
+ * and the rank count — and when an `until` loop ended at maxSteps, that it
+ * did not converge (exit 3 under `--require-converged`).
  *
  * Layer: pipeline. The supervisor half (Effect, the CLI decoders) is imported
  * lazily so that ranks never load it.
@@ -21,6 +23,7 @@ import { checkParamNames } from "../cli/names.ts"
 import { defaults, type Params } from "../cli/paramSpec.ts"
 import { explain, explainJson } from "../plan/explain.ts"
 import { checkFieldMemory, checkGridSize } from "../plan/memory.ts"
+import type { Comm } from "../comm/comm.ts"
 import type { Outcome } from "./execute.ts"
 import { plan, runWithStats, type Pipeline } from "./pipeline.ts"
 import { describe, formatNumber, summarize } from "./summary.ts"
@@ -95,7 +98,14 @@ interface RankArgs {
   readonly partitions: number
   /** With `--json`: where rank 0 leaves its record for the supervisor's one JSON document. */
   readonly json?: SharedArrayBuffer
+  /** `--require-converged`: an `until` loop ending at maxSteps exits NOT_CONVERGED_EXIT. */
+  readonly requireConverged?: boolean
+  /** `--check-finite K`: scan the fields every K steps of the outermost loop. */
+  readonly checkFinite?: number
 }
+
+/** The exit code of a run whose `until` loop did not converge, under `--require-converged` (0, 1, 2, 124, 130 and 143 are taken). */
+export const NOT_CONVERGED_EXIT = 3
 
 const FLAGS = {
   explain: { type: "boolean" },
@@ -103,6 +113,8 @@ const FLAGS = {
   dryRun: { type: "boolean", spellings: ["dry-run", "dryRun"] },
   debug: { type: "boolean" },
   threads: { type: "string" },
+  requireConverged: { type: "boolean", spellings: ["require-converged", "requireConverged"] },
+  checkFinite: { type: "string", spellings: ["check-finite", "checkFinite"] },
 } as const
 
 const FLAG_USAGE = [
@@ -115,6 +127,8 @@ const FLAG_USAGE = [
   "      --debug         check every stencil's reads against its declared radius first",
   "      --threads <n>   worker threads running the --ranks partitions (default: the fewer of",
   "                      --ranks and the number of cores); results do not depend on it",
+  "      --require-converged  exit 3 when an until loop ends at maxSteps without converging",
+  "      --check-finite <k>   every k steps of the outermost loop, stop if a field holds NaN or ±Infinity",
 ]
 
 /** Bytes rank 0 may use for its `--json` record (pages are committed only when written). */
@@ -142,6 +156,7 @@ export async function main<P, R>(what: Pipeline<R> | Program<P, R>): Promise<voi
       checkPartitions(ranks)
       const threads = extra.threads === undefined ? Math.min(ranks, availableParallelism()) : decodePositiveInt("threads", String(extra.threads))
       if (threads > ranks) throw new InvalidOptions("--threads", `expected an integer in [1, ${ranks}] (at most one thread per rank), got '${threads}'`)
+      const checkFinite = extra.checkFinite === undefined ? undefined : decodePositiveInt("check-finite", String(extra.checkFinite))
       const pipeline = prog.build(params, { ranks, threads })
       checkGridSize(pipeline.description, ranks, totalmem())
       const planned = plan(pipeline, ranks)
@@ -156,7 +171,14 @@ export async function main<P, R>(what: Pipeline<R> | Program<P, R>): Promise<voi
       }
       const record = json ? new SharedArrayBuffer(JSON_RECORD_BYTES) : undefined
       return {
-        args: { params, debug: extra.debug === true, partitions: ranks, ...(record === undefined ? {} : { json: record }) } satisfies RankArgs,
+        args: {
+          params,
+          debug: extra.debug === true,
+          partitions: ranks,
+          ...(record === undefined ? {} : { json: record }),
+          ...(extra.requireConverged === true ? { requireConverged: true } : {}),
+          ...(checkFinite === undefined ? {} : { checkFinite }),
+        } satisfies RankArgs,
         threads,
         ...(record === undefined
           ? {}
@@ -202,7 +224,7 @@ async function runOnRank<P, R>(prog: Program<P, R>): Promise<void> {
   const args = launchArgs() as RankArgs | undefined
   const params = (args?.params ?? defaults(prog.params)) as P
   const partitions = args?.partitions ?? comm.size
-  const stats = runWithStats(prog.build(params, { ranks: partitions, threads: comm.size }), comm, { debug: args?.debug === true, partitions })
+  const stats = runWithStats(prog.build(params, { ranks: partitions, threads: comm.size }), comm, { debug: args?.debug === true, partitions, ...(args?.checkFinite === undefined ? {} : { checkFinite: args.checkFinite }) })
   if (comm.rank !== 0) return
   const truth = prog.expected !== undefined && typeof stats.value === "number" ? prog.expected(params) : undefined
   const extra = prog.report?.(stats.value as R, params, stats) ?? {}
@@ -214,17 +236,30 @@ async function runOnRank<P, R>(prog: Program<P, R>): Promise<void> {
         steps: stats.steps,
         ...(truth === undefined ? {} : { expected: truth, error: Math.abs((stats.value as number) - truth) }),
         ...(stats.measure === undefined ? {} : { lastMeasure: describe(stats.measure) }),
+        ...(stats.converged === undefined ? {} : { converged: stats.converged }),
       },
       ...(prog.report === undefined ? {} : { report: describe(extra) }),
     })
-    return
+    return requireConverged(stats, args, comm)
   }
   const threads = partitions === comm.size ? "" : ` on ${comm.size} thread${comm.size === 1 ? "" : "s"}`
   const lines = [`${prog.name}: ${partitions} rank${partitions === 1 ? "" : "s"}${threads}, ${stats.seconds.toFixed(3)} s${stepsNote(stats)}`, `result: ${summarize(stats.value)}`]
   if (truth !== undefined) lines.push(`expected: ${truth}  |error| = ${Math.abs((stats.value as number) - truth).toExponential(3)}`)
   if (stats.measure !== undefined) lines.push(`last measure: ${stats.measure.toExponential(6)}`)
+  if (stats.converged === false) lines.push(notConverged(stats))
   for (const [k, v] of Object.entries(extra)) lines.push(`${k}: ${typeof v === "number" ? formatNumber(v, 6) : v}`)
   console.log(lines.join("\n"))
+  requireConverged(stats, args, comm)
+}
+
+/** The summary's line for an `until` loop that ended at maxSteps. */
+function notConverged(stats: Outcome): string {
+  return `did not converge in ${stats.steps} steps (last measure ${stats.measure === undefined ? "none" : stats.measure.toExponential(6)})`
+}
+
+/** Under `--require-converged`, an unconverged run ends the job with NOT_CONVERGED_EXIT (after the summary is out). */
+function requireConverged(stats: Outcome, args: RankArgs | undefined, comm: Comm): void {
+  if (args?.requireConverged === true && stats.converged === false) comm.abort(NOT_CONVERGED_EXIT, `${notConverged(stats)} (--require-converged)`)
 }
 
 function stepsNote(stats: Outcome): string {

@@ -41,6 +41,7 @@ import { plan as planPipeline, type Plan } from "../plan/plan.ts"
 import { of as rangeOf, type Range } from "../plan/range.ts"
 import { stabilityOf } from "../plan/stability.ts"
 import { execute, prepare as prepareOn, type ExecuteOptions, type Outcome, type Prepared } from "./execute.ts"
+import { checkedOp } from "./operands.ts"
 
 /** A complete pipeline whose result has type R (on rank 0; on every rank after `allreduce`). */
 export interface Pipeline<R> {
@@ -206,7 +207,7 @@ abstract class Stages {
   protected untilStage(options: UntilOptions<Dim, never, unknown>, body: ReadonlyArray<FieldStage>): FieldStage {
     positiveInt("until", "maxSteps", options.maxSteps)
     const check = positiveInt("until", "check", options.check ?? 1)
-    return { kind: "until", maxSteps: options.maxSteps, body, measure: options.measure, op: options.op, stop: options.stop, check, ...every(options) }
+    return { kind: "until", maxSteps: options.maxSteps, body, measure: options.measure, op: checkedOp("until", options.op), stop: options.stop, check, ...every(options) }
   }
 
   /** The index of field `name`, or an error naming the fields there are. */
@@ -245,7 +246,7 @@ abstract class FieldStages<D extends Dim, A extends FieldArray = Float64Array> e
 
   /** Inclusive prefix reduction along a 1-D field, in global order. */
   scan<S extends FieldStages<1, A>>(this: S, op: NumberOp): S {
-    return this.push({ kind: "scan", op })
+    return this.push({ kind: "scan", op: checkedOp("scan", op) })
   }
 
   /** Runs `body` `steps` times. */
@@ -464,7 +465,7 @@ function savePath(path: unknown): string {
 }
 
 function reduceTerminal<R>(op: ReduceOp<R> | NumberOp, all: boolean, local?: (block: never) => R): Terminal {
-  return { kind: "reduce", op: op as ReduceOp<unknown>, all, ...(local === undefined ? {} : { local: local as (block: never) => unknown }) }
+  return { kind: "reduce", op: checkedOp(all ? "allreduce" : "reduce", op) as ReduceOp<unknown>, all, ...(local === undefined ? {} : { local: local as (block: never) => unknown }) }
 }
 
 /** Reserved: the view's record of previous levels. */
@@ -543,19 +544,19 @@ export class Chunks<A> {
   reduce(this: Chunks<number>, op?: NumberOp): Pipeline<number>
   reduce(op: OpFor<A>): Pipeline<A>
   reduce(op?: ReduceOp<A> | NumberOp): Pipeline<never> {
-    return complete(this.source, [], { kind: "reduce", op: (op ?? SUM_NUMBERS) as ReduceOp<unknown>, all: false })
+    return complete(this.source, [], { kind: "reduce", op: checkedOp("reduce", op ?? SUM_NUMBERS) as ReduceOp<unknown>, all: false })
   }
 
   /** As `reduce`, with the result on every rank. */
   allreduce(this: Chunks<number>, op?: NumberOp): Pipeline<number>
   allreduce(op: OpFor<A>): Pipeline<A>
   allreduce(op?: ReduceOp<A> | NumberOp): Pipeline<never> {
-    return complete(this.source, [], { kind: "reduce", op: (op ?? SUM_NUMBERS) as ReduceOp<unknown>, all: true })
+    return complete(this.source, [], { kind: "reduce", op: checkedOp("allreduce", op ?? SUM_NUMBERS) as ReduceOp<unknown>, all: true })
   }
 
   /** Inclusive prefixes of the chunk values in chunk order, on rank 0. */
   scan(op: OpFor<A>): Pipeline<A[]> {
-    return complete(this.source, [], { kind: "scan", op: op as ReduceOp<unknown> })
+    return complete(this.source, [], { kind: "scan", op: checkedOp("scan", op) as ReduceOp<unknown> })
   }
 }
 

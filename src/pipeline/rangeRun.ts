@@ -13,11 +13,12 @@ import { chunkBounds } from "../plan/range.ts"
 import { collect, copyOf } from "./collect.ts"
 import { progressReporter } from "../runtime/progress.ts"
 import type { Prepared } from "./execute.ts"
+import { checkOperand } from "./operands.ts"
 import { randomStream } from "./random.ts"
 
 export function prepareRange(description: Description, plan: Plan, comm: Comm, partitions: ReadonlyArray<number>): Prepared {
   if (plan.source.kind !== "range") throw new Error("unreachable")
-  const run = chunkRunner(description)
+  const run = chunkRunner(description, comm.rank)
   if (plan.source.distribution === "dynamic") return prepareDynamic(description, plan.source.chunks, comm, run)
   const perRank = plan.source.perRank
   const mine = partitions.flatMap((p) => perRank[p]!)
@@ -36,8 +37,8 @@ export function prepareRange(description: Description, plan: Plan, comm: Comm, p
   }
 }
 
-/** Computes chunk `index` with its own random stream; one Chunk object and one stream serve every chunk. */
-function chunkRunner(description: Description): (index: number) => unknown {
+/** Computes chunk `index` with its own random stream; one Chunk object and one stream serve every chunk. A value the terminal's built-in op cannot reduce fails here, on `rank`. */
+function chunkRunner(description: Description, rank: number): (index: number) => unknown {
   const source = description.source
   if (source.kind !== "range") throw new Error("unreachable")
   const range = source.range
@@ -47,7 +48,9 @@ function chunkRunner(description: Description): (index: number) => unknown {
     ;[chunk.start, chunk.end] = chunkBounds(range, index)
     chunk.index = index
     random.reset(range.seed, index)
-    return source.map(chunk)
+    const value = source.map(chunk)
+    checkOperand(description.terminal, value, rank)
+    return value
   }
 }
 

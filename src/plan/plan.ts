@@ -387,6 +387,7 @@ function planFieldStages(stages: ReadonlyArray<FieldStage>, layout: GridLayout, 
         const messages: MessageSpec[] = []
         if (s.kind === "until")
           messages.push({ what: `allreduce ${opName(s.op)} of the measure`, count: allreduceMessages(layout.blocks.length), bytes: allreduceMessages(layout.blocks.length) * BYTES, transport: "buffer", reason: "one number (fast lane)" })
+        if (s.kind === "until") notes.push("one collective per check: an allreduce of the measure in a tree fixed by the rank count (lower ranks left); with several ranks per thread, one allgatherv of the measures folded in that same tree (same bits)")
         if (s.every !== undefined) notes.push(`every ${s.every.k} steps: the field is gathered on rank 0 and observed`)
         out.push({ stage: `${where}${label}`, runs, messages, notes }, ...inner)
         break
