@@ -40,6 +40,10 @@ export interface ExecuteOptions {
    * at the first NaN or ±Infinity (`--check-finite K`). Off when absent.
    */
   readonly checkFinite?: number
+  /** Write every field every `every` steps of the outermost loop into `dir` (atomically; the newest `keep`). */
+  readonly checkpoint?: { readonly every: number; readonly dir: string; readonly keep?: number }
+  /** Resume from the newest checkpoint in this directory (any rank count): results equal a run never interrupted. */
+  readonly restart?: string
   /**
    * Logical ranks (partitions) of the plan, at least the communicator's size
    * (default: equal). More partitions than ranks run several per thread, with
@@ -72,6 +76,14 @@ export interface Prepared {
 export function prepare(description: Description, plan: Plan, world: Comm, options: ExecuteOptions = {}): Prepared {
   if (options.checkFinite !== undefined && !(Number.isSafeInteger(options.checkFinite) && options.checkFinite >= 1))
     throw new InvalidPipeline("run", `checkFinite must be a positive integer (a step interval), got ${String(options.checkFinite)}`)
+  const cp = options.checkpoint
+  if (cp !== undefined) {
+    if (!(Number.isSafeInteger(cp.every) && cp.every >= 1)) throw new InvalidPipeline("run", `checkpoint.every must be a positive integer (a step interval), got ${String(cp.every)}`)
+    if (typeof cp.dir !== "string" || cp.dir === "") throw new InvalidPipeline("run", `checkpoint.dir must be a directory path, got ${String(cp.dir)}`)
+    if (cp.keep !== undefined && !(Number.isSafeInteger(cp.keep) && cp.keep >= 1)) throw new InvalidPipeline("run", `checkpoint.keep must be a positive integer, got ${String(cp.keep)}`)
+  }
+  if (options.restart !== undefined && (typeof options.restart !== "string" || options.restart === "")) throw new InvalidPipeline("run", `restart must be a checkpoint directory, got ${String(options.restart)}`)
+  if ((cp !== undefined || options.restart !== undefined) && description.source.kind !== "grid") throw new InvalidPipeline("run", "checkpoints hold grid fields: a range pipeline has none")
   if (plan.ranks < world.size) throw new InvalidPipeline("run", `the plan has ${plan.ranks} partitions, fewer than the ${world.size} ranks running it`)
   const comm = world.dup() // pipeline messages never mix with the user's
   const source = description.source

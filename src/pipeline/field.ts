@@ -94,6 +94,9 @@ export class FieldLevels implements Levels {
   }
 }
 
+/** A buffer of a field: its current values, its output, its previous level. */
+export type Level = "u" | "next" | "prev"
+
 /** What point functions of several fields read: each field's current values by name, and `prev`. */
 export type FieldView = Record<string, unknown> & { prev: Record<string, FieldArray> }
 
@@ -216,9 +219,9 @@ export class FieldBlock {
    * order (`values(k)` for the k-th interior point), then the fixed edge
    * values and boundary ghosts; `next` of a field starts as a copy of `u`.
    */
-  setInterior(f: number, which: "u" | "prev", values: ArrayLike<number>): void {
+  setInterior(f: number, which: Level, values: ArrayLike<number>): void {
     const l = this.levels[f]!
-    const u = which === "u" ? l.u : l.prev
+    const u = l[which]
     this.forEachInterior((k, n) => (u[k] = values[n]!))
     this.finishInit(l, u)
   }
@@ -285,8 +288,8 @@ export class FieldBlock {
   }
 
   /** Field f's interior points in row-major order, written into `out` at `at`. */
-  copyInterior(out: FieldArray, at: number, f = 0, which: "u" | "prev" = "u"): void {
-    const u = which === "u" ? this.levels[f]!.u : this.levels[f]!.prev
+  copyInterior(out: FieldArray, at: number, f = 0, which: Level = "u"): void {
+    const u = this.levels[f]![which]
     const rowLength = this.block.count[this.dims - 1]!
     const rows = this.block.count.slice(0, -1).reduce((a, b) => a * b, 1)
     for (let r = 0; r < rows; r++) {

@@ -21,6 +21,7 @@ import { HaloExchange, type Placement } from "./haloExchange.ts"
 import { checkFiniteBlocks } from "./finite.ts"
 import { checkFieldFold, checkOperand } from "./operands.ts"
 import { untilLoop } from "./until.ts"
+import { type CheckpointPolicy, restoreCheckpoint, type Resume, saveCheckpoint } from "./checkpointRun.ts"
 
 interface GridRun {
   readonly comm: Comm
@@ -40,6 +41,11 @@ interface GridRun {
   converged?: boolean
   /** `checkFinite`: scan the fields every this many outer steps (0: never). */
   readonly finiteEvery: number
+  /** Where a restarted run resumes; taken by the loop it names. */
+  resume?: Resume
+  readonly checkpoint?: CheckpointPolicy
+  /** Top-level stages that are `until` loops (their checkpoints keep what measures compare). */
+  readonly untilStages: ReadonlySet<number>
 }
 
 export function prepareGrid(description: Description, grid: Grid, specs: ReadonlyArray<FieldSpec>, plan: Plan, comm: Comm, partitions: ReadonlyArray<number>, options: ExecuteOptions): Prepared {
@@ -68,18 +74,26 @@ export function prepareGrid(description: Description, grid: Grid, specs: Readonl
     outerSteps: 0,
     partitions: plan.ranks,
     finiteEvery: options.checkFinite ?? 0,
+    ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
+    untilStages: new Set(plan.program.flatMap((s, k) => (s.kind === "until" ? [k] : []))),
   }
-  const program = compileProgram(plan.program, run, options.debug === true, true)
+  const top = plan.program.map((s, k) => compileStage(s, run, options.debug === true, true, k))
+  // A restarted run skips the stages before the loop its checkpoint was taken in.
+  const program = () => {
+    for (let k = run.resume?.stage ?? 0; k < top.length; k++) top[k]!()
+  }
+  if (options.restart !== undefined) run.resume = restoreCheckpoint(run, options.restart, plan.program)
   let fresh = true
   return {
     reset: () => {
       if (!fresh) initializeFields(blocks, specs, layout, comm)
       for (const b of blocks) b.step = 0
+      run.resume = undefined
       fresh = true
     },
     compute: () => {
       fresh = false
-      run.outerSteps = 0
+      run.outerSteps = run.resume?.step ?? 0
       run.converged = undefined
       program()
       return { steps: run.outerSteps, ...(run.measure === undefined ? {} : { measure: run.measure }), ...(run.converged === undefined ? {} : { converged: run.converged }) }
@@ -103,7 +117,7 @@ type Step = () => void
  * objects have many shapes; reading `kind` in the hot loop was megamorphic).
  */
 function compileProgram(stages: ReadonlyArray<FieldStage>, run: GridRun, debug: boolean, outer: boolean): Step {
-  const steps = stages.map((s) => compileStage(s, run, debug, outer))
+  const steps = stages.map((s) => compileStage(s, run, debug, outer, -1))
   if (steps.length === 1) return steps[0]!
   if (steps.length === 2) {
     const [a, b] = steps as [Step, Step]
@@ -117,7 +131,19 @@ function compileProgram(stages: ReadonlyArray<FieldStage>, run: GridRun, debug: 
   }
 }
 
-function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolean): Step {
+/**
+ * The step a top-level loop starts after: 0, or the checkpoint's step when
+ * the run restarts in this loop (taken once: a second run starts afresh).
+ */
+function firstStep(run: GridRun, stage: number): number {
+  const resume = run.resume
+  if (resume === undefined || resume.stage !== stage) return 0
+  run.resume = undefined
+  return resume.step
+}
+
+/** `stage`: the index of a top-level stage (its loop's steps are the run's steps: checkpoints, progress), −1 inside a loop. */
+function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolean, stage: number): Step {
   const blocks = run.blocks
   switch (s.kind) {
     case "haloExchange": {
@@ -156,19 +182,19 @@ function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolea
     case "scan":
       return () => scanLine(blocks, s.op, run.comm)
     case "iterate": {
-      if (s.exchangeEvery !== undefined && s.exchangeEvery > 1) return blockedLoop(s, s.exchangeEvery, run, debug, outer)
+      if (s.exchangeEvery !== undefined && s.exchangeEvery > 1) return blockedLoop(s, s.exchangeEvery, run, debug, outer, stage)
       const body = compileProgram(s.body, run, debug, false)
       const report = outer ? progressReporter("steps", s.steps) : undefined
       return () => {
-        for (let step = 1; step <= s.steps; step++) {
+        for (let step = firstStep(run, stage) + 1; step <= s.steps; step++) {
           body()
-          stepDone(run, step, outer, s.every, report)
+          stepDone(run, step, outer, s.every, report, stage)
         }
       }
     }
     case "until": {
       const report = outer ? progressReporter("steps (until converged)", s.maxSteps) : undefined
-      return untilLoop(s, run, compileProgram(s.body, run, debug, false), (step) => stepDone(run, step, outer, s.every, report), report)
+      return untilLoop(s, run, compileProgram(s.body, run, debug, false), (step) => stepDone(run, step, outer, s.every, report, stage), report, () => firstStep(run, stage))
     }
   }
 }
@@ -186,7 +212,7 @@ function stencilSweep(s: Extract<FieldStage, { kind: "stencil" }>, blocks: Reado
  * (every − 1 − j)·radius into the frame, so each step's interior is exactly
  * what exchanging every step would give, with 1/every of the messages.
  */
-function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number, run: GridRun, debug: boolean, outer: boolean): Step {
+function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number, run: GridRun, debug: boolean, outer: boolean, stage: number): Step {
   const stencil = s.body[1]!
   if (stencil.kind !== "stencil") throw new Error("unreachable: the planner blocks exchange + stencil loops only")
   const sweep = stencilSweep(stencil, run.blocks, debug)
@@ -196,9 +222,11 @@ function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number,
   const report = outer ? progressReporter("steps", s.steps) : undefined
   const halo = run.halo([0])
   return () => {
-    for (let step = 0; step < s.steps; step++) {
+    const first = firstStep(run, stage)
+    for (let step = first; step < s.steps; step++) {
       const j = step % every
-      if (j === 0) halo.exchange()
+      // A restart mid-cycle exchanges at once: a fresh frame is valid for any narrower update range.
+      if (j === 0 || step === first) halo.exchange()
       else for (const b of blocks) b.applyBoundaries()
       for (let i = 0; i < blocks.length; i++) {
         const b = blocks[i]!
@@ -208,7 +236,7 @@ function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number,
         sweep(b)
         b.rotate(0)
       }
-      stepDone(run, step + 1, outer, s.every, report) // observing gathers interiors: the widened ranges do not matter
+      stepDone(run, step + 1, outer, s.every, report, stage) // observing gathers interiors: the widened ranges do not matter
     }
     // Back to the interior update ranges.
     for (let i = 0; i < blocks.length; i++) {
@@ -219,11 +247,12 @@ function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number,
 }
 
 /** Counts a finished step (and reports it to `--progress`), and observes the field when the loop asks for it at this step. */
-function stepDone(run: GridRun, step: number, outer: boolean, every: Every<FieldArrays> | undefined, report: ((done: number) => void) | undefined): void {
+function stepDone(run: GridRun, step: number, outer: boolean, every: Every<FieldArrays> | undefined, report: ((done: number) => void) | undefined, stage: number): void {
   const blocks = run.blocks
   for (let i = 0; i < blocks.length; i++) blocks[i]!.step = step
   if (outer) run.outerSteps = step
   if (outer && run.finiteEvery > 0 && step % run.finiteEvery === 0) checkFiniteBlocks(blocks, step)
+  if (stage >= 0 && run.checkpoint !== undefined && step % run.checkpoint.every === 0) saveCheckpoint(run, run.checkpoint, stage, step, run.untilStages.has(stage))
   if (report !== undefined) report(step)
   if (every !== undefined && step % every.k === 0) observe(run, every.observe, step)
 }

@@ -23,6 +23,7 @@ import { checkParamNames } from "../cli/names.ts"
 import { defaults, type Params } from "../cli/paramSpec.ts"
 import { explain, explainJson } from "../plan/explain.ts"
 import { checkFieldMemory, checkGridSize } from "../plan/memory.ts"
+import { latestCheckpoint } from "./checkpoint.ts"
 import type { Comm } from "../comm/comm.ts"
 import type { Outcome } from "./execute.ts"
 import { plan, runWithStats, type Pipeline } from "./pipeline.ts"
@@ -102,6 +103,10 @@ interface RankArgs {
   readonly requireConverged?: boolean
   /** `--check-finite K`: scan the fields every K steps of the outermost loop. */
   readonly checkFinite?: number
+  /** `--checkpoint-every K --checkpoint-dir D [--checkpoint-keep N]`. */
+  readonly checkpoint?: { readonly every: number; readonly dir: string; readonly keep?: number }
+  /** `--restart`: the checkpoint directory to resume from. */
+  readonly restart?: string
 }
 
 /** The exit code of a run whose `until` loop did not converge, under `--require-converged` (0, 1, 2, 124, 130 and 143 are taken). */
@@ -115,6 +120,10 @@ const FLAGS = {
   threads: { type: "string" },
   requireConverged: { type: "boolean", spellings: ["require-converged", "requireConverged"] },
   checkFinite: { type: "string", spellings: ["check-finite", "checkFinite"] },
+  checkpointEvery: { type: "string", spellings: ["checkpoint-every", "checkpointEvery"] },
+  checkpointDir: { type: "string", spellings: ["checkpoint-dir", "checkpointDir"] },
+  checkpointKeep: { type: "string", spellings: ["checkpoint-keep", "checkpointKeep"] },
+  restart: { type: "boolean" },
 } as const
 
 const FLAG_USAGE = [
@@ -129,6 +138,10 @@ const FLAG_USAGE = [
   "                      --ranks and the number of cores); results do not depend on it",
   "      --require-converged  exit 3 when an until loop ends at maxSteps without converging",
   "      --check-finite <k>   every k steps of the outermost loop, stop if a field holds NaN or ±Infinity",
+  "      --checkpoint-every <k>  write every field every k steps of the outermost loop (atomically)",
+  "      --checkpoint-dir <dir>  where checkpoints go and --restart reads them (default: checkpoints)",
+  "      --checkpoint-keep <n>   keep only the newest n checkpoints (default: all)",
+  "      --restart            resume from the newest checkpoint (any --ranks): the same results as one run",
 ]
 
 /** Bytes rank 0 may use for its `--json` record (pages are committed only when written). */
@@ -157,6 +170,14 @@ export async function main<P, R>(what: Pipeline<R> | Program<P, R>): Promise<voi
       const threads = extra.threads === undefined ? Math.min(ranks, availableParallelism()) : decodePositiveInt("threads", String(extra.threads))
       if (threads > ranks) throw new InvalidOptions("--threads", `expected an integer in [1, ${ranks}] (at most one thread per rank), got '${threads}'`)
       const checkFinite = extra.checkFinite === undefined ? undefined : decodePositiveInt("check-finite", String(extra.checkFinite))
+      const checkpointDir = extra.checkpointDir === undefined ? "checkpoints" : String(extra.checkpointDir)
+      if (checkpointDir === "") throw new InvalidOptions("--checkpoint-dir", "expected a directory, got ''")
+      const every = extra.checkpointEvery === undefined ? undefined : decodePositiveInt("checkpoint-every", String(extra.checkpointEvery))
+      const keep = extra.checkpointKeep === undefined ? undefined : decodePositiveInt("checkpoint-keep", String(extra.checkpointKeep))
+      if (keep !== undefined && every === undefined) throw new InvalidOptions("--checkpoint-keep", "needs --checkpoint-every")
+      const checkpoint = every === undefined ? undefined : { every, dir: checkpointDir, ...(keep === undefined ? {} : { keep }) }
+      const restart = extra.restart === true ? checkpointDir : undefined
+      if (restart !== undefined && latestCheckpoint(restart) === undefined) throw new InvalidOptions("--restart", `no complete checkpoint in ${restart} (see --checkpoint-dir)`)
       const pipeline = prog.build(params, { ranks, threads })
       checkGridSize(pipeline.description, ranks, totalmem())
       const planned = plan(pipeline, ranks)
@@ -178,6 +199,8 @@ export async function main<P, R>(what: Pipeline<R> | Program<P, R>): Promise<voi
           ...(record === undefined ? {} : { json: record }),
           ...(extra.requireConverged === true ? { requireConverged: true } : {}),
           ...(checkFinite === undefined ? {} : { checkFinite }),
+          ...(checkpoint === undefined ? {} : { checkpoint }),
+          ...(restart === undefined ? {} : { restart }),
         } satisfies RankArgs,
         threads,
         ...(record === undefined
@@ -224,7 +247,11 @@ async function runOnRank<P, R>(prog: Program<P, R>): Promise<void> {
   const args = launchArgs() as RankArgs | undefined
   const params = (args?.params ?? defaults(prog.params)) as P
   const partitions = args?.partitions ?? comm.size
-  const stats = runWithStats(prog.build(params, { ranks: partitions, threads: comm.size }), comm, { debug: args?.debug === true, partitions, ...(args?.checkFinite === undefined ? {} : { checkFinite: args.checkFinite }) })
+  const stats = runWithStats(prog.build(params, { ranks: partitions, threads: comm.size }), comm, { debug: args?.debug === true, partitions,
+    ...(args?.checkFinite === undefined ? {} : { checkFinite: args.checkFinite }),
+    ...(args?.checkpoint === undefined ? {} : { checkpoint: args.checkpoint }),
+    ...(args?.restart === undefined ? {} : { restart: args.restart }),
+  })
   if (comm.rank !== 0) return
   const truth = prog.expected !== undefined && typeof stats.value === "number" ? prog.expected(params) : undefined
   const extra = prog.report?.(stats.value as R, params, stats) ?? {}

@@ -42,20 +42,28 @@ export interface UntilRun {
  * steps (and at `maxSteps`) the combined measure, `stop` asked with it.
  * `report(step, true)` fills a progress bar when it converges.
  */
-export function untilLoop(s: UntilStage, run: UntilRun, body: () => void, stepDone: (step: number) => void, report?: (done: number, final?: boolean) => void): () => void {
+export function untilLoop(s: UntilStage, run: UntilRun, body: () => void, stepDone: (step: number) => void, report?: (done: number, final?: boolean) => void, start: () => number = () => 0): () => void {
   const measure = measureCombiner(s, run)
+  const converged = (value: number, step: number): boolean => {
+    if (!s.stop(value, step)) return false
+    if (run.converged === undefined) run.converged = true
+    report?.(step, true) // converged: the bar is full
+    return true
+  }
   return () => {
-    for (let step = 1; step <= s.maxSteps; step++) {
+    const first = start()
+    // Restarted from a checkpoint taken at a check: that check is made again (a checkpoint is written before it).
+    if (first > 0 && (first % s.check === 0 || first === s.maxSteps)) {
+      run.measure = measure(first)
+      if (converged(run.measure, first)) return
+    }
+    for (let step = first + 1; step <= s.maxSteps; step++) {
       body()
       stepDone(step)
       if (step % s.check !== 0 && step < s.maxSteps) continue
       const value = measure(step)
       run.measure = value
-      if (s.stop(value, step)) {
-        if (run.converged === undefined) run.converged = true
-        report?.(step, true) // converged: the bar is full
-        return
-      }
+      if (converged(value, step)) return
     }
     run.converged = false
   }
