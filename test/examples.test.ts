@@ -206,3 +206,37 @@ test("scaling_benchmark: one timing line per problem size on 1 and 3 ranks; a ba
   t.is(bad.code, 1)
   t.regex(bad.stderr, /--sizes: expected integers ≥ the 2 ranks, got '60,x'/)
 })
+
+test("smooth_npy: a .npy read in parallel, smoothed, saved as .npy equals the serial smoothing, on 1, 3 and 4 ranks (float64 and uint8 files)", async (t) => {
+  const { mkdtempSync, rmSync } = await import("node:fs")
+  const { tmpdir } = await import("node:os")
+  const { join } = await import("node:path")
+  const { readNpy, writeNpy } = await import("rankflow")
+  const dir = mkdtempSync(join(tmpdir(), "rankflow-npy-"))
+  try {
+    const [rows, cols] = [23, 31]
+    for (const type of ["float64", "uint8"] as const) {
+      const input = type === "float64" ? Float64Array.from({ length: rows * cols }, (_, k) => Math.sin(k) * 10) : Uint8Array.from({ length: rows * cols }, (_, k) => (k * 37) % 251)
+      writeNpy(join(dir, `in-${type}.npy`), input, [rows, cols])
+      // Serially: Neumann mirrors at every edge, then the 5-point average, stored in the file's type each pass.
+      let a: Float64Array | Uint8Array = input
+      for (let pass = 0; pass < 3; pass++) {
+        const at = (r: number, c: number) => a[(r < 0 ? -r : r >= rows ? 2 * (rows - 1) - r : r) * cols + (c < 0 ? -c : c >= cols ? 2 * (cols - 1) - c : c)]!
+        const next: Float64Array | Uint8Array = type === "float64" ? new Float64Array(a.length) : new Uint8Array(a.length)
+        for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) next[r * cols + c] = (at(r - 1, c) + at(r, c - 1) + 4 * at(r, c) + at(r, c + 1) + at(r + 1, c)) / 8
+        a = next
+      }
+      for (const ranks of ["1", "3", "4"]) {
+        const out = join(dir, `out-${type}-${ranks}.npy`)
+        const run = await runProgram("examples/smooth_npy.ts", ["--ranks", ranks, "--input", join(dir, `in-${type}.npy`), "--output", out, "--passes", "3"])
+        t.is(run.code, 0, run.stderr)
+        const got = readNpy(out)
+        t.is(got.type, type)
+        t.deepEqual(got.shape, [rows, cols])
+        t.deepEqual(got.data, a, `${type} on ${ranks} ranks`)
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

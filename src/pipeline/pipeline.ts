@@ -371,7 +371,7 @@ abstract class FieldsStages<D extends Dim, S extends Shape, P extends keyof S> e
       return { field: this.fieldIndex("stencil", name), fn: fn as AnyPointFn }
     })
     const reads = options.reads === undefined ? this.names.map((_, f) => f) : options.reads.map((name) => this.fieldIndex("stencil", name))
-    return this.push(this.stencilStage(list, "view", reads, options, list[0]!.fn))
+    return this.push(this.stencilStage(list, "view", reads, options, { name: "" })) // an output's function is named for its field: no name for the stencil
   }
 
   /** A whole-block kernel over `block.fields.name.{u, next, prev}`; the fields in `writes` rotate after it. */

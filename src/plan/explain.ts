@@ -43,6 +43,13 @@ export function explainJson(plan: Plan): string {
   return JSON.stringify(data, null, 2)
 }
 
+/** The fields line, for pipelines that are not one Float64 field computed from the coordinates (the plan says nothing new for those). */
+function fieldLines(source: GridPlan): string[] {
+  const plain = source.fields.length === 1 && source.fields[0]!.type === "float64" && source.fields[0]!.levels === 1 && source.fields[0]!.from === "a function of the coordinates"
+  if (plain) return []
+  return [`fields: ${source.fields.map((f) => `${f.name} ${f.type}${f.levels === 2 ? " (current and previous levels)" : ""} from ${f.from}`).join("; ")}`]
+}
+
 const range = (start: number, count: number): string => `[${start}, ${start + count})`
 const neighbour = (r: number): string => (r < 0 ? "-" : String(r))
 
@@ -52,6 +59,7 @@ function explainGrid(source: GridPlan, plan: Plan, lines: string[]): void {
     `plan: ${source.dims}-D grid ${source.shape.join(" × ")} points (spacing ${source.spacing.map((h) => +h.toPrecision(6)).join(" × ")}) on ${plan.ranks} ranks`,
     `layout: ${layout.dims.join(" × ")} ranks (${source.layoutFrom === "extent" ? "chosen by extent" : "as given"}), ghost width ${plan.ghost}`,
     `boundary: ${source.boundary.map(([lo, hi], d) => `dim ${d} ${lo} | ${hi}`).join("; ")} — applied on global edges only`,
+    ...fieldLines(source),
     "",
     `rank  ${"range".padEnd(source.dims * 16)} points     local (with ghosts)  neighbours (lo,hi per dim)`,
   )
