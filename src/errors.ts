@@ -404,8 +404,8 @@ export type StabilityKind = "diffusion" | "advection" | "wave"
 /**
  * An explicit stencil whose declared stability number is out of its stable
  * range: a diffusion coefficient r = α·dt/dx² above 1/2, 1/4, 1/6 (1-, 2-,
- * 3-D) or negative; an advection Courant number with Σ_d |C_d| > 1; a wave
- * CFL number with √(Σ_d C_d²) > 1 or negative; or any of them NaN or ±∞.
+ * 3-D) or negative; an advection Courant number with Σ_d |C_d| above 1; a wave
+ * CFL number with √(Σ_d C_d²) above 1 or negative; or any of them NaN or ±∞.
  * Refused at plan time, before any rank starts.
  */
 export class UnstableScheme extends RankflowError {

@@ -80,7 +80,9 @@ export type InitialValues<D extends Dim> = InitFor<D> | ArrayLike<number> | File
 /** A field read from a file, each rank reading its block only: made by `Pipeline.fromFile`. */
 export interface FileData {
   readonly _tag: "FileData"
+  /** The file's path, as given. */
   readonly path: string
+  /** A `.npy` file, or raw little-endian elements. */
   readonly format: "npy" | "raw"
 }
 

@@ -22,7 +22,7 @@ import { InvalidArgument } from "../errors.ts"
  * `minimumBlock` points thick along each dimension (⌊n_d / p_d⌋ ≥ min_d: the
  * ghost width the neighbours read, one more beside a Neumann edge; default 1,
  * i.e. never more ranks along an axis than it has points). Among the valid
- * ones it takes the one with the least halo surface Σ_d (p_d − 1)·Π_{e≠d} n_e
+ * ones it takes the one with the least halo surface Σ_d (p_d − 1)·Π_(e≠d) n_e
  * (the points on the cuts, proportional to the bytes each exchange moves),
  * ties going to the most balanced layout (the smallest largest factor, as
  * `computeDims`), then to more ranks along the earlier dimensions (their

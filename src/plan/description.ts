@@ -31,9 +31,13 @@ export type ElementType = "float64" | "float32" | "int32" | "uint8"
 
 /** The typed array holding a field of each element type. */
 export interface ArrayOf {
+  /** 8-byte floats. */
   readonly float64: Float64Array
+  /** 4-byte floats: half the bytes, about 7 significant digits. */
   readonly float32: Float32Array
+  /** 4-byte signed integers: counts, labels. */
   readonly int32: Int32Array
+  /** Bytes: cells, masks. */
   readonly uint8: Uint8Array
 }
 
@@ -109,6 +113,7 @@ export type Stencil1<A extends FieldArray = Float64Array> = (u: A, i: number, x:
 export type Stencil2<A extends FieldArray = Float64Array> = (u: A, i: number, stride: number, x: number, y: number) => number
 /** A 3-D stencil: `stride0`, `stride1` are the flat distances between neighbours along the first and second dimensions, 1 along the third. */
 export type Stencil3<A extends FieldArray = Float64Array> = (u: A, i: number, stride0: number, stride1: number, x: number, y: number, z: number) => number
+/** The point function of a one-field stencil on a D-dimensional grid. */
 export type StencilFor<D extends Dim, A extends FieldArray = Float64Array> = D extends 1 ? Stencil1<A> : D extends 2 ? Stencil2<A> : Stencil3<A>
 
 /**
