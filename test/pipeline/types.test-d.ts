@@ -79,3 +79,30 @@ Pipeline.distribute(Range.of(10)).mapLocal((c) => () => c.start)
 // @ts-expect-error nor from a collection
 Pipeline.distribute([1, 2, 3]).map((x) => () => x)
 export const sendable = Pipeline.distribute([1, 2, 3]).map((x) => ({ x, doubled: Float64Array.of(2 * x) })).gather()
+
+// Element types: one field's array follows its declared type.
+export const cells: Uint8Array | undefined = Pipeline.run(Pipeline.distribute(plane, () => 0, { type: "uint8" }).gather(), comm)
+Pipeline.distribute(plane, () => 0, { type: "int32" }).iterate(1, (s) => s.haloExchange().stencil((u: Int32Array, i, row) => u[i - row]! + u[i + row]!))
+// @ts-expect-error an element type rankflow does not have
+Pipeline.distribute(plane, () => 0, { type: "float16" })
+
+// Several fields: point functions see every field by name, previous levels only where declared.
+const fields = Pipeline.distribute(plane, { u: (x, y) => x * y, c: { init: () => 1, type: "uint8" }, w: { init: () => 0, previous: () => 0 } })
+fields.iterate(1, (s) =>
+  s.haloExchange().stencil({
+    u: (f, i, row) => f.u[i - row]! + f.c[i]! + f.prev.w[i]!,
+    w: (f, i) => 2 * f.w[i]! - f.prev.w[i]!,
+  }),
+)
+// @ts-expect-error u keeps no previous level
+fields.stencil({ u: (f, i) => f.prev.u[i]! })
+// @ts-expect-error there is no field v
+fields.stencil({ v: (f, i) => f.u[i]! })
+// @ts-expect-error reads names fields of the grid only
+fields.stencil({ u: (f, i) => f.u[i]! }, { reads: ["v"] })
+export const all: { readonly u: Float64Array; readonly c: Uint8Array; readonly w: Float64Array; readonly prev: { readonly w: Float64Array } } | undefined = Pipeline.run(fields.gather(), comm)
+export const one: Uint8Array | undefined = Pipeline.run(fields.gather("c"), comm)
+export const total: number | undefined = Pipeline.run(fields.reduce(SUM, "c"), comm)
+export const paths: { readonly u: string } | undefined = Pipeline.run(fields.save({ u: "u.npy" }), comm)
+// @ts-expect-error a record of fields is reduced by field name (or a local function)
+fields.reduce(SUM)
