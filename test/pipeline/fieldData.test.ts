@@ -114,6 +114,10 @@ test("fields read from numpy's own .npy files (f8 6×11, i4 23, u1 7) hold numpy
   for (const e of errors) t.is(e.tag, "FieldFileError", `a 6×11 file on an 11×6 grid: ${e.message}`)
   const typed = await onRanks<{ tag: string; message: string }>(2, "fieldData.ts", "badFile", { path: join(ROOT, "test/fixtures/npy/i4_23.npy"), shape: [23], type: "float64" })
   for (const e of typed) t.is(e.tag, "FieldFileError", `an int32 file for a float64 field: ${e.message}`)
+  const missing = await onRanks<{ tag: string; message: string }>(3, "fieldData.ts", "badFile", { path: join(scratch, "no-such-file.npy"), shape: [23], type: "float64" })
+  t.is(missing.length, 3)
+  for (const e of missing) t.like(e, { tag: "FieldFileError" }, `a missing file fails on every rank: ${e.message}`)
+  t.true(missing.some((e) => e.message.includes("no-such-file.npy")))
 })
 
 /** The typed smoothing of fixtures/fieldData.ts, serially on a periodic grid. */
@@ -215,6 +219,14 @@ test("explain shows each field with its type and one message per neighbour for t
     t.is(b.messages[0]!.bytes, (a.messages[0]!.bytes / 8) * 9, `${ranks} ranks: + 1 byte a face point for the Uint8 field`)
     t.regex(b.stage, /haloExchange \(width 1, fields u, c\)/)
     t.regex(b.messages[0]!.reason, /the faces of u \(float64\), c \(uint8\) packed into one message per neighbour/)
+  }
+  const single = (type: ElementType) =>
+    exchange(Pipeline.distribute(grid, computed(type, [37, 53]), { type }).iterate(3, (s) => s.haloExchange().stencil((u, i, row) => smooth2(u, i, row))).gather() as unknown as typeof one, 4).messages[0]!
+  const float64 = single("float64")
+  t.is(float64.bytes, exchange(one, 4).messages[0]!.bytes, "one field, declared either way")
+  for (const [type, size] of [["float32", 4], ["int32", 4], ["uint8", 1]] as const) {
+    t.is(single(type).count, float64.count)
+    t.is(single(type).bytes, (float64.bytes / 8) * size, `a ${type} field sends ${size}/8 of the bytes`)
   }
   const text = explain(Pipeline.plan(two, 4))
   t.regex(text, /2 × Uint8Array\(\d+\) per rank: field c with its ghost frame/)
