@@ -11,6 +11,8 @@ import { StencilMisread, StencilOutOfRadius } from "../errors.ts"
 import type { FieldArray } from "../plan/description.ts"
 import { arrayOf, type FieldBlock, makeView, POINT_PARAMS, type SweepSpec } from "./field.ts"
 
+const typeOf = (a: FieldArray) => (a instanceof Float64Array ? "float64" : a instanceof Float32Array ? "float32" : a instanceof Int32Array ? "int32" : "uint8")
+
 const PARAM_NAMES = ["", "u, i, x", "u, i, stride, x, y", "u, i, stride0, stride1, x, y, z"] as const
 
 /** A point function with more parameters than the grid's dimension passes was written for another dimension. */
@@ -41,7 +43,7 @@ export function probeStencil(stencil: ProbeSpec, block: FieldBlock): void {
   const length = width ** dims
   const centre = strides.reduce((a, s) => a + reach * s, 0)
   const base = (type: FieldArray, salt: number) => {
-    const a = arrayOf(type instanceof Float64Array ? "float64" : type instanceof Float32Array ? "float32" : type instanceof Int32Array ? "int32" : "uint8", length)
+    const a = arrayOf(typeOf(type), length)
     const float = a instanceof Float64Array || a instanceof Float32Array
     for (let k = 0; k < length; k++) a[k] = float ? 0.5 + (((k + salt) * 7919) % 997) / 997 : 1 + ((k * 7 + salt) % 13)
     return a
@@ -49,16 +51,19 @@ export function probeStencil(stencil: ProbeSpec, block: FieldBlock): void {
   const current = block.levels.map((l, f) => base(l.u, f))
   const previous = block.levels.map((l, f) => base(l.prev, 100 + f))
   const view = makeView(block.levels.map((l, f) => ({ spec: l.spec, buffers: l.buffers, u: current[f]!, prev: previous[f]! })))
-  // Coordinates of a real point of the block; strides of the window.
-  const x = Array.from({ length: dims }, (_, d) => block.x(d, block.lo[d]!))
+  // Coordinates of a real point of the block (its middle: the first point of a grid is often at 0, which hides a
+  // coordinate used as a stride); strides of the window.
+  const x = Array.from({ length: dims }, (_, d) => block.x(d, Math.max(block.lo[d]!, Math.floor((block.lo[d]! + block.hi[d]! - 1) / 2))))
   const args = dims === 1 ? [x[0]!] : dims === 2 ? [strides[0]!, x[0]!, x[1]!] : [strides[0]!, strides[1]!, x[0]!, x[1]!, x[2]!]
   for (const o of stencil.outputs) {
     const fn = o.fn as unknown as (...a: unknown[]) => number
     const first: unknown = stencil.form === "array" ? current[o.field] : view
     const run = () => fn(first, centre, ...args)
     const baseline = run()
-    if (typeof baseline !== "number" || Number.isNaN(baseline))
+    if (typeof baseline !== "number" || Number.isNaN(baseline)) {
+      findFarRead(stencil, block, o, x)
       throw new StencilMisread(stencil.name, `on a window of ${stencil.radius + 1} points around its centre it returned ${String(baseline)}: it reads farther than radius ${stencil.radius} + 1, or at an index that is not an integer — are its parameters those of a ${dims}-D stencil (${PARAM_NAMES[dims]})?`)
+    }
     const levels: Array<[FieldArray, string, number]> = []
     block.levels.forEach((l, f) => {
       if (stencil.form === "array" && f !== o.field) return
@@ -100,22 +105,7 @@ export function checkEveryRead(stencil: ProbeSpec, block: FieldBlock): void {
   const dims = block.dims
   let centre = 0
   const strides = block.strides as ReadonlyArray<number>
-  const probe = (target: FieldArray, what: string, radius: number) =>
-    new Proxy(target, {
-      get(t, key) {
-        if (typeof key === "string") {
-          const index = Number(key)
-          if (key !== "" && !Number.isNaN(index)) {
-            if (!Number.isInteger(index)) throw new StencilMisread(stencil.name, `it read ${what}[${key}], not an integer index: are its parameters those of a ${dims}-D stencil (${PARAM_NAMES[dims]})?`)
-            const offsets = perDimOffsets(index - centre, strides)
-            if (offsets.some((o) => Math.abs(o) > radius)) throw new StencilOutOfRadius(stencil.name, offsets, radius, what)
-            return t[index]
-          }
-        }
-        const value = Reflect.get(t, key, t) as unknown
-        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(t) : value
-      },
-    })
+  const probe = (target: FieldArray, what: string, radius: number) => readChecked(stencil.name, dims, strides, () => centre, target, what, radius)
   const radiusOf = (f: number) => (stencil.reads.includes(f) ? stencil.radius : 0)
   const first: unknown =
     stencil.form === "array"
@@ -136,6 +126,60 @@ export function checkEveryRead(stencil: ProbeSpec, block: FieldBlock): void {
       }
 }
 
+/**
+ * `target` behind a proxy that throws `StencilOutOfRadius` for a read farther
+ * than `radius` from `centre()` along any dimension, and `StencilMisread` for
+ * an index that is not an integer.
+ */
+function readChecked(stage: string, dims: number, strides: ReadonlyArray<number>, centre: () => number, target: FieldArray, what: string, radius: number): FieldArray {
+  return new Proxy(target, {
+    get(t, key) {
+      if (typeof key === "string") {
+        const index = Number(key)
+        if (key !== "" && !Number.isNaN(index)) {
+          if (!Number.isInteger(index)) throw new StencilMisread(stage, `it read ${what}[${key}], not an integer index: are its parameters those of a ${dims}-D stencil (${PARAM_NAMES[dims]})?`)
+          const offsets = perDimOffsets(index - centre(), strides)
+          if (offsets.some((o) => Math.abs(o) > radius)) throw new StencilOutOfRadius(stage, offsets, radius, what)
+          return t[index]
+        }
+      }
+      const value = Reflect.get(t, key, t) as unknown
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(t) : value
+    },
+  })
+}
+
+/** How much farther than the probe's window `findFarRead` looks: reads up to radius + FAR from the centre are named by their offset. */
+const FAR = 8
+
+/**
+ * Why a point function returned no number on the probe's window: most often
+ * it read farther than radius + 1 (`u[i + 3]` with radius 1), outside the
+ * window. Runs it once more on a window FAR points wider, through proxies that
+ * check every read as `--debug` does, and throws `StencilOutOfRadius` naming
+ * the offset (or `StencilMisread` for an index that is not an integer); returns
+ * if every read was allowed. Only on this failure path: a running stencil never
+ * sees a proxy.
+ */
+function findFarRead(stencil: ProbeSpec, block: FieldBlock, output: ProbeSpec["outputs"][number], x: ReadonlyArray<number>): void {
+  const dims = block.dims
+  const reach = stencil.radius + FAR
+  const width = 2 * reach + 1
+  const strides = Array.from({ length: dims }, (_, d) => width ** (dims - 1 - d))
+  const centre = strides.reduce((a, s) => a + reach * s, 0)
+  const check = (like: FieldArray, what: string, radius: number) => readChecked(stencil.name, dims, strides, () => centre, arrayOf(typeOf(like), width ** dims).fill(1), what, radius)
+  const level = block.levels[output.field]!
+  const first: unknown =
+    stencil.form === "array"
+      ? check(level.u, level.spec.name, stencil.radius)
+      : makeView(block.levels.map((l, f) => ({ spec: l.spec, buffers: l.buffers, u: check(l.u, l.spec.name, stencil.reads.includes(f) ? stencil.radius : 0), prev: check(l.prev, `prev.${l.spec.name}`, 0) })))
+  const args = dims === 1 ? [x[0]!] : dims === 2 ? [strides[0]!, x[0]!, x[1]!] : [strides[0]!, strides[1]!, x[0]!, x[1]!, x[2]!]
+  try {
+    ;(output.fn as unknown as (...a: unknown[]) => unknown)(first, centre, ...args)
+  } catch (e) {
+    if (e instanceof StencilOutOfRadius || e instanceof StencilMisread) throw e
+  }
+}
 
 /** Splits a flat offset into per-dimension offsets (nearest decomposition). */
 function perDimOffsets(flat: number, strides: ReadonlyArray<number>): number[] {

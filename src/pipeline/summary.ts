@@ -109,6 +109,7 @@ function inline(value: unknown, depth: number): string {
   if (value instanceof Set) return `Set(${value.size})`
   if (depth >= 2) return "{…}"
   const entries = Object.entries(value as object)
+  if (entries.length === 0) return "{}" // e.g. gather()'s prev when no field keeps a previous level
   return `{ ${entries.slice(0, 8).map(([k, v]) => `${k}: ${inline(v, depth + 1)}`).join(", ")}${entries.length > 8 ? ", …" : ""} }`
 }
 

@@ -30,6 +30,7 @@ test("objects print field by field; arrays by their contents", (t) => {
   t.regex(summarize(Array.from({ length: 20 }, (_, i) => i)), /^Array\(20\) min 0 max 19$/)
   t.is(summarize([Uint16Array.of(1), Uint16Array.of(2)]), "Array(2) of Uint16Array(1)")
   t.is(summarize({}), "{}")
+  t.is(summarize({ u: Float64Array.of(1), prev: {} }).split("\n")[2], "  prev: {}", "an empty record inside prints as {}")
   t.is(summarize("text"), "text")
   t.not(summarize({ a: { b: 1 } }), "[object Object]")
 })
