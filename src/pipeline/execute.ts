@@ -28,6 +28,8 @@ export interface Outcome {
    * `maxSteps` without `stop` holding (then `measure` is its last measure).
    */
   readonly converged?: boolean
+  /** The step a restarted run resumed after (its checkpoint's); `steps` counts from the start. */
+  readonly resumedFrom?: number
 }
 
 /** Options of `Pipeline.run` and `Pipeline.prepare` on the ranks: checks and over-decomposition. */
@@ -62,7 +64,7 @@ export interface Prepared {
   /** Puts the initial field back, so the same setup can run again. */
   reset(): void
   /** Runs every stage on this rank's partitions (a collective call). */
-  compute(): { readonly steps: number; readonly measure?: number; readonly converged?: boolean }
+  compute(): { readonly steps: number; readonly measure?: number; readonly converged?: boolean; readonly resumedFrom?: number }
   /** The result on rank 0 (every rank after allreduce), undefined elsewhere (a collective call). */
   collect(): unknown
 }
@@ -107,8 +109,8 @@ export function execute(description: Description, plan: Plan, world: Comm, optio
   const prepared = prepare(description, plan, world, options)
   world.barrier()
   const t0 = world.wtime()
-  const { steps, measure, converged } = prepared.compute()
+  const { steps, measure, converged, resumedFrom } = prepared.compute()
   const value = prepared.collect()
   const seconds = world.wtime() - t0
-  return { value, seconds, steps, ...(measure === undefined ? {} : { measure }), ...(converged === undefined ? {} : { converged }) }
+  return { value, seconds, steps, ...(measure === undefined ? {} : { measure }), ...(converged === undefined ? {} : { converged }), ...(resumedFrom === undefined ? {} : { resumedFrom }) }
 }

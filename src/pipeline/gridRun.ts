@@ -93,10 +93,16 @@ export function prepareGrid(description: Description, grid: Grid, specs: Readonl
     },
     compute: () => {
       fresh = false
-      run.outerSteps = run.resume?.step ?? 0
+      const resumedFrom = run.resume?.step
+      run.outerSteps = resumedFrom ?? 0
       run.converged = undefined
       program()
-      return { steps: run.outerSteps, ...(run.measure === undefined ? {} : { measure: run.measure }), ...(run.converged === undefined ? {} : { converged: run.converged }) }
+      return {
+        steps: run.outerSteps,
+        ...(run.measure === undefined ? {} : { measure: run.measure }),
+        ...(run.converged === undefined ? {} : { converged: run.converged }),
+        ...(resumedFrom === undefined ? {} : { resumedFrom }),
+      }
     },
     collect: () => finish(description.terminal, run),
   }

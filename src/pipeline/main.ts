@@ -261,6 +261,7 @@ async function runOnRank<P, R>(prog: Program<P, R>): Promise<void> {
       summary: {
         seconds: stats.seconds,
         steps: stats.steps,
+        ...(stats.resumedFrom === undefined ? {} : { resumedFrom: stats.resumedFrom }),
         ...(truth === undefined ? {} : { expected: truth, error: Math.abs((stats.value as number) - truth) }),
         ...(stats.measure === undefined ? {} : { lastMeasure: describe(stats.measure) }),
         ...(stats.converged === undefined ? {} : { converged: stats.converged }),
@@ -290,7 +291,10 @@ function requireConverged(stats: Outcome, args: RankArgs | undefined, comm: Comm
 }
 
 function stepsNote(stats: Outcome): string {
-  return stats.steps > 0 ? `, ${stats.steps} steps (${((stats.seconds / stats.steps) * 1e6).toFixed(2)} µs/step)` : ""
+  const ran = stats.steps - (stats.resumedFrom ?? 0)
+  const perStep = ran > 0 ? `${((stats.seconds / ran) * 1e6).toFixed(2)} µs/step` : "no step run"
+  if (stats.resumedFrom !== undefined) return `, ${stats.steps} steps (restarted after step ${stats.resumedFrom}: ${ran} run, ${perStep})`
+  return stats.steps > 0 ? `, ${stats.steps} steps (${perStep})` : ""
 }
 
 export { fingerprint, summarize } from "./summary.ts"

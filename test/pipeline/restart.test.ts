@@ -99,6 +99,7 @@ test("heat from the command line: --checkpoint-every writes step directories, --
     t.deepEqual(readdirSync(dir), ["step-000000800", "step-000001200"])
     const resumed = await runProgram("pipelines/heat.ts", ["--ranks", "4", "--t", "0.03", "--restart", "--checkpoint-dir", dir])
     t.is(resumed.code, 0, resumed.stderr)
+    t.regex(resumed.stdout, /^heat: 4 ranks on 2 threads, [0-9.]+ s, 3000 steps \(restarted after step 1200: 1800 run, /m)
     t.is(/fingerprint (\w+)/.exec(resumed.stdout)?.[1], /fingerprint (\w+)/.exec(whole.stdout)?.[1])
     const none = await runProgram("pipelines/heat.ts", ["--ranks", "2", "--restart", "--checkpoint-dir", join(dir, "missing")])
     t.is(none.code, 2)
