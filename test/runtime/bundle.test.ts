@@ -1,5 +1,5 @@
 // Ranks run a bundle of the entry (plain JS, no tsx): built once, reused, faithful to the sources, and never fatal.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { basename, dirname, join } from "node:path"
 import { pathToFileURL } from "node:url"
@@ -122,6 +122,15 @@ test("ranks do not load Effect or rxjs: the bundle's statically imported files n
   const all = readFileSync(join(bundle.dir, "hello.mjs"), "utf8")
   t.regex(all, /await import\("\.\/chunk-[^"]+\.mjs"\)/) // the supervisor half is a chunk loaded on demand
   t.true(seen.size >= 2)
+})
+
+test("ranks load no CommonJS fp-ts: its ESM build (es6/) is bundled in instead of importing lib/ from node_modules", async (t) => {
+  const bundle = await bundleForRanks(pathToFileURL(join(ROOT, "examples/hello.ts")).href, BOOTSTRAP)
+  if (bundle._tag !== "Bundled") return t.fail(bundle.reason)
+  const files = readdirSync(bundle.dir).filter((f) => f.endsWith(".mjs"))
+  const texts = files.map((f) => readFileSync(join(bundle.dir, f), "utf8"))
+  for (const [i, text] of texts.entries()) t.notRegex(text, /(from |import\()"[^"]*node_modules\/fp-ts\//, files[i])
+  t.true(texts.some((text) => /fp-ts\/es6\/Monoid\.js/.test(text)), "fp-ts's Monoid (comm/ops.ts) is bundled from its ESM build")
 })
 
 test("an entry that cannot be bundled (computed dynamic import) runs through tsx, and the verdict is cached", async (t) => {
