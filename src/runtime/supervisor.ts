@@ -25,7 +25,7 @@
  *
  * Layer: runtime (supervisor side). Loaded only on the main thread.
  */
-import { existsSync } from "node:fs"
+import { statSync } from "node:fs"
 import { totalmem } from "node:os"
 import { fileURLToPath } from "node:url"
 import { getHeapStatistics } from "node:v8"
@@ -137,7 +137,10 @@ const BOOTSTRAP_URL = prebuiltRankEntry() ?? new URL(`./rankEntry${ext}`, ownUrl
 function prebuiltRankEntry(): string | undefined {
   if (process.env.RANKFLOW_BUNDLE === "0" || ext === ".ts") return undefined
   const url = new URL("./rankEntry.bundle.js", ownUrl)
-  return existsSync(fileURLToPath(url)) ? url.href : undefined
+  // Older than the module it was built from: dist/ was recompiled by tsc alone since (a stale bundle).
+  const built = statSync(fileURLToPath(url), { throwIfNoEntry: false })?.mtimeMs
+  const source = statSync(fileURLToPath(new URL("./rankEntry.js", ownUrl)), { throwIfNoEntry: false })?.mtimeMs
+  return built !== undefined && (source === undefined || built >= source) ? url.href : undefined
 }
 const isTypeScript = (url: string): boolean => /\.[mc]?tsx?$/.test(new URL(url).pathname)
 
