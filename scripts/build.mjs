@@ -42,6 +42,27 @@ for (const file of files(dist).filter((f) => f.endsWith(".d.ts"))) {
 // import.meta.url sits in dist/runtime or dist/transport (the same depth), and the bundle sits in
 // dist/runtime, so their relative URLs (rankEntry.js, ../../build/Release) resolve as from the modules.
 const esbuild = require("esbuild")
+
+// The ESM builds of rxjs (dist/esm/, tree-shaken: the supervisor bundle 0.70 → 0.34 MB) and fp-ts
+// (es6/) instead of the CommonJS ones Node's conditions pick, as src/runtime/bundle.ts's ESM_BUILDS.
+const fpTsLib = join(dirname(require.resolve("fp-ts/package.json")), "lib") + sep
+const ESM_BUILDS = [
+  [fpTsLib, join(dirname(fpTsLib), "es6") + sep],
+  [join(dirname(require.resolve("rxjs/package.json")), "dist", "cjs") + sep, join(dirname(require.resolve("rxjs/package.json")), "dist", "esm") + sep],
+]
+function esmBuilds() {
+  return {
+    name: "rankflow-esm-builds",
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.path.startsWith("node:") || args.pluginData === "inner") return undefined
+        const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: "inner" })
+        const twin = ESM_BUILDS.find(([cjs]) => resolved.path.startsWith(cjs))
+        return twin === undefined ? undefined : { path: twin[1] + resolved.path.slice(twin[0].length) }
+      })
+    },
+  }
+}
 const side = join(dist, "runtime", "supervisorSide.js")
 const result = await esbuild.build({
   entryPoints: [side],
@@ -55,6 +76,7 @@ const result = await esbuild.build({
   keepNames: true,
   metafile: true,
   logLevel: "warning",
+  plugins: [esmBuilds()],
   banner: { js: 'import { createRequire as __rankflowRequire } from "node:module"; const require = __rankflowRequire(import.meta.url);' },
 })
 const outside = Object.keys(result.metafile.inputs).filter(
@@ -72,7 +94,6 @@ console.log(`build: dist/ written; supervisor bundle ${(bundled.length / 1024).t
 // modules (the supervisor's side, the bundler) stay outside too, re-pathed from dist/runtime: ranks
 // never load them. As for the supervisor bundle, every import.meta reader sits at dist/runtime's depth.
 const runtime = join(dist, "runtime")
-const fpTsLib = join(dirname(require.resolve("fp-ts/package.json")), "lib") + "/"
 const rankSide = await esbuild.build({
   entryPoints: { "rankflow.bundle": join(dist, "index.js"), "rankEntry.bundle": join(runtime, "rankEntry.js") },
   outdir: runtime,
@@ -95,7 +116,7 @@ const rankSide = await esbuild.build({
         build.onResolve({ filter: /^[^./]/ }, async (args) => {
           if (args.path.startsWith("node:") || args.pluginData === "inner") return undefined
           const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: "inner" })
-          if (resolved.path.startsWith(fpTsLib)) return { path: resolved.path.replace(`${sep}lib${sep}`, `${sep}es6${sep}`) }
+          if (resolved.path.startsWith(fpTsLib)) return { path: join(dirname(fpTsLib), "es6", resolved.path.slice(fpTsLib.length)) }
           return { path: args.path, external: true }
         })
         build.onResolve({ filter: /^\./ }, (args) => {

@@ -200,6 +200,10 @@ test("the supervisor's side is one bundled file with Effect and rxjs inside and 
   const imports = Object.values(scan.metafile.inputs).flatMap((input) => input.imports)
   t.deepEqual(imports.filter((i) => i.kind === "dynamic-import"), [])
   t.false(imports.some((i) => /(^|\/)(effect|rxjs)(\/|$)/.test(i.path)), "Effect and rxjs are inside the bundle")
+  // rxjs and fp-ts come from their ESM builds (tree-shaken), not the CommonJS ones Node's conditions pick.
+  const text = readFileSync(new URL(url!), "utf8")
+  t.regex(text, /node_modules\/rxjs\/dist\/esm\//)
+  t.notRegex(text, /node_modules\/(rxjs\/dist\/cjs|fp-ts\/lib)\//)
   const side = (await import(url!)) as typeof import("../../src/runtime/supervisorSide.ts")
   t.is(typeof side.superviseMain, "function")
 })
