@@ -36,10 +36,18 @@ import { fileURLToPath, pathToFileURL } from "node:url"
 import type * as Esbuild from "esbuild"
 
 /** Bump when the shape of bundles changes, so old cache entries are ignored. */
-const FORMAT = 4
+const FORMAT = 6
 
 /** rankflow's own sources, whose dynamic imports are known to be meant (the bootstrap imports the entry by URL). */
-const OWN_SOURCES = dirname(dirname(fileURLToPath(import.meta.url))) + sep
+const PACKAGE_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))))
+/**
+ * Both src/ and dist/: the bin (dist/bin.js) bundles a program of this
+ * repository whose `rankflow` import resolves to src/ (tsconfig `paths`);
+ * with dist/ alone, src/'s own dynamic imports refused the bundle and the
+ * bin fell back to tsx.
+ */
+const OWN_SOURCES = ["src", "dist"].map((dir) => join(PACKAGE_ROOT, dir) + sep)
+const isOwnSource = (file: string): boolean => OWN_SOURCES.some((dir) => file.startsWith(dir))
 
 /** Where the ranks' code is, when the entry could be bundled. */
 export interface RankBundle {
@@ -265,7 +273,10 @@ function options(target: Target, outdir: string, plugins: Esbuild.Plugin[]): Esb
     outExtension: { ".js": ".mjs" },
     entryNames: "[name]",
     chunkNames: "chunk-[hash]",
-    sourcemap: "linked",
+    // The supervisor's bundle has none, like the prebuilt one in dist/: Effect reads an Error's
+    // stack as it loads, and with source maps on (tsx, the bin) Node then parsed this map of
+    // ~400 modules on every start (~50 ms). Its frames are rankflow's and Effect's, not the program's.
+    sourcemap: target.packages === "inline" ? false : "linked",
     sourcesContent: false,
     keepNames: true,
     metafile: true,
@@ -322,7 +333,7 @@ async function prune(cache: string, key: string, keep: string): Promise<void> {
  */
 function unbundlable(result: BuildOutput, commonJsAllowed: boolean): string | undefined {
   const at = (w: Esbuild.Message): string => resolve(w.location?.file ?? "?")
-  const warning = result.warnings.find((w) => UNSAFE_WARNINGS.has(w.id) && !at(w).startsWith(OWN_SOURCES))
+  const warning = result.warnings.find((w) => UNSAFE_WARNINGS.has(w.id) && !isOwnSource(at(w)))
   if (warning !== undefined) return `${at(warning)}: ${warning.text}`
   if (commonJsAllowed) return undefined
   const commonJs = Object.keys(result.metafile.inputs).find((file) => result.metafile.inputs[file]!.format === "cjs")
@@ -428,7 +439,7 @@ function originalModules(esbuild: typeof Esbuild, inputs: Map<string, string>): 
         const loader = LOADERS[extname(args.path)] ?? "default"
         if (loader === "json" || loader === "default") return { contents: source, loader }
         const text = source.toString("utf8")
-        if (!args.path.startsWith(OWN_SOURCES) && (await importsComputed(esbuild, text, loader)))
+        if (!isOwnSource(args.path) && (await importsComputed(esbuild, text, loader)))
           return { errors: [{ text: "a dynamic import of a computed specifier cannot be bundled (it may load TypeScript at run time)" }] }
         if (!text.includes("import.meta")) return { contents: source, loader }
         const tsconfig = nearestTsconfig(args.path)
