@@ -58,6 +58,20 @@ test("a TypeScript entry is bundled once, reused while unchanged, rebuilt when e
   if (third._tag === "Bundled") t.not(third.dir, first.dir)
 })
 
+test("inputs are checked by stamp, then content: a touched but unchanged file keeps the bundle, a same-size edit rebuilds it", async (t) => {
+  const { url, dir } = program({ "entry.ts": `${WHERE}\nexport const version = "A"\n`, "data.txt": "next to the source" })
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const first = await bundleForRanks(url, BOOTSTRAP)
+  if (first._tag !== "Bundled") return t.fail(first.reason)
+  const later = new Date(Date.now() + 5000)
+  utimesSync(new URL(url), later, later) // a new stamp, the same content: hashed, found unchanged
+  t.like(await bundleForRanks(url, BOOTSTRAP), { _tag: "Bundled", cached: true, dir: first.dir })
+  writeFileSync(new URL(url), `${WHERE}\nexport const version = "B"\n`) // same size, new stamp
+  const edited = await bundleForRanks(url, BOOTSTRAP)
+  t.like(edited, { _tag: "Bundled", cached: false })
+  if (edited._tag === "Bundled") t.not(edited.dir, first.dir)
+})
+
 test("ranks run the bundle with each module's own import.meta.url, and stacks point at the .ts source", async (t) => {
   const { url, dir } = program({ "entry.ts": WHERE, "data.txt": "next to the source" })
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
