@@ -160,7 +160,8 @@ async function bundleIn(cache: string, target: Target, key: string): Promise<Ran
   const manifestPath = join(cache, `${key}.json`)
   const manifest = await currentManifest(manifestPath)
   if (manifest !== undefined) {
-    await utimes(manifestPath, new Date(), new Date()).catch(() => undefined) // last used: see prune()
+    // Last used (see prune()); not awaited: a best-effort mark, and the start need not wait for the disk.
+    void utimes(manifestPath, new Date(), new Date()).catch(() => undefined)
     return outcome(manifest, cache, target, true)
   }
   return outcome(await build(target, cache, key, manifestPath), cache, target, false)
