@@ -2,7 +2,7 @@
 // beside mpi4py's `mpirun -np N python3 -c 'from mpi4py import MPI; import numpy'` in the same run
 // (the forms' runs interleaved, so all see the same noise). Min and median of the reps; one JSON
 // line per form and rank count.
-//   tsx bench/startup.ts [--quick] [--ranks 1,2,4,8] [--compare] [--forms] [--project DIR]
+//   tsx bench/startup.ts [--quick] [--ranks 1,2,4,8] [--reps N] [--compare] [--forms] [--project DIR]
 // --project DIR: the forms as a user of the package types them, in DIR, a project where rankflow
 // (and tsx) are installed (e.g. from the tarball `npm pack` makes); hello.ts and hello.js are written
 // there. `bin` is then node_modules/.bin/rankflow, and every import of "rankflow" is the installed one.
@@ -30,7 +30,8 @@ const quick = process.argv.includes("--quick")
 const forms = !quick || process.argv.includes("--forms")
 const ranksArg = process.argv.indexOf("--ranks")
 const rankCounts = ranksArg > 0 ? process.argv[ranksArg + 1]!.split(",").map(Number) : quick ? [1, 2] : [1, 2, 4, 8]
-const reps = quick ? 1 : 3
+const repsArg = process.argv.indexOf("--reps")
+const reps = repsArg > 0 ? Number(process.argv[repsArg + 1]) : quick ? 1 : 3
 const projectArg = process.argv.indexOf("--project")
 const project = projectArg > 0 ? process.argv[projectArg + 1]! : undefined
 const cwd = project ?? root
