@@ -106,8 +106,11 @@ const rankSide = await esbuild.build({
   conditions: [],
   keepNames: true,
   metafile: true,
-  sourcemap: "linked", // composed with tsc's maps: stack traces name src/*.ts
-  sourcesContent: false,
+  // No source map, like the supervisor bundle: with source maps on (the bin and tsx turn them on,
+  // on every rank too) Node reads and parses a bundle's map as it loads it, ~15 ms per thread for
+  // this one (measured: 45 ms CPU more for a 2-rank hello with --enable-source-maps). rankflow's
+  // frames then name the bundle's lines (function names are kept); the program's own frames are
+  // mapped as before (its bundle has a map).
   logLevel: "warning",
   plugins: [
     {
@@ -136,7 +139,7 @@ if (fpTsCommonJs.length > 0) throw new Error(`the rank-side bundle took fp-ts's 
 writeFileSync(join(dist, "index.js"), '// The package\'s entry: the rank-side bundle (scripts/build.mjs), one file instead of ~60 modules.\nexport * from "./runtime/rankflow.bundle.js"\n')
 rmSync(join(dist, "index.js.map"), { force: true })
 const rankBytes = Object.values(rankSide.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0)
-console.log(`build: rank-side bundle ${(rankBytes / 1024).toFixed(0)} kB (with maps) from ${rankInputs.length} modules and fp-ts's ESM build`)
+console.log(`build: rank-side bundle ${(rankBytes / 1024).toFixed(0)} kB from ${rankInputs.length} modules and fp-ts's ESM build`)
 
 const addon = join(root, "build", "Release", "rankflow_native.node")
 const sources = ["native/kernels.c", "native/heap_guard.cc", "binding.gyp"].map((f) => join(root, f))
