@@ -46,7 +46,7 @@ const PACKAGE_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))))
  * with dist/ alone, src/'s own dynamic imports refused the bundle and the
  * bin fell back to tsx.
  */
-const OWN_SOURCES = ["src", "dist"].map((dir) => join(PACKAGE_ROOT, dir) + sep)
+export const OWN_SOURCES: ReadonlyArray<string> = ["src", "dist"].map((dir) => join(PACKAGE_ROOT, dir) + sep)
 const isOwnSource = (file: string): boolean => OWN_SOURCES.some((dir) => file.startsWith(dir))
 
 /** Where the ranks' code is, when the entry could be bundled. */

@@ -1,11 +1,11 @@
 // Ranks run a bundle of the entry (plain JS, no tsx): built once, reused, faithful to the sources, and never fatal.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { basename, dirname, join } from "node:path"
+import { basename, dirname, join, sep } from "node:path"
 import { pathToFileURL } from "node:url"
 import test from "ava"
 import { RankFailed, runRanks } from "rankflow"
-import { bundleForRanks, cacheDirOf } from "../../src/runtime/bundle.ts"
+import { bundleForRanks, cacheDirOf, OWN_SOURCES } from "../../src/runtime/bundle.ts"
 import { ROOT } from "../helpers.ts"
 
 // This file's bundles go to a cache of its own, removed at the end (the variable is read per run, in this process only).
@@ -136,6 +136,10 @@ test("ranks do not load Effect or rxjs: the bundle's statically imported files n
   const all = readFileSync(join(bundle.dir, "hello.mjs"), "utf8")
   t.regex(all, /await import\("\.\/chunk-[^"]+\.mjs"\)/) // the supervisor half is a chunk loaded on demand
   t.true(seen.size >= 2)
+})
+
+test("rankflow's own sources, whose dynamic imports are meant, are both src/ and dist/ (the bin runs from dist/ and bundles programs importing src/)", (t) => {
+  t.deepEqual([...OWN_SOURCES].sort(), [join(ROOT, "dist") + sep, join(ROOT, "src") + sep])
 })
 
 test("ranks load no CommonJS fp-ts: its ESM build (es6/) is bundled in instead of importing lib/ from node_modules", async (t) => {
