@@ -2,7 +2,10 @@
 // beside mpi4py's `mpirun -np N python3 -c 'from mpi4py import MPI; import numpy'` in the same run
 // (the forms' runs interleaved, so all see the same noise). Min and median of the reps; one JSON
 // line per form and rank count.
-//   tsx bench/startup.ts [--quick] [--ranks 1,2,4,8] [--compare] [--forms]
+//   tsx bench/startup.ts [--quick] [--ranks 1,2,4,8] [--reps N] [--compare] [--forms] [--project DIR]
+// --project DIR: the forms as a user of the package types them, in DIR, a project where rankflow
+// (and tsx) are installed (e.g. from the tarball `npm pack` makes); hello.ts and hello.js are written
+// there. `bin` is then node_modules/.bin/rankflow, and every import of "rankflow" is the installed one.
 // impls:
 //   comm         node --import tsx examples/hello.ts   (ranks import the entry bundled to plain JS,
 //                cached; metrics.cold_s: the median of runs that build the bundle into an empty cache)
@@ -17,7 +20,7 @@
 //   comm-tsx     (--compare) RANKFLOW_BUNDLE=0: every rank registers tsx and compiles the sources
 // --quick measures `comm` only (1 rep, ranks 1 and 2) unless --forms is given.
 import { execFileSync, spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -27,7 +30,11 @@ const quick = process.argv.includes("--quick")
 const forms = !quick || process.argv.includes("--forms")
 const ranksArg = process.argv.indexOf("--ranks")
 const rankCounts = ranksArg > 0 ? process.argv[ranksArg + 1]!.split(",").map(Number) : quick ? [1, 2] : [1, 2, 4, 8]
-const reps = quick ? 1 : 3
+const repsArg = process.argv.indexOf("--reps")
+const reps = repsArg > 0 ? Number(process.argv[repsArg + 1]) : quick ? 1 : 3
+const projectArg = process.argv.indexOf("--project")
+const project = projectArg > 0 ? process.argv[projectArg + 1]! : undefined
+const cwd = project ?? root
 
 interface Form {
   /** What a user types (the command as it runs here). */
@@ -36,7 +43,14 @@ interface Form {
   readonly program: string
 }
 
-const hello = (ranks: number): string[] => ["examples/hello.ts", "--ranks", String(ranks)]
+const HELLO_TS = project === undefined ? "examples/hello.ts" : "hello.ts"
+const HELLO_JS = project === undefined ? "test/fixtures/hello.js" : "hello.js"
+if (project !== undefined) {
+  // The same programs as in this repository, importing the installed package.
+  writeFileSync(join(project, HELLO_TS), readFileSync(join(root, "examples/hello.ts"), "utf8"))
+  writeFileSync(join(project, HELLO_JS), readFileSync(join(root, "test/fixtures/hello.js"), "utf8"))
+}
+const hello = (ranks: number): string[] => [HELLO_TS, "--ranks", String(ranks)]
 
 /** The Python with mpi4py and numpy, when there is one and mpirun too. */
 function mpiPython(): string | undefined {
@@ -47,16 +61,19 @@ function mpiPython(): string | undefined {
 
 function allForms(): Record<string, Form> {
   const found: Record<string, Form> = {
-    comm: { command: (n) => [process.execPath, "--import=tsx", ...hello(n)], program: "examples/hello.ts" },
+    comm: { command: (n) => [process.execPath, "--import=tsx", ...hello(n)], program: HELLO_TS },
   }
   if (process.argv.includes("--compare"))
-    found["comm-tsx"] = { command: (n) => [process.execPath, "--import=tsx", ...hello(n)], env: { RANKFLOW_BUNDLE: "0" }, program: "examples/hello.ts" }
+    found["comm-tsx"] = { command: (n) => [process.execPath, "--import=tsx", ...hello(n)], env: { RANKFLOW_BUNDLE: "0" }, program: HELLO_TS }
   if (!forms) return found
-  found["npx-tsx"] = { command: (n) => ["npx", "tsx", ...hello(n)], program: "examples/hello.ts" }
-  if (!existsSync(join(root, "dist", "bin.js"))) execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: root, stdio: "ignore" })
-  found.bin = { command: (n) => [process.execPath, "dist/bin.js", ...hello(n)], program: "examples/hello.ts" }
-  found["npx-rankflow"] = { command: (n) => ["npx", "rankflow", ...hello(n)], program: "examples/hello.ts" }
-  found["compiled-js"] = { command: (n) => [process.execPath, "test/fixtures/hello.js", "--ranks", String(n)], program: "test/fixtures/hello.js" }
+  found["npx-tsx"] = { command: (n) => ["npx", "tsx", ...hello(n)], program: HELLO_TS }
+  if (project === undefined && !existsSync(join(root, "dist", "bin.js"))) execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: root, stdio: "ignore" })
+  found.bin =
+    project === undefined
+      ? { command: (n) => [process.execPath, "dist/bin.js", ...hello(n)], program: HELLO_TS }
+      : { command: (n) => [join(project, "node_modules", ".bin", "rankflow"), ...hello(n)], program: HELLO_TS }
+  found["npx-rankflow"] = { command: (n) => ["npx", "rankflow", ...hello(n)], program: HELLO_TS }
+  found["compiled-js"] = { command: (n) => [process.execPath, HELLO_JS, "--ranks", String(n)], program: HELLO_JS }
   const python = mpiPython()
   if (python === undefined) console.error("startup: mpi4py line skipped (no mpirun, or no python3 with mpi4py and numpy)")
   else
@@ -71,7 +88,7 @@ function allForms(): Record<string, Form> {
 function run(form: Form, ranks: number, env: NodeJS.ProcessEnv = {}): number {
   const [command, ...args] = form.command(ranks)
   const t0 = performance.now()
-  execFileSync(command!, args, { cwd: root, stdio: "ignore", env: { ...process.env, ...form.env, ...env } })
+  execFileSync(command!, args, { cwd, stdio: "ignore", env: { ...process.env, ...form.env, ...env } })
   return (performance.now() - t0) / 1000
 }
 
@@ -106,7 +123,12 @@ for (const ranks of rankCounts) {
         workload: "startup",
         impl,
         ranks,
-        params: { program: form.program, command: form.command(ranks).join(" ").replace(process.execPath, "node"), reps },
+        params: {
+          program: form.program,
+          command: form.command(ranks).join(" ").replace(process.execPath, "node").replace(`${project ?? "\0"}/node_modules/.bin/`, ""),
+          reps,
+          ...(project === undefined ? {} : { where: "consumer project (installed tarball)" }),
+        },
         wall_s: seconds[0],
         result: { ok: 1 },
         metrics: {

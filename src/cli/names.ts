@@ -7,6 +7,8 @@
  *
  * Layer: cli (no Effect here).
  */
+import { writeSync } from "node:fs"
+import { isMainThread } from "node:worker_threads"
 import { ParamNameConflict } from "../errors.ts"
 
 /** Options every rankflow program takes (`init`, `initWithParams`, `Pipeline.main`). */
@@ -38,6 +40,43 @@ export function checkParamNames(names: Iterable<string>, withPipeline: boolean):
       if (withPipeline && PIPELINE_OPTIONS.includes(flag)) throw new ParamNameConflict(name, flag, "pipeline")
     }
   }
+}
+
+/**
+ * `checkParamNames` for a declaration that runs at a program module's top
+ * level (`Pipeline.program({...})`), before any supervisor exists. The
+ * conflict is thrown as ever (a caller may catch it); if nothing catches it,
+ * the process ends like any other command-line mistake — one line on
+ * stderr, exit 2, no stack — instead of Node's uncaught-error print and
+ * exit 1. Only on the main thread: on a rank the error fails the rank.
+ */
+export function checkDeclaredParamNames(names: Iterable<string>, withPipeline: boolean): void {
+  try {
+    checkParamNames(names, withPipeline)
+  } catch (error) {
+    if (isMainThread && error instanceof ParamNameConflict) exitTwoIfUncaught(error)
+    throw error
+  }
+}
+
+/** Conflicts thrown at a declaration; the monitor below ends the process for these only. */
+const declaredConflicts = new WeakSet<Error>()
+let monitoring = false
+
+/**
+ * `uncaughtExceptionMonitor` observes an uncaught error (also a rejected
+ * top-level await of the entry module) without handling it, so every other
+ * error keeps Node's own behaviour.
+ */
+function exitTwoIfUncaught(error: ParamNameConflict): void {
+  declaredConflicts.add(error)
+  if (monitoring) return
+  monitoring = true
+  process.on("uncaughtExceptionMonitor", (uncaught) => {
+    if (!(uncaught instanceof Error) || !declaredConflicts.has(uncaught)) return
+    writeSync(2, `rankflow: ${uncaught.message}\n`)
+    process.exit(2)
+  })
 }
 
 /** Splits a command line at its first `--`: the options before it, the program's positional arguments after. */

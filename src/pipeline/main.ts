@@ -19,7 +19,7 @@ import { InvalidOptions } from "../errors.ts"
 import { isRank, init, launchArgs, rankflowVersion, supervise } from "../runtime/init.ts"
 import { checkPartitions } from "../runtime/limits.ts"
 import { supervisorSide } from "../runtime/loadSupervisor.ts"
-import { checkParamNames } from "../cli/names.ts"
+import { checkDeclaredParamNames, checkParamNames } from "../cli/names.ts"
 import { defaults, type Params } from "../cli/paramSpec.ts"
 import { explain, explainJson } from "../plan/explain.ts"
 import { checkFieldMemory, checkGridSize } from "../plan/memory.ts"
@@ -88,7 +88,7 @@ export type ProgramSpec<P, R> = Omit<Program<P, R>, "_tag">
  * ```
  */
 export function program<P, R>(spec: ProgramSpec<P, R>): Program<P, R> {
-  checkParamNames(Object.keys(spec.params), true)
+  checkDeclaredParamNames(Object.keys(spec.params), true) // uncaught (at the module's top level): one line, exit 2
   return { _tag: "Program", ...spec }
 }
 

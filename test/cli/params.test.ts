@@ -81,6 +81,13 @@ test("a communicator program's colliding parameter exits 2 naming both, before a
   t.is(run.stdout, "")
 })
 
+test("a Pipeline.program's colliding parameter, declared at the module's top level, exits 2 in one line before any rank runs", async (t) => {
+  const run = await runProgram("test/fixtures/collidingPipelineParam.ts", ["--ranks", "2"])
+  t.is(run.code, 2)
+  t.is(run.stderr, "rankflow: parameter 'threads' collides with the pipeline option --threads; rename the parameter\n")
+  t.is(run.stdout, "")
+})
+
 test("a program receives its typed parameters and the arguments after -- on every rank", async (t) => {
   const run = await runProgram("test/fixtures/cliParams.ts", ["-np", "2", "--max-iter", "5", "--no-verbose", "--mode", "exact", "--sizes", "1,2", "--", "in.csv", "--ranks"])
   t.is(run.code, 0, run.stderr)

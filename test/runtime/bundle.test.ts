@@ -1,11 +1,11 @@
 // Ranks run a bundle of the entry (plain JS, no tsx): built once, reused, faithful to the sources, and never fatal.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { basename, dirname, join } from "node:path"
+import { basename, dirname, join, sep } from "node:path"
 import { pathToFileURL } from "node:url"
 import test from "ava"
 import { RankFailed, runRanks } from "rankflow"
-import { bundleForRanks, cacheDirOf } from "../../src/runtime/bundle.ts"
+import { bundleForRanks, cacheDirOf, OWN_SOURCES } from "../../src/runtime/bundle.ts"
 import { ROOT } from "../helpers.ts"
 
 // This file's bundles go to a cache of its own, removed at the end (the variable is read per run, in this process only).
@@ -56,6 +56,20 @@ test("a TypeScript entry is bundled once, reused while unchanged, rebuilt when e
   const third = await bundleForRanks(url, BOOTSTRAP)
   t.like(third, { _tag: "Bundled", cached: false })
   if (third._tag === "Bundled") t.not(third.dir, first.dir)
+})
+
+test("inputs are checked by stamp, then content: a touched but unchanged file keeps the bundle, a same-size edit rebuilds it", async (t) => {
+  const { url, dir } = program({ "entry.ts": `${WHERE}\nexport const version = "A"\n`, "data.txt": "next to the source" })
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const first = await bundleForRanks(url, BOOTSTRAP)
+  if (first._tag !== "Bundled") return t.fail(first.reason)
+  const later = new Date(Date.now() + 5000)
+  utimesSync(new URL(url), later, later) // a new stamp, the same content: hashed, found unchanged
+  t.like(await bundleForRanks(url, BOOTSTRAP), { _tag: "Bundled", cached: true, dir: first.dir })
+  writeFileSync(new URL(url), `${WHERE}\nexport const version = "B"\n`) // same size, new stamp
+  const edited = await bundleForRanks(url, BOOTSTRAP)
+  t.like(edited, { _tag: "Bundled", cached: false })
+  if (edited._tag === "Bundled") t.not(edited.dir, first.dir)
 })
 
 test("ranks run the bundle with each module's own import.meta.url, and stacks point at the .ts source", async (t) => {
@@ -122,6 +136,19 @@ test("ranks do not load Effect or rxjs: the bundle's statically imported files n
   const all = readFileSync(join(bundle.dir, "hello.mjs"), "utf8")
   t.regex(all, /await import\("\.\/chunk-[^"]+\.mjs"\)/) // the supervisor half is a chunk loaded on demand
   t.true(seen.size >= 2)
+})
+
+test("rankflow's own sources, whose dynamic imports are meant, are both src/ and dist/ (the bin runs from dist/ and bundles programs importing src/)", (t) => {
+  t.deepEqual([...OWN_SOURCES].sort(), [join(ROOT, "dist") + sep, join(ROOT, "src") + sep])
+})
+
+test("ranks load no CommonJS fp-ts: its ESM build (es6/) is bundled in instead of importing lib/ from node_modules", async (t) => {
+  const bundle = await bundleForRanks(pathToFileURL(join(ROOT, "examples/hello.ts")).href, BOOTSTRAP)
+  if (bundle._tag !== "Bundled") return t.fail(bundle.reason)
+  const files = readdirSync(bundle.dir).filter((f) => f.endsWith(".mjs"))
+  const texts = files.map((f) => readFileSync(join(bundle.dir, f), "utf8"))
+  for (const [i, text] of texts.entries()) t.notRegex(text, /(from |import\()"[^"]*node_modules\/fp-ts\//, files[i])
+  t.true(texts.some((text) => /fp-ts\/es6\/Monoid\.js/.test(text)), "fp-ts's Monoid (comm/ops.ts) is bundled from its ESM build")
 })
 
 test("an entry that cannot be bundled (computed dynamic import) runs through tsx, and the verdict is cached", async (t) => {
@@ -191,6 +218,10 @@ test("the supervisor's side is one bundled file with Effect and rxjs inside and 
   const imports = Object.values(scan.metafile.inputs).flatMap((input) => input.imports)
   t.deepEqual(imports.filter((i) => i.kind === "dynamic-import"), [])
   t.false(imports.some((i) => /(^|\/)(effect|rxjs)(\/|$)/.test(i.path)), "Effect and rxjs are inside the bundle")
+  // rxjs and fp-ts come from their ESM builds (tree-shaken), not the CommonJS ones Node's conditions pick.
+  const text = readFileSync(new URL(url!), "utf8")
+  t.regex(text, /node_modules\/rxjs\/dist\/esm\//)
+  t.notRegex(text, /node_modules\/(rxjs\/dist\/cjs|fp-ts\/lib)\//)
   const side = (await import(url!)) as typeof import("../../src/runtime/supervisorSide.ts")
   t.is(typeof side.superviseMain, "function")
 })
