@@ -2,7 +2,7 @@
 // against two single-field pipelines), what a float32 field saves against float64 (heat2d), and
 // what the set-up stencil probe costs. Variants run interleaved in one job, --reps times each;
 // the numbers are medians, ratios are of medians of the same run. One JSON line per result.
-//   tsx bench/fields.ts [--quick] [--ranks 2,4] [--reps 7] [--reps-large 3] [--only two_fields,float32,probe]
+//   tsx bench/fields.ts [--quick] [--ranks 2,4] [--reps 7] [--reps-large 3] [--only two_fields,float32,probe] [--sizes 256,1024]
 import { type Comm, Grid, type Pipeline as AnyPipeline, Pipeline, runRanks } from "rankflow"
 import type { Description, FieldStage } from "../src/plan/description.ts"
 import { FieldBlock } from "../src/pipeline/field.ts"
@@ -66,9 +66,9 @@ const initV = (x: number, y: number) => Math.sin(2 * Math.PI * x) * Math.sin(Mat
 const R = 0.2
 
 /** Two independent heat fields in one pipeline (one exchange, one fused sweep) vs one pipeline per field. */
-function twoFields(comm: Comm, quick: boolean, reps: number): Row[] {
+function twoFields(comm: Comm, quick: boolean, reps: number, sizes: ReadonlyArray<number> | undefined): Row[] {
   const rows: Row[] = []
-  for (const n of quick ? [64] : [256, 1024]) {
+  for (const n of sizes ?? (quick ? [64] : [256, 1024])) {
     const steps = quick ? 20 : n <= 256 ? 400 : 100
     const grid = Grid.plane({ n, boundary: Grid.dirichlet(0) })
     const two = Pipeline.distribute(grid, { u: initU, v: initV })
@@ -220,8 +220,8 @@ function probe(comm: Comm, quick: boolean, reps: number): Row[] {
   return rows
 }
 
-export function measure(comm: Comm, { quick, reps, repsLarge, only }: { quick: boolean; reps: number; repsLarge: number; only: ReadonlyArray<Part> }): Row[] {
-  return [...(only.includes("two_fields") ? twoFields(comm, quick, reps) : []), ...(only.includes("float32") && comm.size === 2 ? float32(comm, quick, repsLarge) : []), ...(only.includes("probe") ? probe(comm, quick, reps) : [])]
+export function measure(comm: Comm, { quick, reps, repsLarge, only, sizes }: { quick: boolean; reps: number; repsLarge: number; only: ReadonlyArray<Part>; sizes?: ReadonlyArray<number> }): Row[] {
+  return [...(only.includes("two_fields") ? twoFields(comm, quick, reps, sizes) : []), ...(only.includes("float32") && comm.size === 2 ? float32(comm, quick, repsLarge) : []), ...(only.includes("probe") ? probe(comm, quick, reps) : [])]
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -231,6 +231,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const rankCounts = (value("--ranks") ?? "2,4").split(",").map(Number)
   const reps = Number(value("--reps") ?? (quick ? 2 : 7))
   const repsLarge = Number(value("--reps-large") ?? (quick ? 2 : 3))
+  const sizes = value("--sizes")?.split(",").map(Number)
   const only = (value("--only")?.split(",") ?? [...PARTS]) as Part[]
   const unknown = only.filter((p) => !(PARTS as ReadonlyArray<string>).includes(p))
   if (unknown.length > 0 || !rankCounts.every((r) => Number.isInteger(r) && r >= 1) || !(reps >= 1 && repsLarge >= 1)) {
@@ -238,7 +239,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2)
   }
   for (const ranks of rankCounts) {
-    const [rows] = await runRanks<Row[]>({ ranks, module: import.meta.url, export: "measure", args: { quick, reps, repsLarge, only } })
+    const [rows] = await runRanks<Row[]>({ ranks, module: import.meta.url, export: "measure", args: { quick, reps, repsLarge, only, ...(sizes === undefined ? {} : { sizes }) } })
     for (const r of rows!)
       console.log(
         JSON.stringify({
