@@ -42,7 +42,7 @@ test("bench/run.ts --quick runs every workload and prints one well-formed, corre
   const run = await runProgram("bench/run.ts", ["--quick"], 600_000)
   t.is(run.code, 0, run.stderr)
   const lines = run.stdout.trim().split("\n").map((l) => JSON.parse(l) as ResultLine)
-  t.deepEqual([...new Set(lines.map((l) => l.workload))].sort(), [...WORKLOADS, "allreduce", "patterns", "pingpong", "startup"].sort())
+  t.deepEqual([...new Set(lines.map((l) => l.workload))].sort(), [...WORKLOADS, "allreduce", "patterns", "pingpong", "startup", "two_fields", "float32", "stencil_probe"].sort())
   for (const line of lines) {
     t.deepEqual(Object.keys(line).sort(), KEYS)
     t.true(Number.isInteger(line.ranks) && line.ranks >= 1)
@@ -72,10 +72,42 @@ test("bench/run.ts --quick runs every workload and prints one well-formed, corre
   t.not(heat("heat1d_small"), heat("heat1d_large"))
 })
 
+test("bench/fields.ts --quick: a second field adds bytes but no message per step, gives the single-field results bit for bit; float32 stays near float64; the probe is timed", async (t) => {
+  t.timeout(300_000) // against a hang only
+  const run = await runProgram("bench/fields.ts", ["--quick", "--ranks", "2,4"], 300_000)
+  t.is(run.code, 0, run.stderr)
+  const lines = run.stdout.trim().split("\n").map((l) => JSON.parse(l) as ResultLine)
+  for (const line of lines) {
+    t.deepEqual(Object.keys(line).sort(), KEYS)
+    t.true(Object.values(line.metrics).every((v) => Number.isFinite(v) && v > 0), `${line.workload} ${JSON.stringify(line.metrics)}`)
+  }
+  for (const ranks of [2, 4]) {
+    const two = lines.filter((l) => l.workload === "two_fields" && l.ranks === ranks)
+    t.deepEqual(two.map((l) => l.params.form), ["u+v in one pipeline", "u alone", "v alone"])
+    const [both, u, v] = two as [ResultLine, ResultLine, ResultLine]
+    t.is(both.metrics.messages_per_step, u.metrics.messages_per_step)
+    t.is(both.metrics.bytes_per_step, u.metrics.bytes_per_step! + v.metrics.bytes_per_step!)
+    t.true(two.every((l) => l.result.identical === true))
+    t.is(both.metrics.ratio_to_sum, both.wall_s / (u.wall_s + v.wall_s))
+    t.deepEqual(lines.filter((l) => l.workload === "stencil_probe" && l.ranks === ranks).map((l) => l.params.form), ["heat (one field)", "heat u, v (two fields)"])
+  }
+  // float32 runs on 2 ranks only, next to float64, and drifts from it by float32 rounding, not more.
+  const f32 = lines.filter((l) => l.workload === "float32")
+  t.deepEqual(f32.map((l) => `${l.params.type}@${l.ranks}`), ["float64@2", "float32@2"])
+  t.is(f32[0]!.metrics.ratio_to_float64, 1)
+  t.true((f32[1]!.result.max_abs_diff_to_float64 as number) > 0 && (f32[1]!.result.max_abs_diff_to_float64 as number) < 1e-5)
+})
+
+test("bench/fields.ts refuses an unknown part before starting ranks", async (t) => {
+  const run = await runProgram("bench/fields.ts", ["--only", "nope"])
+  t.is(run.code, 2)
+  t.regex(run.stderr, /--only takes two_fields,float32,probe \(got nope\)/)
+})
+
 test("bench/run.ts rejects an unknown workload", async (t) => {
   const run = await runProgram("bench/run.ts", ["--only", "nope"])
   t.is(run.code, 2)
-  t.regex(run.stderr, /unknown workload\(s\) nope; known: pi_mc, trapezoid, heat1d_small, heat1d_large, heat2d, matvec, pingpong, allreduce, patterns, startup/)
+  t.regex(run.stderr, /unknown workload\(s\) nope; known: pi_mc, trapezoid, heat1d_small, heat1d_large, heat2d, matvec, pingpong, allreduce, patterns, startup, fields/)
 })
 
 const MACHINE: MachineInfo = { cpu: "Test CPU", cores: 2, memoryGiB: 24, node: "v20.20.2", os: "linux x64", date: "2026-11-25" }

@@ -408,6 +408,17 @@ export function compileSweep(stencil: SweepSpec, dims: number): Sweep {
              }
            }`
   const names = stencil.outputs.map((_, j) => `fn${j}`)
-  return new Function(...names, `"use strict"; return function sweep(b) { ${head}; ${body} }`)(...stencil.outputs.map((o) => o.fn)) as Sweep
+  return new Function(...names, `"use strict"; // sweep ${++sweepsCompiled}\n return function sweep(b) { ${head}; ${body} }`)(...stencil.outputs.map((o) => o.fn)) as Sweep
 }
+
+/**
+ * Sweeps compiled so far in this thread: the number goes into each sweep's
+ * source. V8 reuses a `new Function` compiled from the same source text, type
+ * feedback included, so stencils of the same shape (dims, outputs,
+ * coordinates) in one thread shared one sweep's feedback: its call `fn0(…)`
+ * saw every point function and inlined none. Measured: five heat stencils,
+ * 512² on 2 ranks, the 2nd–5th ran 7.2–10.9 ms/step against 2.3 for the first;
+ * with a sweep each, 1.7–2.3 ms/step (medians of 5, one job).
+ */
+let sweepsCompiled = 0
 
