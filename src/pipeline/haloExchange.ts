@@ -140,7 +140,12 @@ export class HaloExchange {
         let data: FieldArray
         if (s.pack === undefined) data = s.block.levels[fields[0]!]!.view(s.slab)
         else {
-          for (let j = 0; j < fields.length; j++) gather(s.block.levels[fields[j]!]!.u, s.slab.index, s.parts[j]!)
+          for (let j = 0; j < fields.length; j++) {
+            const level = s.block.levels[fields[j]!]!
+            // A contiguous face (the slowest dimension) is one copy; a strided one, a gather by index.
+            if (s.slab.at !== undefined) s.parts[j]!.set(level.view(s.slab))
+            else gather(level.u, s.slab.index, s.parts[j]!)
+          }
           data = s.pack
         }
         const request = this.comm.isend(data, s.peer, s.tag)
@@ -151,7 +156,11 @@ export class HaloExchange {
         if (r.pack === undefined) this.comm.recvInto(r.block.levels[fields[0]!]!.view(r.slab), r.peer, r.tag)
         else {
           this.comm.recvInto(r.pack, r.peer, r.tag)
-          for (let j = 0; j < fields.length; j++) scatter(r.parts[j]!, r.slab.index, r.block.levels[fields[j]!]!.u)
+          for (let j = 0; j < fields.length; j++) {
+            const level = r.block.levels[fields[j]!]!
+            if (r.slab.at !== undefined) level.view(r.slab).set(r.parts[j]!)
+            else scatter(r.parts[j]!, r.slab.index, level.u)
+          }
         }
       }
       while (this.pending.length > 0) this.pending.pop()!.wait()
