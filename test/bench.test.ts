@@ -4,6 +4,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { availableParallelism, tmpdir } from "node:os"
 import { join } from "node:path"
+import { spawnSync } from "node:child_process"
 import test, { type ExecutionContext } from "ava"
 import { BEGIN, END, formatNumber, type MachineInfo, parseLines, renderReport, spliceReport } from "../bench/report.ts"
 import type { ResultLine } from "../bench/workloads/harness.ts"
@@ -26,7 +27,11 @@ const SANITY: Record<string, (line: ResultLine) => boolean> = {
   heat2d: (l) => (l.result.max_abs_err as number) < 1e-3,
   matvec: (l) => Math.abs((l.result.lambda as number) / ((l.params.n as number) / 2) - 1) < 0.02,
 }
-/** Result fields every impl and rank count must reproduce bit for bit. */
+/** serial-c runs where gcc is (bench/workloads/serialc.ts); elsewhere it is skipped with a note. */
+const HAVE_GCC = spawnSync("gcc", ["--version"]).status === 0
+/** Impls whose results are not comparable bit for bit (pi_mc's serial-c draws its own random numbers). */
+const OWN_NUMBERS: Record<string, string[]> = { pi_mc: ["serial-c"] }
+/** Result fields every impl and rank count must reproduce bit for bit (serial C included: same operation order, no FMA contraction). */
 const IDENTICAL: Record<string, string[]> = {
   pi_mc: ["inside", "pi"],
   heat1d_small: ["fingerprint", "max_abs_err"],
@@ -54,7 +59,7 @@ test("bench/run.ts --quick runs every workload and prints one well-formed, corre
     const pipeline = workload === "matvec" ? [] : ["pipeline@1", "pipeline@2", "pipeline@4"]
     t.deepEqual(
       mine.map((l) => `${l.impl}@${l.ranks}`),
-      ["serial-js@1", "comm@1", "comm@2", "comm@4", ...pipeline],
+      ["serial-js@1", ...(HAVE_GCC ? ["serial-c@1"] : []), "comm@1", "comm@2", "comm@4", ...pipeline],
       workload,
     )
     // A pipeline's 4 ranks are partitions on as many threads as there are cores.
@@ -65,11 +70,19 @@ test("bench/run.ts --quick runs every workload and prints one well-formed, corre
       t.true(line.metrics.median_s! >= line.wall_s)
       t.is(line.params.reps, 3)
     }
-    for (const field of IDENTICAL[workload] ?? []) t.is(sameEverywhere(mine, field).length, 1, `${workload}.${field} differs between impls or rank counts`)
+    const comparable = mine.filter((l) => !(OWN_NUMBERS[workload] ?? []).includes(l.impl))
+    for (const field of IDENTICAL[workload] ?? []) t.is(sameEverywhere(comparable, field).length, 1, `${workload}.${field} differs between impls or rank counts`)
   }
   // The heat fingerprints really are of the field: different sizes give different ones.
   const heat = (w: string): unknown => lines.find((l) => l.workload === w)!.result.fingerprint
   t.not(heat("heat1d_small"), heat("heat1d_large"))
+})
+
+test("serial-c is skipped with a note, not an error, when there is no C compiler", async (t) => {
+  const run = await runProgram("bench/trapezoid.ts", ["--quick", "--impl", "serial-c,serial-js", "--reps", "1"], 120_000, { CC: "rankflow-no-such-compiler" })
+  t.is(run.code, 0, run.stderr)
+  t.regex(run.stderr, /trapezoid serial-c skipped: rankflow-no-such-compiler not found/)
+  t.deepEqual(run.stdout.trim().split("\n").map((l) => (JSON.parse(l) as ResultLine).impl), ["serial-js"])
 })
 
 test("bench/run.ts rejects an unknown workload", async (t) => {

@@ -72,6 +72,7 @@ export const matvec: Workload<MatvecParams, MatvecResult> = {
   params: (quick) => (quick ? { n: 203, iterations: 10, seed: 7 } : { n: 4000, iterations: 50, seed: 7 }),
   impls: {
     "serial-js": { runner: "main", module: new URL("./matvec.serial.ts", import.meta.url) },
+    "serial-c": { runner: "external", module: new URL("./matvec.serialc.ts", import.meta.url) },
     comm: { runner: "ranks", module: new URL("./matvec.comm.ts", import.meta.url) },
   },
   metrics: (p, _, phases) => ({
