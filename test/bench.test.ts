@@ -11,7 +11,7 @@ import type { ResultLine } from "../bench/workloads/harness.ts"
 import { runProgram } from "./helpers.ts"
 
 const KEYS = ["impl", "metrics", "params", "ranks", "result", "wall_s", "workload"]
-const WORKLOADS = ["pi_mc", "trapezoid", "heat1d_small", "heat1d_large", "heat2d", "matvec"]
+const WORKLOADS = ["pi_mc", "trapezoid", "heat1d_small", "heat1d_large", "heat2d", "matvec", "matmul"]
 
 /** The distinct values `field` takes over the lines (one when they agree). */
 function sameEverywhere(lines: ReadonlyArray<ResultLine>, field: string): unknown[] {
@@ -26,6 +26,7 @@ const SANITY: Record<string, (line: ResultLine) => boolean> = {
   heat1d_large: (l) => (l.result.max_abs_err as number) < 1e-6,
   heat2d: (l) => (l.result.max_abs_err as number) < 1e-3,
   matvec: (l) => Math.abs((l.result.lambda as number) / ((l.params.n as number) / 2) - 1) < 0.02,
+  matmul: (l) => Math.abs((l.result.c_sum as number) / (l.params.n as number) ** 3 / 0.25 - 1) < 0.05,
 }
 /** serial-c runs where gcc is (bench/workloads/serialc.ts); elsewhere it is skipped with a note. */
 const HAVE_GCC = spawnSync("gcc", ["--version"]).status === 0
@@ -38,6 +39,7 @@ const IDENTICAL: Record<string, string[]> = {
   heat1d_large: ["fingerprint", "max_abs_err"],
   heat2d: ["fingerprint", "max_abs_err"],
   matvec: ["y_fingerprint", "lambda"],
+  matmul: ["c_fingerprint"],
 }
 
 test("bench/run.ts --quick runs every workload and prints one well-formed, correct JSON line per result", async (t) => {
@@ -56,12 +58,13 @@ test("bench/run.ts --quick runs every workload and prints one well-formed, corre
   }
   for (const workload of WORKLOADS) {
     const mine = lines.filter((l) => l.workload === workload)
-    const pipeline = workload === "matvec" ? [] : ["pipeline@1", "pipeline@2", "pipeline@4"]
-    t.deepEqual(
-      mine.map((l) => `${l.impl}@${l.ranks}`),
-      ["serial-js@1", ...(HAVE_GCC ? ["serial-c@1"] : []), "comm@1", "comm@2", "comm@4", ...pipeline],
-      workload,
-    )
+    const ranked =
+      workload === "matmul"
+        ? ["kernels@1", "kernels@2", "kernels@4"]
+        : workload === "matvec"
+          ? ["comm@1", "comm@2", "comm@4", "kernels@1", "kernels@2", "kernels@4"]
+          : ["comm@1", "comm@2", "comm@4", "pipeline@1", "pipeline@2", "pipeline@4"]
+    t.deepEqual(mine.map((l) => `${l.impl}@${l.ranks}`), ["serial-js@1", ...(HAVE_GCC ? ["serial-c@1"] : []), ...ranked], workload)
     // A pipeline's 4 ranks are partitions on as many threads as there are cores.
     for (const l of mine.filter((l) => l.impl === "pipeline" && l.ranks > availableParallelism())) t.is(l.params.threads, availableParallelism())
     for (const line of mine) {
@@ -88,7 +91,7 @@ test("serial-c is skipped with a note, not an error, when there is no C compiler
 test("bench/run.ts rejects an unknown workload", async (t) => {
   const run = await runProgram("bench/run.ts", ["--only", "nope"])
   t.is(run.code, 2)
-  t.regex(run.stderr, /unknown workload\(s\) nope; known: pi_mc, trapezoid, heat1d_small, heat1d_large, heat2d, matvec, pingpong, allreduce, patterns, startup/)
+  t.regex(run.stderr, /unknown workload\(s\) nope; known: pi_mc, trapezoid, heat1d_small, heat1d_large, heat2d, matvec, matmul, pingpong, allreduce, patterns, startup/)
 })
 
 const MACHINE: MachineInfo = { cpu: "Test CPU", cores: 2, memoryGiB: 24, node: "v20.20.2", os: "linux x64", date: "2026-11-25" }

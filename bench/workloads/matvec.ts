@@ -74,6 +74,7 @@ export const matvec: Workload<MatvecParams, MatvecResult> = {
     "serial-js": { runner: "main", module: new URL("./matvec.serial.ts", import.meta.url) },
     "serial-c": { runner: "external", module: new URL("./matvec.serialc.ts", import.meta.url) },
     comm: { runner: "ranks", module: new URL("./matvec.comm.ts", import.meta.url) },
+    kernels: { runner: "ranks", module: new URL("./matvec.kernels.ts", import.meta.url) },
   },
   metrics: (p, _, phases) => ({
     oneshot_s: phases.oneshot!,
