@@ -77,7 +77,11 @@ export class DenseKernels {
   /** The memory the kernels work on (shared: views of it stay valid when it grows). */
   readonly memory: KernelMemory
   readonly #exports: DenseExports
-  /** Every `memory.buffer` seen: an array whose buffer is one of them lives in the memory. */
+  /**
+   * Every `memory.buffer` object seen: an array whose buffer is one of them
+   * lives in the memory. (Not just the current one: V8 replaces the buffer
+   * objects of every shared memory in the thread when any of them grows.)
+   */
   readonly #buffers = new WeakSet<ArrayBufferLike>()
   #heap: Float64Array
   #top = ALIGN
@@ -101,7 +105,9 @@ export class DenseKernels {
     if (!Number.isInteger(length) || length < 0) throw new InvalidArgument("Dense.alloc", "length", length, "must be a non-negative integer")
     const bytes = Math.max(ALIGN, Math.ceil((length * 8) / ALIGN) * ALIGN)
     const offset = this.#reserve(bytes)
-    const view = new Float64Array(this.memory.buffer, offset, length)
+    const buffer = this.memory.buffer
+    this.#buffers.add(buffer) // V8 hands out a new buffer object when any shared memory grows: register the one this view uses
+    const view = new Float64Array(buffer, offset, length)
     view.fill(0)
     return view
   }
@@ -116,7 +122,10 @@ export class DenseKernels {
 
   /** Whether `array` is a view of the kernels' memory (used in place by the kernels, not copied). */
   owns(array: Float64Array): boolean {
-    return this.#buffers.has(array.buffer)
+    if (this.#buffers.has(array.buffer)) return true
+    const current = this.memory.buffer // a view made by the caller from memory.buffer
+    this.#buffers.add(current)
+    return array.buffer === current
   }
 
   /**
@@ -322,3 +331,43 @@ export const dgemv = (a: Float64Array, x: Float64Array, y: Float64Array, rows: n
  */
 export const dgemm = (a: Float64Array, b: Float64Array, c: Float64Array, m: number, k: number, n: number): Float64Array =>
   kernels().dgemm(a, b, c, m, k, n)
+
+/**
+ * A matrix as ml-matrix's `Matrix` (or any object like it) presents itself:
+ * its shape and its entries row by row.
+ */
+export interface MatrixLike {
+  readonly rows: number
+  readonly columns: number
+  to1DArray(): ArrayLike<number>
+}
+
+/**
+ * The product of two ml-matrix `Matrix` objects (or any `MatrixLike`) by
+ * `Dense.dgemm`, as a row-major `Float64Array` of `a.rows` × `b.columns`
+ * (`Matrix.from1DArray(a.rows, b.columns, result)` makes it a Matrix again).
+ * Bit-identical to the sequential triple loop; the operands are copied into
+ * the kernels' memory once.
+ *
+ * @example
+ * ```ts
+ * import { Matrix } from "ml-matrix"
+ * import { Dense } from "rankflow"
+ * const a = new Matrix([[1, 2], [3, 4]])
+ * const b = new Matrix([[5, 6], [7, 8]])
+ * console.log(Matrix.from1DArray(2, 2, Dense.mmul(a, b)).to2DArray()) // [ [ 19, 22 ], [ 43, 50 ] ]
+ * ```
+ */
+export function mmul(a: MatrixLike, b: MatrixLike): Float64Array {
+  if (a.columns !== b.rows) throw new InvalidArgument("Dense.mmul", "b.rows", b.rows, `must equal a.columns = ${a.columns}`)
+  const k = kernels()
+  const [ka, kb, kc] = [k.alloc(a.rows * a.columns), k.alloc(b.rows * b.columns), k.alloc(a.rows * b.columns)]
+  try {
+    ka.set(a.to1DArray())
+    kb.set(b.to1DArray())
+    k.dgemm(ka, kb, kc, a.rows, a.columns, b.columns)
+    return kc.slice()
+  } finally {
+    for (const array of [ka, kb, kc]) k.free(array)
+  }
+}

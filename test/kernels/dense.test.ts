@@ -140,3 +140,30 @@ test("bad shapes and overlapping outputs are refused before any work, naming the
   t.throws(() => k.dgemv(shared, shared.subarray(0, 4), shared.subarray(2, 6), 4, 4), { instanceOf: InvalidArgument, message: /y .*overlaps a/ })
   t.throws(() => k.alloc(2 ** 29), { instanceOf: InvalidArgument, message: /exceed the kernels' memory/ })
 })
+
+test("mmul multiplies ml-matrix matrices like ml-matrix does (to rounding) and like the triple loop (bit for bit)", async (t) => {
+  const { Matrix } = await import("ml-matrix")
+  const a = Matrix.from1DArray(37, 19, values(37 * 19, 3))
+  const b = Matrix.from1DArray(19, 11, values(19 * 11, 4))
+  const product = Dense.mmul(a, b)
+  t.is(product.length, 37 * 11)
+  t.deepEqual(differences(product, referenceGemm(Float64Array.from(a.to1DArray()), Float64Array.from(b.to1DArray()), 37, 19, 11)), [])
+  const theirs = a.mmul(b).to1DArray()
+  t.true(theirs.every((v, i) => Math.abs(v - product[i]!) <= 1e-12 * Math.max(1, Math.abs(v))))
+  t.throws(() => Dense.mmul(a, a), { instanceOf: InvalidArgument, message: /b.rows = 37 must equal a.columns = 19/ })
+})
+
+test("arrays from alloc are recognised (used in place) when another kernel instance grows its memory", (t) => {
+  const first = new Dense.DenseKernels()
+  const early = first.alloc(8).fill(1)
+  const second = new Dense.DenseKernels()
+  second.alloc(4_000_000) // grows the second memory: V8 gives the first a new buffer object too
+  const x = first.alloc(8).fill(1)
+  const a = first.alloc(16).fill(2)
+  const y = first.alloc(2)
+  t.true([early, x, a, y].every((v) => first.owns(v)))
+  t.true(first.owns(new Float64Array(first.memory.buffer, x.byteOffset, 8)), "a view the caller made of memory.buffer")
+  first.dgemv(a, early, y, 2, 8)
+  t.deepEqual(Array.from(y), [16, 16])
+  first.free(x)
+})
