@@ -130,23 +130,31 @@ static void heat2d(char **argv) {
   printTimings("");
 }
 
-/* y = A·x over `rows` rows, each dot product in order j = 0, 1, ... (matvec.ts multiplyRows). A
-   single row's sum is one dependent chain of adds (no reordering without -ffast-math), so rows go
-   eight at a time: eight independent chains, x read once per eight rows. */
+/* y = A·x over `rows` rows in matvec.ts multiplyRows' order: each dot product in two interleaved
+   halves (even and odd j, in order), then s0 + s1, then the odd last term. The pair of sums is one
+   SIMD register for gcc; rows go four at a time so x is read once per four rows. */
 static void multiplyRows(const double *restrict a, size_t rows, size_t n, const double *restrict x, double *restrict y) {
   size_t i = 0;
-  for (; i + 8 <= rows; i += 8) {
-    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (; i + 4 <= rows; i += 4) {
+    double s[4][2] = {{0, 0}, {0, 0}, {0, 0}, {0, 0}};
     const double *row = a + i * n;
-    for (size_t j = 0; j < n; j++)
-      for (int r = 0; r < 8; r++) s[r] += row[r * n + j] * x[j];
-    for (int r = 0; r < 8; r++) y[i + r] = s[r];
+    size_t j = 0;
+    for (; j + 1 < n; j += 2)
+      for (int r = 0; r < 4; r++) {
+        s[r][0] += row[r * n + j] * x[j];
+        s[r][1] += row[r * n + j + 1] * x[j + 1];
+      }
+    for (int r = 0; r < 4; r++) y[i + r] = j < n ? s[r][0] + s[r][1] + row[r * n + j] * x[j] : s[r][0] + s[r][1];
   }
   for (; i < rows; i++) {
-    double sum = 0;
+    double s0 = 0, s1 = 0;
     const double *row = a + i * n;
-    for (size_t j = 0; j < n; j++) sum += row[j] * x[j];
-    y[i] = sum;
+    size_t j = 0;
+    for (; j + 1 < n; j += 2) {
+      s0 += row[j] * x[j];
+      s1 += row[j + 1] * x[j + 1];
+    }
+    y[i] = j < n ? s0 + s1 + row[j] * x[j] : s0 + s1;
   }
 }
 

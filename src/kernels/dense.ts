@@ -8,9 +8,12 @@
  * other layers (errors.ts only); runs on any thread, each thread with its own
  * module instance and memory.
  *
- * Every output element is the sequential sum `s = 0; s += a₀·b₀; s += a₁·b₁; …`
- * (a multiply, then an add), so the results are bit-identical to the
- * textbook JavaScript loop; the SIMD lanes run across outputs, not across a sum.
+ * Summation order (a multiply, then an add; the same order in JavaScript gives
+ * the same bits): `dgemm` sums every element sequentially, `s = 0; s += a₀·b₀;
+ * s += a₁·b₁; …`, bit-identical to the textbook triple loop (the SIMD lanes
+ * run across columns of C); `dgemv` sums each row in two interleaved halves,
+ * even and odd columns (the two lanes of one accumulator), then adds them,
+ * then the last term when `cols` is odd.
  *
  * Memory: the kernels read and write one shared `WebAssembly.Memory`.
  * Arrays from `alloc` live in it and are used in place; any other
@@ -130,7 +133,8 @@ export class DenseKernels {
 
   /**
    * y = A·x: `y[i] = Σⱼ a[i·cols + j]·x[j]` for the `rows` × `cols`
-   * row-major matrix `a`; returns `y`. Bit-identical to that plain loop.
+   * row-major matrix `a`; returns `y`. Each row summed as the even and the odd
+   * columns separately, then together (see the module's comment).
    */
   dgemv(a: Float64Array, x: Float64Array, y: Float64Array, rows: number, cols: number): Float64Array {
     size("dgemv", "rows", rows)
@@ -301,9 +305,11 @@ export const free = (array: Float64Array): void => kernels().free(array)
 
 /**
  * y = A·x for the row-major `rows` × `cols` matrix `a`, in WebAssembly SIMD:
- * `y[i] = Σⱼ a[i·cols + j]·x[j]`, summed in order j = 0, 1, … so the result
- * is bit-identical to the plain JavaScript loop. Returns `y`. Arrays from
- * `Dense.alloc` are used in place, others copied in and out.
+ * `y[i] = Σⱼ a[i·cols + j]·x[j]`, each row summed in two interleaved halves
+ * (`s0` over even j, `s1` over odd j, in order; then `s0 + s1`, then the last
+ * term when `cols` is odd: a JavaScript loop in that order gives the same
+ * bits; the plain loop differs by rounding, ~cols·2⁻⁵³ relative). Returns `y`.
+ * Arrays from `Dense.alloc` are used in place, others copied in and out.
  *
  * @example
  * ```ts

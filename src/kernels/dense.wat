@@ -4,12 +4,14 @@
 ;; detaches the views JavaScript holds of it; 2 GiB at most, so
 ;; every byte offset is a non-negative i32).
 ;;
-;; Summation order: every output element is the plain sequential sum
-;;   s = 0; for p in 0..K-1: s = s + a_p * b_p
-;; (one multiply, then one add: WebAssembly has no fused multiply-add), so the
-;; results are bit-identical to the textbook JavaScript loop. The SIMD lanes
-;; run across independent outputs (two rows of y, two columns of C), never
-;; across one sum.
+;; Summation order (a multiply, then an add: WebAssembly has no fused
+;; multiply-add, so the same order in JavaScript gives the same bits):
+;; - dgemm: every element of C is the plain sequential sum
+;;     s = 0; for p in 0..K-1: s = s + a_p * b_p
+;;   the SIMD lanes run across two columns of C, never across one sum;
+;; - dgemv: every y[i] is summed in two interleaved halves (even and odd
+;;   columns, the two lanes of one accumulator), then s0 + s1, then the last
+;;   term when cols is odd.
 ;;
 ;; Assembled by scripts/build-wasm.ts into src/kernels/dense.wasm.ts.
 (module
@@ -27,123 +29,94 @@
   (export "workspaceBytes" (global $WORK))
   (global $WORK i32 (i32.const 1310848))          ;; + 4·4·8
 
-  ;; y[0..rows) = A[rows × cols] · x[0..cols). Eight rows at a time (four
-  ;; accumulators of two rows each: x is loaded once per eight rows), then two,
-  ;; then one.
+  ;; y[0..rows) = A[rows × cols] · x[0..cols), eight rows at a time (x is
+  ;; loaded once per eight rows), then one. Each row's dot product is summed
+  ;; in two interleaved halves, the lanes of one f64x2 accumulator:
+  ;;   s0 = Σ a[2t]·x[2t], s1 = Σ a[2t+1]·x[2t+1] (t in order), y = (s0 + s1) [+ a[last]·x[last] when cols is odd]
+  ;; — no shuffles in the loop, and the order JavaScript and C reproduce
+  ;; with two accumulators (bench/workloads/matvec.ts multiplyRows).
   (func $dgemv (export "dgemv") (param $a i32) (param $x i32) (param $y i32) (param $rows i32) (param $cols i32)
-    (local $i i32) (local $j i32) (local $rowBytes i32) (local $pairBytes i32)
-    (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32)
-    (local $r4 i32) (local $r5 i32) (local $r6 i32) (local $r7 i32)
+    (local $i i32) (local $j i32) (local $rowBytes i32) (local $pairBytes i32) (local $r i32) (local $odd i32)
     (local $acc0 v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128)
-    (local $xv v128) (local $xa v128) (local $xb v128) (local $u v128) (local $v v128)
-    (local $s f64)
+    (local $acc4 v128) (local $acc5 v128) (local $acc6 v128) (local $acc7 v128)
+    (local $xv v128) (local $xl f64) (local $yp i32)
     (local.set $rowBytes (i32.shl (local.get $cols) (i32.const 3)))
     (local.set $pairBytes (i32.shl (i32.and (local.get $cols) (i32.const -2)) (i32.const 3)))
+    (local.set $odd (i32.and (local.get $cols) (i32.const 1)))
+    (if (local.get $odd) (then (local.set $xl (f64.load (i32.add (local.get $x) (local.get $pairBytes))))))
     ;; eight rows
     (block $done8
       (loop $rows8
         (br_if $done8 (i32.gt_u (i32.add (local.get $i) (i32.const 8)) (local.get $rows)))
-        (local.set $r0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rowBytes))))
-        (local.set $r1 (i32.add (local.get $r0) (local.get $rowBytes)))
-        (local.set $r2 (i32.add (local.get $r1) (local.get $rowBytes)))
-        (local.set $r3 (i32.add (local.get $r2) (local.get $rowBytes)))
-        (local.set $r4 (i32.add (local.get $r3) (local.get $rowBytes)))
-        (local.set $r5 (i32.add (local.get $r4) (local.get $rowBytes)))
-        (local.set $r6 (i32.add (local.get $r5) (local.get $rowBytes)))
-        (local.set $r7 (i32.add (local.get $r6) (local.get $rowBytes)))
+        (local.set $r (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rowBytes))))
         (local.set $acc0 (v128.const f64x2 0 0))
         (local.set $acc1 (v128.const f64x2 0 0))
         (local.set $acc2 (v128.const f64x2 0 0))
         (local.set $acc3 (v128.const f64x2 0 0))
+        (local.set $acc4 (v128.const f64x2 0 0))
+        (local.set $acc5 (v128.const f64x2 0 0))
+        (local.set $acc6 (v128.const f64x2 0 0))
+        (local.set $acc7 (v128.const f64x2 0 0))
         (local.set $j (i32.const 0))
         (block $doneJ
           (loop $cols2
             (br_if $doneJ (i32.ge_u (local.get $j) (local.get $pairBytes)))
             (local.set $xv (v128.load (i32.add (local.get $x) (local.get $j))))
-            (local.set $xa (i8x16.shuffle 0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7 (local.get $xv) (local.get $xv)))
-            (local.set $xb (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $xv) (local.get $xv)))
-            ;; rows 0, 1
-            (local.set $u (v128.load (i32.add (local.get $r0) (local.get $j))))
-            (local.set $v (v128.load (i32.add (local.get $r1) (local.get $j))))
-            (local.set $acc0 (f64x2.add (local.get $acc0) (f64x2.mul (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u) (local.get $v)) (local.get $xa))))
-            (local.set $acc0 (f64x2.add (local.get $acc0) (f64x2.mul (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u) (local.get $v)) (local.get $xb))))
-            ;; rows 2, 3
-            (local.set $u (v128.load (i32.add (local.get $r2) (local.get $j))))
-            (local.set $v (v128.load (i32.add (local.get $r3) (local.get $j))))
-            (local.set $acc1 (f64x2.add (local.get $acc1) (f64x2.mul (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u) (local.get $v)) (local.get $xa))))
-            (local.set $acc1 (f64x2.add (local.get $acc1) (f64x2.mul (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u) (local.get $v)) (local.get $xb))))
-            ;; rows 4, 5
-            (local.set $u (v128.load (i32.add (local.get $r4) (local.get $j))))
-            (local.set $v (v128.load (i32.add (local.get $r5) (local.get $j))))
-            (local.set $acc2 (f64x2.add (local.get $acc2) (f64x2.mul (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u) (local.get $v)) (local.get $xa))))
-            (local.set $acc2 (f64x2.add (local.get $acc2) (f64x2.mul (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u) (local.get $v)) (local.get $xb))))
-            ;; rows 6, 7
-            (local.set $u (v128.load (i32.add (local.get $r6) (local.get $j))))
-            (local.set $v (v128.load (i32.add (local.get $r7) (local.get $j))))
-            (local.set $acc3 (f64x2.add (local.get $acc3) (f64x2.mul (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u) (local.get $v)) (local.get $xa))))
-            (local.set $acc3 (f64x2.add (local.get $acc3) (f64x2.mul (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u) (local.get $v)) (local.get $xb))))
+            (local.set $yp (i32.add (local.get $r) (local.get $j)))
+            (local.set $acc0 (f64x2.add (local.get $acc0) (f64x2.mul (v128.load (local.get $yp)) (local.get $xv))))
+            (local.set $yp (i32.add (local.get $yp) (local.get $rowBytes)))
+            (local.set $acc1 (f64x2.add (local.get $acc1) (f64x2.mul (v128.load (local.get $yp)) (local.get $xv))))
+            (local.set $yp (i32.add (local.get $yp) (local.get $rowBytes)))
+            (local.set $acc2 (f64x2.add (local.get $acc2) (f64x2.mul (v128.load (local.get $yp)) (local.get $xv))))
+            (local.set $yp (i32.add (local.get $yp) (local.get $rowBytes)))
+            (local.set $acc3 (f64x2.add (local.get $acc3) (f64x2.mul (v128.load (local.get $yp)) (local.get $xv))))
+            (local.set $yp (i32.add (local.get $yp) (local.get $rowBytes)))
+            (local.set $acc4 (f64x2.add (local.get $acc4) (f64x2.mul (v128.load (local.get $yp)) (local.get $xv))))
+            (local.set $yp (i32.add (local.get $yp) (local.get $rowBytes)))
+            (local.set $acc5 (f64x2.add (local.get $acc5) (f64x2.mul (v128.load (local.get $yp)) (local.get $xv))))
+            (local.set $yp (i32.add (local.get $yp) (local.get $rowBytes)))
+            (local.set $acc6 (f64x2.add (local.get $acc6) (f64x2.mul (v128.load (local.get $yp)) (local.get $xv))))
+            (local.set $yp (i32.add (local.get $yp) (local.get $rowBytes)))
+            (local.set $acc7 (f64x2.add (local.get $acc7) (f64x2.mul (v128.load (local.get $yp)) (local.get $xv))))
             (local.set $j (i32.add (local.get $j) (i32.const 16)))
             (br $cols2)))
-        ;; an odd last column: one more term per row, still in order
-        (if (i32.ne (local.get $j) (local.get $rowBytes))
-          (then
-            (local.set $xa (v128.load64_splat (i32.add (local.get $x) (local.get $j))))
-            (local.set $acc0 (f64x2.add (local.get $acc0) (f64x2.mul
-              (v128.load64_lane 1 (i32.add (local.get $r1) (local.get $j)) (v128.load64_splat (i32.add (local.get $r0) (local.get $j)))) (local.get $xa))))
-            (local.set $acc1 (f64x2.add (local.get $acc1) (f64x2.mul
-              (v128.load64_lane 1 (i32.add (local.get $r3) (local.get $j)) (v128.load64_splat (i32.add (local.get $r2) (local.get $j)))) (local.get $xa))))
-            (local.set $acc2 (f64x2.add (local.get $acc2) (f64x2.mul
-              (v128.load64_lane 1 (i32.add (local.get $r5) (local.get $j)) (v128.load64_splat (i32.add (local.get $r4) (local.get $j)))) (local.get $xa))))
-            (local.set $acc3 (f64x2.add (local.get $acc3) (f64x2.mul
-              (v128.load64_lane 1 (i32.add (local.get $r7) (local.get $j)) (v128.load64_splat (i32.add (local.get $r6) (local.get $j)))) (local.get $xa))))))
-        (local.set $r0 (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 3))))
-        (v128.store offset=0 (local.get $r0) (local.get $acc0))
-        (v128.store offset=16 (local.get $r0) (local.get $acc1))
-        (v128.store offset=32 (local.get $r0) (local.get $acc2))
-        (v128.store offset=48 (local.get $r0) (local.get $acc3))
+        (local.set $yp (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 3))))
+        (f64.store offset=0 (local.get $yp) (call $finish (local.get $acc0) (i32.add (local.get $r) (i32.mul (i32.const 0) (local.get $rowBytes))) (local.get $pairBytes) (local.get $odd) (local.get $xl)))
+        (f64.store offset=8 (local.get $yp) (call $finish (local.get $acc1) (i32.add (local.get $r) (i32.mul (i32.const 1) (local.get $rowBytes))) (local.get $pairBytes) (local.get $odd) (local.get $xl)))
+        (f64.store offset=16 (local.get $yp) (call $finish (local.get $acc2) (i32.add (local.get $r) (i32.mul (i32.const 2) (local.get $rowBytes))) (local.get $pairBytes) (local.get $odd) (local.get $xl)))
+        (f64.store offset=24 (local.get $yp) (call $finish (local.get $acc3) (i32.add (local.get $r) (i32.mul (i32.const 3) (local.get $rowBytes))) (local.get $pairBytes) (local.get $odd) (local.get $xl)))
+        (f64.store offset=32 (local.get $yp) (call $finish (local.get $acc4) (i32.add (local.get $r) (i32.mul (i32.const 4) (local.get $rowBytes))) (local.get $pairBytes) (local.get $odd) (local.get $xl)))
+        (f64.store offset=40 (local.get $yp) (call $finish (local.get $acc5) (i32.add (local.get $r) (i32.mul (i32.const 5) (local.get $rowBytes))) (local.get $pairBytes) (local.get $odd) (local.get $xl)))
+        (f64.store offset=48 (local.get $yp) (call $finish (local.get $acc6) (i32.add (local.get $r) (i32.mul (i32.const 6) (local.get $rowBytes))) (local.get $pairBytes) (local.get $odd) (local.get $xl)))
+        (f64.store offset=56 (local.get $yp) (call $finish (local.get $acc7) (i32.add (local.get $r) (i32.mul (i32.const 7) (local.get $rowBytes))) (local.get $pairBytes) (local.get $odd) (local.get $xl)))
         (local.set $i (i32.add (local.get $i) (i32.const 8)))
         (br $rows8)))
-    ;; two rows
-    (block $done2
-      (loop $rows2
-        (br_if $done2 (i32.gt_u (i32.add (local.get $i) (i32.const 2)) (local.get $rows)))
-        (local.set $r0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rowBytes))))
-        (local.set $r1 (i32.add (local.get $r0) (local.get $rowBytes)))
+    ;; one row at a time
+    (block $done1
+      (loop $rows1
+        (br_if $done1 (i32.ge_u (local.get $i) (local.get $rows)))
+        (local.set $r (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rowBytes))))
         (local.set $acc0 (v128.const f64x2 0 0))
-        (local.set $j (i32.const 0))
-        (block $doneJ2
-          (loop $cols2b
-            (br_if $doneJ2 (i32.ge_u (local.get $j) (local.get $pairBytes)))
-            (local.set $xv (v128.load (i32.add (local.get $x) (local.get $j))))
-            (local.set $u (v128.load (i32.add (local.get $r0) (local.get $j))))
-            (local.set $v (v128.load (i32.add (local.get $r1) (local.get $j))))
-            (local.set $acc0 (f64x2.add (local.get $acc0) (f64x2.mul (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u) (local.get $v))
-              (i8x16.shuffle 0 1 2 3 4 5 6 7 0 1 2 3 4 5 6 7 (local.get $xv) (local.get $xv)))))
-            (local.set $acc0 (f64x2.add (local.get $acc0) (f64x2.mul (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u) (local.get $v))
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $xv) (local.get $xv)))))
-            (local.set $j (i32.add (local.get $j) (i32.const 16)))
-            (br $cols2b)))
-        (if (i32.ne (local.get $j) (local.get $rowBytes))
-          (then
-            (local.set $acc0 (f64x2.add (local.get $acc0) (f64x2.mul
-              (v128.load64_lane 1 (i32.add (local.get $r1) (local.get $j)) (v128.load64_splat (i32.add (local.get $r0) (local.get $j))))
-              (v128.load64_splat (i32.add (local.get $x) (local.get $j))))))))
-        (v128.store (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 3))) (local.get $acc0))
-        (local.set $i (i32.add (local.get $i) (i32.const 2)))
-        (br $rows2)))
-    ;; one row left
-    (if (i32.lt_u (local.get $i) (local.get $rows))
-      (then
-        (local.set $r0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rowBytes))))
-        (local.set $s (f64.const 0))
         (local.set $j (i32.const 0))
         (block $doneJ1
           (loop $cols1
-            (br_if $doneJ1 (i32.ge_u (local.get $j) (local.get $rowBytes)))
-            (local.set $s (f64.add (local.get $s) (f64.mul (f64.load (i32.add (local.get $r0) (local.get $j))) (f64.load (i32.add (local.get $x) (local.get $j))))))
-            (local.set $j (i32.add (local.get $j) (i32.const 8)))
+            (br_if $doneJ1 (i32.ge_u (local.get $j) (local.get $pairBytes)))
+            (local.set $acc0 (f64x2.add (local.get $acc0)
+              (f64x2.mul (v128.load (i32.add (local.get $r) (local.get $j))) (v128.load (i32.add (local.get $x) (local.get $j))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
             (br $cols1)))
-        (f64.store (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 3))) (local.get $s)))))
+        (f64.store (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 3)))
+          (call $finish (local.get $acc0) (local.get $r) (local.get $pairBytes) (local.get $odd) (local.get $xl)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows1))))
+
+  ;; A row's dot product from its accumulator: s0 + s1, then the odd last term.
+  (func $finish (param $acc v128) (param $row i32) (param $pairBytes i32) (param $odd i32) (param $xl f64) (result f64)
+    (local $s f64)
+    (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))
+    (if (result f64) (local.get $odd)
+      (then (f64.add (local.get $s) (f64.mul (f64.load (i32.add (local.get $row) (local.get $pairBytes))) (local.get $xl))))
+      (else (local.get $s))))
 
   ;; Packs the kc × nc block of B at $b (row stride $ldb bytes) into panels of
   ;; four columns: panel q holds, for p = 0..kc-1, B[p][4q .. 4q+3] (zeros past nc).
