@@ -40,6 +40,7 @@ const METRICS: Readonly<Record<string, ReadonlyArray<string>>> = {
   heat1d_large: ["us_per_step", "GBps"],
   heat2d: ["us_per_step", "GBps"],
   matvec: ["oneshot_s", "us_per_iter", "GFLOPs_iter"],
+  matmul: ["GFLOPs"],
   pingpong: ["one_way_us", "bandwidth_GBps", "ratio_to_copy"],
   allreduce: ["us_per_call", "ratio_to_8MiB_copy"],
   patterns: ["us_per_item", "ratio_to_static", "ratio_to_one_rank"],
@@ -53,6 +54,7 @@ const RESULTS: Readonly<Record<string, ReadonlyArray<string>>> = {
   heat1d_large: ["max_abs_err", "fingerprint"],
   heat2d: ["max_abs_err", "fingerprint"],
   matvec: ["lambda", "y_fingerprint"],
+  matmul: ["c_fingerprint"],
 }
 /** The parameter that tells the results of one workload apart, where it has several per impl and rank count. */
 const CASE: Readonly<Record<string, string>> = { pingpong: "bytes", allreduce: "op", patterns: "pattern", seed: "program" }
@@ -62,7 +64,7 @@ const OVERSUBSCRIBED_TARGET = 1.3
 const OVERSUBSCRIBED_WORKLOADS = ["pi_mc", "heat2d"]
 const PIPELINE_TOLERANCE = 0.05
 /** Implementations in the order the tables list them; others follow by name. */
-const IMPL_ORDER = ["serial-js", "comm", "pipeline", "mpi4py"]
+const IMPL_ORDER = ["serial-c", "serial-js", "comm", "kernels", "pipeline", "mpi4py"]
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
 

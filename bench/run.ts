@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
-const BENCHMARKS = ["pi_mc", "trapezoid", "heat1d_small", "heat1d_large", "heat2d", "matvec", "pingpong", "allreduce", "patterns", "startup", "fields"] as const
+const BENCHMARKS = ["pi_mc", "trapezoid", "heat1d_small", "heat1d_large", "heat2d", "matvec", "matmul", "pingpong", "allreduce", "patterns", "startup", "fields"] as const
 const root = fileURLToPath(new URL("..", import.meta.url))
 const args = process.argv.slice(2)
 const onlyAt = args.indexOf("--only")

@@ -1,10 +1,11 @@
 // Parallel matrix-vector product y = A·x (seed §6): rows of A scattered with
 // scatterv (N need not divide by the rank count), x broadcast, the local
-// product computed with ml-matrix, y gathered with gatherv and checked
-// against the serial product.
+// product computed with rankflow's WebAssembly SIMD dgemv (Dense.dgemv), y
+// gathered with gatherv and checked against the serial product (ml-matrix,
+// an independent implementation).
 //   tsx examples/matvec.ts --ranks 3
 import { Matrix } from "ml-matrix"
-import { blockCounts, init } from "rankflow"
+import { blockCounts, Dense, init } from "rankflow"
 
 const comm = await init()
 const N = 1000
@@ -34,7 +35,7 @@ comm.barrier()
 const start = comm.wtime()
 const localA = comm.scatterv(A, rows.map((r) => r * N), 0)
 const xAll = comm.bcast(x, 0)
-const localY = Float64Array.from(Matrix.from1DArray(rows[comm.rank]!, N, localA).mmul(Matrix.columnVector(xAll)).getColumn(0))
+const localY = Dense.dgemv(localA, xAll, new Float64Array(rows[comm.rank]!), rows[comm.rank]!, N)
 const y = comm.gatherv(localY, 0)
 comm.barrier()
 const parallelSeconds = comm.wtime() - start

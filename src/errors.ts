@@ -869,3 +869,32 @@ export class ReduceResultNotNumber extends RankflowError {
     this.name = "ReduceResultNotNumber"
   }
 }
+
+// ── Dense kernels (src/kernels) ─────────────────────────────────────────────
+
+/**
+ * An operand of a dense product (`Dense.dgemv`, `Dense.dgemm`) holds fewer
+ * elements than the shape given needs.
+ *
+ * @example
+ * ```ts
+ * import { DenseShapeMismatch } from "rankflow"
+ * console.log(new DenseShapeMismatch("Dense.dgemv", "x", 3, 2).message) // Dense.dgemv: x has 2 elements, the shape needs 3
+ * ```
+ */
+export class DenseShapeMismatch extends RankflowError {
+  readonly _tag = "DenseShapeMismatch"
+  constructor(
+    /** The call, e.g. `"Dense.dgemv"`. */
+    readonly op: string,
+    /** The operand, e.g. `"x"`. */
+    readonly argument: string,
+    /** The elements the shape needs. */
+    readonly needed: number,
+    /** The elements the operand has. */
+    readonly length: number,
+  ) {
+    super(`${op}: ${argument} has ${length} elements, the shape needs ${needed}`)
+    this.name = "DenseShapeMismatch"
+  }
+}

@@ -4,13 +4,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { availableParallelism, tmpdir } from "node:os"
 import { join } from "node:path"
+import { spawnSync } from "node:child_process"
 import test, { type ExecutionContext } from "ava"
 import { BEGIN, END, formatNumber, type MachineInfo, parseLines, renderReport, spliceReport } from "../bench/report.ts"
 import type { ResultLine } from "../bench/workloads/harness.ts"
 import { runProgram } from "./helpers.ts"
 
 const KEYS = ["impl", "metrics", "params", "ranks", "result", "wall_s", "workload"]
-const WORKLOADS = ["pi_mc", "trapezoid", "heat1d_small", "heat1d_large", "heat2d", "matvec"]
+const WORKLOADS = ["pi_mc", "trapezoid", "heat1d_small", "heat1d_large", "heat2d", "matvec", "matmul"]
 
 /** The distinct values `field` takes over the lines (one when they agree). */
 function sameEverywhere(lines: ReadonlyArray<ResultLine>, field: string): unknown[] {
@@ -25,14 +26,20 @@ const SANITY: Record<string, (line: ResultLine) => boolean> = {
   heat1d_large: (l) => (l.result.max_abs_err as number) < 1e-6,
   heat2d: (l) => (l.result.max_abs_err as number) < 1e-3,
   matvec: (l) => Math.abs((l.result.lambda as number) / ((l.params.n as number) / 2) - 1) < 0.02,
+  matmul: (l) => Math.abs((l.result.c_sum as number) / (l.params.n as number) ** 3 / 0.25 - 1) < 0.05,
 }
-/** Result fields every impl and rank count must reproduce bit for bit. */
+/** serial-c runs where gcc is (bench/workloads/serialc.ts); elsewhere it is skipped with a note. */
+const HAVE_GCC = spawnSync("gcc", ["--version"]).status === 0
+/** Impls whose results are not comparable bit for bit (pi_mc's serial-c draws its own random numbers). */
+const OWN_NUMBERS: Record<string, string[]> = { pi_mc: ["serial-c"] }
+/** Result fields every impl and rank count must reproduce bit for bit (serial C included: same operation order, no FMA contraction). */
 const IDENTICAL: Record<string, string[]> = {
   pi_mc: ["inside", "pi"],
   heat1d_small: ["fingerprint", "max_abs_err"],
   heat1d_large: ["fingerprint", "max_abs_err"],
   heat2d: ["fingerprint", "max_abs_err"],
   matvec: ["y_fingerprint", "lambda"],
+  matmul: ["c_fingerprint"],
 }
 
 test("bench/run.ts --quick runs every workload and prints one well-formed, correct JSON line per result", async (t) => {
@@ -51,12 +58,13 @@ test("bench/run.ts --quick runs every workload and prints one well-formed, corre
   }
   for (const workload of WORKLOADS) {
     const mine = lines.filter((l) => l.workload === workload)
-    const pipeline = workload === "matvec" ? [] : ["pipeline@1", "pipeline@2", "pipeline@4"]
-    t.deepEqual(
-      mine.map((l) => `${l.impl}@${l.ranks}`),
-      ["serial-js@1", "comm@1", "comm@2", "comm@4", ...pipeline],
-      workload,
-    )
+    const ranked =
+      workload === "matmul"
+        ? ["kernels@1", "kernels@2", "kernels@4"]
+        : workload === "matvec"
+          ? ["comm@1", "comm@2", "comm@4", "kernels@1", "kernels@2", "kernels@4"]
+          : ["comm@1", "comm@2", "comm@4", "pipeline@1", "pipeline@2", "pipeline@4"]
+    t.deepEqual(mine.map((l) => `${l.impl}@${l.ranks}`), ["serial-js@1", ...(HAVE_GCC ? ["serial-c@1"] : []), ...ranked], workload)
     // A pipeline's 4 ranks are partitions on as many threads as there are cores.
     for (const l of mine.filter((l) => l.impl === "pipeline" && l.ranks > availableParallelism())) t.is(l.params.threads, availableParallelism())
     for (const line of mine) {
@@ -65,7 +73,8 @@ test("bench/run.ts --quick runs every workload and prints one well-formed, corre
       t.true(line.metrics.median_s! >= line.wall_s)
       t.is(line.params.reps, 3)
     }
-    for (const field of IDENTICAL[workload] ?? []) t.is(sameEverywhere(mine, field).length, 1, `${workload}.${field} differs between impls or rank counts`)
+    const comparable = mine.filter((l) => !(OWN_NUMBERS[workload] ?? []).includes(l.impl))
+    for (const field of IDENTICAL[workload] ?? []) t.is(sameEverywhere(comparable, field).length, 1, `${workload}.${field} differs between impls or rank counts`)
   }
   // The heat fingerprints really are of the field: different sizes give different ones.
   const heat = (w: string): unknown => lines.find((l) => l.workload === w)!.result.fingerprint
@@ -104,10 +113,17 @@ test("bench/fields.ts refuses an unknown part before starting ranks", async (t) 
   t.regex(run.stderr, /--only takes two_fields,float32,probe \(got nope\)/)
 })
 
+test("serial-c is skipped with a note, not an error, when there is no C compiler", async (t) => {
+  const run = await runProgram("bench/trapezoid.ts", ["--quick", "--impl", "serial-c,serial-js", "--reps", "1"], 120_000, { CC: "rankflow-no-such-compiler" })
+  t.is(run.code, 0, run.stderr)
+  t.regex(run.stderr, /trapezoid serial-c skipped: rankflow-no-such-compiler not found/)
+  t.deepEqual(run.stdout.trim().split("\n").map((l) => (JSON.parse(l) as ResultLine).impl), ["serial-js"])
+})
+
 test("bench/run.ts rejects an unknown workload", async (t) => {
   const run = await runProgram("bench/run.ts", ["--only", "nope"])
   t.is(run.code, 2)
-  t.regex(run.stderr, /unknown workload\(s\) nope; known: pi_mc, trapezoid, heat1d_small, heat1d_large, heat2d, matvec, pingpong, allreduce, patterns, startup, fields/)
+  t.regex(run.stderr, /unknown workload\(s\) nope; known: pi_mc, trapezoid, heat1d_small, heat1d_large, heat2d, matvec, matmul, pingpong, allreduce, patterns, startup, fields/)
 })
 
 const MACHINE: MachineInfo = { cpu: "Test CPU", cores: 2, memoryGiB: 24, node: "v20.20.2", os: "linux x64", date: "2026-11-25" }

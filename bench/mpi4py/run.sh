@@ -5,7 +5,7 @@
 #   bench/mpi4py/run.sh [--quick] [--ranks 1,2,4,8] [--only pi_mc,heat2d,...] [--reps 3] [--timeout SECONDS]
 #
 # Rank counts mirror the TypeScript suite (npm run bench):
-#   pi_mc, trapezoid, heat1d_small, heat1d_large, heat2d, matvec: 1,2,4,8 (quick: 1,2,4)
+#   pi_mc, trapezoid, heat1d_small, heat1d_large, heat2d, matvec, matmul: 1,2,4,8 (quick: 1,2,4)
 #   allreduce, patterns: 2,4,8 (rank counts below 2 are dropped)
 #   pingpong: 2 only
 # --ranks replaces the rank counts (for pingpong too, which then still runs on 2 only).
@@ -25,7 +25,7 @@ export PYTHONDONTWRITEBYTECODE=1
 
 quick=""
 ranks=""
-only="pi_mc,trapezoid,heat1d_small,heat1d_large,heat2d,matvec,pingpong,allreduce,patterns"
+only="pi_mc,trapezoid,heat1d_small,heat1d_large,heat2d,matvec,matmul,pingpong,allreduce,patterns"
 reps=""
 limit=0
 while [ $# -gt 0 ]; do
@@ -67,7 +67,7 @@ run() {
 
 for name in ${only//,/ }; do
   case "$name" in
-    pi_mc | trapezoid | heat2d | matvec)
+    pi_mc | trapezoid | heat2d | matvec | matmul)
       for n in ${workload_ranks//,/ }; do run "$name" "$n" "bench/mpi4py/$name.py" $quick $reps; done ;;
     heat1d_small | heat1d_large)
       for n in ${workload_ranks//,/ }; do run "$name" "$n" bench/mpi4py/heat1d.py --size "${name#heat1d_}" $quick $reps; done ;;

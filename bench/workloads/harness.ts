@@ -22,6 +22,7 @@
 import { availableParallelism } from "node:os"
 import { type Kernel, medianOf, minOf, type Timings, timeKernel } from "./kernel.ts"
 import { RANK_EXPORT, type RankJob, type RankOutcome } from "./rank.ts"
+import type { ExternalMeasure, ExternalOutcome } from "./serialc.ts"
 
 /** The `setup` a main-thread implementation module exports (serial-js ignores `ranks`). */
 export type MainSetup<P, R> = (params: P, context: { readonly ranks: number }) => Kernel<R> | Promise<Kernel<R>>
@@ -30,10 +31,13 @@ export type MainSetup<P, R> = (params: P, context: { readonly ranks: number }) =
  * Where an implementation runs:
  * - `"ranks"`: its module exports `rank = spmdEntry(setup)` (rank.ts), run on N ranks by runRanks;
  * - `"main"`: its module exports a `MainSetup`, run on the main thread — once
- *   (ranks = 1) unless `ranked`, when it is run for each rank count.
+ *   (ranks = 1) unless `ranked`, when it is run for each rank count;
+ * - `"external"`: its module exports an `ExternalMeasure` (serialc.ts) that
+ *   runs another program, once (ranks = 1), which times itself; it may answer
+ *   that it was skipped (no compiler), which is noted on stderr.
  */
 export interface Impl {
-  readonly runner: "ranks" | "main"
+  readonly runner: "ranks" | "main" | "external"
   readonly module: URL
   readonly ranked?: boolean
   /**
@@ -41,6 +45,11 @@ export interface Impl {
    * pipeline runs N partitions on as many threads as there are cores.
    */
   readonly threads?: (ranks: number) => number
+  /**
+   * False when its results cannot match the others bit for bit (its own random
+   * numbers): the workload's `identical` fields are not compared for it.
+   */
+  readonly comparable?: boolean
 }
 
 /** A benchmark workload: parameters, implementations by impl name, metrics and checks. */
@@ -88,7 +97,11 @@ function parseOptions(argv: ReadonlyArray<string>): Options {
   return { quick, ranks, impls: list("--impl"), reps }
 }
 
-async function measure<P, R>(impl: Impl, params: P, ranks: number, reps: number): Promise<RankOutcome<R>> {
+async function measure<P, R>(impl: Impl, params: P, ranks: number, reps: number): Promise<ExternalOutcome<R>> {
+  if (impl.runner === "external") {
+    const { measure: run } = (await import(impl.module.href)) as { measure: ExternalMeasure<P, R> }
+    return run(params, reps)
+  }
   if (impl.runner === "ranks") {
     const { runRanks } = await import("rankflow")
     const outcomes = await runRanks<RankOutcome<R> | undefined, RankJob<P>>({
@@ -145,7 +158,7 @@ export async function runWorkload<P extends object, R extends object>(workload: 
   const requested = options.impls ?? Object.keys(workload.impls)
   const unknown = requested.filter((name) => !(name in workload.impls))
   if (unknown.length > 0) throw new Error(`${workload.name}: unknown impl(s) ${unknown.join(", ")}; known: ${Object.keys(workload.impls).join(", ")}`)
-  const onMainOnce = (name: string): boolean => workload.impls[name]!.runner === "main" && workload.impls[name]!.ranked !== true
+  const onMainOnce = (name: string): boolean => workload.impls[name]!.runner !== "ranks" && workload.impls[name]!.ranked !== true
   const names = [...requested.filter(onMainOnce), ...requested.filter((name) => !onMainOnce(name))] // see the top of this file
   const problems: string[] = []
   const reference = new Map<string, { value: string; from: string }>()
@@ -154,12 +167,16 @@ export async function runWorkload<P extends object, R extends object>(workload: 
     const rankCounts = impl.runner === "ranks" || impl.ranked === true ? options.ranks : [1]
     for (const ranks of rankCounts) {
       const outcome = await measure<P, R>(impl, params, ranks, options.reps)
+      if ("skipped" in outcome) {
+        console.error(`bench: ${workload.name} ${name} skipped: ${outcome.skipped}`)
+        continue
+      }
       const threads = threadsFor(impl, ranks)
       const line = resultLine(workload, name, ranks, threads === ranks ? params : { ...params, threads }, options.reps, outcome)
       console.log(JSON.stringify(line))
       const where = `${workload.name} ${name} on ${ranks} rank(s)`
       for (const problem of workload.check(params, outcome.result)) problems.push(`${where}: ${problem}`)
-      for (const field of workload.identical) {
+      for (const field of impl.comparable === false ? [] : workload.identical) {
         const value = JSON.stringify(outcome.result[field])
         const seen = reference.get(field)
         if (seen === undefined) reference.set(field, { value, from: where })

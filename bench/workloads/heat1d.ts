@@ -37,6 +37,7 @@ export function heat1dStep(u: Float64Array, next: Float64Array, first: number, l
 
 const impls: Record<string, Impl> = {
   "serial-js": { runner: "main", module: new URL("./heat1d.serial.ts", import.meta.url) },
+  "serial-c": { runner: "external", module: new URL("./heat1d.serialc.ts", import.meta.url) },
   comm: { runner: "ranks", module: new URL("./heat1d.comm.ts", import.meta.url) },
   pipeline: { runner: "ranks", module: new URL("./heat1d.pipeline.ts", import.meta.url), threads: pipelineThreads },
 }

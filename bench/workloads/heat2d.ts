@@ -67,6 +67,7 @@ export const heat2d: Workload<Heat2dParams, FieldResult> = {
   params: (quick) => (quick ? { nx: 61, ny: 47, steps: 60, r: 0.2 } : { nx: 4096, ny: 4096, steps: 100, r: 0.2 }),
   impls: {
     "serial-js": { runner: "main", module: new URL("./heat2d.serial.ts", import.meta.url) },
+    "serial-c": { runner: "external", module: new URL("./heat2d.serialc.ts", import.meta.url) },
     comm: { runner: "ranks", module: new URL("./heat2d.comm.ts", import.meta.url) },
     pipeline: { runner: "ranks", module: new URL("./heat2d.pipeline.ts", import.meta.url), threads: pipelineThreads },
   },

@@ -7,8 +7,9 @@
 //   eigenvalue of such a matrix is ≈ N/2, which checks the answer.
 // The local product is a plain row-by-row dot-product loop over a row-major
 // Float64Array (not ml-matrix: its Matrix keeps rows as separate arrays and
-// allocates its result), shared by every implementation, so y and λ are
-// bit-identical in serial and on every rank count.
+// allocates its result), shared by every JavaScript implementation and summed
+// in the order of rankflow's dgemv (the kernels impl) and of the C version, so
+// y and λ are bit-identical in every implementation and on every rank count.
 import { randomStream } from "../../src/pipeline/random.ts"
 import type { Workload } from "./harness.ts"
 
@@ -32,13 +33,24 @@ export function problem(p: MatvecParams): { a: Float64Array; x: Float64Array } {
   return { a: randomStream(p.seed, 0).fill(new Float64Array(p.n * p.n)), x: randomStream(p.seed, 1).fill(new Float64Array(p.n)) }
 }
 
-/** y[i] = Σⱼ a[i·n + j]·x[j] for the `rows` rows of `a`: the hot loop, plain (no closures, no allocation). */
+/**
+ * y[i] = Σⱼ a[i·n + j]·x[j] for the `rows` rows of `a`: the hot loop, plain (no
+ * closures, no allocation). Each dot product is summed in two interleaved
+ * halves (even and odd j, in order), then s0 + s1, then the odd last term:
+ * the order of rankflow's WebAssembly dgemv (one f64x2 accumulator per row)
+ * and of the C version, so every implementation gives the same bits.
+ */
 export function multiplyRows(a: Float64Array, rows: number, n: number, x: Float64Array, y: Float64Array): void {
   for (let i = 0; i < rows; i++) {
-    let sum = 0
+    let s0 = 0
+    let s1 = 0
     const row = i * n
-    for (let j = 0; j < n; j++) sum += a[row + j]! * x[j]!
-    y[i] = sum
+    let j = 0
+    for (; j + 1 < n; j += 2) {
+      s0 += a[row + j]! * x[j]!
+      s1 += a[row + j + 1]! * x[j + 1]!
+    }
+    y[i] = j < n ? s0 + s1 + a[row + j]! * x[j]! : s0 + s1
   }
 }
 
@@ -72,7 +84,9 @@ export const matvec: Workload<MatvecParams, MatvecResult> = {
   params: (quick) => (quick ? { n: 203, iterations: 10, seed: 7 } : { n: 4000, iterations: 50, seed: 7 }),
   impls: {
     "serial-js": { runner: "main", module: new URL("./matvec.serial.ts", import.meta.url) },
+    "serial-c": { runner: "external", module: new URL("./matvec.serialc.ts", import.meta.url) },
     comm: { runner: "ranks", module: new URL("./matvec.comm.ts", import.meta.url) },
+    kernels: { runner: "ranks", module: new URL("./matvec.kernels.ts", import.meta.url) },
   },
   metrics: (p, _, phases) => ({
     oneshot_s: phases.oneshot!,

@@ -72,6 +72,7 @@ export const piMc: Workload<PiParams, PiResult> = {
   }),
   impls: {
     "serial-js": { runner: "main", module: new URL("./pi_mc.serial.ts", import.meta.url) },
+    "serial-c": { runner: "external", module: new URL("./pi_mc.serialc.ts", import.meta.url), comparable: false },
     comm: { runner: "ranks", module: new URL("./pi_mc.comm.ts", import.meta.url) },
     pipeline: { runner: "ranks", module: new URL("./pi_mc.pipeline.ts", import.meta.url), threads: pipelineThreads },
   },

@@ -37,6 +37,7 @@ export const trapezoid: Workload<TrapezoidParams, TrapezoidResult> = {
   params: (quick) => ({ intervals: quick ? 1_000_003 : 100_000_000 }),
   impls: {
     "serial-js": { runner: "main", module: new URL("./trapezoid.serial.ts", import.meta.url) },
+    "serial-c": { runner: "external", module: new URL("./trapezoid.serialc.ts", import.meta.url) },
     comm: { runner: "ranks", module: new URL("./trapezoid.comm.ts", import.meta.url) },
     pipeline: { runner: "ranks", module: new URL("./trapezoid.pipeline.ts", import.meta.url), threads: pipelineThreads },
   },
