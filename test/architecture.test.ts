@@ -8,14 +8,15 @@ const SRC = join(ROOT, "src")
 
 /** Which layers each layer may import (besides itself and errors.ts). */
 const ALLOWED: Record<string, string[]> = {
+  kernels: [], // pure compute (WebAssembly), the bottom layer
   transport: [],
   comm: ["transport"],
   cli: [],
   runtime: ["comm", "transport", "cli"],
   plan: ["comm"], // pure helpers only: see the next test
-  pipeline: ["plan", "comm", "runtime", "cli"],
+  pipeline: ["plan", "comm", "runtime", "cli", "kernels"],
   patterns: ["comm", "runtime"], // runtime: progress reports only; farms and streams compose with pipelines in user code
-  ".": ["runtime", "comm", "transport", "cli", "plan", "pipeline", "patterns"], // index.ts and errors.ts
+  ".": ["runtime", "comm", "transport", "cli", "plan", "pipeline", "patterns", "kernels"], // index.ts and errors.ts
 }
 
 function files(dir: string): string[] {
@@ -56,7 +57,7 @@ test("the planner is pure: from comm it takes only the partition and dims helper
 })
 
 test("rank-side modules never load Effect or the CLI (rank start-up stays lean)", (t) => {
-  const rankSide = ["transport", "comm"].flatMap((layer) => files(join(SRC, layer)))
+  const rankSide = ["transport", "comm", "kernels"].flatMap((layer) => files(join(SRC, layer)))
   rankSide.push(join(SRC, "runtime/rankEntry.ts"), join(SRC, "runtime/rankContext.ts"), join(SRC, "cli/paramSpec.ts"))
   rankSide.push(...files(join(SRC, "plan")))
   // The pipeline layer loads the supervisor half (Effect, cli/options, cli/params) only through dynamic import().
