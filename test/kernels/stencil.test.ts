@@ -1,7 +1,7 @@
 // The stencil kernels' module: the committed src/kernels/stencil.wasm.ts is
 // what stencil.wat assembles to, and the row sweeps give the bits of the same
-// operations in JavaScript (unrolled and table-driven, f64 and f32, odd row
-// lengths for the scalar tails).
+// operations in JavaScript (unrolled and table-driven, f64 and f32, rows
+// starting off the 16-byte alignment and odd lengths for the scalar points).
 import { readFileSync } from "node:fs"
 import test from "ava"
 import { StencilKernels } from "rankflow"
@@ -27,17 +27,18 @@ for (const type of ["float64", "float32"] as const)
       const row = k.compile(type, offsets.map((o) => o * size), weights)
       const F = type === "float32" ? Math.fround : (x: number) => x
       const w = weights.map(F)
-      for (const mode of [0, 1]) {
+      for (const [mode, first] of [[0, 8], [1, 8], [0, 9], [1, 11]] as const) {
         const s = 0.37
-        row(out, u, 8, n - 8, s, mode)
-        for (let i = 8; i < n; i++) {
+        out.fill(0)
+        row(out, u, first, n - first, s, mode) // from 9 and 11 the first points run before the output is 16-byte aligned
+        for (let i = first; i < n; i++) {
           let acc = F(w[0]! * u[i + offsets[0]!]!)
           for (let j = 1; j < count; j++) acc = F(acc + F(w[j]! * u[i + offsets[j]!]!))
           const want = mode === 0 ? acc : F(u[i]! + F(F(s) * acc))
           t.is(out[i], type === "float32" ? Math.fround(want) : want, `point ${i}, mode ${mode}`)
         }
         t.is(out[n], 0, "nothing written past the row")
-        t.is(out[7], 0, "nothing written before the row")
+        t.is(out[first - 1], 0, "nothing written before the row")
       }
     })
 
