@@ -234,7 +234,7 @@ abstract class FieldStages<D extends Dim, A extends FieldArray = Float64Array> e
    * 3-D: `(u, i, stride0, stride1, x, y, z)`, `i` being the flat local index.
    */
   stencil(f: StencilFor<D, A> | LinearStencil, options: StencilOptions = {}): this {
-    if (isLinear(f)) return this.push(linearStage(this.stencilStage([{ field: 0, fn: linearPointFunction(f, "float64") }], "array", [0], { ...options, radius: Math.max(f.radius, options.radius ?? 0) }, { name: f.family }), f, options))
+    if (isLinear(f)) return this.push(linearStage(this.stencilStage([{ field: 0, fn: linearPointFunction(f, "float64") }], "array", [0], { ...f.stability, ...options, radius: Math.max(f.radius, options.radius ?? 0) }, { name: f.family }), f, options))
     if (typeof f !== "function") throw new InvalidArgument("stencil", "f", f, "must be a point function or a declared Stencil")
     return this.push(this.stencilStage([{ field: 0, fn: f as unknown as AnyPointFn }], "array", [0], options, f))
   }

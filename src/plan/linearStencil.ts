@@ -40,6 +40,8 @@ export interface LinearStencil {
   readonly increment?: number
   /** Farthest offset along any dimension. */
   readonly radius: number
+  /** Stability numbers the family implies (`Stencil.heat(r)`: diffusion r), checked by the planner unless the stage's options say otherwise. */
+  readonly stability?: { readonly diffusion?: number }
 }
 
 /** What `Stencil.linear` takes: the terms as `[offset, weight]`, the offset a number (1-D) or one per dimension. */
@@ -113,7 +115,8 @@ export const Stencil = {
   },
   /**
    * The explicit heat step `u[i] + r·(Σ neighbours − 2D·u[i])` in `dims`
-   * dimensions (r = α·dt/h²). Operation order: 1-D `u[i-1] − 2u[i] + u[i+1]`;
+   * dimensions (r = α·dt/h²; the planner checks r as the stencil's
+   * `diffusion` number). Operation order: 1-D `u[i-1] − 2u[i] + u[i+1]`;
    * 2-D and 3-D the neighbours dimension by dimension (−, +), then
    * `− 2D·u[i]`.
    */
@@ -127,7 +130,7 @@ export const Stencil = {
             { offset: [1], weight: 1 },
           ]
         : [...Array.from({ length: dims }, (_, d) => [-1, 1].map((o) => ({ offset: axis(dims, d, o), weight: 1 }))).flat(), { offset: axis(dims, 0, 0), weight: -2 * dims }]
-    return make("heat", `r = ${r}`, dims, terms, r)
+    return { ...make("heat", `r = ${r}`, dims, terms, r), stability: { diffusion: r } }
   },
   /** The Jacobi (Laplace) sweep: the mean of the 2D neighbours, `Σ (1/2D)·u[neighbour]`, dimension by dimension (−, +). */
   jacobi(dims: Dim = 1): LinearStencil {

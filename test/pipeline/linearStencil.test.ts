@@ -77,6 +77,8 @@ test("explain names each stencil's kernel and why", (t) => {
   t.regex(simd, /stencil heat \(radius 1, r = 0\.1\) — WebAssembly SIMD f64x2 sweep \(linear, constant weights, 5 terms unrolled, update form\)/)
   const f32 = lines(Pipeline.distribute(grid, () => 1, { type: "float32" }).iterate(3, (s) => s.haloExchange().stencil(Stencil.jacobi(2))).gather())
   t.regex(f32, /stencil jacobi \(radius 1\) — WebAssembly SIMD f32x4 sweep/)
+  t.regex(lines(Pipeline.distribute(grid, () => 1).iterate(3, (s) => s.haloExchange().stencil(Stencil.heat(0.2, 2))).gather()), /stencil heat \(radius 1, r = 0\.2\) — WebAssembly SIMD/, "Stencil.heat declares its diffusion number")
+  t.throws(() => Pipeline.plan(Pipeline.distribute(grid, () => 1).iterate(3, (s) => s.haloExchange().stencil(Stencil.heat(0.3, 2))).gather(), 2), { message: /0\.3 exceeds the stability bound 0\.25/ })
   const js = lines(Pipeline.distribute(grid, () => 1).iterate(3, (s) => s.haloExchange().stencil(Stencil.heat(0.1, 2), { kernel: "js" })).gather())
   t.regex(js, /JavaScript sweep \(kernel: "js" requested\)/)
   const fn = lines(Pipeline.distribute(grid, () => 1).iterate(3, (s) => s.haloExchange().stencil((u, i) => u[i]!)).gather())
