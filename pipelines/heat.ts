@@ -1,9 +1,7 @@
 // The 1-D heat equation u_t = α·u_xx on [0, 1], u = 0 at both ends, u(x, 0) = sin(πx):
 // the seed's physics section as a pipeline. Exact solution sin(πx)·e^(−απ²t).
-// Stencil.heat(r) is u[i] + r·(u[i−1] − 2u[i] + u[i+1]), declared by its weights:
-// it runs the WebAssembly SIMD sweep (same bits as that point function).
 //   tsx pipelines/heat.ts --ranks 4 [--n 1000 --alpha 0.01 --dt 1e-5 --t 0.5] [--explain]
-import { Grid, Param, Pipeline, Stencil } from "rankflow"
+import { Grid, Param, Pipeline } from "rankflow"
 
 export const heat = Pipeline.program({
   name: "heat",
@@ -12,7 +10,7 @@ export const heat = Pipeline.program({
     const grid = Grid.line({ n, boundary: Grid.dirichlet(0) })
     const r = (alpha * dt) / grid.spacing[0] ** 2
     return Pipeline.distribute(grid, (x) => Math.sin(Math.PI * x))
-      .iterate(Math.round(t / dt), (s) => s.haloExchange().stencil(Stencil.heat(r), { diffusion: r }))
+      .iterate(Math.round(t / dt), (s) => s.haloExchange().stencil((u, i) => u[i]! + r * (u[i - 1]! - 2 * u[i]! + u[i + 1]!), { diffusion: r }))
       .gather()
   },
   report: (u, { n, alpha, t }) => ({ "max |u − exact|": Grid.maxError(Grid.line({ n }), u, (x) => Math.sin(Math.PI * x) * Math.exp(-alpha * Math.PI ** 2 * t)) }),
