@@ -85,6 +85,7 @@ export class StencilKernels {
   #top = 0
   readonly #end: number
 
+  /** A kernel instance with a memory of at least `bytes` bytes for `alloc` (one allocation up front: it never grows). */
   constructor(bytes: number) {
     const api = wasmApi()
     if (api === undefined) throw new Error("StencilKernels: this host has no WebAssembly")

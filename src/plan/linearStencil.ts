@@ -18,7 +18,9 @@ import type { Dim } from "./grid.ts"
 
 /** One term of a linear stencil: `weight · u[point + offset]`, the offset per dimension. */
 export interface LinearTerm {
+  /** Offset per dimension, in points (the last dimension fastest). */
   readonly offset: ReadonlyArray<number>
+  /** The constant weight. */
   readonly weight: number
 }
 
@@ -28,6 +30,7 @@ export interface LinearTerm {
  * `u[i] + s·Σ`. Pass it to `.stencil(…)` in place of a point function.
  */
 export interface LinearStencil {
+  /** Tells a declared stencil from a point function. */
   readonly kind: "linear"
   /** Grid dimensions the offsets are for. */
   readonly dims: Dim
