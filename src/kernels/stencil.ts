@@ -22,8 +22,9 @@ export type LaneType = "float64" | "float32"
 /** Term counts with an unrolled kernel; others run the table-driven one. */
 const UNROLLED = new Set([3, 5, 7, 9])
 const PAGE = 65536
-/** Byte addresses stay non-negative i32s. */
-const MAX_BYTES = 2 ** 31 - PAGE
+/** The largest kernel memory: byte addresses stay non-negative i32s. */
+export const MAX_KERNEL_BYTES = 2 ** 31 - 2 * PAGE
+const MAX_BYTES = MAX_KERNEL_BYTES + PAGE
 const ALIGN = 16
 
 interface WasmMemory {

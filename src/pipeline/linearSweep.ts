@@ -7,7 +7,7 @@
  *
  * Layer: pipeline (rank side).
  */
-import { StencilKernels, kernelBytes, simdAvailable } from "../kernels/stencil.ts"
+import { MAX_KERNEL_BYTES, StencilKernels, kernelBytes, simdAvailable } from "../kernels/stencil.ts"
 import type { ElementType, FieldArray, FieldSpec, FieldStage } from "../plan/description.ts"
 import type { GridBlock } from "../plan/layout.ts"
 import { linearPointFunction, sweepKernel } from "../plan/linearStencil.ts"
@@ -30,7 +30,9 @@ const simdOf = (s: StencilStage, dims: number, specs: ReadonlyArray<FieldSpec>):
 
 /**
  * The kernel memory for these blocks when some stencil of the program runs the
- * SIMD sweep (undefined otherwise: every buffer stays a plain typed array).
+ * SIMD sweep (undefined otherwise, or when this rank's fields would need more
+ * than one kernel memory's 2 GiB: every buffer stays a plain typed array and
+ * the declared stencils run the JavaScript sweep).
  */
 export function simdMemory(program: ReadonlyArray<FieldStage>, dims: number, specs: ReadonlyArray<FieldSpec>, blocks: ReadonlyArray<GridBlock>, ghost: number): SimdMemory | undefined {
   const simd = stencils(program).filter((s) => simdOf(s, dims, specs))
@@ -43,6 +45,8 @@ export function simdMemory(program: ReadonlyArray<FieldStage>, dims: number, spe
   }
   // Term tables: each stencil is compiled at most twice per block (plain and time-blocked loops).
   for (const s of simd) bytes += 2 * blocks.length * kernelBytes("float64", 2 * s.linear!.terms.length)
+  // More than one kernel memory holds (2 GiB per rank): the JavaScript sweep, same bits (the sweeps see no kernel memory).
+  if (bytes > MAX_KERNEL_BYTES) return undefined
   const kernels = new StencilKernels(bytes)
   return {
     kernels,

@@ -89,10 +89,10 @@ const axis = (dims: number, d: number, o: number): number[] => Array.from({ leng
  *
  * @example
  * ```ts
- * import { Grid, Pipeline, Stencil } from "rankflow"
+ * import { explain, Grid, Pipeline, Stencil } from "rankflow"
  * const grid = Grid.line({ n: 101, boundary: Grid.dirichlet(0) })
- * const p = Pipeline.distribute(grid, (x) => Math.sin(Math.PI * x)).iterate(10, (s) => s.haloExchange().stencil(Stencil.heat(0.25), { diffusion: 0.25 })).gather()
- * console.log(Pipeline.explain(p, 2).some((line) => line.includes("WebAssembly SIMD f64x2"))) // true
+ * const p = Pipeline.distribute(grid, (x) => Math.sin(Math.PI * x)).iterate(10, (s) => s.haloExchange().stencil(Stencil.heat(0.25))).gather()
+ * console.log(explain(Pipeline.plan(p, 2)).includes("WebAssembly SIMD f64x2")) // true
  * ```
  */
 export const Stencil = {
