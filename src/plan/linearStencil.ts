@@ -38,6 +38,7 @@ export interface LinearStencil {
   readonly family: string
   /** Its parameters as explain() shows them, e.g. `"r = 0.1"`. */
   readonly params: string
+  /** The terms, in the order they are added. */
   readonly terms: ReadonlyArray<LinearTerm>
   /** The update form's factor s: `u[i] + s·Σ` (absent: the plain sum). */
   readonly increment?: number
