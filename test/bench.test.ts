@@ -48,7 +48,14 @@ test("bench/run.ts --quick runs every workload and prints one well-formed, corre
   t.timeout(600_000)
   const run = await runProgram("bench/run.ts", ["--quick"], 600_000)
   t.is(run.code, 0, run.stderr)
-  const lines = run.stdout.trim().split("\n").map((l) => JSON.parse(l) as ResultLine)
+  const every = run.stdout.trim().split("\n").map((l) => JSON.parse(l) as ResultLine)
+  // pipeline-js: the heat workloads' pipeline with the hand-written point function (the JavaScript sweep) beside the declared, SIMD one — same fields.
+  for (const w of ["heat1d_small", "heat1d_large", "heat2d"]) {
+    const js = every.filter((l) => l.workload === w && l.impl === "pipeline-js")
+    t.deepEqual(js.map((l) => l.ranks), [1, 2, 4], w)
+    t.true(js.every((l) => l.result.fingerprint === every.find((p) => p.workload === w && p.impl === "pipeline")!.result.fingerprint), w)
+  }
+  const lines = every.filter((l) => l.impl !== "pipeline-js")
   t.deepEqual([...new Set(lines.map((l) => l.workload))].sort(), [...WORKLOADS, "allreduce", "patterns", "pingpong", "startup", "two_fields", "float32", "stencil_probe"].sort())
   for (const line of lines) {
     t.deepEqual(Object.keys(line).sort(), KEYS)

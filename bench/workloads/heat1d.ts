@@ -40,6 +40,7 @@ const impls: Record<string, Impl> = {
   "serial-c": { runner: "external", module: new URL("./heat1d.serialc.ts", import.meta.url) },
   comm: { runner: "ranks", module: new URL("./heat1d.comm.ts", import.meta.url) },
   pipeline: { runner: "ranks", module: new URL("./heat1d.pipeline.ts", import.meta.url), threads: pipelineThreads },
+  "pipeline-js": { runner: "ranks", module: new URL("./heat1d.pipelinejs.ts", import.meta.url), threads: pipelineThreads },
 }
 
 function heat1d(name: string, full: Heat1dParams, quick: Heat1dParams): Workload<Heat1dParams, FieldResult> {

@@ -1,8 +1,10 @@
 // heat2d, pipeline: the declarative version (as pipelines/heat2d.ts) on N
 // partitions — rows along dimension 0, columns along dimension 1 — with the
-// shared initial field and the same point update, so the field is
-// bit-identical to serial-js and comm. Only the stages are timed.
-import { type Comm, Grid, Pipeline } from "rankflow"
+// shared initial field and the same point update — declared as
+// Stencil.heat(r, 2), so it runs the WebAssembly SIMD sweep with the bits of
+// the JavaScript point function — so the field is bit-identical to serial-js
+// and comm. Only the stages are timed.
+import { type Comm, Grid, Pipeline, Stencil } from "rankflow"
 import type { FieldResult } from "./field.ts"
 import type { Kernel } from "./kernel.ts"
 import { pipelineKernel } from "./pipeline.ts"
@@ -14,7 +16,7 @@ function setup(comm: Comm, p: Heat2dParams, { partitions }: { partitions: number
   const h = 1 / (p.nx - 1)
   const grid = Grid.plane({ n: [p.ny, p.nx], length: [(p.ny - 1) * h, 1], boundary: Grid.dirichlet(0) })
   const heat = Pipeline.distribute(grid, (y, x) => initialValue(p, Math.round(y / h), Math.round(x / h)))
-    .iterate(p.steps, (s) => s.haloExchange().stencil((u, k, row) => u[k]! + r * (u[k - row]! + u[k + row]! + u[k - 1]! + u[k + 1]! - 4 * u[k]!)))
+    .iterate(p.steps, (s) => s.haloExchange().stencil(Stencil.heat(r, 2)))
     .gather()
   return pipelineKernel(comm, heat, partitions, (u) => blockStats(p, u ?? new Float64Array(p.nx * p.ny), p.nx, 0, p.ny, p.nx, 0, 0).result())
 }

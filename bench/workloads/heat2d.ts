@@ -70,6 +70,7 @@ export const heat2d: Workload<Heat2dParams, FieldResult> = {
     "serial-c": { runner: "external", module: new URL("./heat2d.serialc.ts", import.meta.url) },
     comm: { runner: "ranks", module: new URL("./heat2d.comm.ts", import.meta.url) },
     pipeline: { runner: "ranks", module: new URL("./heat2d.pipeline.ts", import.meta.url), threads: pipelineThreads },
+  "pipeline-js": { runner: "ranks", module: new URL("./heat2d.pipelinejs.ts", import.meta.url), threads: pipelineThreads },
   },
   metrics: (p, seconds) => ({
     us_per_step: (seconds / p.steps) * 1e6,

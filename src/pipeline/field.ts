@@ -25,6 +25,14 @@ const ARRAY: Readonly<Record<ElementType, new (n: number) => FieldArray>> = { fl
 export const arrayOf = (type: ElementType, length: number): FieldArray => new ARRAY[type](length)
 
 /**
+ * Where a field's buffers come from: plain typed arrays by default; a
+ * WebAssembly kernel memory when a SIMD sweep runs on the field (see
+ * linearSweep.ts), which can address only its own memory.
+ */
+export type Allocate = (spec: FieldSpec, length: number) => FieldArray
+const defaultAllocate: Allocate = (spec, length) => arrayOf(spec.type, length)
+
+/**
  * A slab of the block (all of it along other dimensions): its flat indices,
  * and when it is contiguous (the slowest dimension) where it starts.
  */
@@ -67,9 +75,10 @@ export class FieldLevels implements Levels {
     readonly spec: FieldSpec,
     length: number,
     contiguous: ReadonlyArray<Slab>,
+    alloc: Allocate = defaultAllocate,
   ) {
     const levels = spec.previous === undefined ? 2 : 3
-    this.buffers = Array.from({ length: levels }, () => arrayOf(spec.type, length))
+    this.buffers = Array.from({ length: levels }, () => alloc(spec, length))
     this.u = this.buffers[0]!
     this.next = this.buffers[1]!
     this.prev = this.buffers[2] ?? this.buffers[1]!
@@ -156,6 +165,7 @@ export class FieldBlock {
     readonly block: GridBlock,
     ghost: number,
     specs: ReadonlyArray<FieldSpec> = [{ name: "u", type: "float64", init: { kind: "function", fn: () => 0 } }],
+    alloc?: Allocate,
   ) {
     const g = ghost
     this.dims = grid.dims
@@ -181,7 +191,7 @@ export class FieldBlock {
     }))
     const f0 = this.faces[0]!
     const contiguous = [f0.sendLo, f0.sendHi, f0.recvLo, f0.recvHi]
-    this.levels = specs.map((spec) => new FieldLevels(spec, this.length, contiguous))
+    this.levels = specs.map((spec) => new FieldLevels(spec, this.length, contiguous, alloc))
     this.fields = Object.fromEntries(this.levels.map((l) => [l.spec.name, l]))
     this.view = makeView(this.levels)
     this.u = this.levels[0]!.u

@@ -16,6 +16,7 @@ import type { ExecuteOptions, Prepared } from "./execute.ts"
 import { writeBlocks } from "./blockFile.ts"
 import { arrayOf, compileSweep, FieldBlock, type Sweep } from "./field.ts"
 import { checkEveryRead, probeStencil } from "./stencilProbe.ts"
+import { linearSweep, simdMemory, type SimdMemory } from "./linearSweep.ts"
 import { gatherFields, initializeFields, type FieldArrays } from "./fieldData.ts"
 import { HaloExchange, type Placement } from "./haloExchange.ts"
 import { checkFiniteBlocks } from "./finite.ts"
@@ -46,12 +47,15 @@ interface GridRun {
   readonly checkpoint?: CheckpointPolicy
   /** Top-level stages that are `until` loops (their checkpoints keep what measures compare). */
   readonly untilStages: ReadonlySet<number>
+  /** The WebAssembly memory of the fields SIMD stencil sweeps write (none without such a stencil). */
+  readonly simd: SimdMemory | undefined
 }
 
 export function prepareGrid(description: Description, grid: Grid, specs: ReadonlyArray<FieldSpec>, plan: Plan, comm: Comm, partitions: ReadonlyArray<number>, options: ExecuteOptions): Prepared {
   if (plan.source.kind !== "grid") throw new Error("unreachable")
   const layout = plan.source.layout
-  const blocks = partitions.map((p) => new FieldBlock(grid, layout.blocks[p]!, plan.ghost, specs))
+  const simd = simdMemory(plan.program, grid.dims, specs, partitions.map((p) => layout.blocks[p]!), plan.ghost)
+  const blocks = partitions.map((p) => new FieldBlock(grid, layout.blocks[p]!, plan.ghost, specs, simd?.alloc))
   initializeFields(blocks, specs, layout, comm)
   const owner = layout.blocks.map((_, p) => ownerOf(p, plan.ranks, comm.size))
   const placement: Placement = { owner, local: owner.map((t, p) => (t === comm.rank ? p - partitions[0]! : -1)) }
@@ -76,6 +80,7 @@ export function prepareGrid(description: Description, grid: Grid, specs: Readonl
     finiteEvery: options.checkFinite ?? 0,
     ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
     untilStages: new Set(plan.program.flatMap((s, k) => (s.kind === "until" ? [k] : []))),
+    simd,
   }
   const top = plan.program.map((s, k) => compileStage(s, run, options.debug === true, true, k))
   // A restarted run skips the stages before the loop its checkpoint was taken in.
@@ -157,7 +162,7 @@ function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolea
       return () => halo.exchange()
     }
     case "stencil": {
-      const sweep = stencilSweep(s, blocks, debug)
+      const sweep = stencilSweep(s, blocks, debug, run.simd)
       const written = s.outputs.map((o) => o.field)
       if (blocks.length === 1 && written.length === 1) {
         const b = blocks[0]!
@@ -206,10 +211,10 @@ function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolea
 }
 
 /** A stencil's sweep, compiled once, after a probe of its reads (on every point in debug mode). */
-function stencilSweep(s: Extract<FieldStage, { kind: "stencil" }>, blocks: ReadonlyArray<FieldBlock>, debug: boolean): Sweep {
+function stencilSweep(s: Extract<FieldStage, { kind: "stencil" }>, blocks: ReadonlyArray<FieldBlock>, debug: boolean, simd: SimdMemory | undefined): Sweep {
   if (debug) for (const b of blocks) checkEveryRead(s, b)
   else if (blocks.length > 0) probeStencil(s, blocks[0]!)
-  return compileSweep(s, blocks[0]?.dims ?? 1)
+  return linearSweep(s, blocks, simd) ?? compileSweep(s, blocks[0]?.dims ?? 1)
 }
 
 /**
@@ -221,7 +226,7 @@ function stencilSweep(s: Extract<FieldStage, { kind: "stencil" }>, blocks: Reado
 function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number, run: GridRun, debug: boolean, outer: boolean, stage: number): Step {
   const stencil = s.body[1]!
   if (stencil.kind !== "stencil") throw new Error("unreachable: the planner blocks exchange + stencil loops only")
-  const sweep = stencilSweep(stencil, run.blocks, debug)
+  const sweep = stencilSweep(stencil, run.blocks, debug, run.simd)
   const blocks = run.blocks
   const base = blocks.map((b) => ({ lo: b.lo, hi: b.hi }))
   const ranges = blocks.map((b) => Array.from({ length: every }, (_, j) => b.widened((every - 1 - j) * stencil.radius)))

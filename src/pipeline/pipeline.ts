@@ -40,6 +40,7 @@ import type { Distribution } from "../plan/layout.ts"
 import { plan as planPipeline, type Plan } from "../plan/plan.ts"
 import { of as rangeOf, type Range } from "../plan/range.ts"
 import { stabilityOf } from "../plan/stability.ts"
+import { isLinear, type LinearStencil, linearPointFunction, linearStage } from "../plan/linearStencil.ts"
 import { execute, prepare as prepareOn, type ExecuteOptions, type Outcome, type Prepared } from "./execute.ts"
 import { checkedOp } from "./operands.ts"
 
@@ -232,8 +233,9 @@ abstract class FieldStages<D extends Dim, A extends FieldArray = Float64Array> e
    * swaps the buffers. 1-D: `(u, i, x)`; 2-D: `(u, i, stride, x, y)`;
    * 3-D: `(u, i, stride0, stride1, x, y, z)`, `i` being the flat local index.
    */
-  stencil(f: StencilFor<D, A>, options: StencilOptions = {}): this {
-    if (typeof f !== "function") throw new InvalidArgument("stencil", "f", f, "must be a point function")
+  stencil(f: StencilFor<D, A> | LinearStencil, options: StencilOptions = {}): this {
+    if (isLinear(f)) return this.push(linearStage(this.stencilStage([{ field: 0, fn: linearPointFunction(f, "float64") }], "array", [0], { ...f.stability, ...options, radius: Math.max(f.radius, options.radius ?? 0) }, { name: f.family }), f, options))
+    if (typeof f !== "function") throw new InvalidArgument("stencil", "f", f, "must be a point function or a declared Stencil")
     return this.push(this.stencilStage([{ field: 0, fn: f as unknown as AnyPointFn }], "array", [0], options, f))
   }
 

@@ -10,6 +10,7 @@ import type { Semigroup } from "fp-ts/lib/Semigroup.js"
 import type { ElementwiseOp, ReduceOp } from "../comm/ops.ts"
 import type { Dim, Grid, PerDim } from "./grid.ts"
 import type { Distribution } from "./layout.ts"
+import type { LinearStencil } from "./linearStencil.ts"
 import type { Range } from "./range.ts"
 
 /**
@@ -185,6 +186,12 @@ export interface StencilOptions extends Stability {
    * an error the planner reports before anything runs.
    */
   readonly stale?: "allow"
+  /**
+   * `"js"`: run a declared linear stencil (`Stencil.heat(r)`, …) through the
+   * JavaScript sweep instead of the WebAssembly SIMD one (same bits; for
+   * comparing them). Point functions always run the JavaScript sweep.
+   */
+  readonly kernel?: "js"
 }
 
 /** Options of a stencil of several fields. */
@@ -232,6 +239,10 @@ export type FieldStage =
       readonly radius: number
       readonly stale?: "allow"
       readonly name: string
+      /** A stencil declared by its weights (the WebAssembly SIMD sweep runs it); `outputs[0].fn` is its Float64 point function. */
+      readonly linear?: LinearStencil
+      /** `"js"`: the declared stencil runs the JavaScript sweep. */
+      readonly kernel?: "js"
     } & Stability)
   | {
       readonly kind: "mapLocal"

@@ -16,6 +16,7 @@ import { boundaryName, type Grid } from "./grid.ts"
 import { chunksOf, type Distribution, layoutGrid, type GridLayout } from "./layout.ts"
 import { chunkCount } from "./range.ts"
 import { checkStability, stabilityLabel } from "./stability.ts"
+import { sweepKernel } from "./linearStencil.ts"
 
 const BYTES = 8 // numbers travel as Float64
 
@@ -356,7 +357,7 @@ function planFieldStages(stages: ReadonlyArray<FieldStage>, layout: GridLayout, 
         const names = (fs: ReadonlyArray<number>) => fs.map((f) => walk.fields[f]!.name).join(", ")
         const what =
           s.kind === "stencil"
-            ? `stencil ${s.name} (radius ${s.radius}${stabilityLabel(s)}${walk.fields.length > 1 ? `; reads ${names(s.reads)}, writes ${names(written)}` : ""}${s.stale === undefined ? "" : "; stale ghosts allowed"})`
+            ? `stencil ${s.name} (radius ${s.radius}${stabilityLabel(s)}${walk.fields.length > 1 ? `; reads ${names(s.reads)}, writes ${names(written)}` : ""}${s.stale === undefined ? "" : "; stale ghosts allowed"}) — ${sweepKernel(s, layout.dims.length, walk.fields[s.outputs[0]!.field]!.type).label}`
             : `mapLocal ${s.name}${s.inPlace ? " (in place)" : ""}${walk.fields.length > 1 ? ` (writes ${names(written)})` : ""}`
         out.push({ stage: `${where}${what}`, runs, messages: [], notes: [] })
         break

@@ -1,0 +1,147 @@
+/**
+ * SIMD stencil sweeps: one row of a block at a time, `out[i] = Σ_k w_k·u[i + o_k]`
+ * (terms added left to right) or the update form `out[i] = u[i] + s·Σ`, run by
+ * a WebAssembly SIMD module (src/kernels/stencil.wat, f64x2 for Float64,
+ * f32x4 for Float32, assembled into stencil.wasm.ts by scripts/build-wasm.ts).
+ *
+ * WebAssembly addresses only its own memory: each `StencilKernels` owns one
+ * `WebAssembly.Memory`, sized once for every buffer it will hold (`alloc`
+ * hands out typed arrays in it; nothing ever grows it, so no view is ever
+ * detached).
+ *
+ * Layer: kernels — the bottom layer, pure compute; imports nothing from the
+ * other layers.
+ *
+ * @module
+ */
+import { stencilWasm } from "./stencil.wasm.ts"
+
+/** The lane types of the kernels: Float64 (f64x2) and Float32 (f32x4) fields. */
+export type LaneType = "float64" | "float32"
+
+/** Term counts with an unrolled kernel; others run the table-driven one. */
+const UNROLLED = new Set([3, 5, 7, 9])
+const PAGE = 65536
+/** The largest kernel memory: byte addresses stay non-negative i32s. */
+export const MAX_KERNEL_BYTES = 2 ** 31 - 2 * PAGE
+const MAX_BYTES = MAX_KERNEL_BYTES + PAGE
+const ALIGN = 16
+
+interface WasmMemory {
+  readonly buffer: ArrayBuffer
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> }
+  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory
+  validate(bytes: Uint8Array): boolean
+}
+const wasmApi = (): WasmApi | undefined => (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly
+
+let compiled: object | undefined
+const bytes = (): Uint8Array => Buffer.from(stencilWasm, "base64")
+const moduleOnce = (): object => (compiled ??= new (wasmApi()!.Module)(bytes()))
+
+let available: boolean | undefined
+/** Whether this host runs the kernels (WebAssembly with SIMD: Node 20 does by default). */
+export function simdAvailable(): boolean {
+  if (available === undefined) {
+    const api = wasmApi()
+    try {
+      available = api !== undefined && api.validate(bytes())
+    } catch {
+      available = false
+    }
+  }
+  return available
+}
+
+/** A row sweep: (out, u, n, …byte offsets, …weights, s, mode). */
+type RowFn = (...args: number[]) => void
+/** The table-driven sweep: (out, u, n, terms, count, s, mode). */
+type RowN = (out: number, u: number, n: number, terms: number, count: number, s: number, mode: number) => void
+
+/** The bytes an array of `length` elements of `type` takes in a kernel memory (rounded up to the alignment). */
+export const kernelBytes = (type: LaneType, length: number): number => Math.ceil((length * (type === "float64" ? 8 : 4)) / ALIGN) * ALIGN
+
+/**
+ * One instance of the stencil kernels with its own memory of `bytes` bytes
+ * (plus room for term tables): `alloc` hands out arrays in it, `row` sweeps a
+ * row of arrays that live there.
+ *
+ * @example
+ * ```ts
+ * import { StencilKernels } from "rankflow"
+ * const k = new StencilKernels(1024)
+ * const u = k.alloc("float64", 8), out = k.alloc("float64", 8)
+ * u.set([0, 1, 2, 3, 4, 5, 6, 7])
+ * const row = k.compile("float64", [-8, 0, 8], [1, -2, 1]) // u[i-1] − 2u[i] + u[i+1] (byte offsets)
+ * row(out, u, 1, 6, 0.5, 1) // update form: out[i] = u[i] + 0.5·Σ, for i in [1, 7)
+ * console.log(Array.from(out.subarray(1, 7))) // [ 1, 2, 3, 4, 5, 6 ]
+ * ```
+ */
+export class StencilKernels {
+  readonly #memory: WasmMemory
+  readonly #exports: Record<string, unknown>
+  #top = 0
+  readonly #end: number
+
+  /** A kernel instance with a memory of at least `bytes` bytes for `alloc` (one allocation up front: it never grows). */
+  constructor(bytes: number) {
+    const api = wasmApi()
+    if (api === undefined) throw new Error("StencilKernels: this host has no WebAssembly")
+    const total = Math.ceil((bytes + 4096) / PAGE) * PAGE
+    if (total > MAX_BYTES) throw new RangeError(`StencilKernels: ${total} bytes exceed the kernels' 2 GiB memory`)
+    const pages = total / PAGE
+    this.#memory = new api.Memory({ initial: pages, maximum: pages })
+    this.#exports = new api.Instance(moduleOnce(), { env: { memory: this.#memory } }).exports
+    this.#end = total
+  }
+
+  /** A zeroed array of `length` elements in the kernels' memory (16-byte aligned). */
+  alloc(type: "float64", length: number): Float64Array
+  alloc(type: "float32", length: number): Float32Array
+  alloc(type: LaneType, length: number): Float64Array | Float32Array
+  alloc(type: LaneType, length: number): Float64Array | Float32Array {
+    const bytes = kernelBytes(type, length)
+    if (this.#top + bytes > this.#end) throw new RangeError(`StencilKernels.alloc: ${bytes} bytes more than the memory's ${this.#end - this.#top} left`)
+    const at = this.#top
+    this.#top += bytes
+    return type === "float64" ? new Float64Array(this.#memory.buffer, at, length) : new Float32Array(this.#memory.buffer, at, length)
+  }
+
+  /** Whether `a` lives in this kernel memory. */
+  holds(a: ArrayBufferView): boolean {
+    return a.buffer === this.#memory.buffer
+  }
+
+  /**
+   * A row sweep for these terms (byte offsets and weights, in the order they
+   * are added): `row(out, u, first, n, s, mode)` writes `out[first … first + n)`
+   * from `u` (both arrays in this memory), mode 0 the plain sum, 1 the update
+   * form `u[i] + s·Σ`. Allocates nothing per call.
+   */
+  compile(type: LaneType, offsets: ReadonlyArray<number>, weights: ReadonlyArray<number>): (out: Float64Array | Float32Array, u: Float64Array | Float32Array, first: number, n: number, s: number, mode: number) => void {
+    const lane = type === "float64" ? "f64" : "f32"
+    const size = type === "float64" ? 8 : 4
+    const count = offsets.length
+    if (count === 0 || weights.length !== count) throw new RangeError("StencilKernels.compile: one weight per offset, at least one term")
+    if (UNROLLED.has(count)) {
+      // A closure with the terms as constants: one direct call per row, nothing allocated.
+      const fn = this.#exports[`row${count}_${lane}`] as RowFn
+      const names = offsets.map((_, k) => `o${k}`).concat(weights.map((_, k) => `w${k}`))
+      const make = new Function("fn", "size", ...names, `"use strict"; return (out, u, first, n, s, mode) => fn(out.byteOffset + first * size, u.byteOffset + first * size, n, ${names.join(", ")}, s, mode)`)
+      return make(fn, size, ...offsets, ...weights) as ReturnType<StencilKernels["compile"]>
+    }
+    // The table-driven kernel reads (i32 offset, pad, f64 weight) per term.
+    const table = this.alloc("float64", 2 * count)
+    const ints = new Int32Array(table.buffer, table.byteOffset, 4 * count)
+    for (let k = 0; k < count; k++) {
+      ints[4 * k] = offsets[k]!
+      table[2 * k + 1] = weights[k]!
+    }
+    const fn = this.#exports[`rowN_${lane}`] as RowN
+    const at = table.byteOffset
+    return (out, u, first, n, s, mode) => fn(out.byteOffset + first * size, u.byteOffset + first * size, n, at, count, s, mode)
+  }
+}
