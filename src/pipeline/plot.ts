@@ -19,8 +19,11 @@ import { InvalidOptions } from "../errors.ts"
 
 /** Where a field's points sit: `x_i = origin + i·spacing` per dimension (a `Grid` fits). */
 export interface PlotGrid {
+  /** Points per dimension (1 to 3 dimensions). */
   readonly shape: ReadonlyArray<number>
+  /** Coordinate of the first point per dimension. */
   readonly origin: ReadonlyArray<number>
+  /** Distance between neighbouring points per dimension. */
   readonly spacing: ReadonlyArray<number>
 }
 
@@ -30,10 +33,11 @@ export interface PlotOptions {
   readonly title?: string
   /** A 1-D field's known answer, drawn as a dashed curve over the values. */
   readonly exact?: (x: number) => number
-  /** Axis labels (default `x`, `y`, and `u` for the values). */
+  /** Axis labels: `x` across, `y` up (2-D), `value` for the values' axis or colour bar (default `x`, `y`, `u`). */
   readonly labels?: { readonly x?: string; readonly y?: string; readonly value?: string }
-  /** Picture size in pixels (default 640 × 480). */
+  /** Picture width in pixels (default 640). */
   readonly width?: number
+  /** Picture height in pixels (default 480). */
   readonly height?: number
 }
 

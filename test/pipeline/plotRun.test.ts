@@ -93,3 +93,17 @@ test("command-line mistakes exit 2 with one line before any rank starts: --plot 
   }
   t.false(existsSync(join(dir, "r.png")))
 })
+
+test("mandelbrot --out set.png draws the escape counts over the complex plane: c = 0 (in the set) yellow, the corner −2 − 1.5i (escapes at once) purple", async (t) => {
+  const file = join(dir, "set.png")
+  const run = await runProgram("pipelines/mandelbrot.ts", ["--ranks", "2", "--width", "120", "--height", "90", "--iterations", "50", "--out", file])
+  t.is(run.code, 0, run.stderr)
+  const image = decode(readFileSync(file))
+  t.deepEqual([image.width, image.height], [640, 480])
+  const at = (x: number, y: number): number[] => Array.from(image.data.slice((y * image.width + x) * image.channels, (y * image.width + x) * image.channels + 3))
+  // Re c from −2 across [72, 518], Im c from −1.5 up [428, 36] (each axis widened by half a cell).
+  const px = (re: number, im: number): [number, number] => [Math.round(72 + ((re + 2 + 1.5 / 120) / 3) * 446), Math.round(428 - ((im + 1.5 + 1.5 / 90) / 3) * 392)]
+  t.deepEqual(at(...px(0, 0)), YELLOW)
+  t.deepEqual(at(...px(-1.98, -1.48)), PURPLE)
+  t.deepEqual(at(...px(-0.2, 0.1)), YELLOW)
+})
