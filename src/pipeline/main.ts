@@ -28,7 +28,7 @@ import type { Comm } from "../comm/comm.ts"
 import type { Outcome } from "./execute.ts"
 import { plan, runWithStats, type Pipeline } from "./pipeline.ts"
 import { describe, formatNumber, summarize } from "./summary.ts"
-import { checkPlot, plotResult, withFrames, type PlotRequest } from "./plotRun.ts"
+import { checkPlot, type PlotRequest } from "./plotOptions.ts"
 
 /** A pipeline with declared parameters, a name and a summary. */
 export interface Program<P, R> {
@@ -281,16 +281,17 @@ async function runOnRank<P, R>(prog: Program<P, R>): Promise<void> {
   const partitions = args?.partitions ?? comm.size
   const built = prog.build(params, { ranks: partitions, threads: comm.size })
   const plotting = args?.plot
+  const { plotResult, withFrames } = plotting === undefined ? {} : await import("./plotRun.ts") // fast-png and resvg only when drawing
   const exact = prog.exact?.(params)
   const plotOptions = { title: prog.name, ...(exact === undefined ? {} : { exact: (x: number) => exact(x) }) }
-  const pipeline = plotting?.every === undefined ? built : { ...built, description: withFrames(built.description, plotting, { title: prog.name }) }
+  const pipeline = plotting?.every === undefined || withFrames === undefined ? built : { ...built, description: withFrames(built.description, plotting, { title: prog.name }) }
   const stats = runWithStats(pipeline, comm, { debug: args?.debug === true, partitions,
     ...(args?.checkFinite === undefined ? {} : { checkFinite: args.checkFinite }),
     ...(args?.checkpoint === undefined ? {} : { checkpoint: args.checkpoint }),
     ...(args?.restart === undefined ? {} : { restart: args.restart }),
   })
   if (comm.rank !== 0) return
-  if (plotting !== undefined) plotResult(stats.value, built.description, plotting, plotOptions)
+  if (plotting !== undefined) plotResult?.(stats.value, built.description, plotting, plotOptions)
   const truth = prog.expected !== undefined && typeof stats.value === "number" ? prog.expected(params) : undefined
   const extra = prog.report?.(stats.value as R, params, stats) ?? {}
   if (args?.json !== undefined) {

@@ -16,6 +16,7 @@ import { writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { encode } from "fast-png"
 import { InvalidOptions } from "../errors.ts"
+import { plotKind } from "./plotOptions.ts"
 
 /** Where a field's points sit: `x_i = origin + i·spacing` per dimension (a `Grid` fits). */
 export interface PlotGrid {
@@ -99,14 +100,6 @@ export function writePlot(path: string, values: ArrayLike<number>, grid: PlotGri
   const kind = plotKind(path)
   const svg = plotSvg(values, grid, options)
   writeFileSync(path, kind === "svg" ? svg : svgToPng(svg))
-}
-
-/** The format a path asks for, or `InvalidOptions` naming the allowed endings. */
-export function plotKind(path: string): "png" | "svg" {
-  const lower = path.toLowerCase()
-  if (lower.endsWith(".png")) return "png"
-  if (lower.endsWith(".svg")) return "svg"
-  throw new InvalidOptions("--plot", `expected a file ending in .png or .svg, got '${path}'`)
 }
 
 interface ResvgModule {

@@ -6,7 +6,8 @@ import { join } from "node:path"
 import test from "ava"
 import { decode } from "fast-png"
 import { Grid, InvalidOptions, plotSvg, writePlot } from "rankflow"
-import { colourOf, plotKind, svgToPng } from "../../src/pipeline/plot.ts"
+import { colourOf, svgToPng } from "../../src/pipeline/plot.ts"
+import { plotKind } from "../../src/pipeline/plotOptions.ts"
 
 const PURPLE = [0x44, 0x01, 0x54] // viridis at 0
 const YELLOW = [0xfd, 0xe7, 0x25] // viridis at 1

@@ -6,8 +6,8 @@ import { join } from "node:path"
 import test from "ava"
 import { decode } from "fast-png"
 import { Grid, InvalidOptions, Pipeline, Range, SUM } from "rankflow"
-import { checkPlot, frameName } from "../../src/pipeline/plotRun.ts"
-import { runProgram } from "../helpers.ts"
+import { checkPlot, frameName } from "../../src/pipeline/plotOptions.ts"
+import { ROOT, runProgram } from "../helpers.ts"
 
 const PROGRAM = "test/fixtures/plotProgram.ts"
 const PURPLE = [0x44, 0x01, 0x54]
@@ -106,4 +106,13 @@ test("mandelbrot --out set.png draws the escape counts over the complex plane: c
   t.deepEqual(at(...px(0, 0)), YELLOW)
   t.deepEqual(at(...px(-1.98, -1.48)), PURPLE)
   t.deepEqual(at(...px(-0.2, 0.1)), YELLOW)
+})
+
+test("ranks load the drawing only under --plot: main.ts and plotOptions.ts import neither plot.ts, plotRun.ts, fast-png nor resvg statically", (t) => {
+  for (const file of ["src/pipeline/main.ts", "src/pipeline/plotOptions.ts"]) {
+    const text = readFileSync(join(ROOT, file), "utf8")
+    const imports = [...text.matchAll(/^import (?!type )[^"]*"([^"]+)"/gm)].map((m) => m[1]!)
+    t.deepEqual(imports.filter((p) => /plot\.ts$|plotRun\.ts$|fast-png|resvg/.test(p)), [], file)
+  }
+  t.regex(readFileSync(join(ROOT, "src/pipeline/main.ts"), "utf8"), /await import\("\.\/plotRun\.ts"\)/)
 })
