@@ -8,14 +8,13 @@
  * cells are a raster encoded with `fast-png` and embedded in the SVG (one
  * image, not one rect per cell, so a 1024² field stays small and crisp).
  * PNG files are the SVG rendered by `@resvg/resvg-js` (prebuilt binaries in
- * its npm package), loaded only when a PNG is written.
+ * its npm package). Both are loaded on first use only.
  *
  * Layer: pipeline.
  */
 import { writeFileSync } from "node:fs"
-import { createRequire } from "node:module"
-import { encode } from "fast-png"
 import { InvalidOptions } from "../errors.ts"
+import { requireDependency } from "../runtime/requireDependency.ts"
 import { plotKind } from "./plotOptions.ts"
 
 /** Where a field's points sit: `x_i = origin + i·spacing` per dimension (a `Grid` fits). */
@@ -102,6 +101,9 @@ export function writePlot(path: string, values: ArrayLike<number>, grid: PlotGri
   writeFileSync(path, kind === "svg" ? svg : svgToPng(svg))
 }
 
+/** Modules loaded on first use: `import "rankflow"` does not pay for them. */
+let png: typeof import("fast-png") | undefined
+
 interface ResvgModule {
   readonly Resvg: new (svg: string, options?: { readonly background?: string; readonly font?: { readonly defaultFontFamily?: string } }) => { render(): { asPng(): Uint8Array } }
 }
@@ -109,7 +111,7 @@ let resvg: ResvgModule | undefined
 
 /** Renders SVG text to PNG bytes (resvg, loaded on first use: a native module ranks need only when they write a PNG). */
 export function svgToPng(svg: string): Uint8Array {
-  resvg ??= createRequire(import.meta.url)("@resvg/resvg-js") as ResvgModule
+  resvg ??= requireDependency<ResvgModule>("@resvg/resvg-js")
   return new resvg.Resvg(svg, { background: "white", font: { defaultFontFamily: "DejaVu Sans" } }).render().asPng()
 }
 
@@ -196,14 +198,15 @@ function heatMap(values: ArrayLike<number>, grid: PlotGrid, options: PlotOptions
       data.set(rgb, (r * cols + c) * 3)
     }
   }
-  const png = Buffer.from(encode({ width: cols, height: rows, data, channels: 3, depth: 8 })).toString("base64")
+  png ??= requireDependency<typeof import("fast-png")>("fast-png")
+  const cells = Buffer.from(png.encode({ width: cols, height: rows, data, channels: 3, depth: 8 })).toString("base64")
   const frame: Frame = { width, height, x0: MARGIN.left, x1: width - MARGIN.right - BAR.gap - BAR.width - BAR.labels, y0: height - MARGIN.bottom, y1: MARGIN.top }
   const half = (d: number): number => grid.spacing[d]! / 2
   const xEnd = grid.origin[0]! + (n0 - 1) * grid.spacing[0]!
   const yEnd = grid.origin[1]! + (n1 - 1) * grid.spacing[1]!
   const xScale = linear(grid.origin[0]! - half(0), xEnd + half(0), frame.x0, frame.x1)
   const yScale = linear(grid.origin[1]! - half(1), yEnd + half(1), frame.y0, frame.y1)
-  const image = `<image class="field" x="${frame.x0}" y="${frame.y1}" width="${frame.x1 - frame.x0}" height="${frame.y0 - frame.y1}" preserveAspectRatio="none" image-rendering="optimizeSpeed" href="data:image/png;base64,${png}"/>`
+  const image = `<image class="field" x="${frame.x0}" y="${frame.y1}" width="${frame.x1 - frame.x0}" height="${frame.y0 - frame.y1}" preserveAspectRatio="none" image-rendering="optimizeSpeed" href="data:image/png;base64,${cells}"/>`
   const labels = options.labels ?? {}
   const slice = n2 > 1 ? ` (z = ${tickLabel(grid.origin[2]! + k * grid.spacing[2]!, grid.spacing[2]!)})` : ""
   const title = options.title === undefined ? (slice === "" ? undefined : slice.trim()) : `${options.title}${slice}`

@@ -108,11 +108,14 @@ test("mandelbrot --out set.png draws the escape counts over the complex plane: c
   t.deepEqual(at(...px(-0.2, 0.1)), YELLOW)
 })
 
-test("ranks load the drawing only under --plot: main.ts and plotOptions.ts import neither plot.ts, plotRun.ts, fast-png nor resvg statically", (t) => {
+test("ranks load the drawing only when they draw: main.ts and plotOptions.ts import neither plot.ts, plotRun.ts, fast-png nor resvg statically, plot.ts requires fast-png and resvg on first use", (t) => {
   for (const file of ["src/pipeline/main.ts", "src/pipeline/plotOptions.ts"]) {
     const text = readFileSync(join(ROOT, file), "utf8")
     const imports = [...text.matchAll(/^import (?!type )[^"]*"([^"]+)"/gm)].map((m) => m[1]!)
     t.deepEqual(imports.filter((p) => /plot\.ts$|plotRun\.ts$|fast-png|resvg/.test(p)), [], file)
   }
   t.regex(readFileSync(join(ROOT, "src/pipeline/main.ts"), "utf8"), /await import\("\.\/plotRun\.ts"\)/)
+  // plot.ts itself (exported by index.ts: every program loads it) requires both on first use only.
+  const plot = readFileSync(join(ROOT, "src/pipeline/plot.ts"), "utf8")
+  t.deepEqual([...plot.matchAll(/^import (?!type )[^"]*"([^"]+)"/gm)].map((m) => m[1]!).filter((p) => /fast-png|resvg/.test(p)), [])
 })
