@@ -13,6 +13,7 @@ export const heat = Pipeline.program({
       .iterate(Math.round(t / dt), (s) => s.haloExchange().stencil((u, i) => u[i]! + r * (u[i - 1]! - 2 * u[i]! + u[i + 1]!), { diffusion: r }))
       .gather()
   },
+  exact: ({ alpha, t }) => (x) => Math.sin(Math.PI * x) * Math.exp(-alpha * Math.PI ** 2 * t),
   report: (u, { n, alpha, t }) => ({ "max |u − exact|": Grid.maxError(Grid.line({ n }), u, (x) => Math.sin(Math.PI * x) * Math.exp(-alpha * Math.PI ** 2 * t)) }),
 })
 

@@ -62,6 +62,7 @@ export { Stream, type StageOptions, type StreamOptions, type StreamLayout } from
 export type { Field, FieldBody, Fields, FieldsBody, FieldDecl, FieldOptions, FieldsMapOptions, FileData, InitialValues, Outputs, ShapeOfDecls, PrevOfDecls, ArrayOfDecl, Chunks, Items, Ranged, InitFor, LoopOptions, UntilOptions, DistributeOptions, OpFor } from "./pipeline/pipeline.ts"
 export type { Program, ProgramSpec, BuildContext } from "./pipeline/main.ts"
 export { fingerprint } from "./pipeline/summary.ts"
+export { plotSvg, writePlot, type PlotGrid, type PlotOptions } from "./pipeline/plot.ts"
 export type { Outcome, Prepared, ExecuteOptions } from "./pipeline/execute.ts"
 export { randomStream, RandomStream } from "./pipeline/random.ts"
 export * as Grid from "./plan/grid.ts"

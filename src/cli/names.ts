@@ -15,7 +15,7 @@ import { ParamNameConflict } from "../errors.ts"
 export const RUNTIME_OPTIONS: ReadonlyArray<string> = ["ranks", "np", "timeout", "deadlock-after", "comm-timeout", "progress", "trace", "help", "version"]
 
 /** Options `Pipeline.main` adds. */
-export const PIPELINE_OPTIONS: ReadonlyArray<string> = ["explain", "json", "dry-run", "debug", "threads", "require-converged", "check-finite", "checkpoint-every", "checkpoint-dir", "checkpoint-keep", "restart"]
+export const PIPELINE_OPTIONS: ReadonlyArray<string> = ["explain", "json", "dry-run", "debug", "threads", "require-converged", "check-finite", "checkpoint-every", "checkpoint-dir", "checkpoint-keep", "restart", "plot", "plot-field", "plot-every"]
 
 /** `maxIter` → `max-iter`; names already in kebab-case are unchanged. */
 export function kebab(name: string): string {

@@ -1,7 +1,7 @@
 /**
  * `Pipeline.main(p)`: the one-line entry of a pipeline program. On the
  * supervisor it parses `--ranks`, `--explain`, `--json`, `--dry-run`,
- * `--debug`, `--threads`, `--require-converged`, `--check-finite` and the
+ * `--debug`, `--threads`, `--require-converged`, `--check-finite`, `--plot` and the
  * program's own parameters (decoded with Effect Schema),
  * plans the pipeline — so a grid too small or an unstable scheme is reported
  * before any worker starts — prints the plan when asked, and starts the
@@ -28,6 +28,7 @@ import type { Comm } from "../comm/comm.ts"
 import type { Outcome } from "./execute.ts"
 import { plan, runWithStats, type Pipeline } from "./pipeline.ts"
 import { describe, formatNumber, summarize } from "./summary.ts"
+import { checkPlot, type PlotRequest } from "./plotOptions.ts"
 
 /** A pipeline with declared parameters, a name and a summary. */
 export interface Program<P, R> {
@@ -48,6 +49,11 @@ export interface Program<P, R> {
   readonly build: (params: P, context: BuildContext) => Pipeline<R>
   /** A known answer: the summary prints the error against it. */
   readonly expected?: (params: P) => number
+  /**
+   * The known answer as a function of the grid's coordinates, at the end of
+   * the run: `--plot` of a 1-D field draws it (dashed) over the computed values.
+   */
+  readonly exact?: (params: P) => (x: number, y?: number, z?: number) => number
   /**
    * The place for derived output: values computed from the result (an error
    * against an analytic solution, a count, a file written), printed by rank 0
@@ -107,6 +113,8 @@ interface RankArgs {
   readonly checkpoint?: { readonly every: number; readonly dir: string; readonly keep?: number }
   /** `--restart`: the checkpoint directory to resume from. */
   readonly restart?: string
+  /** `--plot FILE [--plot-field NAME] [--plot-every K]`: rank 0 draws the gathered field. */
+  readonly plot?: PlotRequest
 }
 
 /** The exit code of a run whose `until` loop did not converge, under `--require-converged` (0, 1, 2, 124, 130 and 143 are taken). */
@@ -124,6 +132,9 @@ const FLAGS = {
   checkpointDir: { type: "string", spellings: ["checkpoint-dir", "checkpointDir"] },
   checkpointKeep: { type: "string", spellings: ["checkpoint-keep", "checkpointKeep"] },
   restart: { type: "boolean" },
+  plot: { type: "string" },
+  plotField: { type: "string", spellings: ["plot-field", "plotField"] },
+  plotEvery: { type: "string", spellings: ["plot-every", "plotEvery"] },
 } as const
 
 const FLAG_USAGE = [
@@ -142,6 +153,10 @@ const FLAG_USAGE = [
   "      --checkpoint-dir <dir>  where checkpoints go and --restart reads them (default: checkpoints)",
   "      --checkpoint-keep <n>   keep only the newest n checkpoints (default: all)",
   "      --restart            resume from the newest checkpoint (any --ranks): the same results as one run",
+  "      --plot <file>        draw the gathered field to file.png or file.svg: a line chart (1-D),",
+  "                           a heat map with a colour bar (2-D), the middle slice (3-D)",
+  "      --plot-field <name>  the field of several to draw (default: the first)",
+  "      --plot-every <k>     also draw frames file-<step>.png every k steps of the outermost loop",
 ]
 
 /** Bytes rank 0 may use for its `--json` record (pages are committed only when written). */
@@ -179,6 +194,8 @@ export async function main<P, R>(what: Pipeline<R> | Program<P, R>): Promise<voi
       const restart = extra.restart === true ? checkpointDir : undefined
       if (restart !== undefined && latestCheckpoint(restart) === undefined) throw new InvalidOptions("--restart", `no complete checkpoint in ${restart} (see --checkpoint-dir)`)
       const pipeline = prog.build(params, { ranks, threads })
+      const plotRequest = plotOption(extra, decodePositiveInt)
+      if (plotRequest !== undefined) checkPlot(pipeline.description, plotRequest)
       checkGridSize(pipeline.description, ranks, totalmem())
       const planned = plan(pipeline, ranks)
       checkFieldMemory(planned, totalmem())
@@ -201,6 +218,7 @@ export async function main<P, R>(what: Pipeline<R> | Program<P, R>): Promise<voi
           ...(checkFinite === undefined ? {} : { checkFinite }),
           ...(checkpoint === undefined ? {} : { checkpoint }),
           ...(restart === undefined ? {} : { restart }),
+          ...(plotRequest === undefined ? {} : { plot: plotRequest }),
         } satisfies RankArgs,
         threads,
         ...(record === undefined
@@ -216,6 +234,20 @@ export async function main<P, R>(what: Pipeline<R> | Program<P, R>): Promise<voi
       }
     },
   })
+}
+
+/** `--plot`, `--plot-field`, `--plot-every` as a request (the last two need the first). */
+function plotOption(extra: Record<string, unknown>, decodePositiveInt: (name: string, text: string) => number): PlotRequest | undefined {
+  const every = extra.plotEvery === undefined ? undefined : decodePositiveInt("plot-every", String(extra.plotEvery))
+  const field = extra.plotField === undefined ? undefined : String(extra.plotField)
+  if (extra.plot === undefined) {
+    if (field !== undefined) throw new InvalidOptions("--plot-field", "needs --plot")
+    if (every !== undefined) throw new InvalidOptions("--plot-every", "needs --plot")
+    return undefined
+  }
+  const file = String(extra.plot)
+  if (file === "") throw new InvalidOptions("--plot", "expected a file ending in .png or .svg, got ''")
+  return { file, ...(field === undefined ? {} : { field }), ...(every === undefined ? {} : { every }) }
 }
 
 /** Rank 0's record: a length word, then UTF-8 JSON. */
@@ -247,12 +279,19 @@ async function runOnRank<P, R>(prog: Program<P, R>): Promise<void> {
   const args = launchArgs() as RankArgs | undefined
   const params = (args?.params ?? defaults(prog.params)) as P
   const partitions = args?.partitions ?? comm.size
-  const stats = runWithStats(prog.build(params, { ranks: partitions, threads: comm.size }), comm, { debug: args?.debug === true, partitions,
+  const built = prog.build(params, { ranks: partitions, threads: comm.size })
+  const plotting = args?.plot
+  const { plotResult, withFrames } = plotting === undefined ? {} : await import("./plotRun.ts") // fast-png and resvg only when drawing
+  const exact = prog.exact?.(params)
+  const plotOptions = { title: prog.name, ...(exact === undefined ? {} : { exact: (x: number) => exact(x) }) }
+  const pipeline = plotting?.every === undefined || withFrames === undefined ? built : { ...built, description: withFrames(built.description, plotting, { title: prog.name }) }
+  const stats = runWithStats(pipeline, comm, { debug: args?.debug === true, partitions,
     ...(args?.checkFinite === undefined ? {} : { checkFinite: args.checkFinite }),
     ...(args?.checkpoint === undefined ? {} : { checkpoint: args.checkpoint }),
     ...(args?.restart === undefined ? {} : { restart: args.restart }),
   })
   if (comm.rank !== 0) return
+  if (plotting !== undefined) plotResult?.(stats.value, built.description, plotting, plotOptions)
   const truth = prog.expected !== undefined && typeof stats.value === "number" ? prog.expected(params) : undefined
   const extra = prog.report?.(stats.value as R, params, stats) ?? {}
   if (args?.json !== undefined) {
@@ -265,6 +304,7 @@ async function runOnRank<P, R>(prog: Program<P, R>): Promise<void> {
         ...(truth === undefined ? {} : { expected: truth, error: Math.abs((stats.value as number) - truth) }),
         ...(stats.measure === undefined ? {} : { lastMeasure: describe(stats.measure) }),
         ...(stats.converged === undefined ? {} : { converged: stats.converged }),
+        ...(plotting === undefined ? {} : { plot: plotting.file }),
       },
       ...(prog.report === undefined ? {} : { report: describe(extra) }),
     })
@@ -275,6 +315,7 @@ async function runOnRank<P, R>(prog: Program<P, R>): Promise<void> {
   if (truth !== undefined) lines.push(`expected: ${truth}  |error| = ${Math.abs((stats.value as number) - truth).toExponential(3)}`)
   if (stats.measure !== undefined) lines.push(`last measure: ${stats.measure.toExponential(6)}`)
   if (stats.converged === false) lines.push(notConverged(stats))
+  if (plotting !== undefined) lines.push(`plot: ${plotting.file}${plotting.every === undefined ? "" : ` (frames every ${plotting.every} steps beside it)`}`)
   for (const [k, v] of Object.entries(extra)) lines.push(`${k}: ${typeof v === "number" ? formatNumber(v, 6) : v}`)
   console.log(lines.join("\n"))
   requireConverged(stats, args, comm)
