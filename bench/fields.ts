@@ -3,7 +3,7 @@
 // what the set-up stencil probe costs. Variants run interleaved in one job, --reps times each;
 // the numbers are medians, ratios are of medians of the same run. One JSON line per result.
 //   tsx bench/fields.ts [--quick] [--ranks 2,4] [--reps 7] [--reps-large 3] [--only two_fields,float32,probe] [--sizes 256,1024]
-import { type Comm, Grid, type Pipeline as AnyPipeline, Pipeline, runRanks } from "rankflow"
+import { type Comm, Grid, type Pipeline as AnyPipeline, Pipeline, runRanks, Stencil } from "rankflow"
 import type { Description, FieldStage } from "../src/plan/description.ts"
 import { FieldBlock } from "../src/pipeline/field.ts"
 import { probeStencil } from "../src/pipeline/stencilProbe.ts"
@@ -109,7 +109,11 @@ function twoFields(comm: Comm, quick: boolean, reps: number, sizes: ReadonlyArra
   return rows
 }
 
-/** heat2d on a float32 field vs float64: the same stencil, half the bytes. */
+/**
+ * heat2d on a float32 field vs float64: the same stencil, half the bytes —
+ * as a point function (the JavaScript sweep) and declared (`Stencil.heat`,
+ * the WebAssembly SIMD sweep: f64x2 against f32x4).
+ */
 function float32(comm: Comm, quick: boolean, reps: number): Row[] {
   const n = quick ? 128 : 4096
   const steps = quick ? 10 : 100
@@ -123,25 +127,33 @@ function float32(comm: Comm, quick: boolean, reps: number): Row[] {
   const f32 = Pipeline.distribute(grid, initU, { type: "float32" })
     .iterate(steps, (s) => s.haloExchange().stencil((u, i, row) => u[i]! + R * (u[i - row]! + u[i + row]! + u[i - 1]! + u[i + 1]! - 4 * u[i]!)))
     .gather()
-  const types = ["float64", "float32"] as const
-  const prepared = [f64 as AnyPipeline<unknown>, f32 as AnyPipeline<unknown>].map((p) => Pipeline.prepare(p, comm))
+  const declared = (type: "float64" | "float32") => Pipeline.distribute(grid, initU, { type }).iterate(steps, (s) => s.haloExchange().stencil(Stencil.heat(R, 2))).gather()
+  const variants = [
+    { kernel: "js", type: "float64", p: f64 },
+    { kernel: "js", type: "float32", p: f32 },
+    { kernel: "simd", type: "float64", p: declared("float64") },
+    { kernel: "simd", type: "float32", p: declared("float32") },
+  ] as const
+  const prepared = variants.map((v) => Pipeline.prepare(v.p as AnyPipeline<unknown>, comm))
   const { samples, steps: ran } = interleaved(comm, reps, prepared)
-  // How far the float32 field drifted from the float64 one.
-  const wide = prepared[0]!.collect() as Float64Array | undefined
-  const narrow = prepared[1]!.collect() as Float32Array | undefined
-  let drift = 0
-  if (comm.rank === 0) for (let k = 0; k < wide!.length; k++) drift = Math.max(drift, Math.abs(wide![k]! - narrow![k]!))
-  drift = comm.bcast(drift, 0)
-  const t64 = median(samples[0]!)
-  return types.map((type, k) => ({
-    name: "float32",
-    params: { n, steps, type },
-    seconds: median(samples[k]!),
-    min: Math.min(...samples[k]!),
-    steps: ran[k]!,
-    metrics: { us_per_step: (median(samples[k]!) / ran[k]!) * 1e6, ratio_to_float64: median(samples[k]!) / t64, min_ratio_to_float64: Math.min(...samples[k]!) / Math.min(...samples[0]!) },
-    result: { max_abs_diff_to_float64: drift },
-  }))
+  return variants.map((v, k) => {
+    // How far each float32 field drifted from the float64 one of its kernel.
+    const base = k - (k % 2)
+    const wide = prepared[base]!.collect() as Float64Array | undefined
+    const mine = prepared[k]!.collect() as Float32Array | Float64Array | undefined
+    let drift = 0
+    if (comm.rank === 0) for (let i = 0; i < wide!.length; i++) drift = Math.max(drift, Math.abs(wide![i]! - mine![i]!))
+    drift = comm.bcast(drift, 0)
+    return {
+      name: "float32",
+      params: { n, steps, type: v.type, kernel: v.kernel },
+      seconds: median(samples[k]!),
+      min: Math.min(...samples[k]!),
+      steps: ran[k]!,
+      metrics: { us_per_step: (median(samples[k]!) / ran[k]!) * 1e6, ratio_to_float64: median(samples[k]!) / median(samples[base]!), min_ratio_to_float64: Math.min(...samples[k]!) / Math.min(...samples[base]!) },
+      result: { max_abs_diff_to_float64: drift },
+    }
+  })
 }
 
 /** The first stencil stage of a description (inside loops too). */

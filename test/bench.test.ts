@@ -109,9 +109,12 @@ test("bench/fields.ts --quick: a second field adds bytes but no message per step
   }
   // float32 runs on 2 ranks only, next to float64, and drifts from it by float32 rounding, not more.
   const f32 = lines.filter((l) => l.workload === "float32")
-  t.deepEqual(f32.map((l) => `${l.params.type}@${l.ranks}`), ["float64@2", "float32@2"])
-  t.is(f32[0]!.metrics.ratio_to_float64, 1)
-  t.true((f32[1]!.result.max_abs_diff_to_float64 as number) > 0 && (f32[1]!.result.max_abs_diff_to_float64 as number) < 1e-5)
+  t.deepEqual(f32.map((l) => `${l.params.kernel} ${l.params.type}@${l.ranks}`), ["js float64@2", "js float32@2", "simd float64@2", "simd float32@2"])
+  for (const k of [0, 2]) {
+    t.is(f32[k]!.metrics.ratio_to_float64, 1)
+    t.is(f32[k]!.result.max_abs_diff_to_float64, 0)
+    t.true((f32[k + 1]!.result.max_abs_diff_to_float64 as number) > 0 && (f32[k + 1]!.result.max_abs_diff_to_float64 as number) < 1e-5)
+  }
 })
 
 test("bench/fields.ts refuses an unknown part before starting ranks", async (t) => {
