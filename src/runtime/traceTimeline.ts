@@ -48,7 +48,7 @@ const peerName = (peer: number): string => (peer < 0 ? "any" : `rank ${peer}`)
 /** The trace-event document of the ranks' timelines (`size` ranks in the job). */
 export function timelineDocument(timelines: ReadonlyArray<TimelineData>, size: number, title: string): { traceEvents: TraceEvent[]; displayTimeUnit: "ms" } {
   let zero = Infinity
-  for (const t of timelines) if (t.count > 0) zero = Math.min(zero, t.origin + t.events[1]!)
+  for (const t of timelines) for (let i = 0; i < t.count; i++) zero = Math.min(zero, t.origin + t.events[i * TIMELINE_STRIDE + 1]!)
   const µs = (t: TimelineData, ms: number): number => Math.round((t.origin + ms - zero) * 1000 * 1000) / 1000
   const events: TraceEvent[] = [{ name: "process_name", ph: "M", ts: 0, pid: PID, tid: 0, args: { name: title } }]
   for (let rank = 0; rank < size; rank++) {
