@@ -11,7 +11,7 @@
  *
  * Layer: runtime (supervisor side).
  */
-import { closeSync, openSync, writeFileSync } from "node:fs"
+import { closeSync, openSync, writeSync } from "node:fs"
 import { COLLECTIVE_NAMES } from "../comm/collectives.ts"
 import { TIMELINE_STRIDE, TimelineEvent, type TimelineData } from "../comm/timeline.ts"
 import { InvalidOptions } from "../errors.ts"
@@ -45,56 +45,80 @@ export function checkTraceFile(path: string): void {
 
 const peerName = (peer: number): string => (peer < 0 ? "any" : `rank ${peer}`)
 
-/** The trace-event document of the ranks' timelines (`size` ranks in the job). */
-export function timelineDocument(timelines: ReadonlyArray<TimelineData>, size: number, title: string): { traceEvents: TraceEvent[]; displayTimeUnit: "ms" } {
+/** Rounds µs to the nanosecond, as the format's decimal `ts`. */
+const µsText = (µs: number): string => String(Math.round(µs * 1000) / 1000)
+
+/**
+ * The trace-event document of the ranks' timelines (`size` ranks in the job),
+ * given to `write` in pieces of JSON text (a long run has millions of events:
+ * they never exist as objects all at once).
+ */
+export function timelineJson(timelines: ReadonlyArray<TimelineData>, size: number, title: string, write: (text: string) => void): number {
   let zero = Infinity
   for (const t of timelines) for (let i = 0; i < t.count; i++) zero = Math.min(zero, t.origin + t.events[i * TIMELINE_STRIDE + 1]!)
-  const µs = (t: TimelineData, ms: number): number => Math.round((t.origin + ms - zero) * 1000 * 1000) / 1000
-  const events: TraceEvent[] = [{ name: "process_name", ph: "M", ts: 0, pid: PID, tid: 0, args: { name: title } }]
+  let count = 0
+  let chunk = '{"displayTimeUnit":"ms","traceEvents":[\n'
+  const emit = (event: string): void => {
+    chunk += count === 0 ? event : `,\n${event}`
+    count++
+    if (chunk.length > 1 << 20) {
+      write(chunk)
+      chunk = ""
+    }
+  }
+  const meta = (name: string, tid: number, args: Readonly<Record<string, unknown>>) => emit(JSON.stringify({ name, ph: "M", ts: 0, pid: PID, tid, args } satisfies TraceEvent))
+  meta("process_name", 0, { name: title })
   for (let rank = 0; rank < size; rank++) {
-    events.push({ name: "thread_name", ph: "M", ts: 0, pid: PID, tid: rank, args: { name: `rank ${rank}` } })
-    events.push({ name: "thread_sort_index", ph: "M", ts: 0, pid: PID, tid: rank, args: { sort_index: rank } })
+    meta("thread_name", rank, { name: `rank ${rank}` })
+    meta("thread_sort_index", rank, { sort_index: rank })
   }
   // Flow ids: the k-th message from a to b has the id of the k-th send a→b.
-  const sentCount = new Map<number, number>()
-  const arrivedCount = new Map<number, number>()
-  const flowId = (counts: Map<number, number>, from: number, to: number): number => {
+  const sentCount = new Float64Array(size * size)
+  const arrivedCount = new Float64Array(size * size)
+  const flowId = (counts: Float64Array, from: number, to: number): number => {
     const key = from * size + to
-    const k = counts.get(key) ?? 0
-    counts.set(key, k + 1)
-    return k * size * size + key + 1
+    return counts[key]!++ * size * size + key + 1
   }
   for (const t of [...timelines].sort((a, b) => a.rank - b.rank)) {
     const e = t.events
     const tid = t.rank
+    const at = `"pid":${PID},"tid":${tid}`
+    const µs = (ms: number): number => (t.origin + ms - zero) * 1000
     for (let i = 0; i < t.count; i++) {
-      const at = i * TIMELINE_STRIDE
-      const code = e[at]!
-      const ts = µs(t, e[at + 1]!)
-      const dur = Math.max(0, µs(t, e[at + 2]!) - ts)
-      const peer = e[at + 3]!
-      const tag = e[at + 4]!
-      const c = e[at + 5]!
+      const o = i * TIMELINE_STRIDE
+      const code = e[o]!
+      const start = µs(e[o + 1]!)
+      const ts = µsText(start)
+      const dur = µsText(Math.max(0, µs(e[o + 2]!) - start))
+      const peer = e[o + 3]!
+      const tag = e[o + 4]!
+      const c = e[o + 5]!
       if (code === TimelineEvent.send || code === TimelineEvent.arrive) {
         const send = code === TimelineEvent.send
         const id = send ? flowId(sentCount, tid, peer) : flowId(arrivedCount, peer, tid)
-        const args = send ? { to: peer, tag, bytes: c } : { from: peer, tag, bytes: c }
-        events.push({ name: send ? `send → ${peerName(peer)}` : `arrive ← ${peerName(peer)}`, cat: "message", ph: "X", ts, dur: 0, pid: PID, tid, args })
-        events.push({ name: "message", cat: "message", ph: send ? "s" : "f", bp: "e", id, ts, pid: PID, tid, args })
+        const args = send ? `{"to":${peer},"tag":${tag},"bytes":${c}}` : `{"from":${peer},"tag":${tag},"bytes":${c}}`
+        const name = send ? `send → ${peerName(peer)}` : `arrive ← ${peerName(peer)}`
+        emit(`{"name":"${name}","cat":"message","ph":"X","ts":${ts},"dur":0,${at},"args":${args}}`)
+        emit(`{"name":"message","cat":"message","ph":"${send ? "s" : "f"}","bp":"e","id":${id},"ts":${ts},${at},"args":${args}}`)
       } else if (code === TimelineEvent.wait) {
-        const what = blockedOpName(c)
-        events.push({ name: `wait ${what} ${peerName(peer)}${tag >= 0 ? ` tag ${tag}` : ""}`, cat: "wait", ph: "X", ts, dur, pid: PID, tid, args: { call: what, peer, tag } })
+        const call = blockedOpName(c)
+        const name = `wait ${call} ${peerName(peer)}${tag >= 0 ? ` tag ${tag}` : ""}`
+        emit(`{"name":"${name}","cat":"wait","ph":"X","ts":${ts},"dur":${dur},${at},"args":{"call":"${call}","peer":${peer},"tag":${tag}}}`)
       } else if (code === TimelineEvent.collective) {
-        events.push({ name: COLLECTIVE_NAMES[c] ?? "collective", cat: "collective", ph: "X", ts, dur, pid: PID, tid })
+        emit(`{"name":${JSON.stringify(COLLECTIVE_NAMES[c] ?? "collective")},"cat":"collective","ph":"X","ts":${ts},"dur":${dur},${at}}`)
       }
     }
   }
-  return { traceEvents: events, displayTimeUnit: "ms" }
+  write(`${chunk}\n]}\n`)
+  return count
 }
 
 /** Writes the ranks' timelines to `path`; returns how many events it holds. */
 export function writeTimeline(path: string, timelines: ReadonlyArray<TimelineData>, size: number, title: string): number {
-  const document = timelineDocument(timelines, size, title)
-  writeFileSync(path, JSON.stringify(document))
-  return document.traceEvents.length
+  const fd = openSync(path, "w")
+  try {
+    return timelineJson(timelines, size, title, (text) => writeSync(fd, text))
+  } finally {
+    closeSync(fd)
+  }
 }
