@@ -368,6 +368,7 @@ export class Engine {
         const ring = this.inRings[from]!
         if (ring.isSmall(ring.frameBytes)) {
           this.endBlocking()
+          if (this.trace !== null) this.trace.arrivesNow()
           return this.readSmall(ring, from, into, status)
         }
         this.endBlocking()
