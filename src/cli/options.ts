@@ -159,8 +159,8 @@ function readArgs(argv: ReadonlyArray<string>, extra: ExtraOptions): { values: R
     } else if (known !== undefined) {
       if (token.value === undefined) values[known.key] = true
       else if (token.value === "true" || token.value === "false") values[known.key] = token.value === "true"
-      else if (known.key === "trace" && token.value !== "") values[known.key] = token.value // --trace=FILE.json
-      else throw new InvalidOptions(token.rawName, `expected true or false, got '${token.value}'`)
+      else if (known.key === "trace" && token.value.endsWith(".json") && token.value.length > 5) values[known.key] = token.value // --trace=FILE.json
+      else throw new InvalidOptions(token.rawName, `expected true or false${known.key === "trace" ? " or a FILE.json to write the timeline to" : ""}, got '${token.value}'`)
     } else {
       const negated = token.name.startsWith("no-") ? table.get(token.name.slice(3)) : undefined
       if (negated !== undefined && negated.spec.type === "boolean" && token.value === undefined && token.rawName.startsWith("--")) {
