@@ -2,7 +2,7 @@
  * `--trace=FILE.json`: every rank's timeline (comm/timeline.ts) as one
  * Chrome trace-event / Perfetto JSON document. One process (the job), one
  * thread track per rank (tid = rank); blocking collectives and blocked waits
- * are complete ("X") spans, each message is a zero-length "send" slice on
+ * are complete ("X") spans, each message is a 1 ns "send" slice on
  * the sender and an "arrive" slice on the receiver joined by a flow arrow
  * ("s"/"f", same id) carrying its bytes. Times are µs since the job's first
  * event, from each thread's `performance.timeOrigin + performance.now()`.
@@ -33,6 +33,13 @@ export interface TraceEvent {
 
 /** The job's process id in the trace. */
 const PID = 1
+
+/**
+ * A message's send and arrival marks last 1 ns: a flow event binds to the
+ * slice open at its time on its thread, and a zero-length slice may count
+ * as already closed there.
+ */
+const MARK_US = 0.001
 
 /** Creates (truncates) `path` now, so that an unwritable path fails before any rank starts. */
 export function checkTraceFile(path: string): void {
@@ -98,7 +105,7 @@ export function timelineJson(timelines: ReadonlyArray<TimelineData>, size: numbe
         const id = send ? flowId(sentCount, tid, peer) : flowId(arrivedCount, peer, tid)
         const args = send ? `{"to":${peer},"tag":${tag},"bytes":${c}}` : `{"from":${peer},"tag":${tag},"bytes":${c}}`
         const name = send ? `send → ${peerName(peer)}` : `arrive ← ${peerName(peer)}`
-        emit(`{"name":"${name}","cat":"message","ph":"X","ts":${ts},"dur":0,${at},"args":${args}}`)
+        emit(`{"name":"${name}","cat":"message","ph":"X","ts":${ts},"dur":${MARK_US},${at},"args":${args}}`)
         emit(`{"name":"message","cat":"message","ph":"${send ? "s" : "f"}","bp":"e","id":${id},"ts":${ts},${at},"args":${args}}`)
       } else if (code === TimelineEvent.wait) {
         const call = blockedOpName(c)
