@@ -18,7 +18,7 @@ export interface TraceSummary {
   readonly sentTo: ReadonlyArray<{ readonly messages: number; readonly bytes: number }>
   /** Messages and bytes per lane: typed arrays and buffers as raw bytes, numbers, v8-serialized values. */
   readonly lanes: { readonly [lane in Lane]: { readonly messages: number; readonly bytes: number } }
-  /** Seconds spent inside blocking communication calls, and how many such calls. */
+  /** Seconds blocking communication calls spent waiting (from their first failed attempt), and how many such calls. */
   readonly waitSeconds: number
   readonly waits: number
   /** Collective calls made, by name (collectives' own messages count above too). */
@@ -72,7 +72,7 @@ export class Trace {
   /** A message from `source` left its ring (timeline only). */
   arrived(source: number, tag: number, bytes: number): void {
     if (this.timeline === null) return
-    const now = this.arrivalAtWaitEnd ? this.endedAt : performance.now()
+    const now = this.arrivalAtWaitEnd && this.endedAt >= 0 ? this.endedAt : performance.now()
     this.arrivalAtWaitEnd = false
     this.timeline.record(TimelineEvent.arrive, now, now, source, tag, bytes)
   }
@@ -86,24 +86,29 @@ export class Trace {
     this.arrivalAtWaitEnd = true
   }
 
+  /** A blocking call begins; the clock is read only if it has to wait (`blocked`), so one that finds its message at once costs nothing. */
   waitBegins(): void {
-    this.since = performance.now()
     this.blockedOp = 0
   }
 
   /** The current blocking call failed an attempt and waits for `peer`/`tag` (called on every failed attempt). */
   blocked(op: number, peer: number, tag: number): void {
+    if (this.blockedOp === 0) this.since = performance.now()
     this.blockedOp = op
     this.blockedPeer = peer
     this.blockedTag = tag
   }
 
   waitEnds(): void {
+    this.waits++
+    if (this.blockedOp === 0) {
+      this.endedAt = -1
+      return
+    }
     const now = performance.now()
     this.endedAt = now
     this.waitMs += now - this.since
-    this.waits++
-    if (this.timeline !== null && this.blockedOp !== 0) this.timeline.record(TimelineEvent.wait, this.since, now, this.blockedPeer, this.blockedTag, this.blockedOp)
+    if (this.timeline !== null) this.timeline.record(TimelineEvent.wait, this.since, now, this.blockedPeer, this.blockedTag, this.blockedOp)
   }
 
   /** The start time of a blocking collective, for `collectiveEnds` (0 without a timeline). */
