@@ -1,6 +1,6 @@
 // heat1d_small (comm, 50,000 steps of n = 1004) as a command-line program, to compare a run with
-// `--trace=FILE.json` against one without: rank 0 prints the run's µs per step (best of --reps).
-//   tsx bench/trace_overhead.ts --ranks 2 [--trace=/tmp/heat1d.json]
+// `--trace=FILE.json` against one without: rank 0 prints each rep's seconds (REPS reps).
+//   REPS=5 tsx bench/trace_overhead.ts --ranks 2 [--trace=/tmp/heat1d.json]   (REPS: default 3)
 import { init } from "rankflow"
 import { rank } from "./workloads/heat1d.comm.ts"
 import { heat1dSmall } from "./workloads/heat1d.ts"
