@@ -35,6 +35,8 @@ export interface RuntimeOptions {
   readonly progress: boolean
   /** Count every rank's traffic and waits, and report them on stderr at the end. */
   readonly trace: boolean
+  /** `--trace=FILE.json`: also write a timeline of every rank (Chrome trace-event / Perfetto JSON) there. */
+  readonly traceFile: string | undefined
   readonly help: boolean
   readonly version: boolean
   /** Values of a program's own flags (see `ExtraOptions`), by their declared key. */
@@ -157,7 +159,8 @@ function readArgs(argv: ReadonlyArray<string>, extra: ExtraOptions): { values: R
     } else if (known !== undefined) {
       if (token.value === undefined) values[known.key] = true
       else if (token.value === "true" || token.value === "false") values[known.key] = token.value === "true"
-      else throw new InvalidOptions(token.rawName, `expected true or false, got '${token.value}'`)
+      else if (known.key === "trace" && token.value.endsWith(".json") && token.value.length > 5) values[known.key] = token.value // --trace=FILE.json
+      else throw new InvalidOptions(token.rawName, `expected true or false${known.key === "trace" ? " or a FILE.json to write the timeline to" : ""}, got '${token.value}'`)
     } else {
       const negated = token.name.startsWith("no-") ? table.get(token.name.slice(3)) : undefined
       if (negated !== undefined && negated.spec.type === "boolean" && token.value === undefined && token.rawName.startsWith("--")) {
@@ -183,7 +186,8 @@ export function parseRuntimeOptions(argv: ReadonlyArray<string>, extra: ExtraOpt
     maxRankHeap: text("maxRankHeap") === undefined ? undefined : decode(RankHeap, "max-rank-heap", text("maxRankHeap")!, "a number of MiB ≥ 16"),
     oversubscribe: values.oversubscribe === true || (values.oversubscribe === undefined && process.env.RANKFLOW_OVERSUBSCRIBE === "1"),
     progress: values.progress === true,
-    trace: values.trace === true,
+    trace: values.trace === true || typeof values.trace === "string",
+    traceFile: typeof values.trace === "string" ? values.trace : undefined,
     help: values.help === true,
     version: values.version === true,
     extra: Object.fromEntries(Object.keys(extra).map((k) => [k, values[k]])),
@@ -211,6 +215,7 @@ export function usage(header: ReadonlyArray<string> = ["usage: <program> [option
     "      --oversubscribe more ranks than cores on purpose: no warning (RANKFLOW_OVERSUBSCRIBE=1 too)",
     "      --progress      show the progress of rank 0's loops, farms and streams on stderr",
     "      --trace         count each rank's messages (by lane), waits and collectives; report them at the end",
+    "      --trace=FILE.json  also write a timeline of every rank (calls, waits, messages) for ui.perfetto.dev",
     "  -h, --help          show this help",
     "      --version       print rankflow's version",
     "      -- <args…>      the rest goes to the program as positional arguments (positionals())",

@@ -636,6 +636,7 @@ export class Comm {
   /** Runs a collective algorithm to completion with blocking sends and receives. */
   private collective<R>(op: number, root: number, algorithm: C.Algorithm<R>): R {
     const call = this.enterCollective(op, root)
+    const since = this.engine.trace === null ? 0 : this.engine.trace.clock()
     const ctx = this.context + 1
     // Calls where a rank may only send first agree on the call (see `C.agreeing`): a mismatch fails before any value is returned.
     const steps = this.size > 1 && C.AGREEING.has(op) ? C.agreeing(this.rank, this.size, algorithm) : algorithm
@@ -663,6 +664,7 @@ export class Comm {
       throw failure
     } finally {
       this._leaveCollective()
+      if (this.engine.trace !== null) this.engine.trace.collectiveEnds(op, since)
     }
   }
 

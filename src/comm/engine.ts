@@ -178,9 +178,10 @@ export class Engine {
     readonly rank: number,
     /** Seconds after which a blocking call fails with `CommTimeout` (undefined: never). */
     private readonly callTimeout?: number,
-    traced = false,
+    /** Count traffic and waits (`--trace`); "timeline": also record when each happened (`--trace=FILE.json`). */
+    traced: boolean | "timeline" = false,
   ) {
-    this.trace = traced ? new Trace(rank, memory.size) : null
+    this.trace = traced !== false ? new Trace(rank, memory.size, traced === "timeline") : null
     this.size = memory.size
     this.doorbell = new Doorbell(memory, rank)
     for (let r = 0; r < this.size; r++) {
@@ -226,7 +227,7 @@ export class Engine {
     // Earlier queued sends go first (MPI order); flushing may run nested sends, so before `payload` is filled.
     if (dest !== this.rank && this.pendingSends[dest]!.length > 0) this.flushSends(dest)
     const p = this.preparePayload(value, "send")
-    if (this.trace !== null) this.trace.sent(dest, p.kind, p.bytes)
+    if (this.trace !== null) this.trace.sent(dest, p.kind, p.bytes, tag)
     if (dest === this.rank) return this.deliverLocal(p, tag, context)
     const ring = this.outRings[dest]!
     if (ring.isSmall(p.bytes)) {
@@ -254,7 +255,7 @@ export class Engine {
   /** Nonblocking send: completes at once when the message fits, else queues it behind earlier ones. */
   isend(value: unknown, dest: number, tag: number, context: number): PendingSend | null {
     const p = this.preparePayload(value, "isend")
-    if (this.trace !== null) this.trace.sent(dest, p.kind, p.bytes)
+    if (this.trace !== null) this.trace.sent(dest, p.kind, p.bytes, tag)
     if (dest === this.rank) {
       this.deliverLocal(p, tag, context)
       return null
@@ -367,6 +368,7 @@ export class Engine {
         const ring = this.inRings[from]!
         if (ring.isSmall(ring.frameBytes)) {
           this.endBlocking()
+          if (this.trace !== null) this.trace.arrivesNow()
           return this.readSmall(ring, from, into, status)
         }
         this.endBlocking()
@@ -606,6 +608,7 @@ export class Engine {
 
   /** The record of the frame at the head of `ring`, whose bytes go to `data`. */
   private recordOf(ring: Ring, source: number, data: Uint8Array, claim: PendingRecv | null = null): Unexpected {
+    if (this.trace !== null) this.trace.arrived(source, ring.frameTag, ring.frameBytes)
     return {
       source,
       context: ring.frameContext,
@@ -708,6 +711,7 @@ export class Engine {
   private readSmall(ring: Ring, source: number, into: RecvTarget, status: Status | null): unknown {
     const kind = ring.frameKind
     const bytes = ring.frameBytes
+    if (this.trace !== null) this.trace.arrived(source, ring.frameTag, bytes)
     status?.set(source, ring.frameTag, bytes, kind)
     if (into === null) {
       if (kind === KIND_NUMBER) {
@@ -770,6 +774,7 @@ export class Engine {
    * failed attempt sleep until something changes.
    */
   private pause(op: number, peer: number, tag: number, context: number): void {
+    if (this.trace !== null) this.trace.blocked(op, peer, tag)
     if (this.armed) {
       const woken = this.doorbell.sleep(this.bell)
       this.checkAbort()

@@ -9,6 +9,7 @@
  */
 import { COLLECTIVE_NAMES } from "./collectives.ts"
 import { KIND_NUMBER, KIND_SERIALIZED } from "./dtype.ts"
+import { Timeline, TimelineEvent, type TimelineData } from "./timeline.ts"
 
 /** A rank's trace as plain data, for the supervisor's report. */
 export interface TraceSummary {
@@ -17,11 +18,13 @@ export interface TraceSummary {
   readonly sentTo: ReadonlyArray<{ readonly messages: number; readonly bytes: number }>
   /** Messages and bytes per lane: typed arrays and buffers as raw bytes, numbers, v8-serialized values. */
   readonly lanes: { readonly [lane in Lane]: { readonly messages: number; readonly bytes: number } }
-  /** Seconds spent inside blocking communication calls, and how many such calls. */
+  /** Seconds blocking communication calls spent waiting (from their first failed attempt), and how many such calls. */
   readonly waitSeconds: number
   readonly waits: number
   /** Collective calls made, by name (collectives' own messages count above too). */
   readonly collectives: Readonly<Record<string, number>>
+  /** What happened when, with `--trace=FILE.json` (the supervisor takes it out before reporting). */
+  readonly timeline?: TimelineData
 }
 
 export type Lane = "buffer" | "number" | "serialized"
@@ -35,29 +38,87 @@ export class Trace {
   private waitMs = 0
   private waits = 0
   private since = 0
+  /** What the current blocking call waits for, once it had to wait (op 0: it has not). */
+  private blockedOp = 0
+  private blockedPeer = -1
+  private blockedTag = -1
+  /** When the last blocking call ended, and whether the next arrival happens right then. */
+  private endedAt = 0
+  private arrivalAtWaitEnd = false
+  /** Events with times, when the run writes a timeline file (`--trace=FILE.json`). */
+  readonly timeline: Timeline | null
 
   constructor(
     private readonly rank: number,
     size: number,
+    timeline = false,
   ) {
     this.to = new Float64Array(2 * size)
+    this.timeline = timeline ? new Timeline(rank) : null
   }
 
-  sent(dest: number, kind: number, bytes: number): void {
+  sent(dest: number, kind: number, bytes: number, tag: number): void {
     this.to[2 * dest]!++
     this.to[2 * dest + 1]! += bytes
     const lane = laneOf(kind)
     this.lanes[2 * lane]!++
     this.lanes[2 * lane + 1]! += bytes
+    if (this.timeline !== null && dest !== this.rank) {
+      const now = performance.now()
+      this.timeline.record(TimelineEvent.send, now, now, dest, tag, bytes)
+    }
   }
 
+  /** A message from `source` left its ring (timeline only). */
+  arrived(source: number, tag: number, bytes: number): void {
+    if (this.timeline === null) return
+    const now = this.arrivalAtWaitEnd && this.endedAt >= 0 ? this.endedAt : performance.now()
+    this.arrivalAtWaitEnd = false
+    this.timeline.record(TimelineEvent.arrive, now, now, source, tag, bytes)
+  }
+
+  /**
+   * The very next call is `arrived`, right after `waitEnds`: it takes the
+   * wait's end as its time instead of reading the clock again (a clock read
+   * is a good part of a tiny step's cost).
+   */
+  arrivesNow(): void {
+    this.arrivalAtWaitEnd = true
+  }
+
+  /** A blocking call begins; the clock is read only if it has to wait (`blocked`), so one that finds its message at once costs nothing. */
   waitBegins(): void {
-    this.since = performance.now()
+    this.blockedOp = 0
+  }
+
+  /** The current blocking call failed an attempt and waits for `peer`/`tag` (called on every failed attempt). */
+  blocked(op: number, peer: number, tag: number): void {
+    if (this.blockedOp === 0) this.since = performance.now()
+    this.blockedOp = op
+    this.blockedPeer = peer
+    this.blockedTag = tag
   }
 
   waitEnds(): void {
-    this.waitMs += performance.now() - this.since
     this.waits++
+    if (this.blockedOp === 0) {
+      this.endedAt = -1
+      return
+    }
+    const now = performance.now()
+    this.endedAt = now
+    this.waitMs += now - this.since
+    if (this.timeline !== null) this.timeline.record(TimelineEvent.wait, this.since, now, this.blockedPeer, this.blockedTag, this.blockedOp)
+  }
+
+  /** The start time of a blocking collective, for `collectiveEnds` (0 without a timeline). */
+  clock(): number {
+    return this.timeline === null ? 0 : performance.now()
+  }
+
+  /** A blocking collective `op` that began at `since` (from `clock()`) ended. */
+  collectiveEnds(op: number, since: number): void {
+    if (this.timeline !== null) this.timeline.record(TimelineEvent.collective, since, performance.now(), -1, -1, op)
   }
 
   collective(op: number): void {
@@ -73,6 +134,7 @@ export class Trace {
       waitSeconds: this.waitMs / 1000,
       waits: this.waits,
       collectives: Object.fromEntries(COLLECTIVE_NAMES.flatMap((name, op) => (this.collectiveCalls[op]! > 0 ? [[name, this.collectiveCalls[op]!]] : []))),
+      ...(this.timeline === null ? {} : { timeline: this.timeline.data() }),
     }
   }
 }

@@ -12,6 +12,7 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { parseRuntimeOptions, usage, type ExtraOptions, type ExtraValues } from "../cli/options.ts"
+import type { TimelineData } from "../comm/timeline.ts"
 import type { TraceSummary } from "../comm/trace.ts"
 import { isRankflowError, type JobAborted, type RankFailed, type RankFailure, type RankflowError } from "../errors.ts"
 import { checkRanks } from "./limits.ts"
@@ -19,6 +20,7 @@ import { progressDisplay } from "./progressBar.ts"
 import { runPool } from "./supervisor.ts"
 import { exitProcess } from "./teardown.ts"
 import { traceReport } from "./traceReport.ts"
+import { checkTraceFile, writeTimeline } from "./traceTimeline.ts"
 
 /** Exit codes of a job, as documented on `init()`: 128 + the signal's number for SIGINT and SIGTERM. */
 export const ExitCode = { ok: 0, failed: 1, usage: 2, timeout: 124, interrupted: 130, terminated: 143 } as const
@@ -102,6 +104,7 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     prepared = result
     threads = prepared?.threads ?? options.ranks
     checkRanks(prepared?.threads === undefined ? "--ranks" : "--threads", threads)
+    if (options.traceFile !== undefined) checkTraceFile(options.traceFile)
   } catch (error) {
     // Structural checks: the program's own copy of rankflow made errors its hooks throw.
     if (!isRankflowError(error)) throw error
@@ -134,11 +137,16 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
   process.on("SIGINT", onSignal("SIGINT"))
   process.on("SIGTERM", onSignal("SIGTERM"))
   const traces: TraceSummary[] | undefined = options.trace ? [] : undefined
+  const timelines: TimelineData[] = []
   // The outcome is printed as soon as it is known, before ranks are stopped (which has a deadline).
   let code: number | undefined
   const onOutcome = (outcome: Exit.Exit<unknown, RankflowError>): void => {
     display?.stop()
     if (traces !== undefined && traces.length > 0 && prepared?.ownsTrace !== true) process.stderr.write(traceReport(traces))
+    if (options.traceFile !== undefined) {
+      const events = writeTimeline(options.traceFile, timelines, threads, `rankflow ${header(entry, undefined)[0]!.replace(/^usage: /, "").replace(/ \[options.*$/, "")}`)
+      process.stderr.write(`rankflow: trace: ${events} events of ${timelines.length} ranks written to ${options.traceFile} (open it in ui.perfetto.dev)\n`)
+    }
     const reported = report(outcome, signal)
     code = reported === ExitCode.interrupted && signal === "SIGTERM" ? ExitCode.terminated : reported
     prepared?.end?.({ ok: code === ExitCode.ok, exitCode: code, traces: traces?.sort((a, b) => a.rank - b.rank) })
@@ -153,7 +161,15 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
       ...(options.commTimeout === undefined ? {} : { commTimeoutSeconds: options.commTimeout }),
       ...(options.maxRankHeap === undefined ? {} : { maxRankHeapMiB: options.maxRankHeap }),
       ...(display === undefined ? {} : { onProgress: display.update }),
-      ...(traces === undefined ? {} : { onTrace: (trace: TraceSummary) => void traces.push(trace) }),
+      ...(traces === undefined
+        ? {}
+        : {
+            onTrace: ({ timeline, ...trace }: TraceSummary) => {
+              traces.push(trace)
+              if (timeline !== undefined) timelines.push(timeline)
+            },
+            traceTimeline: options.traceFile !== undefined,
+          }),
       onOutcome,
     }),
     { signal: controller.signal },

@@ -29,8 +29,8 @@ export interface RankStart {
   readonly commTimeout?: number
   /** Whether the supervisor draws progress reports (`--progress`). */
   readonly progress?: boolean
-  /** Whether to count traffic and waits for the supervisor's trace report (`--trace`). */
-  readonly trace?: boolean
+  /** Whether to count traffic and waits for the supervisor's trace report (`--trace`); "timeline": also when (`--trace=FILE.json`). */
+  readonly trace?: boolean | "timeline"
 }
 
 interface RankState {
@@ -62,7 +62,7 @@ export function rankArgs(): unknown {
 /** The world communicator of this rank (created on first use). */
 export function worldComm(state: RankState): Comm {
   if (state.world === undefined) {
-    state.engine = new Engine(state.start.memory, state.start.rank, state.start.commTimeout, state.start.trace === true)
+    state.engine = new Engine(state.start.memory, state.start.rank, state.start.commTimeout, state.start.trace ?? false)
     state.world = new Comm(state.engine, 0)
   }
   return state.world

@@ -72,6 +72,8 @@ export interface PoolOptions {
   readonly onProgress?: (label: string, done: number, total: number) => void
   /** Receives each rank's traffic counters when it finishes; ranks count nothing without it. */
   readonly onTrace?: (trace: TraceSummary) => void
+  /** With `onTrace`: ranks also record a timeline of their calls, waits and messages (`--trace=FILE.json`). */
+  readonly traceTimeline?: boolean
   /**
    * Heap limit of each rank in MiB (V8 old generation); a rank over it fails
    * alone with `RankOutOfMemory`. Default: `RANKFLOW_MAX_RANK_HEAP` (MiB) when
@@ -213,7 +215,7 @@ function spawnRank(memory: WorldMemory, options: PoolOptions, job: Job, rank: nu
     ...(options.args === undefined ? {} : { args: options.args }),
     ...(options.commTimeoutSeconds === undefined ? {} : { commTimeout: options.commTimeoutSeconds }),
     ...(options.onProgress === undefined ? {} : { progress: true }),
-    ...(options.onTrace === undefined ? {} : { trace: true }),
+    ...(options.onTrace === undefined ? {} : { trace: options.traceTimeline === true ? ("timeline" as const) : true }),
   }
   const worker = new Worker(code.boot, {
     eval: true,

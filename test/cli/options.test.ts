@@ -26,7 +26,8 @@ for (const [argv, message] of [
   [["--ranks"], "--ranks: expected a value"],
   [["--timeout", "0"], "--timeout: expected a positive number of seconds, got '0'"],
   [["--timeout", "soon"], "--timeout: expected a positive number of seconds, got 'soon'"],
-  [["--trace=maybe"], "--trace: expected true or false, got 'maybe'"],
+  [["--trace=maybe"], "--trace: expected true or false or a FILE.json to write the timeline to, got 'maybe'"],
+  [["--progress=out.json"], "--progress: expected true or false, got 'out.json'"],
 ] as const) {
   test(`${argv.join(" ")} is rejected, naming the option and the value`, (t) => {
     const error = t.throws(() => parseRuntimeOptions(argv), { instanceOf: InvalidOptions })
@@ -39,6 +40,8 @@ test("booleans take --x, --x=true, --x=false and --no-x; the last one given wins
   t.true(parseRuntimeOptions(["--trace=true"]).trace)
   t.false(parseRuntimeOptions(["--trace=false"]).trace)
   t.false(parseRuntimeOptions(["--trace", "--no-trace"]).trace)
+  t.is(parseRuntimeOptions(["--trace"]).traceFile, undefined)
+  t.deepEqual([parseRuntimeOptions(["--trace=out/t.json"]).trace, parseRuntimeOptions(["--trace=out/t.json"]).traceFile], [true, "out/t.json"])
   t.true(parseRuntimeOptions(["--no-progress", "--progress"]).progress)
   const extra = { verbose: { type: "boolean" } } as const
   t.is(parseRuntimeOptions(["--no-verbose"], extra).extra.verbose, false)

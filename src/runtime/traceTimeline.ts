@@ -1,0 +1,131 @@
+/**
+ * `--trace=FILE.json`: every rank's timeline (comm/timeline.ts) as one
+ * Chrome trace-event / Perfetto JSON document. One process (the job), one
+ * thread track per rank (tid = rank); blocking collectives and blocked waits
+ * are complete ("X") spans, each message is a 1 ns "send" slice on
+ * the sender and an "arrive" slice on the receiver joined by a flow arrow
+ * ("s"/"f", same id) carrying its bytes. Times are µs since the job's first
+ * event, from each thread's `performance.timeOrigin + performance.now()`.
+ * Messages from one rank to another leave the ring in the order they were
+ * sent, so the k-th send from a to b is the k-th arrival at b from a.
+ *
+ * Layer: runtime (supervisor side).
+ */
+import { closeSync, openSync, writeSync } from "node:fs"
+import { COLLECTIVE_NAMES } from "../comm/collectives.ts"
+import { TIMELINE_STRIDE, TimelineEvent, type TimelineData } from "../comm/timeline.ts"
+import { InvalidOptions } from "../errors.ts"
+import { blockedOpName } from "../transport/doorbell.ts"
+
+/** One event of the trace-event format (https://docs.google.com/document/d/1CvAClvFfyA5R-PhYUmn5OOQtYMH4h6I0nSsKchNAySU). */
+export interface TraceEvent {
+  readonly name: string
+  readonly ph: "X" | "s" | "f" | "M"
+  readonly ts: number
+  readonly pid: number
+  readonly tid: number
+  readonly dur?: number
+  readonly cat?: string
+  readonly id?: number
+  readonly bp?: "e"
+  readonly args?: Readonly<Record<string, unknown>>
+}
+
+/** The job's process id in the trace. */
+const PID = 1
+
+/**
+ * A message's send and arrival marks last 1 ns: a flow event binds to the
+ * slice open at its time on its thread, and a zero-length slice may count
+ * as already closed there.
+ */
+const MARK_US = 0.001
+
+/** Creates (truncates) `path` now, so that an unwritable path fails before any rank starts. */
+export function checkTraceFile(path: string): void {
+  try {
+    closeSync(openSync(path, "w"))
+  } catch (error) {
+    throw new InvalidOptions("--trace", `cannot write the timeline to '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+}
+
+const peerName = (peer: number): string => (peer < 0 ? "any" : `rank ${peer}`)
+
+/** Rounds µs to the nanosecond, as the format's decimal `ts`. */
+const µsText = (µs: number): string => String(Math.round(µs * 1000) / 1000)
+
+/**
+ * The trace-event document of the ranks' timelines (`size` ranks in the job),
+ * given to `write` in pieces of JSON text (a long run has millions of events:
+ * they never exist as objects all at once).
+ */
+export function timelineJson(timelines: ReadonlyArray<TimelineData>, size: number, title: string, write: (text: string) => void): number {
+  let zero = Infinity
+  for (const t of timelines) for (let i = 0; i < t.count; i++) zero = Math.min(zero, t.origin + t.events[i * TIMELINE_STRIDE + 1]!)
+  let count = 0
+  let chunk = '{"displayTimeUnit":"ms","traceEvents":[\n'
+  const emit = (event: string): void => {
+    chunk += count === 0 ? event : `,\n${event}`
+    count++
+    if (chunk.length > 1 << 20) {
+      write(chunk)
+      chunk = ""
+    }
+  }
+  const meta = (name: string, tid: number, args: Readonly<Record<string, unknown>>) => emit(JSON.stringify({ name, ph: "M", ts: 0, pid: PID, tid, args } satisfies TraceEvent))
+  meta("process_name", 0, { name: title })
+  for (let rank = 0; rank < size; rank++) {
+    meta("thread_name", rank, { name: `rank ${rank}` })
+    meta("thread_sort_index", rank, { sort_index: rank })
+  }
+  // Flow ids: the k-th message from a to b has the id of the k-th send a→b.
+  const sentCount = new Float64Array(size * size)
+  const arrivedCount = new Float64Array(size * size)
+  const flowId = (counts: Float64Array, from: number, to: number): number => {
+    const key = from * size + to
+    return counts[key]!++ * size * size + key + 1
+  }
+  for (const t of [...timelines].sort((a, b) => a.rank - b.rank)) {
+    const e = t.events
+    const tid = t.rank
+    const at = `"pid":${PID},"tid":${tid}`
+    const µs = (ms: number): number => (t.origin + ms - zero) * 1000
+    for (let i = 0; i < t.count; i++) {
+      const o = i * TIMELINE_STRIDE
+      const code = e[o]!
+      const start = µs(e[o + 1]!)
+      const ts = µsText(start)
+      const dur = µsText(Math.max(0, µs(e[o + 2]!) - start))
+      const peer = e[o + 3]!
+      const tag = e[o + 4]!
+      const c = e[o + 5]!
+      if (code === TimelineEvent.send || code === TimelineEvent.arrive) {
+        const send = code === TimelineEvent.send
+        const id = send ? flowId(sentCount, tid, peer) : flowId(arrivedCount, peer, tid)
+        const args = send ? `{"to":${peer},"tag":${tag},"bytes":${c}}` : `{"from":${peer},"tag":${tag},"bytes":${c}}`
+        const name = send ? `send → ${peerName(peer)}` : `arrive ← ${peerName(peer)}`
+        emit(`{"name":"${name}","cat":"message","ph":"X","ts":${ts},"dur":${MARK_US},${at},"args":${args}}`)
+        emit(`{"name":"message","cat":"message","ph":"${send ? "s" : "f"}","bp":"e","id":${id},"ts":${ts},${at},"args":${args}}`)
+      } else if (code === TimelineEvent.wait) {
+        const call = blockedOpName(c)
+        const name = `wait ${call} ${peerName(peer)}${tag >= 0 ? ` tag ${tag}` : ""}`
+        emit(`{"name":"${name}","cat":"wait","ph":"X","ts":${ts},"dur":${dur},${at},"args":{"call":"${call}","peer":${peer},"tag":${tag}}}`)
+      } else if (code === TimelineEvent.collective) {
+        emit(`{"name":${JSON.stringify(COLLECTIVE_NAMES[c] ?? "collective")},"cat":"collective","ph":"X","ts":${ts},"dur":${dur},${at}}`)
+      }
+    }
+  }
+  write(`${chunk}\n]}\n`)
+  return count
+}
+
+/** Writes the ranks' timelines to `path`; returns how many events it holds. */
+export function writeTimeline(path: string, timelines: ReadonlyArray<TimelineData>, size: number, title: string): number {
+  const fd = openSync(path, "w")
+  try {
+    return timelineJson(timelines, size, title, (text) => writeSync(fd, text))
+  } finally {
+    closeSync(fd)
+  }
+}
