@@ -31,6 +31,7 @@ import { denseWasm } from "./dense.wasm.ts"
 export interface KernelMemory {
   /** The memory's bytes (a new SharedArrayBuffer object after each grow; views of earlier ones stay valid). */
   readonly buffer: SharedArrayBuffer
+  /** Adds `pages` pages of 64 KiB; returns the previous size in pages. */
   grow(pages: number): number
 }
 
@@ -343,8 +344,11 @@ export const dgemm = (a: Float64Array, b: Float64Array, c: Float64Array, m: numb
  * its shape and its entries row by row.
  */
 export interface MatrixLike {
+  /** Number of rows. */
   readonly rows: number
+  /** Number of columns. */
   readonly columns: number
+  /** The elements in row-major order. */
   to1DArray(): ArrayLike<number>
 }
 
