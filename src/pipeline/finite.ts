@@ -12,6 +12,7 @@
  * Layer: pipeline (rank side). Loads no Effect.
  */
 import { FieldNotFinite } from "../errors.ts"
+import type { FieldArray } from "../plan/description.ts"
 
 /** Where a block's interior lies in its array (row-major, a ghost frame of `ghost` on every side). */
 export interface FieldGeometry {
@@ -26,9 +27,6 @@ export interface FieldGeometry {
   /** Global index of the first interior point per dimension. */
   readonly start: ReadonlyArray<number>
 }
-
-/** Any typed array a field can be held in. */
-import type { FieldArray } from "../plan/description.ts"
 
 /**
  * The flat array index of the first interior point (row-major order) holding

@@ -198,8 +198,8 @@ export function openFile(path: string, flags = "r"): number {
   try {
     return openSync(path, flags)
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? "error"
-    throw new FieldFileError(path, "missing", "a readable file", `${code}: ${(e as Error).message}`)
+    // Node's message already starts with the code ("ENOENT: no such file or directory, open …").
+    throw new FieldFileError(path, "missing", "a readable file", (e as Error).message)
   }
 }
 
