@@ -17,26 +17,34 @@ import { readFieldBlocks } from "./fieldFile.ts"
 /** One gathered field, or several by name. */
 export type FieldArrays = FieldArray | Readonly<Record<string, unknown>>
 
+/** Where a grid's blocks are: the layout, the grid's shape, and the thread holding each partition. */
+export interface BlockPlacement {
+  readonly layout: GridLayout
+  readonly shape: ReadonlyArray<number>
+  /** Thread (world rank) of each partition. */
+  readonly owner: ReadonlyArray<number>
+}
+
 /** Sets every field's initial values (and previous levels) on this thread's blocks: a collective call when a field comes from rank 0's array. */
-export function initializeFields(blocks: ReadonlyArray<FieldBlock>, specs: ReadonlyArray<FieldSpec>, layout: GridLayout, comm: Comm): void {
+export function initializeFields(blocks: ReadonlyArray<FieldBlock>, specs: ReadonlyArray<FieldSpec>, where: BlockPlacement, comm: Comm): void {
   specs.forEach((spec, f) => {
-    initializeLevel(blocks, spec, f, "u", spec.init, layout, comm)
-    if (spec.previous !== undefined) initializeLevel(blocks, spec, f, "prev", spec.previous, layout, comm)
+    initializeLevel(blocks, spec, f, "u", spec.init, where, comm)
+    if (spec.previous !== undefined) initializeLevel(blocks, spec, f, "prev", spec.previous, where, comm)
   })
 }
 
-function initializeLevel(blocks: ReadonlyArray<FieldBlock>, spec: FieldSpec, f: number, which: "u" | "prev", init: FieldInit, layout: GridLayout, comm: Comm): void {
+function initializeLevel(blocks: ReadonlyArray<FieldBlock>, spec: FieldSpec, f: number, which: "u" | "prev", init: FieldInit, where: BlockPlacement, comm: Comm): void {
   const what = which === "u" ? spec.name : `${spec.name} (previous level)`
   if (init.kind === "function") for (const b of blocks) b.initialize(init.fn, f, which)
   else if (init.kind === "array") {
-    const mine = scatterBlocks(init.data, spec, what, blocks, layout, comm)
+    const mine = scatterBlocks(init.data, spec, what, blocks, where, comm)
     let at = 0
     for (const b of blocks) {
       b.setInterior(f, which, mine.subarray(at, at + b.points))
       at += b.points
     }
   } else {
-    const data = readFieldBlocks(init, spec, shapeOf(layout), blocks.map((b) => b.block))
+    const data = readFieldBlocks(init, spec, where.shape, blocks.map((b) => b.block))
     blocks.forEach((b, i) => b.setInterior(f, which, data[i]!))
   }
 }
@@ -48,8 +56,7 @@ const pointsOf = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) =
  * row-major, in partition order) and scattered: this thread's part. Rank 0
  * checks the array first and every rank throws the same error if it is wrong.
  */
-function scatterBlocks(data: ArrayLike<number> | undefined, spec: FieldSpec, what: string, blocks: ReadonlyArray<FieldBlock>, layout: GridLayout, comm: Comm): FieldArray {
-  const shape = shapeOf(layout)
+function scatterBlocks(data: ArrayLike<number> | undefined, spec: FieldSpec, what: string, blocks: ReadonlyArray<FieldBlock>, { layout, shape, owner }: BlockPlacement, comm: Comm): FieldArray {
   const points = pointsOf(shape)
   const problem = comm.rank === 0 ? arrayProblem(data, points) : undefined
   const verdict = comm.bcast(problem ?? "", 0)
@@ -62,8 +69,7 @@ function scatterBlocks(data: ArrayLike<number> | undefined, spec: FieldSpec, wha
     let at = 0
     for (const b of layout.blocks) at = copyBlockOut(data!, strides, b, all, at)
     counts = Array.from({ length: comm.size }, () => 0)
-    const perThread = ownersOf(layout.blocks.length, comm.size)
-    layout.blocks.forEach((b, p) => (counts![perThread[p]!]! += pointsOf(b.count)))
+    layout.blocks.forEach((b, p) => (counts![owner[p]!]! += pointsOf(b.count)))
   }
   const mine = comm.scatterv(all, counts, 0)
   const expected = blocks.reduce((a, b) => a + b.points, 0)
@@ -76,21 +82,6 @@ function arrayProblem(data: ArrayLike<number> | undefined, points: number): stri
   if (typeof data.length !== "number") return `rank 0 holds ${typeof data}, not an array`
   if (data.length !== points) return `rank 0's array has ${data.length} elements, the grid ${points} points`
   return undefined
-}
-
-/** The thread holding each of P partitions dealt to T threads in contiguous blocks. */
-function ownersOf(partitions: number, threads: number): number[] {
-  const out: number[] = []
-  const base = Math.floor(partitions / threads)
-  const extra = partitions % threads
-  for (let t = 0; t < threads; t++) for (let k = 0; k < base + (t < extra ? 1 : 0); k++) out.push(t)
-  return out
-}
-
-/** The grid's shape as the layout's blocks cover it. */
-function shapeOf(layout: GridLayout): number[] {
-  const dims = layout.dims.length
-  return Array.from({ length: dims }, (_, d) => Math.max(...layout.blocks.map((b) => b.start[d]! + b.count[d]!)))
 }
 
 /** Copies block b's points from the global row-major `data` into `out` at `at`; returns the end. */

@@ -56,9 +56,10 @@ export function prepareGrid(description: Description, grid: Grid, specs: Readonl
   const layout = plan.source.layout
   const simd = simdMemory(plan.program, grid.dims, specs, partitions.map((p) => layout.blocks[p]!), plan.ghost)
   const blocks = partitions.map((p) => new FieldBlock(grid, layout.blocks[p]!, plan.ghost, specs, simd?.alloc))
-  initializeFields(blocks, specs, layout, comm)
   const owner = layout.blocks.map((_, p) => ownerOf(p, plan.ranks, comm.size))
   const placement: Placement = { owner, local: owner.map((t, p) => (t === comm.rank ? p - partitions[0]! : -1)) }
+  const where = { layout, shape: grid.shape, owner }
+  initializeFields(blocks, specs, where, comm)
   const exchanges = new Map<string, HaloExchange>()
   const all = specs.map((_, f) => f)
   const run: GridRun = {
@@ -91,7 +92,7 @@ export function prepareGrid(description: Description, grid: Grid, specs: Readonl
   let fresh = true
   return {
     reset: () => {
-      if (!fresh) initializeFields(blocks, specs, layout, comm)
+      if (!fresh) initializeFields(blocks, specs, where, comm)
       for (const b of blocks) b.step = 0
       run.resume = undefined
       fresh = true
