@@ -17,7 +17,6 @@ import { closeSync, fsyncSync, ftruncateSync, fstatSync, openSync } from "node:f
 import type { Comm } from "../comm/comm.ts"
 import { FieldFileError, InvalidArgument } from "../errors.ts"
 import {
-  allocate,
   bytesOf,
   bytesPerElement,
   elementCount,
@@ -30,6 +29,7 @@ import {
   type ElementArray,
   type ElementType,
 } from "./npy.ts"
+import { arrayOf } from "./field.ts"
 
 /** How a data file is laid out: `.npy` (header, then data) or raw little-endian elements. */
 export type FileFormat = "npy" | "raw"
@@ -182,7 +182,7 @@ export function blockRuns(shape: ReadonlyArray<number>, block: BlockRegion): Arr
  * ```
  */
 export function readBlocks(path: string, spec: ArraySpec, blocks: ReadonlyArray<BlockRegion>): ElementArray[] {
-  const targets = blocks.map((b) => allocate(spec.type, elementCount(b.count)))
+  const targets = blocks.map((b) => arrayOf(spec.type, elementCount(b.count)))
   readBlocksInto(path, spec, blocks, targets)
   return targets
 }

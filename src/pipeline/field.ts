@@ -16,13 +16,18 @@ import type { GridBlock } from "../plan/layout.ts"
 /** A compiled stencil sweep over a block: reads the current levels, writes the outputs' `next` buffers. */
 export type Sweep = (block: FieldBlock) => void
 
-/** Bytes per element of each field type. */
-export const ELEMENT_BYTES: Readonly<Record<ElementType, number>> = { float64: 8, float32: 4, int32: 4, uint8: 1 }
-
-const ARRAY: Readonly<Record<ElementType, new (n: number) => FieldArray>> = { float64: Float64Array, float32: Float32Array, int32: Int32Array, uint8: Uint8Array }
+const ARRAY: Readonly<Record<ElementType, { new (n: number): FieldArray; new (buffer: ArrayBufferLike, offset: number, length: number): FieldArray }>> = {
+  float64: Float64Array,
+  float32: Float32Array,
+  int32: Int32Array,
+  uint8: Uint8Array,
+}
 
 /** A new zeroed array of `type` with `length` elements. */
 export const arrayOf = (type: ElementType, length: number): FieldArray => new ARRAY[type](length)
+
+/** A view of `type` over `length` elements of `buffer` from byte `offset`. */
+export const arrayOn = (type: ElementType, buffer: ArrayBufferLike, offset: number, length: number): FieldArray => new ARRAY[type](buffer, offset, length)
 
 /**
  * Where a field's buffers come from: plain typed arrays by default; a

@@ -14,8 +14,8 @@
  */
 import type { Comm } from "../comm/comm.ts"
 import type { Request } from "../comm/request.ts"
-import type { FieldArray } from "../plan/description.ts"
-import { arrayOf, ELEMENT_BYTES, runFill, type FieldBlock, type Slab } from "./field.ts"
+import { ELEMENT_BYTES, type FieldArray } from "../plan/description.ts"
+import { arrayOf, arrayOn, runFill, type FieldBlock, type Slab } from "./field.ts"
 
 /** Where partitions live. */
 export interface Placement {
@@ -94,10 +94,7 @@ export class HaloExchange {
       bytes += Math.ceil((n * ELEMENT_BYTES[block.levels[f]!.spec.type]) / 8) * 8
     }
     const buffer = new ArrayBuffer(bytes)
-    const parts = this.fields.map((f, j) => {
-      const type = block.levels[f]!.spec.type
-      return type === "float64" ? new Float64Array(buffer, offsets[j], n) : type === "float32" ? new Float32Array(buffer, offsets[j], n) : type === "int32" ? new Int32Array(buffer, offsets[j], n) : new Uint8Array(buffer, offsets[j], n)
-    })
+    const parts = this.fields.map((f, j) => arrayOn(block.levels[f]!.spec.type, buffer, offsets[j]!, n))
     return { pack: new Uint8Array(buffer), parts }
   }
 

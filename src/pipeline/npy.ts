@@ -17,7 +17,8 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs"
 import { FieldFileError } from "../errors.ts"
 
-import type { ElementType, FieldArray } from "../plan/description.ts"
+import { ELEMENT_BYTES, type ElementType, type FieldArray } from "../plan/description.ts"
+import { arrayOf } from "./field.ts"
 
 export type { ElementType }
 
@@ -36,19 +37,8 @@ export interface NpyHeader {
   readonly version: readonly [number, number]
 }
 
-interface TypeInfo {
-  readonly descr: string
-  readonly bytes: number
-  readonly make: (length: number) => ElementArray
-}
-
-/** One table for the four types: dtype string, element size, constructor. */
-const TYPES: Record<ElementType, TypeInfo> = {
-  float64: { descr: "<f8", bytes: 8, make: (n) => new Float64Array(n) },
-  float32: { descr: "<f4", bytes: 4, make: (n) => new Float32Array(n) },
-  int32: { descr: "<i4", bytes: 4, make: (n) => new Int32Array(n) },
-  uint8: { descr: "|u1", bytes: 1, make: (n) => new Uint8Array(n) },
-}
+/** The dtype string numpy writes for each type (sizes: ELEMENT_BYTES; arrays: field.ts's arrayOf). */
+const DESCR: Record<ElementType, string> = { float64: "<f8", float32: "<f4", int32: "<i4", uint8: "|u1" }
 
 /** Little-endian dtype strings numpy may write for each type (`|` marks "byte order not applicable"). */
 const DESCRS: Record<string, ElementType> = { "<f8": "float64", "<f4": "float32", "<i4": "int32", "|u1": "uint8", "<u1": "uint8" }
@@ -59,13 +49,11 @@ const ALIGN = 64
 const GROWTH_AXIS_MAX_DIGITS = 21
 
 /** Bytes per element of `type`. */
-export const bytesPerElement = (type: ElementType): number => TYPES[type].bytes
+export const bytesPerElement = (type: ElementType): number => ELEMENT_BYTES[type]
 
-/** A zeroed typed array of `length` elements of `type`. */
-export const allocate = (type: ElementType, length: number): ElementArray => TYPES[type].make(length)
 
 /** The numpy dtype string rankflow writes for `type` (`"<f8"`, `"<f4"`, `"<i4"`, `"|u1"`). */
-export const descrOf = (type: ElementType): string => TYPES[type].descr
+export const descrOf = (type: ElementType): string => DESCR[type]
 
 /** The element type held by a typed array, or undefined for other arrays. */
 export function elementTypeOf(data: unknown): ElementType | undefined {
@@ -89,7 +77,7 @@ const showShape = (shape: ReadonlyArray<number>): string => `[${shape.join(", ")
 export function formatNpyHeader(type: ElementType, shape: ReadonlyArray<number>): Uint8Array {
   checkShape(shape, "formatNpyHeader")
   const tuple = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`
-  let dict = `{'descr': '${TYPES[type].descr}', 'fortran_order': False, 'shape': ${tuple}, }`
+  let dict = `{'descr': '${DESCR[type]}', 'fortran_order': False, 'shape': ${tuple}, }`
   if (shape.length > 0) dict += " ".repeat(GROWTH_AXIS_MAX_DIGITS - String(shape[0]).length)
   const withNewline = dict.length + 1
   const prefix = MAGIC.length + 2 + 2 // magic, version, uint16 length
@@ -286,7 +274,7 @@ export function readNpy(path: string): NpyArray {
   const fd = openFile(path)
   try {
     const header = headerOf(fd, path)
-    const data = allocate(header.type, elementCount(header.shape))
+    const data = arrayOf(header.type, elementCount(header.shape))
     readFully(fd, bytesOf(data), 0, data.byteLength, header.dataOffset, path)
     return { type: header.type, shape: header.shape, data }
   } finally {

@@ -8,10 +8,9 @@
  * Layer: pipeline (rank side).
  */
 import { StencilMisread, StencilOutOfRadius } from "../errors.ts"
-import type { FieldArray } from "../plan/description.ts"
+import type { ElementType, FieldArray } from "../plan/description.ts"
 import { arrayOf, type FieldBlock, makeView, POINT_PARAMS, type SweepSpec } from "./field.ts"
 
-const typeOf = (a: FieldArray) => (a instanceof Float64Array ? "float64" : a instanceof Float32Array ? "float32" : a instanceof Int32Array ? "int32" : "uint8")
 
 const PARAM_NAMES = ["", "u, i, x", "u, i, stride, x, y", "u, i, stride0, stride1, x, y, z"] as const
 
@@ -42,14 +41,14 @@ export function probeStencil(stencil: ProbeSpec, block: FieldBlock): void {
   const strides = shape.map((_, d) => width ** (dims - 1 - d))
   const length = width ** dims
   const centre = strides.reduce((a, s) => a + reach * s, 0)
-  const base = (type: FieldArray, salt: number) => {
-    const a = arrayOf(typeOf(type), length)
-    const float = a instanceof Float64Array || a instanceof Float32Array
+  const base = (type: ElementType, salt: number) => {
+    const a = arrayOf(type, length)
+    const float = type === "float64" || type === "float32"
     for (let k = 0; k < length; k++) a[k] = float ? 0.5 + (((k + salt) * 7919) % 997) / 997 : 1 + ((k * 7 + salt) % 13)
     return a
   }
-  const current = block.levels.map((l, f) => base(l.u, f))
-  const previous = block.levels.map((l, f) => base(l.prev, 100 + f))
+  const current = block.levels.map((l, f) => base(l.spec.type, f))
+  const previous = block.levels.map((l, f) => base(l.spec.type, 100 + f))
   const view = makeView(block.levels.map((l, f) => ({ spec: l.spec, buffers: l.buffers, u: current[f]!, prev: previous[f]! })))
   // Coordinates of a real point of the block (its middle: the first point of a grid is often at 0, which hides a
   // coordinate used as a stride); strides of the window.
@@ -167,12 +166,12 @@ function findFarRead(stencil: ProbeSpec, block: FieldBlock, output: ProbeSpec["o
   const width = 2 * reach + 1
   const strides = Array.from({ length: dims }, (_, d) => width ** (dims - 1 - d))
   const centre = strides.reduce((a, s) => a + reach * s, 0)
-  const check = (like: FieldArray, what: string, radius: number) => readChecked(stencil.name, dims, strides, () => centre, arrayOf(typeOf(like), width ** dims).fill(1), what, radius)
+  const check = (type: ElementType, what: string, radius: number) => readChecked(stencil.name, dims, strides, () => centre, arrayOf(type, width ** dims).fill(1), what, radius)
   const level = block.levels[output.field]!
   const first: unknown =
     stencil.form === "array"
-      ? check(level.u, level.spec.name, stencil.radius)
-      : makeView(block.levels.map((l, f) => ({ spec: l.spec, buffers: l.buffers, u: check(l.u, l.spec.name, stencil.reads.includes(f) ? stencil.radius : 0), prev: check(l.prev, `prev.${l.spec.name}`, 0) })))
+      ? check(level.spec.type, level.spec.name, stencil.radius)
+      : makeView(block.levels.map((l, f) => ({ spec: l.spec, buffers: l.buffers, u: check(l.spec.type, l.spec.name, stencil.reads.includes(f) ? stencil.radius : 0), prev: check(l.spec.type, `prev.${l.spec.name}`, 0) })))
   const args = dims === 1 ? [x[0]!] : dims === 2 ? [strides[0]!, x[0]!, x[1]!] : [strides[0]!, strides[1]!, x[0]!, x[1]!, x[2]!]
   try {
     ;(output.fn as unknown as (...a: unknown[]) => unknown)(first, centre, ...args)

@@ -30,6 +30,9 @@ export interface Block<D extends Dim = Dim, A extends FieldArray = Float64Array>
 /** Element types of grid fields. */
 export type ElementType = "float64" | "float32" | "int32" | "uint8"
 
+/** Bytes per element of each field type. */
+export const ELEMENT_BYTES: Readonly<Record<ElementType, number>> = { float64: 8, float32: 4, int32: 4, uint8: 1 }
+
 /** The typed array holding a field of each element type. */
 export interface ArrayOf {
   /** 8-byte floats. */

@@ -8,13 +8,12 @@
  * Layer: plan.
  */
 import { GridTooLarge } from "../errors.ts"
-import type { Description, ElementType } from "./description.ts"
+import { type Description, ELEMENT_BYTES, type ElementType } from "./description.ts"
 import type { Plan } from "./plan.ts"
 
 /** The most elements V8 allows in one typed array (Node 20: 2³²); a longer `new Float64Array(n)` throws `Invalid typed array length`. */
 export const MAX_TYPED_ARRAY_LENGTH = 2 ** 32
 
-const ELEMENT_BYTES: Readonly<Record<ElementType, number>> = { float64: 8, float32: 4, int32: 4, uint8: 1 }
 
 interface FieldSizes {
   /** Bytes per point of every buffer of every field (two per field, three with a previous level). */

@@ -11,7 +11,7 @@
  * Layer: plan.
  */
 import { InvalidArgument, InvalidPipeline, StaleGhosts } from "../errors.ts"
-import type { Description, ElementType, FieldSpec, FieldStage, Terminal } from "./description.ts"
+import { type Description, ELEMENT_BYTES, type ElementType, type FieldSpec, type FieldStage, type Terminal } from "./description.ts"
 import { boundaryName, type Grid } from "./grid.ts"
 import { chunksOf, type Distribution, layoutGrid, type GridLayout } from "./layout.ts"
 import { chunkCount } from "./range.ts"
@@ -19,9 +19,6 @@ import { checkStability, stabilityLabel } from "./stability.ts"
 import { sweepKernel } from "./linearStencil.ts"
 
 const BYTES = 8 // numbers travel as Float64
-
-/** Bytes per element of each field type. */
-const ELEMENT_BYTES: Readonly<Record<ElementType, number>> = { float64: 8, float32: 4, int32: 4, uint8: 1 }
 
 /** One kind of message a stage sends. */
 export interface MessageSpec {
