@@ -898,3 +898,34 @@ export class DenseShapeMismatch extends RankflowError {
     this.name = "DenseShapeMismatch"
   }
 }
+
+// ── Live dashboard (src/runtime/dashboard.ts) ───────────────────────────────
+
+/**
+ * The live dashboard (`--dashboard`) could not be served: it was asked to
+ * listen on an address other than 127.0.0.1 (it never serves another), or
+ * no port from the one asked for upwards was free.
+ *
+ * @example
+ * ```ts
+ * import { DashboardUnavailable } from "rankflow"
+ * const e = new DashboardUnavailable("address", "0.0.0.0", 8787, "the dashboard serves on 127.0.0.1 only")
+ * console.log(e.message) // dashboard on 0.0.0.0:8787: the dashboard serves on 127.0.0.1 only
+ * ```
+ */
+export class DashboardUnavailable extends RankflowError {
+  readonly _tag = "DashboardUnavailable"
+  constructor(
+    /** "address": not 127.0.0.1; "ports": no free port; "listen": another error from the server. */
+    readonly problem: "address" | "ports" | "listen",
+    /** The address asked for. */
+    readonly host: string,
+    /** The (first) port asked for. */
+    readonly port: number,
+    /** What went wrong. */
+    readonly reason: string,
+  ) {
+    super(`dashboard on ${host}:${port}: ${reason}`)
+    this.name = "DashboardUnavailable"
+  }
+}

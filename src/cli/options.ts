@@ -37,6 +37,10 @@ export interface RuntimeOptions {
   readonly trace: boolean
   /** `--trace=FILE.json`: also write a timeline of every rank (Chrome trace-event / Perfetto JSON) there. */
   readonly traceFile: string | undefined
+  /** `--dashboard[=PORT]`: serve a live page on 127.0.0.1 at this port (or the next free one); undefined: no dashboard. */
+  readonly dashboard: number | undefined
+  /** `--dashboard-keep`: keep serving the page after the job ended, until Ctrl-C. */
+  readonly dashboardKeep: boolean
   readonly help: boolean
   readonly version: boolean
   /** Values of a program's own flags (see `ExtraOptions`), by their declared key. */
@@ -70,6 +74,8 @@ const RUNTIME: ExtraOptions = {
   oversubscribe: { type: "boolean" },
   progress: { type: "boolean" },
   trace: { type: "boolean" },
+  dashboard: { type: "boolean" },
+  dashboardKeep: { type: "boolean", spellings: ["dashboard-keep", "dashboardKeep"] },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 }
@@ -160,6 +166,7 @@ function readArgs(argv: ReadonlyArray<string>, extra: ExtraOptions): { values: R
       if (token.value === undefined) values[known.key] = true
       else if (token.value === "true" || token.value === "false") values[known.key] = token.value === "true"
       else if (known.key === "trace" && token.value.endsWith(".json") && token.value.length > 5) values[known.key] = token.value // --trace=FILE.json
+      else if (known.key === "dashboard") values[known.key] = token.value // --dashboard=PORT, decoded below
       else throw new InvalidOptions(token.rawName, `expected true or false${known.key === "trace" ? " or a FILE.json to write the timeline to" : ""}, got '${token.value}'`)
     } else {
       const negated = token.name.startsWith("no-") ? table.get(token.name.slice(3)) : undefined
@@ -188,11 +195,31 @@ export function parseRuntimeOptions(argv: ReadonlyArray<string>, extra: ExtraOpt
     progress: values.progress === true,
     trace: values.trace === true || typeof values.trace === "string",
     traceFile: typeof values.trace === "string" ? values.trace : undefined,
+    dashboard: dashboardPort(values.dashboard),
+    dashboardKeep: dashboardKeep(values),
     help: values.help === true,
     version: values.version === true,
     extra: Object.fromEntries(Object.keys(extra).map((k) => [k, values[k]])),
     positionals,
   }
+}
+
+/** The default port of `--dashboard`; a port in use is passed over for the next free one. */
+export const DASHBOARD_PORT = 8787
+
+/** `--dashboard` (default port), `--dashboard=PORT` (0: any free port), or undefined (absent, `--no-dashboard`). */
+function dashboardPort(value: string | boolean | string[] | undefined): number | undefined {
+  if (value === undefined || value === false) return undefined
+  if (value === true) return DASHBOARD_PORT
+  const port = /^(?:0|[1-9][0-9]{0,4})$/.test(String(value)) ? Number(value) : NaN
+  if (!(port <= 65535)) throw new InvalidOptions("--dashboard", `expected true, false or a port number in [0, 65535] (--dashboard=8787), got '${String(value)}'`)
+  return port
+}
+
+function dashboardKeep(values: Record<string, string | boolean | string[]>): boolean {
+  if (values.dashboardKeep !== true) return false
+  if (values.dashboard === undefined || values.dashboard === false) throw new InvalidOptions("--dashboard-keep", "needs --dashboard")
+  return true
 }
 
 /**
@@ -216,6 +243,9 @@ export function usage(header: ReadonlyArray<string> = ["usage: <program> [option
     "      --progress      show the progress of rank 0's loops, farms and streams on stderr",
     "      --trace         count each rank's messages (by lane), waits and collectives; report them at the end",
     "      --trace=FILE.json  also write a timeline of every rank (calls, waits, messages) for ui.perfetto.dev",
+    "      --dashboard[=PORT]  serve a live page of the job on http://127.0.0.1:PORT/ (default 8787, or the",
+    "                      next free port): rank states, progress, traffic matrix, heaps, field preview",
+    "      --dashboard-keep  keep serving the page after the job ended, until Ctrl-C",
     "  -h, --help          show this help",
     "      --version       print rankflow's version",
     "      -- <args…>      the rest goes to the program as positional arguments (positionals())",

@@ -32,7 +32,7 @@ const LANES: ReadonlyArray<Lane> = ["buffer", "number", "serialized"]
 const laneOf = (kind: number): number => (kind === KIND_NUMBER ? 1 : kind === KIND_SERIALIZED ? 2 : 0)
 
 export class Trace {
-  private readonly to: Float64Array
+  private to: Float64Array
   private readonly lanes = new Float64Array(2 * LANES.length)
   private readonly collectiveCalls = new Float64Array(COLLECTIVE_NAMES.length)
   private waitMs = 0
@@ -55,6 +55,16 @@ export class Trace {
   ) {
     this.to = new Float64Array(2 * size)
     this.timeline = timeline ? new Timeline(rank) : null
+  }
+
+  /**
+   * Counts messages and bytes per destination into `row` (2 × size slots,
+   * e.g. a view of shared memory a live display reads) instead of private
+   * memory; what was counted so far moves along.
+   */
+  countInto(row: Float64Array): void {
+    row.set(this.to)
+    this.to = row
   }
 
   sent(dest: number, kind: number, bytes: number, tag: number): void {

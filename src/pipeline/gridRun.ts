@@ -6,6 +6,7 @@
  * Layer: pipeline (rank side).
  */
 import type { Comm } from "../comm/comm.ts"
+import { observationReporter } from "../runtime/dashboardFeed.ts"
 import { progressReporter } from "../runtime/progress.ts"
 import { blockRange } from "../comm/partition.ts"
 import type { Description, Every, FieldSpec, FieldStage, NumberOp, Terminal } from "../plan/description.ts"
@@ -49,6 +50,8 @@ interface GridRun {
   readonly untilStages: ReadonlySet<number>
   /** The WebAssembly memory of the fields SIMD stencil sweeps write (none without such a stencil). */
   readonly simd: SimdMemory | undefined
+  /** `--dashboard`: sends a preview of each observed field (rank 0; undefined otherwise). */
+  readonly preview: ((step: number, values: ArrayLike<number>, shape: ReadonlyArray<number>) => void) | undefined
 }
 
 export function prepareGrid(description: Description, grid: Grid, specs: ReadonlyArray<FieldSpec>, plan: Plan, comm: Comm, partitions: ReadonlyArray<number>, options: ExecuteOptions): Prepared {
@@ -82,6 +85,7 @@ export function prepareGrid(description: Description, grid: Grid, specs: Readonl
     ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
     untilStages: new Set(plan.program.flatMap((s, k) => (s.kind === "until" ? [k] : []))),
     simd,
+    preview: observationReporter(specs[0]?.name ?? "u"),
   }
   const top = plan.program.map((s, k) => compileStage(s, run, options.debug === true, true, k))
   // A restarted run skips the stages before the loop its checkpoint was taken in.
@@ -271,7 +275,13 @@ function stepDone(run: GridRun, step: number, outer: boolean, every: Every<Field
 
 function observe(run: GridRun, fn: (field: FieldArrays, step: number) => void, step: number): void {
   const field = run.gatherField()
-  if (field !== undefined) fn(field, step)
+  if (field === undefined) return
+  fn(field, step)
+  if (run.preview !== undefined) {
+    // The dashboard previews the first field (of a record, its first typed array).
+    const values = ArrayBuffer.isView(field) ? field : Object.values(field).find((v) => ArrayBuffer.isView(v))
+    if (values !== undefined) run.preview(step, values as unknown as ArrayLike<number>, run.shape)
+  }
 }
 
 /** Inclusive prefix along a 1-D field: each block's prefix, then the totals of the partitions before it, in partition order. */

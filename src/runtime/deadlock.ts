@@ -29,8 +29,8 @@ import { blockedOpName } from "../transport/doorbell.ts"
 
 const POLL_MS = 50
 
-/** What one rank was doing at one sample. */
-function sample(control: Int32Array, rank: number): { blocked: BlockedRank | undefined; progress: number } {
+/** What one rank was doing at one sample: what it waits for (if it sleeps in a blocking call), and its count of completed blocking calls. */
+export function sample(control: Int32Array, rank: number): { blocked: BlockedRank | undefined; progress: number } {
   const b = (rank + 1) * RANK_STRIDE
   const progress = Atomics.load(control, b + PROGRESS)
   const op = Atomics.load(control, b + BLOCKED_OP)

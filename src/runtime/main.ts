@@ -17,6 +17,7 @@ import type { TraceSummary } from "../comm/trace.ts"
 import { isRankflowError, type JobAborted, type RankFailed, type RankFailure, type RankflowError } from "../errors.ts"
 import { checkRanks } from "./limits.ts"
 import { progressDisplay } from "./progressBar.ts"
+import { startDashboard, type Dashboard } from "./dashboard.ts"
 import { runPool } from "./supervisor.ts"
 import { exitProcess } from "./teardown.ts"
 import { traceReport } from "./traceReport.ts"
@@ -117,6 +118,7 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
       `rankflow: warning: ${threads} ranks on ${cores} cores: ranks take turns on a core (measured 3–11× slower); a pipeline (Pipeline.main) runs --ranks as logical ranks on fewer threads; --oversubscribe silences this\n`,
     )
   const display = options.progress ? progressDisplay() : undefined
+  const dashboard = options.dashboard === undefined ? undefined : await openDashboard(options.dashboard, threads, header(entry, undefined)[0]!)
   const controller = new AbortController()
   let signal = ""
   let firstSignalAt = 0
@@ -142,6 +144,7 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
   let code: number | undefined
   const onOutcome = (outcome: Exit.Exit<unknown, RankflowError>): void => {
     display?.stop()
+    dashboard?.finish(Exit.isSuccess(outcome), outcomeLine(outcome, signal))
     if (traces !== undefined && traces.length > 0 && prepared?.ownsTrace !== true) process.stderr.write(traceReport(traces))
     if (options.traceFile !== undefined) {
       const events = writeTimeline(options.traceFile, timelines, threads, `rankflow ${header(entry, undefined)[0]!.replace(/^usage: /, "").replace(/ \[options.*$/, "")}`)
@@ -160,7 +163,8 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
       ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }),
       ...(options.commTimeout === undefined ? {} : { commTimeoutSeconds: options.commTimeout }),
       ...(options.maxRankHeap === undefined ? {} : { maxRankHeapMiB: options.maxRankHeap }),
-      ...(display === undefined ? {} : { onProgress: display.update }),
+      ...(display === undefined && dashboard === undefined ? {} : { onProgress: bothProgress(display?.update, dashboard?.progress) }),
+      ...(dashboard === undefined ? {} : { watch: dashboard }),
       ...(traces === undefined
         ? {}
         : {
@@ -175,8 +179,44 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     { signal: controller.signal },
   )
   if (code === undefined) onOutcome(exit)
+  if (dashboard !== undefined) {
+    if (options.dashboardKeep && signal === "") {
+      process.stderr.write(`rankflow: dashboard kept at ${dashboard.url} (Ctrl-C to exit)\n`)
+      await new Promise<void>((resolve) => controller.signal.addEventListener("abort", () => resolve()))
+    }
+    await dashboard.close()
+  }
   // Exits even when a rank's thread is stuck in native code (process.exit would wait for it).
   exitProcess(code ?? ExitCode.failed)
+}
+
+/** Serves the dashboard (exit 2 when it cannot be) and prints its URL. */
+async function openDashboard(port: number, ranks: number, usageLine: string): Promise<Dashboard> {
+  try {
+    const dashboard = await startDashboard({ ranks, port, title: usageLine.replace(/^usage: /, "").replace(/ \[options.*$/, "") })
+    process.stderr.write(`rankflow: dashboard at ${dashboard.url}${dashboard.port === port || port === 0 ? "" : ` (port ${port} is in use)`}\n`)
+    return dashboard
+  } catch (error) {
+    if (!isRankflowError(error)) throw error
+    process.stderr.write(`rankflow: ${error.message}\n`)
+    process.exit(ExitCode.usage)
+  }
+}
+
+/** One progress report to both the terminal and the dashboard. */
+function bothProgress(a: ((label: string, done: number, total: number) => void) | undefined, b: ((label: string, done: number, total: number) => void) | undefined) {
+  return (label: string, done: number, total: number): void => {
+    a?.(label, done, total)
+    b?.(label, done, total)
+  }
+}
+
+/** The outcome in one line, for the dashboard. */
+function outcomeLine(exit: Exit.Exit<unknown, RankflowError>, signal: string): string {
+  if (Exit.isSuccess(exit)) return "the job succeeded"
+  if (Cause.hasInterruptsOnly(exit.cause)) return `interrupted by ${signal || "interrupt"}`
+  const error = Cause.squash(exit.cause)
+  return error instanceof Error ? error.message.split("\n")[0]! : String(error)
 }
 
 /** The first line of a rank's failure names the rank and the cause; the stack's frames follow. */

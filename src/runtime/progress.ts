@@ -6,6 +6,7 @@
  * Layer: runtime (rank side). Loads no Effect.
  */
 import { parentPort } from "node:worker_threads"
+import { publishHeap } from "./dashboardFeed.ts"
 import { rankState } from "./rankContext.ts"
 
 /** What a rank tells the supervisor's progress display. */
@@ -21,15 +22,19 @@ const INTERVAL_MS = 100
 
 /**
  * A function to call with the work done so far, or undefined when nobody
- * watches: the run has no `--progress`, or this thread is not world rank 0
- * — so a loop can leave the call out altogether. Reaching `total` is always
+ * watches: the run has no `--progress` (or `--dashboard`), or this thread is
+ * not world rank 0 — so a loop can leave the call out altogether. Under
+ * `--dashboard` every rank gets one: its clock checks also refresh the rank's
+ * heap figure (only rank 0's reports are sent). Reaching `total` is always
  * reported, and so is a `final` call: work that ends early (a loop that
  * converged) or whose total was unknown (a lazy task list), shown complete.
  */
 export function progressReporter(label: string, total: number): ((done: number, final?: boolean) => void) | undefined {
   const start = rankState()?.start
   const port = parentPort
-  if (start?.progress !== true || start.rank !== 0 || port === null) return undefined
+  const reports = start?.progress === true && start.rank === 0 && port !== null
+  // With --dashboard every rank's loop also refreshes its heap figure (at its clock checks, ≤ 4 Hz).
+  if (!reports && start?.dashboard === undefined) return undefined
   let sent = -Infinity
   // The clock is read every `stride` calls, the stride adapting so that reads are 0.5–5 ms apart:
   // a loop of 1 µs steps pays a counter, a farm of slow tasks still reports each one.
@@ -44,10 +49,11 @@ export function progressReporter(label: string, total: number): ((done: number, 
     if (now - checked < 0.5) stride = Math.min(stride * 2, 1 << 16)
     else if (now - checked > 5) stride = Math.max(1, stride >> 1)
     checked = now
-    if (now - sent < INTERVAL_MS && !final) return
+    publishHeap(now)
+    if (!reports || (now - sent < INTERVAL_MS && !final)) return
     sent = now
     report.done = done
     if (final) report.total = done // done early (converged) or at last (an unknown total): complete
-    port.postMessage(report satisfies ProgressReport)
+    port!.postMessage(report satisfies ProgressReport)
   }
 }

@@ -10,6 +10,7 @@ import "../comm/cart.ts" // adds comm.cart()
 import { Comm } from "../comm/comm.ts"
 import { Engine } from "../comm/engine.ts"
 import type { WorldMemory } from "../transport/memory.ts"
+import { trafficRow } from "./dashboardBuffer.ts"
 
 /** What a rank learns from the supervisor when it starts (structured-cloneable). */
 export interface RankStart {
@@ -31,6 +32,8 @@ export interface RankStart {
   readonly progress?: boolean
   /** Whether to count traffic and waits for the supervisor's trace report (`--trace`); "timeline": also when (`--trace=FILE.json`). */
   readonly trace?: boolean | "timeline"
+  /** `--dashboard`: the buffer this rank publishes its traffic and heap into (dashboardFeed.ts). */
+  readonly dashboard?: SharedArrayBuffer
 }
 
 interface RankState {
@@ -62,7 +65,10 @@ export function rankArgs(): unknown {
 /** The world communicator of this rank (created on first use). */
 export function worldComm(state: RankState): Comm {
   if (state.world === undefined) {
-    state.engine = new Engine(state.start.memory, state.start.rank, state.start.commTimeout, state.start.trace ?? false)
+    const { start } = state
+    // The dashboard reads the trace's per-destination counters live: they count in shared memory.
+    state.engine = new Engine(start.memory, start.rank, start.commTimeout, start.trace ?? start.dashboard !== undefined)
+    if (start.dashboard !== undefined) state.engine.trace?.countInto(trafficRow(start.dashboard, start.size, start.rank))
     state.world = new Comm(state.engine, 0)
   }
   return state.world

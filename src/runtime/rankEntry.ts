@@ -19,9 +19,11 @@ import { inspect } from "node:util"
 import { parentPort, workerData } from "node:worker_threads"
 import type { AbortReport } from "../comm/comm.ts"
 import type { TraceSummary } from "../comm/trace.ts"
+import type { ObservationReport } from "./dashboardFeed.ts"
 import { abortAll } from "../transport/doorbell.ts"
 import { OUT_OF_MEMORY, RANK_STRIDE } from "../transport/memory.ts"
 import { native } from "../transport/native.ts"
+import { enterDashboard } from "./dashboardFeed.ts"
 import { enterRank, worldComm, type RankStart } from "./rankContext.ts"
 
 /** Messages from a rank to the supervisor. */
@@ -36,6 +38,7 @@ export type RankReport =
       readonly stack: string
     }
   | AbortReport
+  | ObservationReport
 
 /**
  * A worker's stdout is flushed by its event loop, which a rank blocked in a
@@ -64,6 +67,7 @@ process.stderr.write = writeThrough(2)
 
 const start = workerData as RankStart
 const state = enterRank(start)
+enterDashboard()
 const port = parentPort!
 
 // Past its heap limit, Node stops a worker after granting it only 16 MiB more: one larger

@@ -2,7 +2,7 @@
  * What ranks tell the supervisor, as one rxjs stream: a rank finished (with
  * its result), failed (error and stack), ran out of heap, called
  * `comm.abort`, was aborted because another failed, or its thread exited. The supervisor folds this stream into the run's
- * outcome. Progress reports travel the same way.
+ * outcome. Progress reports and field previews (`--dashboard`) travel the same way.
  *
  * Layer: runtime (supervisor side).
  */
@@ -22,9 +22,11 @@ export type RankEvent =
   | { readonly kind: "outOfMemory"; readonly rank: number }
   | { readonly kind: "exited"; readonly rank: number; readonly code: number }
   | { readonly kind: "progress"; readonly rank: number; readonly label: string; readonly done: number; readonly total: number }
+  | { readonly kind: "observation"; readonly rank: number; readonly label: string; readonly step: number; readonly shape: ReadonlyArray<number>; readonly values: Float64Array }
 
 function fromReport(rank: number, report: RankReport | ProgressReport): RankEvent {
   if (report.type === "progress") return { kind: "progress", rank, label: report.label, done: report.done, total: report.total }
+  if (report.type === "observation") return { kind: "observation", rank, label: report.label, step: report.step, shape: report.shape, values: report.values }
   if (report.type === "abort") return { kind: "abort", rank, code: report.code, reason: report.reason }
   if (report.type === "done") return { kind: "done", rank, result: report.result, ...(report.trace === undefined ? {} : { trace: report.trace }) }
   if (report.tag === "RankAborted") return { kind: "aborted", rank }

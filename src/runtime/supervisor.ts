@@ -50,6 +50,7 @@ import { allocateWorldMemory, OUT_OF_MEMORY, RANK_STRIDE, type WorldMemory } fro
 import type { Subscription } from "rxjs"
 import { rankEvents, type RankEvent } from "./rankEvents.ts"
 import { bundleForRanks } from "./bundle.ts"
+import { allocateDashboard } from "./dashboardBuffer.ts"
 import type { TraceSummary } from "../comm/trace.ts"
 import type { RankStart } from "./rankContext.ts"
 
@@ -86,6 +87,16 @@ export interface PoolOptions {
    * so that it is printed at once, whatever the ranks are doing.
    */
   readonly onOutcome?: (exit: Exit.Exit<unknown[], RunError>) => void
+  /** Watches the job live (`--dashboard`): ranks then publish their traffic and heap, and every rank event is passed on. */
+  readonly watch?: JobWatch
+}
+
+/** Something that watches a job as it runs (the dashboard). */
+export interface JobWatch {
+  /** Before any rank starts: the job's shared memory, and the buffer ranks publish traffic and heap into (dashboardBuffer.ts). */
+  readonly started: (memory: WorldMemory, counters: SharedArrayBuffer) => void
+  /** Every rank event, in order, also after the outcome is settled. */
+  readonly event: (event: RankEvent) => void
 }
 
 /** Every way a run can fail. */
@@ -192,6 +203,8 @@ interface Job {
   readonly code: RankCode
   /** Workers started so far, in rank order (they start in batches). */
   readonly workers: Worker[]
+  /** What ranks publish for `options.watch` (dashboardBuffer.ts), when watched. */
+  readonly counters?: SharedArrayBuffer
 }
 
 /**
@@ -216,6 +229,7 @@ function spawnRank(memory: WorldMemory, options: PoolOptions, job: Job, rank: nu
     ...(options.commTimeoutSeconds === undefined ? {} : { commTimeout: options.commTimeoutSeconds }),
     ...(options.onProgress === undefined ? {} : { progress: true }),
     ...(options.onTrace === undefined ? {} : { trace: options.traceTimeline === true ? ("timeline" as const) : true }),
+    ...(job.counters === undefined ? {} : { dashboard: job.counters }),
   }
   const worker = new Worker(code.boot, {
     eval: true,
@@ -298,6 +312,8 @@ function outcomes(memory: WorldMemory, job: Job, options: PoolOptions): Effect.E
       switch (event.kind) {
         case "progress":
           return options.onProgress?.(event.label, event.done, event.total)
+        case "observation":
+          return // for options.watch only
         case "abort":
           // MPI_Abort: the job ends now with the rank's code; nothing else is waited for.
           abortAll(memory, rank)
@@ -349,6 +365,7 @@ function outcomes(memory: WorldMemory, job: Job, options: PoolOptions): Effect.E
         job.workers.push(worker)
         subscriptions.push(
           rankEvents(worker, rank).subscribe((event) => {
+            options.watch?.event(event)
             if (!settled) onEvent(event)
           }),
         )
@@ -385,9 +402,11 @@ export function runPool(options: PoolOptions): Effect.Effect<unknown[], RunError
       const code = yield* Effect.promise(() => rankCode(options.entry))
       const memory = allocateWorldMemory(options.ranks)
       const token = newJobToken()
+      const counters = options.watch === undefined ? undefined : allocateDashboard(options.ranks)
+      if (counters !== undefined) options.watch?.started(memory, counters)
       // The job's workers start inside `outcomes`, batch by batch; whatever started is stopped.
       const job = yield* Effect.acquireRelease(
-        Effect.sync((): Job => ({ token, heapMiB, code, workers: [] })),
+        Effect.sync((): Job => ({ token, heapMiB, code, workers: [], ...(counters === undefined ? {} : { counters }) })),
         (j) => Effect.promise(() => stop(memory, j)),
       )
       return yield* outcomes(memory, job, options)
