@@ -1,5 +1,5 @@
 // Shared test helpers: run rank functions from a fixture, run a program as a child process.
-import { execFile } from "node:child_process"
+import { execFile, spawn, type ChildProcess } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { Grid, runRanks } from "rankflow"
 
@@ -65,6 +65,63 @@ function runProgramNow(script: string, args: string[], timeoutMs: number, env: N
       resolve({ code, stdout, stderr, seconds: (performance.now() - t0) / 1000 })
     })
   })
+}
+
+/** A program running in the background (see `startProgram`). */
+export interface StartedProgram {
+  readonly child: ChildProcess
+  /** What it wrote to stderr so far. */
+  readonly stderr: () => string
+  /** Resolves with the first match of `pattern` in its stderr; rejects when it ends (or `timeoutMs` passes) first. */
+  readonly waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>
+  /** Its end, as `runProgram` reports it. */
+  readonly done: Promise<ProgramRun>
+}
+
+/**
+ * Starts `tsx <script> ...args` from the repository root like `runProgram`,
+ * but returns at once: for a test that talks to the program while it runs
+ * (e.g. its dashboard). Killed after `timeoutMs` (a bound against hangs).
+ */
+export function startProgram(script: string, args: string[], timeoutMs = HANG_SECONDS * 1000, env: NodeJS.ProcessEnv = {}): StartedProgram {
+  const t0 = performance.now()
+  const child = spawn(process.execPath, ["--import=tsx", script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
+  let stdout = ""
+  let stderr = ""
+  const listeners = new Set<() => void>()
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString()
+    for (const listener of listeners) listener()
+  })
+  const killer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
+  const done = new Promise<ProgramRun>((resolve) => {
+    child.on("close", (code, signal) => {
+      clearTimeout(killer)
+      for (const listener of listeners) listener()
+      resolve({ code: code ?? (signal === null ? -1 : 128), stdout, stderr, seconds: (performance.now() - t0) / 1000 })
+    })
+  })
+  let ended = false
+  void done.then(() => (ended = true))
+  const waitFor = (pattern: RegExp, waitMs = timeoutMs): Promise<RegExpMatchArray> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => finish(new Error(`no ${pattern} in the program's stderr within ${waitMs} ms:\n${stderr}`)), waitMs)
+      const check = (): void => {
+        const match = stderr.match(pattern)
+        if (match !== null) finish(undefined, match)
+        else if (ended || child.exitCode !== null) finish(new Error(`the program ended without ${pattern} in its stderr:\n${stderr}`))
+      }
+      const finish = (error: Error | undefined, match?: RegExpMatchArray): void => {
+        clearTimeout(timer)
+        listeners.delete(check)
+        if (error === undefined) resolve(match!)
+        else reject(error)
+      }
+      listeners.add(check)
+      check()
+    })
+  return { child, stderr: () => stderr, waitFor, done }
 }
 
 /** A 1-, 2- or 3-D grid from the first `dims` entries of per-dimension sizes and boundary specs (for property tests). */
