@@ -46,7 +46,7 @@ export function dashboardPage(title: string): string {
 <section id="preview-section">
   <h2>Field <small id="preview-label">(shown when the pipeline observes its field with <code>every</code>)</small></h2>
   <canvas id="preview" width="512" height="256" data-step="-1"></canvas>
-  <div id="preview-scale"></div>
+  <div class="scale"><span id="preview-min"></span><div id="preview-scale"></div><span id="preview-max"></span></div>
 </section>
 </main>
 <script>${SCRIPT}</script>
@@ -81,6 +81,7 @@ tr[data-state=done] td.state, tr[data-state=stopped] td.state { color: #667; }
 #matrix td { min-width: 3.5em; border: 1px solid #fff; }
 #matrix th { color: #667; }
 canvas { border: 1px solid #ccd; max-width: 100%; image-rendering: pixelated; }
+.scale { display: flex; gap: 0.5em; align-items: center; font-size: 0.9em; color: #445; }
 #preview-scale { height: 10px; width: 256px; background: linear-gradient(to right, #30123b, #4686fb, #1ae4b6, #a2fc3c, #faba39, #e4460a, #7a0403); }
 `
 
@@ -142,7 +143,7 @@ function drawMatrix(s) {
     cell.title = "rank " + i + " → " + j + ": " + number(m) + " msg/s, " + bytes(b) + "/s; " + number(s.messages[k]) + " messages, " + bytes(s.bytes[k]) + " so far";
     const [r, g, bl] = colour(Math.sqrt(b / peak));
     cell.style.background = b > 0 ? "rgb(" + r + "," + g + "," + bl + ")" : "";
-    cell.style.color = b > 0 && b / peak < 0.4 ? "#fff" : "";
+    cell.style.color = b > 0 && 0.299 * r + 0.587 * g + 0.114 * bl < 140 ? "#fff" : "";
   }
   const total = s.bytes.reduce((a, x) => a + x, 0), messages = s.messages.reduce((a, x) => a + x, 0);
   $("totals").textContent = "so far: " + number(messages) + " messages, " + bytes(total);
@@ -189,7 +190,8 @@ function drawPreview(p) {
     });
     g.putImageData(image, 0, 0);
   }
-  $("preview-scale").title = "from " + lo + " to " + hi;
+  $("preview-min").textContent = Number.isFinite(lo) ? lo.toPrecision(3) : "";
+  $("preview-max").textContent = Number.isFinite(hi) ? hi.toPrecision(3) : "";
 }
 const events = new EventSource("/events");
 events.addEventListener("state", (e) => drawState(JSON.parse(e.data)));

@@ -150,7 +150,7 @@ test("while the job runs the dashboard serves its state; when it ends the server
   t.like(state!.progress, { label: "steps", total: 300 })
   // Rank 0 pauses at each observation: the others wait on their neighbour in the row of ranks.
   t.true([...seen].some((s) => /^waiting on [01]$/.test(s)), [...seen].join(", "))
-  // Halo exchanges go between neighbours only: 0 ↔ 1 and 1 ↔ 2, never 0 ↔ 2, nothing to oneself.
+  // Halo exchanges go between neighbours, 0 ↔ 1 and 1 ↔ 2 (the gather adds 2 → 0); nothing to oneself.
   const sent = (from: number, to: number): number => state!.messages[from * 3 + to]!
   t.true(sent(0, 1) > 0 && sent(1, 0) > 0 && sent(1, 2) > 0 && sent(2, 1) > 0, JSON.stringify(state!.messages))
   t.true(state!.bytes[0 * 3 + 1]! >= 64 * 8 * sent(0, 1) * 0.5, "bytes go with the messages")
