@@ -32,6 +32,10 @@ export const DASHBOARD_HOST = "127.0.0.1"
 const PORT_TRIES = 50
 /** How often the page gets fresh state. */
 const SAMPLE_MS = 250
+/** Larger jobs get no traffic matrix (its ranks² cells, four times a second, would cost the supervisor more than it shows). */
+export const MATRIX_MAX_RANKS = 64
+/** Rates are taken over this many ticks (one second). */
+const RATE_WINDOW_TICKS = 4
 
 export interface DashboardOptions {
   /** Ranks (threads) of the job. */
@@ -73,7 +77,7 @@ export interface DashboardState {
   readonly message: string
   readonly progress: { readonly label: string; readonly done: number; readonly total: number } | null
   readonly rankViews: ReadonlyArray<RankView>
-  /** Messages and bytes per second from rank i to rank j, at i * ranks + j. */
+  /** Messages and bytes per second from rank i to rank j, at i * ranks + j (empty above `MATRIX_MAX_RANKS` ranks). */
   readonly messagesPerSecond: ReadonlyArray<number>
   readonly bytesPerSecond: ReadonlyArray<number>
   /** Messages and bytes sent so far, at i * ranks + j. */
@@ -211,7 +215,7 @@ interface LiveState {
   event(event: RankEvent): void
   progress(label: string, done: number, total: number): void
   finish(ok: boolean, message: string): void
-  /** Reads the counters: rates since the last tick. */
+  /** Reads the counters: rates over the last second. */
   tick(): void
   sample(): DashboardState
   preview(): FieldPreview | null
@@ -229,27 +233,51 @@ function liveState(ranks: number, title: string): LiveState {
   let message = ""
   let progress: DashboardState["progress"] = null
   let preview: FieldPreview | null = null
-  // Counts at the previous sample, for rates.
-  let before = new Float64Array(ranks * ranks * 2)
-  let beforeAt = t0
-  let rates = new Float64Array(ranks * ranks * 2)
+  // The counts of the last ticks (a ring, preallocated): rates are taken over the last second. Above
+  // MATRIX_MAX_RANKS only each rank's sums are kept: [messages, bytes] per rank instead of per pair.
+  const matrix = ranks <= MATRIX_MAX_RANKS
+  const width = matrix ? ranks * ranks * 2 : ranks * 2
+  const history = Array.from({ length: RATE_WINDOW_TICKS + 1 }, () => ({ at: t0, counts: new Float64Array(width) }))
+  let newest = 0
+  const rates = new Float64Array(width)
+  /** What `rank` sends per second, to all ranks: [messages, bytes]. */
+  const sentBy = (rank: number): readonly [number, number] => {
+    if (!matrix) return [rates[2 * rank]!, rates[2 * rank + 1]!]
+    let messages = 0
+    let bytes = 0
+    for (let to = 0; to < ranks; to++) {
+      messages += rates[2 * (rank * ranks + to)]!
+      bytes += rates[2 * (rank * ranks + to) + 1]!
+    }
+    return [messages, bytes]
+  }
   /** The state at the job's end, once it ended: sampling stops there. */
   let final: DashboardState | undefined
-  /** Rates over the time since the last tick (the sampling timer's; a page's request reads them only). */
+  /** Reads the counters (on the sampling timer; a page's request only reads the rates): rates over the last second. */
   const tick = (): void => {
     const now = performance.now()
-    if (traffic === undefined || now - beforeAt < 50) return
-    const current = Float64Array.from(traffic)
-    const seconds = (now - beforeAt) / 1000
-    const next = new Float64Array(current.length)
-    for (let i = 0; i < current.length; i++) next[i] = Math.max(0, (current[i]! - before[i]!) / seconds)
-    rates = next
-    before = current
-    beforeAt = now
+    if (traffic === undefined) return
+    newest = (newest + 1) % history.length
+    const latest = history[newest]!
+    const oldest = history[(newest + 1) % history.length]!
+    latest.at = now
+    const counts = latest.counts
+    if (matrix) counts.set(traffic)
+    else {
+      counts.fill(0)
+      for (let k = 0; k < ranks * ranks; k++) {
+        const from = Math.floor(k / ranks)
+        counts[2 * from] = counts[2 * from]! + traffic[2 * k]!
+        counts[2 * from + 1] = counts[2 * from + 1]! + traffic[2 * k + 1]!
+      }
+    }
+    const seconds = Math.max(1e-3, (now - oldest.at) / 1000)
+    for (let k = 0; k < width; k++) rates[k] = Math.max(0, (counts[k]! - oldest.counts[k]!) / seconds)
   }
   const sample = (): DashboardState => {
     const now = performance.now()
-    const rankViews = Array.from({ length: ranks }, (_, rank) => rankView(rank, ended[rank], memory, control, heap, rates, ranks))
+    const rankViews = Array.from({ length: ranks }, (_, rank) => rankView(rank, ended[rank], memory, control, heap, sentBy(rank)))
+    const counts = history[newest]!.counts
     return {
       title,
       ranks,
@@ -258,10 +286,10 @@ function liveState(ranks: number, title: string): LiveState {
       message,
       progress,
       rankViews,
-      messagesPerSecond: everyOther(rates, 0),
-      bytesPerSecond: everyOther(rates, 1),
-      messages: everyOther(before, 0),
-      bytes: everyOther(before, 1),
+      messagesPerSecond: matrix ? everyOther(rates, 0) : [],
+      bytesPerSecond: matrix ? everyOther(rates, 1) : [],
+      messages: matrix ? everyOther(counts, 0) : [],
+      bytes: matrix ? everyOther(counts, 1) : [],
     }
   }
   return {
@@ -317,15 +345,8 @@ function rankView(
   memory: WorldMemory | undefined,
   control: Int32Array | undefined,
   heap: Float64Array | undefined,
-  rates: Float64Array,
-  ranks: number,
+  [messagesPerSecond, bytesPerSecond]: readonly [number, number],
 ): RankView {
-  let messagesPerSecond = 0
-  let bytesPerSecond = 0
-  for (let to = 0; to < ranks; to++) {
-    messagesPerSecond += rates[2 * (rank * ranks + to)]!
-    bytesPerSecond += rates[2 * (rank * ranks + to) + 1]!
-  }
   const heapBytes = heap?.[rank] ?? 0
   const common = { rank, heapBytes, messagesPerSecond, bytesPerSecond }
   if (end !== undefined) return { ...common, state: end }

@@ -123,6 +123,10 @@ function drawRanks(s) {
 }
 function drawMatrix(s) {
   const table = $("matrix"), n = s.ranks;
+  if (s.messages.length !== n * n) {
+    $("totals").textContent = "the matrix is shown for jobs of up to 64 ranks; the table of ranks has what each sends";
+    return;
+  }
   if (table.tHead.rows.length === 0) {
     const head = table.tHead.insertRow();
     head.appendChild(document.createElement("th")).textContent = "from \\\\ to";

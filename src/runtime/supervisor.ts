@@ -95,7 +95,7 @@ export interface PoolOptions {
 export interface JobWatch {
   /** Before any rank starts: the job's shared memory, and the buffer ranks publish traffic and heap into (dashboardBuffer.ts). */
   readonly started: (memory: WorldMemory, counters: SharedArrayBuffer) => void
-  /** Every rank event, in order, also after the outcome is settled. */
+  /** Every rank event, in order, until the outcome is settled. */
   readonly event: (event: RankEvent) => void
 }
 

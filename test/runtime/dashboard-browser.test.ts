@@ -41,6 +41,8 @@ test("the dashboard page shows a running job's ranks, progress, traffic and fiel
     await page.waitForFunction('Number(document.querySelector(\'#matrix td[data-from="0"][data-to="1"]\')?.dataset.bytesPerSecond ?? 0) > 0', undefined, wait)
     await page.waitForFunction('Number(document.getElementById("preview").dataset.step) > 0', undefined, wait)
     await page.waitForFunction('[...document.querySelectorAll("#ranks tbody tr")].some((r) => r.dataset.state === "waiting")', undefined, wait)
+    // The guide's picture, taken while a rank waits (the page may redraw in between: it is checked below).
+    await page.screenshot({ path: SCREENSHOT, fullPage: true })
     const live = (await page.evaluate(`({
       status: document.getElementById("status").dataset.status,
       ranks: [...document.querySelectorAll("#ranks tbody tr")].map((r) => [...r.cells].map((c) => c.textContent)),
@@ -58,7 +60,6 @@ test("the dashboard page shows a running job's ranks, progress, traffic and fiel
     t.regex(live.progress, /^steps: \d+ \/ 400 \(\d+%\)$/)
     t.is(live.matrixCells, 9)
     t.deepEqual(live.preview, [64, 64])
-    await page.screenshot({ path: SCREENSHOT, fullPage: true })
     const png = decode(readFileSync(SCREENSHOT))
     t.true(png.width >= 1280 && png.height >= 600, `${png.width} × ${png.height}`)
     const colours = new Set<number>()

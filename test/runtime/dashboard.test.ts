@@ -180,3 +180,18 @@ test("--dashboard-keep serves the finished job's page until Ctrl-C, then exits w
   t.is(end.code, 0, end.stderr)
   t.false(await accepts("127.0.0.1", Number(port)))
 })
+
+test("a failed job: the kept page shows it failed, which rank failed and why", async (t) => {
+  const job = startProgram("test/fixtures/throwing-rank.ts", ["--ranks", "3", "--dashboard=0", "--dashboard-keep"], 120_000)
+  const [, url] = await job.waitFor(URL_LINE, 60_000)
+  await job.waitFor(/dashboard kept at/, 60_000)
+  const state = (await (await fetch(new URL("/state", url))).json()) as DashboardState
+  t.is(state.status, "failed")
+  t.regex(state.message, /rank 1 failed|boom in rank 1/)
+  t.is(state.rankViews[1]!.state, "failed")
+  t.true(state.rankViews.filter((v) => v.rank !== 1).every((v) => v.state === "stopped" || v.state === "failed"), JSON.stringify(state.rankViews))
+  job.child.kill("SIGINT")
+  const end = await job.done
+  t.is(end.code, 1, end.stderr)
+  t.regex(end.stderr, /rankflow: rank 1 failed: Error: boom in rank 1/)
+})
