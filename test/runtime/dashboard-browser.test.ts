@@ -1,8 +1,10 @@
 // --dashboard in a real browser: Debian's chromium (never a downloaded one), driven headless by playwright-core,
 // opens the page of a running 3-rank job, sees the ranks, the progress, the traffic matrix and the field preview
-// appear, and the job's end; a screenshot goes to docs/dashboard.png for the guide (docs/guide.md).
+// appear, and the job's end. The screenshot goes to a temporary file; RANKFLOW_UPDATE_SCREENSHOT=1 writes it to
+// docs/dashboard.png for the guide (docs/guide.md) instead, so a test run leaves the working tree clean.
 import { execFileSync } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import test from "ava"
 import { decode } from "fast-png"
@@ -10,7 +12,8 @@ import { chromium } from "playwright-core"
 import { ROOT, startProgram } from "../helpers.ts"
 
 const JOB = "test/fixtures/dashboardJob.ts"
-const SCREENSHOT = join(ROOT, "docs", "dashboard.png")
+const SCREENSHOT =
+  process.env.RANKFLOW_UPDATE_SCREENSHOT === "1" ? join(ROOT, "docs", "dashboard.png") : join(tmpdir(), `rankflow-dashboard-${process.pid}.png`)
 
 /** The system's Chromium (Debian's `chromium` package), or undefined. */
 function systemChromium(): string | undefined {
@@ -61,6 +64,7 @@ test("the dashboard page shows a running job's ranks, progress, traffic and fiel
     t.is(live.matrixCells, 9)
     t.deepEqual(live.preview, [64, 64])
     const png = decode(readFileSync(SCREENSHOT))
+    if (process.env.RANKFLOW_UPDATE_SCREENSHOT !== "1") rmSync(SCREENSHOT, { force: true })
     t.true(png.width >= 1280 && png.height >= 600, `${png.width} × ${png.height}`)
     const colours = new Set<number>()
     const data = png.data
