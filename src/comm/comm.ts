@@ -1132,7 +1132,7 @@ export class Comm {
 
   private startRecv<T>(op: string, source: number, tag: number, into: RecvTarget): Request<T> {
     const s = this.checkSource(op, source)
-    if (s === PROC_NULL) return new Request<T>(null, null)
+    if (s === PROC_NULL) return procNullRecv<T>()
     return new Request<T>(this.engine, this.engine.postRecv(s, this.checkRecvTag(op, tag), this.context, into), this.fromWorld)
   }
 
