@@ -494,11 +494,12 @@ export function* allgatherInPlace<A extends TypedArray>(rank: number, size: numb
 
 /** All-to-all in place: block j of `buffer` goes to rank j and is replaced by what rank j sent this rank. */
 export function* alltoallInPlace<A extends TypedArray>(rank: number, size: number, buffer: A): Algorithm<A> {
+  // The outgoing blocks are sent from a copy: a block received in an earlier round (or this one, when to === from) overwrites one not yet sent.
+  const outgoing = size > 1 ? buffer.slice() : buffer
   for (let i = 1; i < size; i++) {
     const to = (rank + i) % size
     const from = (rank - i + size) % size
-    // A private copy of the outgoing block: the incoming one may land on it (to === from) while a large send still reads it.
-    yield exchange(to, blockOf(buffer, size, to).slice(), from, blockOf(buffer, size, from))
+    yield exchange(to, blockOf(outgoing, size, to), from, blockOf(buffer, size, from))
   }
   return buffer
 }
