@@ -76,6 +76,8 @@ export {
 export { Pipeline } from "./pipeline/api.ts"
 export { managerWorker, type FarmOptions, type FarmResult, type TaskContext } from "./patterns/managerWorker.ts"
 export { Stream, type StageOptions, type StreamOptions, type StreamLayout } from "./patterns/stream.ts"
+export { poolExecutor, PoolExecutor, type TaskFunctions } from "./patterns/poolExecutor.ts"
+export { TaskFailed } from "./errors.ts"
 export type { Field, FieldBody, Fields, FieldsBody, FieldDecl, FieldOptions, FieldsMapOptions, FileData, InitialValues, Outputs, ShapeOfDecls, PrevOfDecls, ArrayOfDecl, Chunks, Items, Ranged, InitFor, LoopOptions, UntilOptions, DistributeOptions, OpFor } from "./pipeline/pipeline.ts"
 export type { Program, ProgramSpec, BuildContext } from "./pipeline/main.ts"
 export { fingerprint } from "./pipeline/summary.ts"
