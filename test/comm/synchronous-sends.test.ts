@@ -2,8 +2,8 @@
 // Translated from mpi4py's test_p2p_obj.py (testSSendAndRecv, testISSendAndRecv,
 // testIRecvAndSSend, testIRecvAndISSend, testProbe), run on 1–4 ranks.
 import test from "ava"
-import { DeadlockDetected } from "rankflow"
-import { onRanks } from "../helpers.ts"
+import { DeadlockDetected, RankFailed, runRanks } from "rankflow"
+import { fixture, onRanks } from "../helpers.ts"
 
 const MESSAGES: unknown[] = [null, 7, "abc", [1, "two"], { k: new Float64Array([1, 2]) }, new Float64Array(3).fill(2.5), new Int32Array(20_000).fill(9)]
 
@@ -64,4 +64,17 @@ test("both ranks sending first: completes with send, is reported as a deadlock w
   const error = await t.throwsAsync(onRanks(2, "vocab.ts", "exchangeSendFirst", true), { instanceOf: DeadlockDetected })
   t.regex(error!.message, /rank 0 waits in recv for rank 1/)
   t.regex(error!.message, /rank 1 waits in recv for rank 0/)
+})
+
+test("an ssend to a rank that never receives is reported as a deadlock, not completed", async (t) => {
+  const error = await t.throwsAsync(onRanks(2, "vocab.ts", "ssendNobodyReceives", 0), { instanceOf: DeadlockDetected })
+  t.regex(error!.message, /rank 0 waits in recv for rank 1/)
+})
+
+test("--comm-timeout ends an ssend whose receiver is busy elsewhere, naming rank and peer", async (t) => {
+  const error = await t.throwsAsync(
+    runRanks({ ranks: 2, module: fixture("vocab.ts"), export: "ssendNobodyReceives", args: 3000, commTimeoutSeconds: 0.5, deadlockSeconds: 0 }),
+    { instanceOf: RankFailed },
+  )
+  t.like(error!.failures[0], { rank: 0, name: "CommTimeout", message: "rank 0: recv waiting for rank 1 exceeded 0.5 s" })
 })
