@@ -102,6 +102,19 @@ function runner(functions: TaskFunctions, rank: number): (task: readonly [string
 /**
  * Rank 0's handle on a pool (see `poolExecutor`): `submit` and `map` return
  * Promises that settle as results come back from the workers.
+ *
+ * @example
+ * ```ts
+ * import { init, poolExecutor, TaskFailed } from "rankflow"
+ * const parse = (line: string) => { if (!/^\d+$/.test(line)) throw new SyntaxError(`not a number: ${line}`); return Number(line) }
+ * const comm = await init()
+ * const pool = poolExecutor(comm, { parse })
+ * if (pool) {
+ *   const results = await Promise.allSettled(["1", "x", "3"].map((line) => pool.submit(parse, line)))
+ *   for (const r of results) console.log(r.status === "fulfilled" ? r.value : (r.reason as TaskFailed).message)
+ *   await pool.shutdown() // 1, "task parse failed on rank 1: SyntaxError: not a number: x", 3
+ * }
+ * ```
  */
 export class PoolExecutor<F extends TaskFunctions> {
   private readonly names = new Map<unknown, string>()
