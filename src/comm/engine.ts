@@ -158,6 +158,8 @@ export class Engine {
   private readonly pendingSends: PendingSend[][] = []
   private pendingSendCount = 0
   private nextAnySource = 0
+  /** `headMatches` just copied a matching synchronous frame to the unexpected queue (the blocking recv looks there again at once). */
+  private syncStashed = false
   private readonly pollers: Array<{ poll(): boolean }> = []
   private polling = false
   /** Carry a number being sent / received (numbers skip the v8 serializer). Separate: a blocked send may receive meanwhile. */
@@ -444,6 +446,10 @@ export class Engine {
         this.endBlocking()
         return this.waitRecv(this.postRecv(from, ring.frameTag, context, into), status)
       }
+      if (this.syncStashed) {
+        this.syncStashed = false // a matching synchronous message was just copied to the unexpected queue: take it there
+        continue
+      }
       this.pause(BlockedOp.recv, source, tag, context)
     }
   }
@@ -474,8 +480,11 @@ export class Engine {
     const ring = this.inRings[source]!
     while (ring.peek()) {
       if (ring.frameContext === context && (tag === ANY_TAG || ring.frameTag === tag)) return true
+      // A synchronous frame that matches once its flag is cleared: stashed, it is the one to take (messages after it must not overtake it).
+      const wanted = ring.frameContext === (context | SYNC_CONTEXT) && (tag === ANY_TAG || ring.frameTag === tag)
       this.stashHead(source)
-      if (this.streaming[source] !== null) return false
+      if (wanted) this.syncStashed = true
+      if (wanted || this.streaming[source] !== null) return false
     }
     return false
   }

@@ -78,3 +78,11 @@ test("--comm-timeout ends an ssend whose receiver is busy elsewhere, naming rank
   )
   t.like(error!.failures[0], { rank: 0, name: "CommTimeout", message: "rank 0: recv waiting for rank 1 exceeded 0.5 s" })
 })
+
+test("a synchronous message is not overtaken by plain messages sent after it on the same tag", async (t) => {
+  for (const size of [0, 10, 20_000]) {
+    const [, received] = await onRanks<unknown>(2, "vocab.ts", "syncThenPlainInOrder", size)
+    const order = ["first", "second", "third"]
+    t.deepEqual(received, { blocking: order, anyTag: order, posted: order, probedFirst: true }, `payload size ${size}`)
+  }
+})
