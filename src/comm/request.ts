@@ -380,10 +380,11 @@ function block(requests: ReadonlyArray<Request<unknown>>): void {
   })
 }
 
-/** Reports request `i`: its value and status, and REQUEST_NULL in its place. */
+/** Reports request `i`: its value and status, and REQUEST_NULL in its place (a persistent request stays, inactive, to be started again). */
 function take<T>(requests: Array<Request<T>>, i: number, status: Status | undefined): T {
-  const value = requests[i]!.wait(status)
-  requests[i] = REQUEST_NULL as unknown as Request<T>
+  const request = requests[i]!
+  const value = request.wait(status)
+  if (!(request instanceof PersistentRequest)) requests[i] = REQUEST_NULL as unknown as Request<T>
   return value
 }
 

@@ -75,6 +75,7 @@ for (const ranks of [1, 2, 3, 4]) {
       t.deepEqual(r.seen, Array.from({ length: steps }, (_, s) => left * 100 + s))
       t.is(r.refused, "InvalidArgument")
       t.deepEqual(r.got, ["x", "x", "x"])
+      t.deepEqual(r.anyRounds, [[left, true], [left, true]])
       t.is(r.nullPeer, undefined)
       t.deepEqual(r.afterActive, [false, false])
     }
