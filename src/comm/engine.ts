@@ -340,7 +340,16 @@ export class Engine {
    */
   ssend(value: unknown, dest: number, tag: number, context: number): void {
     this.send(value, dest, tag, context | SYNC_CONTEXT)
-    this.recv(dest, tag, context | ACK_CONTEXT, null, null)
+    const ack = this.postRecv(dest, tag, context | ACK_CONTEXT, null)
+    if (ack.done) return
+    // Published as a send (deadlock reports and --comm-timeout say "send"): the call is one, waiting for its receiver.
+    this.beginBlocking()
+    for (;;) {
+      this.progress()
+      if (ack.done) break
+      this.pause(BlockedOp.send, dest, tag, context)
+    }
+    this.endBlocking()
   }
 
   /** Starts a synchronous send: the send, and the receive of its acknowledgement; done when both are. */

@@ -62,13 +62,13 @@ test("an issend does not complete on buffering: only when the receiver's recv ma
 test("both ranks sending first: completes with send, is reported as a deadlock with ssend", async (t) => {
   t.deepEqual(await onRanks<number>(2, "vocab.ts", "exchangeSendFirst", false), [1, 0])
   const error = await t.throwsAsync(onRanks(2, "vocab.ts", "exchangeSendFirst", true), { instanceOf: DeadlockDetected })
-  t.regex(error!.message, /rank 0 waits in recv for rank 1/)
-  t.regex(error!.message, /rank 1 waits in recv for rank 0/)
+  t.regex(error!.message, /rank 0 waits in send for rank 1 \(tag 1\)/)
+  t.regex(error!.message, /rank 1 waits in send for rank 0 \(tag 1\)/)
 })
 
 test("an ssend to a rank that never receives is reported as a deadlock, not completed", async (t) => {
   const error = await t.throwsAsync(onRanks(2, "vocab.ts", "ssendNobodyReceives", 0), { instanceOf: DeadlockDetected })
-  t.regex(error!.message, /rank 0 waits in recv for rank 1/)
+  t.regex(error!.message, /rank 0 waits in send for rank 1 \(tag 3\)/)
 })
 
 test("--comm-timeout ends an ssend whose receiver is busy elsewhere, naming rank and peer", async (t) => {
@@ -76,7 +76,7 @@ test("--comm-timeout ends an ssend whose receiver is busy elsewhere, naming rank
     runRanks({ ranks: 2, module: fixture("vocab.ts"), export: "ssendNobodyReceives", args: 3000, commTimeoutSeconds: 0.5, deadlockSeconds: 0 }),
     { instanceOf: RankFailed },
   )
-  t.like(error!.failures[0], { rank: 0, name: "CommTimeout", message: "rank 0: recv waiting for rank 1 exceeded 0.5 s" })
+  t.like(error!.failures[0], { rank: 0, name: "CommTimeout", message: "rank 0: send waiting for rank 1 exceeded 0.5 s" })
 })
 
 test("a synchronous message is not overtaken by plain messages sent after it on the same tag", async (t) => {
