@@ -47,7 +47,12 @@ interface Submitted {
  * **Details**: a task that throws rejects its own Promise with `TaskFailed`
  * (the rank, the function's name, the error's stack); the pool and the other
  * tasks carry on. Task functions are synchronous (a rank computes one task
- * at a time); one returning a Promise fails its task. `shutdown()` must be
+ * at a time); one returning a Promise fails its task. Costs (3 ranks, a
+ * trivial task, this 2-core machine at load 20): `map` 80–180 µs per task
+ * against `managerWorker`'s 13–76 µs in the same runs (each task and result
+ * is serialized and settles a Promise), and each batch 2.5–5 ms (a broadcast
+ * and `managerWorker`'s split, dup and agreement): submit many tasks before
+ * awaiting rather than awaiting them one by one. `shutdown()` must be
  * called on rank 0 before its program ends (the workers wait for it; forgetting
  * it is reported as a collective mismatch at the end of the program).
  *
