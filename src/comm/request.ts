@@ -255,8 +255,12 @@ export const COMPLETED_SEND: Request<void> = new Request<void>(null, SENT)
  * console.log(REQUEST_NULL.active, waitAny([REQUEST_NULL]).index === UNDEFINED) // false true
  * ```
  */
-export const REQUEST_NULL: Request<undefined> = new Request<undefined>(null, null)
-;(REQUEST_NULL as unknown as { released: boolean }).released = true
+export const REQUEST_NULL: Request<undefined> = new (class NullRequest extends Request<undefined> {
+  constructor() {
+    super(null, null)
+    this.released = true // never active
+  }
+})()
 
 /** @internal a receive from PROC_NULL: done at once, its status names PROC_NULL. */
 export function procNullRecv<T>(): Request<T> {
