@@ -929,3 +929,33 @@ export class DashboardUnavailable extends RankflowError {
     this.name = "DashboardUnavailable"
   }
 }
+
+// ── Pool executor (src/patterns/poolExecutor.ts) ────────────────────────────
+
+/**
+ * A task submitted to a `poolExecutor` threw on the rank that ran it: its
+ * Promise rejects with this error, carrying that rank, the task's function
+ * name and the error's name, message and stack as printed there. The pool and
+ * the other tasks carry on.
+ *
+ * @example
+ * ```ts
+ * import { TaskFailed } from "rankflow"
+ * const e = new TaskFailed(2, "parse", { name: "SyntaxError", message: "bad line 7", stack: "SyntaxError: bad line 7\n    at parse" })
+ * console.log(e.message) // task parse failed on rank 2: SyntaxError: bad line 7
+ * ```
+ */
+export class TaskFailed extends RankflowError {
+  readonly _tag = "TaskFailed"
+  constructor(
+    /** The rank (of the pool's communicator) that ran the task. */
+    readonly rank: number,
+    /** The name the task's function is registered under. */
+    readonly task: string,
+    /** The error the task threw, as seen on that rank. */
+    readonly failure: { readonly name: string; readonly message: string; readonly stack: string },
+  ) {
+    super(`task ${task} failed on rank ${rank}: ${failure.name}: ${failure.message}`)
+    this.name = "TaskFailed"
+  }
+}

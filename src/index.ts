@@ -11,7 +11,7 @@
  */
 export { init, initWithParams, isRank, positionals } from "./runtime/init.ts"
 export { runRanks, type RunRanksOptions } from "./runtime/runRanks.ts"
-export { Comm, ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED, TAG_UB, type RecvBuffer, type Sendable } from "./comm/comm.ts"
+export { Comm, ANY_SOURCE, ANY_TAG, PROC_NULL, UNDEFINED, TAG_UB, IN_PLACE, type RecvBuffer, type Sendable } from "./comm/comm.ts"
 export { CartComm, type Shift } from "./comm/cart.ts"
 export { computeDims } from "./comm/dims.ts"
 export { decompose } from "./plan/decompose.ts"
@@ -27,12 +27,29 @@ export {
   BOR,
   MAXLOC,
   MINLOC,
+  REPLACE,
+  NO_OP,
+  type WindowOp,
   type ElementwiseOp,
   type LocOp,
   type Loc,
   type ReduceOp,
 } from "./comm/ops.ts"
-export { Request, waitAll, testAll } from "./comm/request.ts"
+export {
+  Request,
+  PersistentRequest,
+  REQUEST_NULL,
+  waitAll,
+  testAll,
+  waitAny,
+  testAny,
+  waitSome,
+  testSome,
+  startAll,
+  type AnyCompleted,
+  type AnyTested,
+  type SomeCompleted,
+} from "./comm/request.ts"
 export { Status } from "./comm/status.ts"
 export type { TypedArray } from "./transport/ring.ts"
 export {
@@ -59,6 +76,8 @@ export {
 export { Pipeline } from "./pipeline/api.ts"
 export { managerWorker, type FarmOptions, type FarmResult, type TaskContext } from "./patterns/managerWorker.ts"
 export { Stream, type StageOptions, type StreamOptions, type StreamLayout } from "./patterns/stream.ts"
+export { poolExecutor, PoolExecutor, type TaskFunctions } from "./patterns/poolExecutor.ts"
+export { TaskFailed } from "./errors.ts"
 export type { Field, FieldBody, Fields, FieldsBody, FieldDecl, FieldOptions, FieldsMapOptions, FileData, InitialValues, Outputs, ShapeOfDecls, PrevOfDecls, ArrayOfDecl, Chunks, Items, Ranged, InitFor, LoopOptions, UntilOptions, DistributeOptions, OpFor } from "./pipeline/pipeline.ts"
 export type { Program, ProgramSpec, BuildContext } from "./pipeline/main.ts"
 export { fingerprint } from "./pipeline/summary.ts"

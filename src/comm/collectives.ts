@@ -44,6 +44,8 @@ export const CollectiveOp = {
   dup: 15,
   alloc: 16,
   allreduceWindow: 17,
+  reduceScatter: 18,
+  reduceScatterBlock: 19,
 } as const
 
 export const COLLECTIVE_NAMES: ReadonlyArray<string> = Object.keys(CollectiveOp)
@@ -387,9 +389,9 @@ export function* allgatherv<A extends TypedArray>(rank: number, size: number, bl
 }
 
 /** Scatter from the root: an array of `size` values (one each), or a typed array split in blocks. */
-export function* scatter<T>(rank: number, size: number, root: number, values: ReadonlyArray<T> | TypedArray | undefined): Algorithm<T | TypedArray> {
+export function* scatter<T>(rank: number, size: number, root: number, values: ReadonlyArray<T> | TypedArray | undefined, inPlace = false): Algorithm<T | TypedArray> {
   if (rank !== root) return (yield recv(root)) as T | TypedArray
-  if (isTyped(values)) return yield* scatterv(rank, size, root, values, blockCounts(values.length, size))
+  if (isTyped(values)) return yield* scatterv(rank, size, root, values, blockCounts(values.length, size), undefined, inPlace)
   if (!Array.isArray(values) || values.length !== size)
     throw new InvalidArgument("scatter", "values", describe(values), `must be an array of ${size} values (one per rank) or a typed array`)
   for (let r = 0; r < size; r++) if (r !== root) yield send(r, values[r])
@@ -404,6 +406,8 @@ export function* scatterv<A extends TypedArray>(
   values: A | undefined,
   counts: ReadonlyArray<number> | undefined,
   displs?: ReadonlyArray<number>,
+  /** The root keeps its block in `values` (a view) instead of a copy (MPI_IN_PLACE at the root). */
+  inPlace = false,
 ): Algorithm<A> {
   if (rank !== root) return (yield recv(root)) as A
   if (!isTyped(values)) throw new InvalidArgument("scatterv", "values", describe(values), "must be a typed array on the root")
@@ -414,7 +418,7 @@ export function* scatterv<A extends TypedArray>(
     if (offsets[r]! < 0 || offsets[r]! + counts[r]! > values.length)
       throw new InvalidArgument("scatterv", "counts", `[${counts.join(", ")}]`, `block ${r} runs past the end of the ${values.length} values`)
   for (let r = 0; r < size; r++) if (r !== root) yield send(r, values.subarray(offsets[r]!, offsets[r]! + counts[r]!))
-  return values.slice(offsets[root]!, offsets[root]! + counts[root]!) as A
+  return (inPlace ? values.subarray(offsets[root]!, offsets[root]! + counts[root]!) : values.slice(offsets[root]!, offsets[root]! + counts[root]!)) as A
 }
 
 /** Personalized all-to-all: values[j] goes to rank j; returns what every rank sent here, by source. */
@@ -447,4 +451,55 @@ export function* alltoallv<A extends TypedArray>(rank: number, size: number, val
     yield exchange(to, values.subarray(sendAt[to]!, sendAt[to]! + counts[to]!), from, into)
   }
   return { data, counts: incoming }
+}
+
+// ---- reduce-scatter and the in-place forms (MPI_IN_PLACE) ----------------------
+
+/**
+ * Reduce-scatter (MPI_Reduce_scatter): the elementwise reduction of every
+ * rank's `values`, of which rank i keeps `counts[i]` consecutive elements.
+ * A reduction to rank 0 in rank order, then a scatter of the blocks: the
+ * result is bit-identical to slicing the allreduce.
+ */
+export function* reduceScatter<A extends TypedArray>(
+  rank: number,
+  size: number,
+  values: A,
+  counts: ReadonlyArray<number>,
+  op: ReduceOp<A>,
+  work: Workspace,
+): Algorithm<A> {
+  const total = yield* reduce(rank, size, 0, values, op, work)
+  return yield* scatterv(rank, size, 0, total as A | undefined, counts)
+}
+
+/** The block `r` of a typed buffer of `size` equal blocks. */
+const blockOf = <A extends TypedArray>(buffer: A, size: number, r: number): A => {
+  const n = buffer.length / size
+  return buffer.subarray(r * n, (r + 1) * n) as A
+}
+
+/** Gather in place at the root (this rank): rank r's block lands in block r of the root's `buffer`; the root's own block is already there. */
+export function* gatherInPlace<A extends TypedArray>(rank: number, size: number, buffer: A): Algorithm<A> {
+  for (let r = 0; r < size; r++) if (r !== rank) yield recv(r, blockOf(buffer, size, r))
+  return buffer
+}
+
+/** Allgather in place: every rank's block r of `buffer` is rank r's contribution; afterwards every block is filled on every rank. */
+export function* allgatherInPlace<A extends TypedArray>(rank: number, size: number, buffer: A): Algorithm<A> {
+  if (rank === 0) yield* gatherInPlace(rank, size, buffer)
+  else yield send(0, blockOf(buffer, size, rank))
+  return (yield* bcast(rank, size, 0, buffer, buffer)) as A
+}
+
+/** All-to-all in place: block j of `buffer` goes to rank j and is replaced by what rank j sent this rank. */
+export function* alltoallInPlace<A extends TypedArray>(rank: number, size: number, buffer: A): Algorithm<A> {
+  // The outgoing blocks are sent from a copy: a block received in an earlier round (or this one, when to === from) overwrites one not yet sent.
+  const outgoing = size > 1 ? buffer.slice() : buffer
+  for (let i = 1; i < size; i++) {
+    const to = (rank + i) % size
+    const from = (rank - i + size) % size
+    yield exchange(to, blockOf(outgoing, size, to), from, blockOf(buffer, size, from))
+  }
+  return buffer
 }

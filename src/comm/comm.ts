@@ -21,9 +21,9 @@ import { CollectiveMismatch, InvalidArgument, RecvTruncated, RecvTypeMismatch, R
 import type { Sink, TypedArray } from "../transport/ring.ts"
 import * as C from "./collectives.ts"
 import { ANY_SOURCE, ANY_TAG, type Engine, type PendingRecv, type PendingSend, type RecvTarget } from "./engine.ts"
-import { describeOperand, isBuiltin, rejects, type ElementwiseOp, type Loc, type LocOp, type ReduceOp } from "./ops.ts"
+import { describeOperand, isBuiltin, isWindowOp, rejects, type ElementwiseOp, type Loc, type LocOp, type ReduceOp, type WindowOp } from "./ops.ts"
 import { isMismatchSignal, MISMATCH_FOUND, MISMATCH_REPORT, MISMATCH_SIGNAL, mismatchFromReport, type MismatchReport } from "./mismatch.ts"
-import { COMPLETED_SEND, Request } from "./request.ts"
+import { COMPLETED_SEND, PersistentRequest, PROC_NULL_DONE, procNullRecv, Request, syncPending, syncSendRequest } from "./request.ts"
 import { Status } from "./status.ts"
 
 /**
@@ -88,6 +88,28 @@ export interface AbortReport {
  */
 export const TAG_UB = 0x3fff_ffff
 
+/**
+ * The in-place marker (MPI_IN_PLACE): passed instead of a collective's input,
+ * it says the input is already in the output buffer, which the call
+ * overwrites with the result — `allreduce(IN_PLACE, op, buffer)`, `reduce`
+ * (at the root), `scan`/`exscan`, `allgather(IN_PLACE, buffer)`, `gather`
+ * (at the root), `alltoall(IN_PLACE, buffer)`; `scatter(values, root,
+ * IN_PLACE)` leaves the root's block in `values` (a view, no copy).
+ *
+ * @example
+ * ```ts
+ * import { init, IN_PLACE, SUM } from "rankflow"
+ * const comm = await init()
+ * const x = Float64Array.of(comm.rank, 1)
+ * comm.allreduce(IN_PLACE, SUM, x) // x now holds the sums, on every rank
+ * const blocks = new Int32Array(comm.size).fill(-1)
+ * blocks[comm.rank] = comm.rank * 10 // this rank's block, already in place
+ * comm.allgather(IN_PLACE, blocks)
+ * console.log(x[1], [...blocks]) // size, [0, 10, …]
+ * ```
+ */
+export const IN_PLACE: unique symbol = Symbol.for("rankflow.IN_PLACE")
+
 /** A buffer `recvInto` can fill: any typed array, an ArrayBuffer or a DataView. */
 export type RecvBuffer = TypedArray | ArrayBuffer | DataView
 
@@ -99,6 +121,16 @@ type AnyOp = { readonly concat: (x: never, y: never) => unknown }
 
 /** The identity mapping for the world communicator. */
 type Group = Int32Array | null
+
+/**
+ * Context id of every rank's self communicator (`comm.self`): messages on it
+ * never leave the rank, so one constant serves all ranks; far above the ids
+ * `newContext` hands out, below the engine's SYNC/ACK context bits.
+ */
+const SELF_CONTEXT = 0x1000_0000
+
+/** Each engine's self communicator, made on first use. */
+const selves = new WeakMap<Engine, Comm>()
 
 /** A collective in progress, driven step by step from the progress engine (nonblocking form). */
 class CollectiveOperation<R> {
@@ -323,6 +355,151 @@ export class Comm {
     return this.startRecv<B>("irecvInto", source, tag, checkBuffer("irecvInto", buffer))
   }
 
+  /**
+   * Synchronous send (MPI_Ssend): returns only once a receive on `dest` has
+   * matched the message, never on buffering alone.
+   *
+   * **When to use**: to find code that works only because sends are
+   * buffered — a program that exchanges with `ssend` both ways at once
+   * deadlocks (and rankflow reports the cycle) where `send` would have
+   * hidden it; or as a handshake ("the receiver has started").
+   *
+   * @example
+   * ```ts
+   * import { init } from "rankflow"
+   * const comm = await init()
+   * if (comm.rank === 0) comm.ssend({ n: 42 }, 1) // returns once rank 1's recv has matched it
+   * if (comm.rank === 1) console.log(comm.recv(0))
+   * ```
+   */
+  ssend(value: unknown, dest: number, tag = 0): void {
+    const d = this.checkDest("ssend", dest)
+    if (d !== PROC_NULL) this.engine.ssend(value, d, this.checkTag("ssend", tag), this.context)
+  }
+
+  /**
+   * Starts a synchronous send (MPI_Issend): the request completes once a
+   * receive on `dest` has matched the message.
+   *
+   * @example
+   * ```ts
+   * import { init } from "rankflow"
+   * const comm = await init()
+   * const peer = comm.size - 1 - comm.rank
+   * const request = comm.issend(`hi from ${comm.rank}`, peer)
+   * console.log(comm.recv(peer), request.test() || (request.wait(), "matched")) // the peer's hi
+   * ```
+   */
+  issend(value: unknown, dest: number, tag = 0): Request<void> {
+    const d = this.checkDest("issend", dest)
+    if (d === PROC_NULL) return procNullRecv<void>()
+    return syncSendRequest(this.engine, this.engine.issend(value, d, this.checkTag("issend", tag), this.context))
+  }
+
+  /**
+   * A persistent send (MPI_Send_init): `start()` sends `value` (read at each
+   * start) to `dest`, `wait()` completes the round. Inactive until started.
+   * See `PersistentRequest`.
+   *
+   * @example
+   * ```ts
+   * import { init } from "rankflow"
+   * const comm = await init()
+   * const peer = comm.size - 1 - comm.rank
+   * const box = new Int32Array(1)
+   * const out = comm.sendInit(box, peer, 5), back = comm.recvInit<Int32Array>(peer, 5)
+   * let last = -1
+   * for (box[0] = 0; box[0] < 3; box[0]++) {
+   *   out.start(); back.start()
+   *   last = back.wait()[0]!; out.wait()
+   * }
+   * console.log(last) // 2
+   * ```
+   */
+  sendInit(value: unknown, dest: number, tag = 0): PersistentRequest<void> {
+    const d = this.checkDest("sendInit", dest)
+    const t = this.checkTag("sendInit", tag)
+    return new PersistentRequest<void>(this.engine, () => (d === PROC_NULL ? null : this.engine.isend(value, d, t, this.context)))
+  }
+
+  /** A persistent synchronous send (MPI_Ssend_init): each round completes once a receive has matched it. */
+  ssendInit(value: unknown, dest: number, tag = 0): PersistentRequest<void> {
+    const d = this.checkDest("ssendInit", dest)
+    const t = this.checkTag("ssendInit", tag)
+    return new PersistentRequest<void>(this.engine, () => (d === PROC_NULL ? null : syncPending(this.engine.issend(value, d, t, this.context))))
+  }
+
+  /** A persistent receive (MPI_Recv_init): each `start()` posts a receive, `wait()` returns the value. */
+  recvInit<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG): PersistentRequest<T> {
+    return this.persistentRecv<T>("recvInit", source, tag, null)
+  }
+
+  /** A persistent receive into `buffer` (MPI_Recv_init with a buffer): every round fills the same buffer. */
+  recvInitInto<B extends RecvBuffer>(buffer: B, source: number = ANY_SOURCE, tag: number = ANY_TAG): PersistentRequest<B> {
+    return this.persistentRecv<B>("recvInitInto", source, tag, checkBuffer("recvInitInto", buffer))
+  }
+
+  private persistentRecv<T>(op: string, source: number, tag: number, into: RecvTarget): PersistentRequest<T> {
+    const s = this.checkSource(op, source)
+    const t = this.checkRecvTag(op, tag)
+    return new PersistentRequest<T>(this.engine, () => (s === PROC_NULL ? PROC_NULL_DONE : this.engine.postRecv(s, t, this.context, into)), this.fromWorld)
+  }
+
+  /**
+   * Sends `buffer`'s contents to `dest` and receives into the same buffer
+   * from `source` (MPI_Sendrecv_replace): one deadlock-free call, e.g. a
+   * shift around a ring with a single array. The outgoing data is copied
+   * once first (the incoming message may overwrite it while it is sent).
+   *
+   * @example
+   * ```ts
+   * import { init } from "rankflow"
+   * const comm = await init()
+   * const right = (comm.rank + 1) % comm.size, left = (comm.rank - 1 + comm.size) % comm.size
+   * const data = new Float64Array(3).fill(comm.rank)
+   * comm.sendrecvReplace(data, right, 0, left, 0)
+   * console.log(`rank ${comm.rank} now holds rank ${data[0]}'s data`)
+   * ```
+   */
+  sendrecvReplace<B extends RecvBuffer>(
+    buffer: B,
+    dest: number,
+    sendTag = 0,
+    source: number = ANY_SOURCE,
+    recvTag: number = ANY_TAG,
+    status?: Status,
+  ): B {
+    checkBuffer("sendrecvReplace", buffer)
+    const sent = this.isend(dest === PROC_NULL ? buffer : copyOf(buffer), dest, sendTag)
+    this.recvInto(buffer, source, recvTag, status)
+    sent.wait()
+    return buffer
+  }
+
+  /**
+   * This rank alone, as a communicator of size 1 (MPI_COMM_SELF): every
+   * call of the vocabulary works on it, collectives included, and its
+   * messages never mix with any other communicator's. The same object on
+   * every call.
+   *
+   * @example
+   * ```ts
+   * import { init, SUM } from "rankflow"
+   * const comm = await init()
+   * const self = comm.self
+   * self.send("to myself", 0, 1)
+   * console.log(self.rank, self.size, self.recv(0, 1), self.allreduce(comm.rank, SUM) === comm.rank) // 0 1 to myself true
+   * ```
+   */
+  get self(): Comm {
+    let self = selves.get(this.engine)
+    if (self === undefined) {
+      self = new Comm(this.engine, SELF_CONTEXT, Int32Array.of(this.engine.rank))
+      selves.set(this.engine, self)
+    }
+    return self
+  }
+
   /** Blocks until a matching message has arrived and returns its envelope, leaving it to be received (MPI_Probe). */
   probe(source: number = ANY_SOURCE, tag: number = ANY_TAG, status: Status = new Status()): Status {
     const s = this.checkSource("probe", source)
@@ -418,11 +595,12 @@ export class Comm {
    * rank i `values[i]`; a typed array is split into blocks whose sizes differ
    * by at most one (remainder to the first ranks). Others pass undefined.
    */
-  scatter<A extends TypedArray>(values: A | undefined, root?: number): A
-  scatter<T>(values: ReadonlyArray<T> | undefined, root?: number): T
-  scatter(values: ReadonlyArray<unknown> | TypedArray | undefined, root = 0): unknown {
+  scatter<A extends TypedArray>(values: A | undefined, root?: number, inPlace?: typeof IN_PLACE): A
+  scatter<T>(values: ReadonlyArray<T> | undefined, root?: number, inPlace?: typeof IN_PLACE): T
+  scatter(values: ReadonlyArray<unknown> | TypedArray | undefined, root = 0, inPlace?: typeof IN_PLACE): unknown {
     const r = this.checkRoot("scatter", root)
-    return this.collective(C.CollectiveOp.scatter, r, C.scatter(this.rank, this.size, r, this.rank === r ? values : undefined))
+    if (inPlace !== undefined && inPlace !== IN_PLACE) throw new InvalidArgument("scatter", "inPlace", String(inPlace), "must be IN_PLACE or left out")
+    return this.collective(C.CollectiveOp.scatter, r, C.scatter(this.rank, this.size, r, this.rank === r ? values : undefined, inPlace === IN_PLACE))
   }
 
   /** Scatters a typed array in blocks of `counts[i]` elements (at `displs[i]`, default consecutive) (MPI_Scatterv). */
@@ -431,9 +609,20 @@ export class Comm {
     return this.collective(C.CollectiveOp.scatterv, r, C.scatterv(this.rank, this.size, r, values, counts, displs))
   }
 
-  /** Every rank's value in rank order on the root, undefined elsewhere (MPI_Gather). */
-  gather<T>(value: T, root = 0): T[] | undefined {
+  /**
+   * Every rank's value in rank order on the root, undefined elsewhere
+   * (MPI_Gather). In place at the root — `gather(IN_PLACE, root, buffer)`,
+   * the other ranks passing typed blocks of `buffer.length / size` — rank r's
+   * block lands in block r of `buffer` (the root's own block is already there).
+   */
+  gather<A extends TypedArray>(value: typeof IN_PLACE, root: number, buffer: A): A
+  gather<T>(value: T, root?: number): T[] | undefined
+  gather(value: unknown, root = 0, buffer?: TypedArray): unknown {
     const r = this.checkRoot("gather", root)
+    if (value === IN_PLACE) {
+      if (this.rank !== r) throw new InvalidArgument("gather", "value", "IN_PLACE", `is for the root (rank ${r}) only; other ranks pass their block`)
+      return this.collective(C.CollectiveOp.gather, r, C.gatherInPlace(this.rank, this.size, this.inPlaceBuffer("gather", buffer, true)))
+    }
     return this.collective(C.CollectiveOp.gather, r, C.gather(this.rank, this.size, r, value))
   }
 
@@ -443,8 +632,16 @@ export class Comm {
     return this.collective(C.CollectiveOp.gatherv, r, C.gatherv(this.rank, this.size, r, block))
   }
 
-  /** Every rank's value in rank order, on every rank (MPI_Allgather). */
-  allgather<T>(value: T): T[] {
+  /**
+   * Every rank's value in rank order, on every rank (MPI_Allgather). In
+   * place — `allgather(IN_PLACE, buffer)` on every rank — block r of
+   * `buffer` (`buffer.length / size` elements) is rank r's contribution, and
+   * every block is filled on every rank.
+   */
+  allgather<A extends TypedArray>(value: typeof IN_PLACE, buffer: A): A
+  allgather<T>(value: T): T[]
+  allgather(value: unknown, buffer?: TypedArray): unknown {
+    if (value === IN_PLACE) return this.collective(C.CollectiveOp.allgather, 0, C.allgatherInPlace(this.rank, this.size, this.inPlaceBuffer("allgather", buffer, true)))
     return this.collective(C.CollectiveOp.allgather, 0, C.allgather(this.rank, this.size, value))
   }
 
@@ -465,8 +662,13 @@ export class Comm {
   reduce(value: boolean, op: ElementwiseOp | Semigroup<boolean>, root?: number): boolean | undefined
   reduce(value: Loc, op: LocOp, root?: number): Loc | undefined
   reduce<T>(value: T, op: Semigroup<T>, root?: number): T | undefined
+  reduce<A extends TypedArray>(value: typeof IN_PLACE, op: ElementwiseOp | LocOp, root: number, buffer: A): A
   reduce(value: unknown, op: AnyOp, root = 0, into?: TypedArray): unknown {
     const r = this.checkRoot("reduce", root)
+    if (value === IN_PLACE) {
+      if (this.rank !== r) throw new InvalidArgument("reduce", "value", "IN_PLACE", `is for the root (rank ${r}) only; other ranks pass their value`)
+      value = this.inPlaceBuffer("reduce", into, false)
+    }
     const out = checkInto("reduce", value, into)
     return this.collective(C.CollectiveOp.reduce, r, C.reduce(this.rank, this.size, r, value, checkOp("reduce", op, value, this.rank), this.workspace, out))
   }
@@ -483,7 +685,9 @@ export class Comm {
   allreduce(value: boolean, op: ElementwiseOp | Semigroup<boolean>): boolean
   allreduce(value: Loc, op: LocOp): Loc
   allreduce<T>(value: T, op: Semigroup<T>): T
+  allreduce<A extends TypedArray>(value: typeof IN_PLACE, op: ElementwiseOp | LocOp, buffer: A): A
   allreduce(value: unknown, op: AnyOp, into?: TypedArray): unknown {
+    if (value === IN_PLACE) value = this.inPlaceBuffer("allreduce", into, false)
     const checked = checkOp("allreduce", op, value, this.rank)
     const out = checkInto("allreduce", value, into)
     const windowed = out === null ? undefined : this.engine.windows.plan(this.context, this.rank, value as TypedArray, out, checked)
@@ -553,6 +757,82 @@ export class Comm {
     return Atomics.add(this.engine.windows.heap32, at, value)
   }
 
+  /**
+   * Atomically combines element `index` of rank `target`'s block of a window
+   * with `value` — the element becomes `op(element, value)` — and returns its
+   * value before (MPI_Fetch_and_op). `op` is SUM, PROD, MAX, MIN, LAND, LOR,
+   * BAND, BOR, or the window-only REPLACE (an atomic swap) and NO_OP (an
+   * atomic read). One-sided: the target takes no part.
+   *
+   * @example
+   * ```ts
+   * import { init, MAX } from "rankflow"
+   * const comm = await init()
+   * const best = comm.alloc(Int32Array, 1)
+   * comm.barrier()
+   * comm.fetchAndOp(best, 0, 0, 100 + comm.rank, MAX)
+   * comm.barrier()
+   * if (comm.rank === 0) console.log(best[0]) // 100 + size − 1
+   * ```
+   */
+  fetchAndOp(window: Int32Array, target: number, index: number, value: number, op: ElementwiseOp | WindowOp): number {
+    const heap = this.engine.windows.heap32
+    const at = this.windowElement("fetchAndOp", window, target, index)
+    if (!Number.isFinite(value)) throw new InvalidArgument("fetchAndOp", "value", value, "must be a finite number (the window holds 32-bit integers)")
+    const name = (op as { name?: unknown } | null)?.name
+    if (!isWindowOp(op) && !(isBuiltin(op) && op._tag === "ElementwiseOp"))
+      throw new InvalidArgument("fetchAndOp", "op", typeof name === "string" ? name : String(op), "must be a built-in elementwise op (SUM, PROD, MAX, MIN, LAND, LOR, BAND, BOR), REPLACE or NO_OP")
+    switch (op.name) {
+      case "SUM":
+        return Atomics.add(heap, at, value)
+      case "REPLACE":
+        return Atomics.exchange(heap, at, value)
+      case "NO_OP":
+        return Atomics.load(heap, at)
+      case "BAND":
+        return Atomics.and(heap, at, value)
+      case "BOR":
+        return Atomics.or(heap, at, value)
+    }
+    // The others: compare-and-swap until no other rank changed the element in between.
+    for (;;) {
+      const old = Atomics.load(heap, at)
+      if (Atomics.compareExchange(heap, at, old, op.concat(old, value) | 0) === old) return old
+    }
+  }
+
+  /**
+   * Atomically combines element `index` of rank `target`'s block of a window
+   * with `value` (MPI_Accumulate of one element): `fetchAndOp` without the
+   * fetch. With REPLACE it is an atomic put.
+   *
+   * @example
+   * ```ts
+   * import { init, SUM } from "rankflow"
+   * const comm = await init()
+   * const total = comm.alloc(Int32Array, 1)
+   * comm.barrier()
+   * comm.accumulate(total, 0, 0, comm.rank + 1, SUM)
+   * comm.barrier()
+   * if (comm.rank === 0) console.log(total[0]) // size(size + 1)/2
+   * ```
+   */
+  accumulate(window: Int32Array, target: number, index: number, value: number, op: ElementwiseOp | WindowOp): void {
+    this.fetchAndOp(window, target, index, value, op)
+  }
+
+  /** The heap32 index of element `index` of `target`'s block of `window`, checked. */
+  private windowElement(call: string, window: Int32Array, target: number, index: number): number {
+    if (!Number.isInteger(target) || target < 0 || target >= this.size)
+      throw new InvalidArgument(call, "target", target, `must be a rank in [0, ${this.size})`)
+    if (!(window instanceof Int32Array)) throw new InvalidArgument(call, "window", (window as object | null)?.constructor?.name, "must be an Int32Array from this communicator's alloc")
+    if (!Number.isInteger(index) || index < 0 || index >= window.length)
+      throw new InvalidArgument(call, "index", index, `must be an index of the window's ${window.length} elements`)
+    const at = this.engine.windows.int32Element(window, this.context, this.rank, target, index)
+    if (at === undefined) throw new InvalidArgument(call, "window", window.constructor.name, "must be an Int32Array from this communicator's alloc")
+    return at
+  }
+
   /** Nonblocking allreduce (MPI_Iallreduce); `wait()` returns the result. */
   iallreduce<A extends TypedArray>(value: A, op: ElementwiseOp): Request<A>
   iallreduce(value: number, op: NumberOp): Request<number>
@@ -565,21 +845,93 @@ export class Comm {
   scan<A extends TypedArray>(value: A, op: ElementwiseOp): A
   scan(value: number, op: NumberOp): number
   scan<T>(value: T, op: Semigroup<T>): T
-  scan(value: unknown, op: AnyOp): unknown {
-    return this.collective(C.CollectiveOp.scan, 0, C.scan(this.rank, this.size, value, checkOp("scan", op, value, this.rank), false, this.workspace))
+  scan<A extends TypedArray>(value: typeof IN_PLACE, op: ElementwiseOp | LocOp, buffer: A): A
+  scan(value: unknown, op: AnyOp, buffer?: TypedArray): unknown {
+    const input = value === IN_PLACE ? this.inPlaceBuffer("scan", buffer, false) : value
+    const result = this.collective(C.CollectiveOp.scan, 0, C.scan(this.rank, this.size, input, checkOp("scan", op, input, this.rank), false, this.workspace))
+    if (value !== IN_PLACE) return result
+    buffer!.set(result as never)
+    return buffer
   }
 
   /** Exclusive prefix reduction: rank i gets v₀ ⊕ … ⊕ vᵢ₋₁, rank 0 undefined (MPI_Exscan). */
   exscan<A extends TypedArray>(value: A, op: ElementwiseOp): A | undefined
   exscan(value: number, op: NumberOp): number | undefined
   exscan<T>(value: T, op: Semigroup<T>): T | undefined
-  exscan(value: unknown, op: AnyOp): unknown {
-    return this.collective(C.CollectiveOp.exscan, 0, C.scan(this.rank, this.size, value, checkOp("exscan", op, value, this.rank), true, this.workspace))
+  /** In place: `buffer` holds the input and receives the result; rank 0's is left as it was (MPI leaves it undefined). */
+  exscan<A extends TypedArray>(value: typeof IN_PLACE, op: ElementwiseOp | LocOp, buffer: A): A
+  exscan(value: unknown, op: AnyOp, buffer?: TypedArray): unknown {
+    const input = value === IN_PLACE ? this.inPlaceBuffer("exscan", buffer, false) : value
+    const result = this.collective(C.CollectiveOp.exscan, 0, C.scan(this.rank, this.size, input, checkOp("exscan", op, input, this.rank), true, this.workspace))
+    if (value !== IN_PLACE) return result
+    if (result !== undefined) buffer!.set(result as never)
+    return buffer
   }
 
-  /** Personalized all-to-all: `values[j]` goes to rank j; returns what each rank sent here (MPI_Alltoall). */
-  alltoall<T>(values: ReadonlyArray<T>): T[] {
-    return this.collective(C.CollectiveOp.alltoall, 0, C.alltoall(this.rank, this.size, values))
+  /**
+   * Personalized all-to-all: `values[j]` goes to rank j; returns what each
+   * rank sent here (MPI_Alltoall). In place — `alltoall(IN_PLACE, buffer)` —
+   * block j of `buffer` (`buffer.length / size` elements) goes to rank j and
+   * is replaced by rank j's block for this rank.
+   */
+  alltoall<A extends TypedArray>(values: typeof IN_PLACE, buffer: A): A
+  alltoall<T>(values: ReadonlyArray<T>): T[]
+  alltoall(values: unknown, buffer?: TypedArray): unknown {
+    if (values === IN_PLACE) return this.collective(C.CollectiveOp.alltoall, 0, C.alltoallInPlace(this.rank, this.size, this.inPlaceBuffer("alltoall", buffer, true)))
+    return this.collective(C.CollectiveOp.alltoall, 0, C.alltoall(this.rank, this.size, values as ReadonlyArray<unknown>))
+  }
+
+  /**
+   * Reduce-scatter (MPI_Reduce_scatter): the elementwise reduction of every
+   * rank's `values` (one type and length everywhere, `counts` summing to
+   * that length), of which rank i gets `counts[i]` consecutive elements.
+   * Combined in rank order: bit-identical to the matching slice of `allreduce`.
+   *
+   * @example
+   * ```ts
+   * import { init, SUM } from "rankflow"
+   * const comm = await init()
+   * const counts = Array.from({ length: comm.size }, (_, r) => r + 1) // rank r gets r + 1 sums
+   * const values = new Float64Array(counts.reduce((a, b) => a + b)).fill(comm.rank + 1)
+   * console.log(comm.rank, [...comm.reduceScatter(values, counts, SUM)]) // each element: size(size+1)/2
+   * ```
+   */
+  reduceScatter<A extends TypedArray>(values: A, counts: ReadonlyArray<number>, op: ElementwiseOp | LocOp | Semigroup<A>): A {
+    if (!ArrayBuffer.isView(values) || values instanceof DataView) throw new InvalidArgument("reduceScatter", "values", describeOperand(values), "must be a typed array")
+    if (!Array.isArray(counts) || counts.length !== this.size || counts.some((c) => !Number.isInteger(c) || c < 0))
+      throw new InvalidArgument("reduceScatter", "counts", `[${Array.isArray(counts) ? counts.join(", ") : String(counts)}]`, `must be ${this.size} non-negative integers, one per rank`)
+    const total = counts.reduce((a, b) => a + b, 0)
+    if (total !== values.length) throw new InvalidArgument("reduceScatter", "counts", `[${counts.join(", ")}]`, `sum to ${total}, not to the ${values.length} values`)
+    return this.collective(C.CollectiveOp.reduceScatter, 0, C.reduceScatter(this.rank, this.size, values, counts, checkOp("reduceScatter", op, values, this.rank) as ReduceOp<A>, this.workspace))
+  }
+
+  /**
+   * Reduce-scatter in equal blocks (MPI_Reduce_scatter_block): rank i gets
+   * elements `[i·n, (i+1)·n)` of the elementwise reduction, n = length / size.
+   *
+   * @example
+   * ```ts
+   * import { init, MAX } from "rankflow"
+   * const comm = await init()
+   * const values = Int32Array.from({ length: 2 * comm.size }, (_, i) => i * comm.rank)
+   * console.log(comm.rank, [...comm.reduceScatterBlock(values, MAX)]) // rank r: [2r(size−1), (2r+1)(size−1)]
+   * ```
+   */
+  reduceScatterBlock<A extends TypedArray>(values: A, op: ElementwiseOp | LocOp | Semigroup<A>): A {
+    if (!ArrayBuffer.isView(values) || values instanceof DataView) throw new InvalidArgument("reduceScatterBlock", "values", describeOperand(values), "must be a typed array")
+    if (values.length % this.size !== 0)
+      throw new InvalidArgument("reduceScatterBlock", "values", `${values.constructor.name}(${values.length})`, `must hold a whole block per rank: a length divisible by ${this.size}`)
+    const counts = new Array<number>(this.size).fill(values.length / this.size)
+    return this.collective(C.CollectiveOp.reduceScatterBlock, 0, C.reduceScatter(this.rank, this.size, values, counts, checkOp("reduceScatterBlock", op, values, this.rank) as ReduceOp<A>, this.workspace))
+  }
+
+  /** The buffer of an IN_PLACE call, checked: a typed array (of `size` equal blocks when `blocks`). */
+  private inPlaceBuffer(call: string, buffer: TypedArray | undefined, blocks: boolean): TypedArray {
+    if (!ArrayBuffer.isView(buffer) || buffer instanceof DataView)
+      throw new InvalidArgument(call, "buffer", describeOperand(buffer), "must be a typed array holding the input (and receiving the result) when the value is IN_PLACE")
+    if (blocks && buffer.length % this.size !== 0)
+      throw new InvalidArgument(call, "buffer", `${buffer.constructor.name}(${buffer.length})`, `must hold one equal block per rank: a length divisible by ${this.size}`)
+    return buffer
   }
 
   /** All-to-all of typed blocks: `counts[j]` consecutive values go to rank j; returns the received blocks and counts (MPI_Alltoallv). */
@@ -780,7 +1132,7 @@ export class Comm {
 
   private startRecv<T>(op: string, source: number, tag: number, into: RecvTarget): Request<T> {
     const s = this.checkSource(op, source)
-    if (s === PROC_NULL) return new Request<T>(null, null)
+    if (s === PROC_NULL) return procNullRecv<T>()
     return new Request<T>(this.engine, this.engine.postRecv(s, this.checkRecvTag(op, tag), this.context, into), this.fromWorld)
   }
 
@@ -822,6 +1174,13 @@ function nullStatus(status: Status): Status {
   return status
 }
 
+/** A private copy of a buffer's bytes, of the same kind. */
+function copyOf<B extends RecvBuffer>(buffer: B): B {
+  if (buffer instanceof ArrayBuffer) return buffer.slice(0) as B
+  if (buffer instanceof DataView) return new DataView(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength)) as B
+  return (buffer as TypedArray).slice() as B
+}
+
 function checkBuffer<B extends RecvBuffer>(op: string, buffer: B): B {
   if (ArrayBuffer.isView(buffer) || buffer instanceof ArrayBuffer) return buffer
   throw new InvalidArgument(op, "buffer", Object.prototype.toString.call(buffer), "must be a typed array, ArrayBuffer or DataView")
@@ -839,6 +1198,8 @@ function checkInto(call: string, value: unknown, into: TypedArray | undefined): 
 function checkOp(call: string, op: unknown, value: unknown, rank: number): ReduceOp<unknown> {
   if (typeof op !== "object" || op === null || typeof (op as { concat?: unknown }).concat !== "function")
     throw new InvalidArgument(call, "op", String(op), "must be a reduction op (SUM, MAX, …) or an fp-ts Semigroup/Monoid")
+  if (isWindowOp(op))
+    throw new InvalidArgument(call, "op", op.name, "is for window updates only (fetchAndOp, accumulate), as in MPI: reductions take SUM, MAX, … or a Semigroup")
   if (isBuiltin(op)) {
     const accepts = rejects(op, value)
     if (accepts !== undefined) throw new ReduceTypeMismatch(rank, call, op.name, describeOperand(value), accepts)

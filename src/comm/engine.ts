@@ -68,6 +68,17 @@ export const ANY_SOURCE = -1
 /** Receive a message with any tag (MPI_ANY_TAG): the default `tag` of receives and probes. */
 export const ANY_TAG = -1
 
+/**
+ * Context bit of a synchronous send's frame (ssend/issend): no receive matches
+ * it in the ring, so it is always copied to the unexpected queue, where it
+ * matches with the bit cleared and its receiver acknowledges the match.
+ */
+export const SYNC_CONTEXT = 0x4000_0000
+/** Context bit of the acknowledgement a matched synchronous send gets back (same tag, same source pair). */
+export const ACK_CONTEXT = 0x2000_0000
+/** The (empty) payload of an acknowledgement. */
+const ACK_PAYLOAD = new Uint8Array(0)
+
 /** Polls before the first yield when ranks outnumber cores (spinning there takes the core a peer needs). */
 const OVERSUBSCRIBED_SPINS = 16
 /** Yields before sleeping when ranks outnumber cores. */
@@ -88,6 +99,8 @@ interface Unexpected {
   direct: boolean
   /** The receive that matched it while it was still streaming in. */
   claim: PendingRecv | null
+  /** Sent by a synchronous send: its sender waits for an acknowledgement once a receive matches it. */
+  sync?: boolean
 }
 
 /** A posted receive (irecv, or a blocking recv that had to wait behind others). */
@@ -96,6 +109,8 @@ export class PendingRecv {
   value: unknown = undefined
   error: Error | null = null
   readonly status = new Status()
+  /** Cancelled before any message matched it (`cancelRecv`). */
+  cancelled = false
   constructor(
     readonly source: number,
     readonly tag: number,
@@ -143,6 +158,8 @@ export class Engine {
   private readonly pendingSends: PendingSend[][] = []
   private pendingSendCount = 0
   private nextAnySource = 0
+  /** `headMatches` just copied a matching synchronous frame to the unexpected queue (the blocking recv looks there again at once). */
+  private syncStashed = false
   private readonly pollers: Array<{ poll(): boolean }> = []
   private polling = false
   /** Carry a number being sent / received (numbers skip the v8 serializer). Separate: a blocked send may receive meanwhile. */
@@ -302,10 +319,74 @@ export class Engine {
   /** Sends to self: copied straight into the matching receive or the unexpected queue. */
   private deliverLocal(p: Payload, tag: number, context: number): void {
     const data = bytesOf(p.data).slice()
-    const message: Unexpected = { source: this.rank, context, tag, kind: p.kind, data, complete: true, direct: false, claim: null }
-    const request = this.takePosted(this.rank, context, tag)
+    const sync = (context & SYNC_CONTEXT) !== 0
+    const message: Unexpected = { source: this.rank, context: context & ~SYNC_CONTEXT, tag, kind: p.kind, data, complete: true, direct: false, claim: null, sync }
+    const request = this.takePosted(this.rank, message.context, tag)
     if (request === null) this.unexpected.push(message)
-    else this.completeFromCopy(request, message)
+    else {
+      if (sync) this.acknowledge(message)
+      this.completeFromCopy(request, message)
+    }
+  }
+
+  // ---- synchronous sends and cancelled receives (off the hot path) ----------
+
+  /**
+   * Synchronous send (MPI_Ssend): returns once a receive on `dest` has matched
+   * the message. The frame travels with `SYNC_CONTEXT` set and the receiver's
+   * engine acknowledges the match on `ACK_CONTEXT`; a receiver that never
+   * receives leaves this rank blocked, which the deadlock watcher or the
+   * per-call timeout reports.
+   */
+  ssend(value: unknown, dest: number, tag: number, context: number): void {
+    this.send(value, dest, tag, context | SYNC_CONTEXT)
+    const ack = this.postRecv(dest, tag, context | ACK_CONTEXT, null)
+    if (ack.done) return
+    // Published as a send (deadlock reports and --comm-timeout say "send"): the call is one, waiting for its receiver.
+    this.beginBlocking()
+    for (;;) {
+      this.progress()
+      if (ack.done) break
+      this.pause(BlockedOp.send, dest, tag, context)
+    }
+    this.endBlocking()
+  }
+
+  /** Starts a synchronous send: the send, and the receive of its acknowledgement; done when both are. */
+  issend(value: unknown, dest: number, tag: number, context: number): { readonly send: PendingSend | null; readonly ack: PendingRecv } {
+    const send = this.isend(value, dest, tag, context | SYNC_CONTEXT)
+    return { send, ack: this.postRecv(dest, tag, context | ACK_CONTEXT, null) }
+  }
+
+  /** Tells a synchronous message's sender that a receive has matched it. */
+  private acknowledge(message: Unexpected): void {
+    message.sync = false
+    this.isend(ACK_PAYLOAD, message.source, message.tag, message.context | ACK_CONTEXT)
+  }
+
+  /** A synchronous message just copied to the unexpected queue goes to a receive already posted for it, if any. */
+  private matchPosted(message: Unexpected): void {
+    const request = this.takePosted(message.source, message.context, message.tag)
+    if (request === null) return
+    this.unexpected.splice(this.unexpected.indexOf(message), 1)
+    this.acknowledge(message)
+    if (message.complete) this.completeFromCopy(request, message)
+    else message.claim = request
+  }
+
+  /**
+   * Cancels a posted receive that no message has matched yet (MPI_Cancel):
+   * true if it was cancelled (it is then done, with `cancelled` set), false
+   * if a message already matched it.
+   */
+  cancelRecv(request: PendingRecv): boolean {
+    if (request.done) return false
+    const i = this.posted.indexOf(request)
+    if (i < 0) return false // claimed by a message still streaming in: it will complete
+    this.posted.splice(i, 1)
+    request.cancelled = true
+    request.done = true
+    return true
   }
 
   private flushSends(dest: number): void {
@@ -374,6 +455,10 @@ export class Engine {
         this.endBlocking()
         return this.waitRecv(this.postRecv(from, ring.frameTag, context, into), status)
       }
+      if (this.syncStashed) {
+        this.syncStashed = false // a matching synchronous message was just copied to the unexpected queue: take it there
+        continue
+      }
       this.pause(BlockedOp.recv, source, tag, context)
     }
   }
@@ -404,8 +489,11 @@ export class Engine {
     const ring = this.inRings[source]!
     while (ring.peek()) {
       if (ring.frameContext === context && (tag === ANY_TAG || ring.frameTag === tag)) return true
+      // A synchronous frame that matches once its flag is cleared: stashed, it is the one to take (messages after it must not overtake it).
+      const wanted = ring.frameContext === (context | SYNC_CONTEXT) && (tag === ANY_TAG || ring.frameTag === tag)
       this.stashHead(source)
-      if (this.streaming[source] !== null) return false
+      if (wanted) this.syncStashed = true
+      if (wanted || this.streaming[source] !== null) return false
     }
     return false
   }
@@ -420,6 +508,7 @@ export class Engine {
     }
     const message = this.unexpected[i]!
     this.unexpected.splice(i, 1)
+    if (message.sync === true) this.acknowledge(message)
     if (message.complete) this.completeFromCopy(request, message)
     else message.claim = request
     return request
@@ -593,7 +682,9 @@ export class Engine {
   private stashHead(source: number): void {
     const ring = this.inRings[source]!
     if (ring.isSmall(ring.frameBytes)) {
-      this.unexpected.push(this.copyOut(ring, source))
+      const copy = this.copyOut(ring, source)
+      this.unexpected.push(copy)
+      if (copy.sync === true) this.matchPosted(copy)
       return
     }
     const message = this.recordOf(ring, source, bytesOf(allocateFor(ring.frameKind, ring.frameBytes)))
@@ -604,20 +695,23 @@ export class Engine {
       message.complete = true
     }
     this.doorbell.ring(source)
+    if (message.sync === true) this.matchPosted(message)
   }
 
   /** The record of the frame at the head of `ring`, whose bytes go to `data`. */
   private recordOf(ring: Ring, source: number, data: Uint8Array, claim: PendingRecv | null = null): Unexpected {
     if (this.trace !== null) this.trace.arrived(source, ring.frameTag, ring.frameBytes)
+    const context = ring.frameContext
     return {
       source,
-      context: ring.frameContext,
+      context: context & ~SYNC_CONTEXT,
       tag: ring.frameTag,
       kind: ring.frameKind,
       data,
       complete: false,
       direct: false,
       claim,
+      sync: (context & SYNC_CONTEXT) !== 0,
     }
   }
 
@@ -685,6 +779,7 @@ export class Engine {
 
   private takeUnexpected(i: number, into: RecvTarget, status: Status | null): unknown {
     const message = this.unexpected[i]!
+    if (message.sync === true) this.acknowledge(message)
     if (!message.complete) {
       const request = new PendingRecv(message.source, message.tag, message.context, into)
       this.unexpected.splice(i, 1)

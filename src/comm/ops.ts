@@ -220,6 +220,58 @@ export const MINLOC: LocOp = locOp("MINLOC", (a, b) => a < b, Infinity)
 /** Booleans reduce with LAND / LOR as fp-ts `MonoidAll` / `MonoidAny`. */
 const BOOLEAN: Partial<Record<ElementwiseOp["name"], Semigroup<boolean>>> = { LAND: Bool.MonoidAll, LOR: Bool.MonoidAny }
 
+/**
+ * An op for one-sided window updates only (`fetchAndOp`, `accumulate`), as
+ * MPI allows REPLACE and NO_OP only there: `concat(old, value)` is the new
+ * element. A Semigroup (associative) but no Monoid: neither has an identity.
+ * Reductions refuse them.
+ */
+export interface WindowOp extends Semigroup<number> {
+  readonly _tag: "WindowOp"
+  /** The op's MPI name. */
+  readonly name: "REPLACE" | "NO_OP"
+}
+
+/**
+ * Replaces the target element by the value given (MPI_REPLACE): with
+ * `fetchAndOp`, an atomic exchange; with `accumulate`, an atomic put.
+ *
+ * @example
+ * ```ts
+ * import { init, REPLACE } from "rankflow"
+ * const comm = await init()
+ * const slot = comm.alloc(Int32Array, 1)
+ * comm.barrier()
+ * const before = comm.fetchAndOp(slot, 0, 0, comm.rank + 1, REPLACE) // swap our number in
+ * comm.barrier()
+ * const all = comm.gather(before, 0)
+ * if (all) console.log(all.length, "swaps; one rank saw the initial 0:", all.filter((v) => v === 0).length === 1)
+ * ```
+ */
+export const REPLACE: WindowOp = { _tag: "WindowOp", name: "REPLACE", concat: (_old, value) => value }
+
+/**
+ * Leaves the target element as it is (MPI_NO_OP): `fetchAndOp` with it is an
+ * atomic read of another rank's element.
+ *
+ * @example
+ * ```ts
+ * import { init, NO_OP, SUM } from "rankflow"
+ * const comm = await init()
+ * const counter = comm.alloc(Int32Array, 1)
+ * comm.barrier()
+ * comm.accumulate(counter, 0, 0, 1, SUM)
+ * comm.barrier()
+ * console.log(comm.fetchAndOp(counter, 0, 0, 0, NO_OP)) // the number of ranks
+ * ```
+ */
+export const NO_OP: WindowOp = { _tag: "WindowOp", name: "NO_OP", concat: (old) => old }
+
+/** True for REPLACE and NO_OP. */
+export function isWindowOp(op: unknown): op is WindowOp {
+  return (op as { _tag?: unknown } | null)?._tag === "WindowOp"
+}
+
 /** True for the built-in ops that have typed-array kernels. */
 export function isBuiltin(op: unknown): op is ElementwiseOp | LocOp {
   const tag = (op as { _tag?: unknown })._tag

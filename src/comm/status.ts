@@ -27,6 +27,8 @@ export class Status {
   bytes = 0
   /** @internal frame kind, see `transport` */
   kind = 0
+  /** True when the receive was cancelled before a message matched it (MPI_Test_cancelled); set by `Request.wait`/`test`, cleared by every other fill. */
+  cancelled = false
 
   /**
    * `"buffer"` for typed arrays and ArrayBuffers sent as raw bytes,
@@ -53,5 +55,6 @@ export class Status {
     this.tag = tag
     this.bytes = bytes
     this.kind = kind
+    this.cancelled = false
   }
 }
