@@ -17,7 +17,8 @@
 #   and self BTLs, TCP and out-of-band traffic pinned to the veth, a launcher
 #   agent (a generated script, --mca plm_rsh_agent) that enters host b's
 #   namespaces instead of ssh, and mpi_yield_when_idle (2 cores: a polling
-#   rank would otherwise take its peer's core, ~4 ms per message);
+#   rank would otherwise take its peer's core, ~4 ms per message); Open MPI's
+#   session directories go to the script's temporary directory;
 # - prints COMMAND's output as it comes, then on stderr one line with the
 #   packets and bytes that crossed the veth:
 #     two-hosts: veth a->b <packets> packets <bytes> bytes, b->a <packets> packets <bytes> bytes
@@ -176,6 +177,7 @@ mpirun_args=(
   --mca btl_tcp_if_include "$veth"
   --mca oob_tcp_if_include "$veth"
   --mca mpi_yield_when_idle 1
+  --mca orte_tmpdir_base "$work" # session directories too: removed with the rest even when mpirun is killed
 )
 # shellcheck disable=SC2206
 extra=(${MPIRUN_FLAGS:-})
