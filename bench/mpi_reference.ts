@@ -21,7 +21,8 @@
 // mpicc, mpi4py without mpi4py and numpy for MPI_PYTHON (default
 // /usr/bin/python3, Debian's), everything without mpirun, tcp-netns when not
 // root or when the machine refuses network namespaces.
-// Environment: MPIRUN (default mpirun), MPICC (default mpicc), MPI_PYTHON.
+// Environment: MPIRUN (default mpirun), MPICC (default mpicc), MPI_PYTHON,
+// MPIRUN_FLAGS (extra mpirun options, on both links).
 //
 // Main side only.
 import { execFileSync, spawnSync } from "node:child_process"
@@ -115,7 +116,8 @@ const ROOT_OK = { OMPI_ALLOW_RUN_AS_ROOT: "1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "
 function launcher(link: Link): Command {
   const mpirun = process.env.MPIRUN ?? "mpirun"
   if (spawnSync(mpirun, ["--version"]).status !== 0) return { skipped: `${mpirun} not found (Debian: apt-get install openmpi-bin)` }
-  if (link === "shm") return { argv: [mpirun, "-np", "2", "--mca", "btl", "self,vader"] }
+  // MPIRUN_FLAGS: extra mpirun options for both links (two-hosts.sh reads it too), e.g. "--mca mpi_yield_when_idle 1".
+  if (link === "shm") return { argv: [mpirun, "-np", "2", "--mca", "btl", "self,vader", ...(process.env.MPIRUN_FLAGS ?? "").split(/\s+/).filter((w) => w !== "")] }
   if (process.getuid?.() !== 0) return { skipped: "tcp-netns needs root (network namespaces; test/mpi/two-hosts.sh)" }
   return { argv: [TWO_HOSTS, "-np", "2", "--"] }
 }
