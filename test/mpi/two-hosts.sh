@@ -110,7 +110,7 @@ cleanup() {
   trap '' INT TERM HUP
   if [ -n "$job" ]; then kill -TERM "$job" 2>/dev/null || true; fi
   for ns in "$ns_a" "$ns_b"; do
-    if [ -e "/run/netns/$ns" ]; then
+    if [ -n "$ns" ] && [ -e "/run/netns/$ns" ]; then
       end_processes "$ns"
       ip netns del "$ns" 2>/dev/null || echo "two-hosts: could not delete namespace $ns" >&2
     fi

@@ -167,3 +167,18 @@ test.serial("bad arguments exit 2 before any namespace exists", async (t) => {
   assertNothingLeft(t, name)
   t.false(existsSync(`/run/netns/${name}-a`))
 })
+
+test.serial("a prefix another run is using is refused (exit 3) and that run's namespace is left alone", (t) => {
+  requireTwoHosts()
+  const name = prefix("d")
+  t.is(spawnSync("ip", ["netns", "add", `${name}-a`]).status, 0)
+  try {
+    const run = spawnSync(TWO_HOSTS_SCRIPT, ["true"], { encoding: "utf8", env: { ...process.env, TWO_HOSTS_PREFIX: name } })
+    t.is(run.status, 3)
+    t.regex(run.stderr, new RegExp(`namespace ${name}-a exists already`))
+    t.true(namespaces().includes(`${name}-a`))
+    t.false(namespaces().includes(`${name}-b`))
+  } finally {
+    spawnSync("ip", ["netns", "del", `${name}-a`])
+  }
+})
