@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { limited, ROOT } from "../helpers.ts"
 
-export const ROOT = fileURLToPath(new URL("../..", import.meta.url))
 export const TWO_HOSTS_SCRIPT = fileURLToPath(new URL("./two-hosts.sh", import.meta.url))
 
 /** Packets and bytes that crossed the veth pair, as the script reports them on stderr. */
@@ -51,10 +51,11 @@ export function vethCounters(stderr: string): VethCounters | undefined {
  * across the two namespace hosts. This is the hook for running rankflow
  * programs across hosts once the MPI transport lands, e.g.
  * `runAcrossHosts(["npx", "tsx", "pipelines/heat.ts", ...], { np: 2 })`.
+ * Shares test/helpers.ts's limit on jobs running at once.
  */
 export function runAcrossHosts(command: ReadonlyArray<string>, options: HostsOptions = {}): Promise<HostsRun> {
   const env = { ...process.env, ...options.env, ...(options.prefix === undefined ? {} : { TWO_HOSTS_PREFIX: options.prefix }) }
-  return new Promise((resolve) => {
+  return limited(() => new Promise((resolve) => {
     execFile(
       TWO_HOSTS_SCRIPT,
       ["-np", String(options.np ?? 2), "--", ...command],
@@ -64,7 +65,7 @@ export function runAcrossHosts(command: ReadonlyArray<string>, options: HostsOpt
         resolve({ code, stdout, stderr, veth: vethCounters(stderr) })
       },
     )
-  })
+  }))
 }
 
 /** Why this machine cannot run the two hosts (not root, no ip/unshare/mpirun/mpicc), or undefined when it can. */
