@@ -122,37 +122,42 @@ test.serial("a process failing on host b ends the job on host a too: non-zero st
   assertNothingLeft(t, name)
 })
 
-test.serial("Ctrl-C midway ends every process of both hosts and removes the namespaces, the veth and the temporary files", async (t) => {
-  requireTwoHosts()
-  const name = prefix("k")
-  const temp = mkdtempSync(join(tmpdir(), "rankflow-two-hosts-"))
-  try {
-    const child = spawn(TWO_HOSTS_SCRIPT, ["-np", "2", "--", "/bin/sh", "-c", "sleep 300"], {
-      env: { ...process.env, TWO_HOSTS_PREFIX: name, TMPDIR: temp },
-      stdio: ["ignore", "ignore", "pipe"],
-    })
-    let stderr = ""
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-    // Wait (bound 60 s against a hang) until both hosts run their `sleep`.
-    const pidsIn = (ns: string): number[] =>
-      spawnSync("ip", ["netns", "pids", ns], { encoding: "utf8" }).stdout.split("\n").filter((s) => s !== "").map(Number)
-    const sleepingIn = (ns: string): boolean => pidsIn(ns).some((pid) => alive(pid) && readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("sleep\0"))
-    const deadline = Date.now() + 60_000
-    while (!(sleepingIn(`${name}-a`) && sleepingIn(`${name}-b`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-    const pids = [...pidsIn(`${name}-a`), ...pidsIn(`${name}-b`)]
-    t.true(sleepingIn(`${name}-a`) && sleepingIn(`${name}-b`), `the job did not start on both hosts: ${stderr}`)
-    t.true(readdirSync(temp).length > 0) // the hostfile and agent live here while it runs
+// SIGINT to the script alone (a supervisor's kill), and to its whole process group (a terminal's Ctrl-C: mpirun gets it too).
+for (const [tag, group] of [["k", false], ["g", true]] as const) {
+  test.serial(`Ctrl-C midway (${group ? "to the process group" : "to the script"}) ends every process of both hosts and removes the namespaces, the veth and the temporary files`, async (t) => {
+    requireTwoHosts()
+    const name = prefix(tag)
+    const temp = mkdtempSync(join(tmpdir(), "rankflow-two-hosts-"))
+    try {
+      const child = spawn(TWO_HOSTS_SCRIPT, ["-np", "2", "--", "/bin/sh", "-c", "sleep 300"], {
+        env: { ...process.env, TWO_HOSTS_PREFIX: name, TMPDIR: temp },
+        stdio: ["ignore", "ignore", "pipe"],
+        detached: group,
+      })
+      let stderr = ""
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+      // Wait (bound 60 s against a hang) until both hosts run their `sleep`.
+      const pidsIn = (ns: string): number[] =>
+        spawnSync("ip", ["netns", "pids", ns], { encoding: "utf8" }).stdout.split("\n").filter((s) => s !== "").map(Number)
+      const sleepingIn = (ns: string): boolean => pidsIn(ns).some((pid) => alive(pid) && readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("sleep\0"))
+      const deadline = Date.now() + 60_000
+      while (!(sleepingIn(`${name}-a`) && sleepingIn(`${name}-b`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      const pids = [...pidsIn(`${name}-a`), ...pidsIn(`${name}-b`)]
+      t.true(sleepingIn(`${name}-a`) && sleepingIn(`${name}-b`), `the job did not start on both hosts: ${stderr}`)
+      t.true(readdirSync(temp).length > 0) // the hostfile and agent live here while it runs
 
-    child.kill("SIGINT")
-    t.is(await exited, 130, stderr)
-    assertNothingLeft(t, name)
-    t.deepEqual(pids.filter(alive), [], "processes of the two hosts still running")
-    t.deepEqual(readdirSync(temp), [], "temporary files left")
-  } finally {
-    rmSync(temp, { recursive: true, force: true })
-  }
-})
+      if (group) process.kill(-child.pid!, "SIGINT")
+      else child.kill("SIGINT")
+      t.is(await exited, 130, stderr)
+      assertNothingLeft(t, name)
+      t.deepEqual(pids.filter(alive), [], "processes of the two hosts still running")
+      t.deepEqual(readdirSync(temp), [], "temporary files left")
+    } finally {
+      rmSync(temp, { recursive: true, force: true })
+    }
+  })
+}
 
 test.serial("bad arguments exit 2 before any namespace exists", async (t) => {
   const name = prefix("u")
