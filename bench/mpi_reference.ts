@@ -123,7 +123,7 @@ function launcher(link: Link): Command {
 }
 
 /** Runs one reference on one link; returns its result lines with params.link and params.run, or a note. */
-function runOne(reference: Reference, link: Link, run: number, quick: boolean): { lines: Array<Record<string, unknown>> } | { skipped: string } | { failed: string } {
+function runOne(reference: Reference, link: Link, run: number, quick: boolean): { lines: Line[] } | { skipped: string } | { failed: string } {
   const start = launcher(link)
   if ("skipped" in start) return start
   const command = reference.command(quick)
@@ -131,15 +131,14 @@ function runOne(reference: Reference, link: Link, run: number, quick: boolean): 
   const [program, ...args] = [...start.argv, ...command.argv]
   const child = spawnSync(program!, args, { cwd: root, encoding: "utf8", env: { ...process.env, ...ROOT_OK, PYTHONDONTWRITEBYTECODE: "1" }, maxBuffer: 16 << 20 })
   if (link === "tcp-netns" && child.status === 3) return { skipped: `tcp-netns: ${child.stderr.trim().split("\n").at(-1)}` }
-  const lines: Array<Record<string, unknown>> = []
+  const lines: Line[] = []
   for (const text of child.stdout.split("\n")) {
     if (!text.startsWith("{")) {
       if (text.trim() !== "") process.stderr.write(`${text}\n`)
       continue
     }
-    const line = JSON.parse(text) as { params: Record<string, unknown> } & Record<string, unknown>
-    line.params = { ...line.params, link, run }
-    lines.push(line)
+    const line = JSON.parse(text) as Line
+    lines.push({ ...line, params: { ...line.params, link, run } })
   }
   if (child.status !== 0) return { failed: `exit ${child.status ?? child.signal}: ${child.stderr.trim()}` }
   return { lines }
@@ -158,22 +157,32 @@ function listOption<T extends string>(flag: string, known: ReadonlyArray<T>, fal
   return values as T[]
 }
 
-/** Min over runs of a metric, per "impl link" key. */
-function summarize(lines: ReadonlyArray<Record<string, any>>): string[] {
-  const pick = (label: string, match: (l: Record<string, any>) => boolean, metric: string): string[] => {
+/** A result line as the programs print it (bench/workloads/harness.ts's schema), with params.link and params.run. */
+interface Line {
+  readonly workload: string
+  readonly impl: string
+  readonly params: Record<string, unknown>
+  readonly metrics: Record<string, number>
+}
+
+/** 8 B one-way and allreduce of one double: min over runs per link and impl, and the ratio to C-MPI on the same link. */
+function summarize(lines: ReadonlyArray<Line>): string[] {
+  const pick = (label: string, match: (l: Line) => boolean, metric: string): string[] => {
     const best = new Map<string, number>()
     for (const l of lines.filter(match)) {
-      const key = `${l.params.link} ${l.impl}`
-      best.set(key, Math.min(best.get(key) ?? Infinity, l.metrics[metric] as number))
+      const key = `${String(l.params.link)} ${l.impl}`
+      best.set(key, Math.min(best.get(key) ?? Infinity, l.metrics[metric]!))
     }
     return [...best].map(([key, value]) => {
       const c = best.get(`${key.split(" ")[0]} c-mpi`)
       return `${label} ${key}: ${value.toFixed(3)} µs${c === undefined ? "" : ` (${(value / c).toFixed(2)}× c-mpi)`}`
     })
   }
+  // mpi4py's buffer allreduce (Allreduce of a 1-element array) is the counterpart of C's; its pickled one has a line of its own in the JSON.
+  const oneDouble = (l: Line): boolean => l.workload === "allreduce" && l.params.op === (l.impl === "mpi4py" ? "allreduce_1_double_buffer" : "allreduce_1_double")
   return [
     ...pick("8 B one-way", (l) => l.workload === "pingpong" && l.params.bytes === 8, "one_way_us"),
-    ...pick("allreduce 1 double", (l) => l.workload === "allreduce" && ["allreduce_1_double", "allreduce_1_double_buffer"].includes(l.params.op) && (l.impl !== "mpi4py" || l.params.op === "allreduce_1_double_buffer"), "us_per_call"),
+    ...pick("allreduce 1 double", oneDouble, "us_per_call"),
   ]
 }
 
@@ -190,7 +199,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const impls = listOption("--impl", ["c-mpi", "mpi4py"], ["c-mpi", "mpi4py"])
   const chosen = REFERENCES.filter((r) => workloads.includes(r.workload) && (impls as ReadonlyArray<string>).includes(r.impl))
   const notes = new Set<string>()
-  const all: Array<Record<string, unknown>> = []
+  const all: Line[] = []
   let failed = false
   for (let run = 1; run <= runs; run++) {
     for (const link of links) {
