@@ -78,7 +78,7 @@ for tool in ip unshare hostname; do
   command -v "$tool" >/dev/null || cannot "'$tool' not found (Debian: apt-get install iproute2 util-linux hostname)"
 done
 mpirun=${MPIRUN:-$(command -v mpirun || true)}
-[ -n "$mpirun" ] && [ -x "$mpirun" ] || cannot "mpirun not found (Debian: apt-get install openmpi-bin libopenmpi-dev)"
+if [ -z "$mpirun" ] || [ ! -x "$mpirun" ]; then cannot "mpirun not found (Debian: apt-get install openmpi-bin libopenmpi-dev)"; fi
 
 ns_a="$prefix-a"
 ns_b="$prefix-b"
@@ -90,7 +90,9 @@ veth=rfveth
 work=""
 job=""
 
-# Ends every process in namespace $1 (TERM, then KILL what is left after 2 s).
+# Ends every process in namespace $1 (TERM, then KILL what is left after 2 s);
+# $pids is split into one argument per process on purpose. Runs from the trap.
+# shellcheck disable=SC2317,SC2086
 end_processes() {
   local pids
   pids=$(ip netns pids "$1" 2>/dev/null || true)
@@ -105,6 +107,9 @@ end_processes() {
   sleep 0.1
 }
 
+# The trap: ends mpirun and every process of the two hosts, deletes the
+# namespaces (and so the veth) and the temporary directory; keeps the status.
+# shellcheck disable=SC2317
 cleanup() {
   local status=$?
   trap '' INT TERM HUP
@@ -169,6 +174,7 @@ chmod +x "$work/agent"
 counter() { ip netns exec "$ns_a" cat "/sys/class/net/$veth/statistics/$1"; }
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# shellcheck disable=SC2054 # "tcp,self" is one argument
 mpirun_args=(
   -np "$np" --hostfile "$work/hostfile"
   --mca plm_rsh_agent "$work/agent"
@@ -184,6 +190,7 @@ extra=(${MPIRUN_FLAGS:-})
 
 # mpirun runs on host a (so the hosts reach it over the veth); in the
 # background, so that a signal reaches the trap while we wait.
+# shellcheck disable=SC2016 # $0 and $@ are the inner shell's
 ip netns exec "$ns_a" unshare --uts -- /bin/sh -c 'hostname "$0" && exec "$@"' "$host_a" \
   "$mpirun" "${mpirun_args[@]}" "${extra[@]}" "$@" &
 job=$!
