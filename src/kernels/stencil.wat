@@ -16,7 +16,7 @@
 ;; then the weight as f64 — f32 kernels read it with f32.demote).
 (module
   (import "env" "memory" (memory 1 65536))
-  (func (export "row3_f64") (param $out i32) (param $u i32) (param $n i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $w0 f64) (param $w1 f64) (param $w2 f64) (param $s f64) (param $mode i32)
+  (func $row3_f64 (export "row3_f64") (param $out i32) (param $u i32) (param $n i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $w0 f64) (param $w1 f64) (param $w2 f64) (param $s f64) (param $mode i32)
     (local $end i32) (local $endv i32) (local $u2 i32) (local $acc v128) (local $a f64) (local $S v128) (local $W0 v128) (local $W1 v128) (local $W2 v128)
     (local.set $end (i32.add (local.get $u) (i32.mul (local.get $n) (i32.const 8))))
     (local.set $W0 (f64x2.splat (local.get $w0)))
@@ -80,7 +80,7 @@
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
         (br $sloop)))))
   )
-  (func (export "row5_f64") (param $out i32) (param $u i32) (param $n i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32) (param $o4 i32) (param $w0 f64) (param $w1 f64) (param $w2 f64) (param $w3 f64) (param $w4 f64) (param $s f64) (param $mode i32)
+  (func $row5_f64 (export "row5_f64") (param $out i32) (param $u i32) (param $n i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32) (param $o4 i32) (param $w0 f64) (param $w1 f64) (param $w2 f64) (param $w3 f64) (param $w4 f64) (param $s f64) (param $mode i32)
     (local $end i32) (local $endv i32) (local $u2 i32) (local $acc v128) (local $a f64) (local $S v128) (local $W0 v128) (local $W1 v128) (local $W2 v128) (local $W3 v128) (local $W4 v128)
     (local.set $end (i32.add (local.get $u) (i32.mul (local.get $n) (i32.const 8))))
     (local.set $W0 (f64x2.splat (local.get $w0)))
@@ -146,7 +146,7 @@
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
         (br $sloop)))))
   )
-  (func (export "row7_f64") (param $out i32) (param $u i32) (param $n i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32) (param $o4 i32) (param $o5 i32) (param $o6 i32) (param $w0 f64) (param $w1 f64) (param $w2 f64) (param $w3 f64) (param $w4 f64) (param $w5 f64) (param $w6 f64) (param $s f64) (param $mode i32)
+  (func $row7_f64 (export "row7_f64") (param $out i32) (param $u i32) (param $n i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32) (param $o4 i32) (param $o5 i32) (param $o6 i32) (param $w0 f64) (param $w1 f64) (param $w2 f64) (param $w3 f64) (param $w4 f64) (param $w5 f64) (param $w6 f64) (param $s f64) (param $mode i32)
     (local $end i32) (local $endv i32) (local $u2 i32) (local $acc v128) (local $a f64) (local $S v128) (local $W0 v128) (local $W1 v128) (local $W2 v128) (local $W3 v128) (local $W4 v128) (local $W5 v128) (local $W6 v128)
     (local.set $end (i32.add (local.get $u) (i32.mul (local.get $n) (i32.const 8))))
     (local.set $W0 (f64x2.splat (local.get $w0)))
@@ -214,7 +214,7 @@
         (local.set $out (i32.add (local.get $out) (i32.const 8)))
         (br $sloop)))))
   )
-  (func (export "row9_f64") (param $out i32) (param $u i32) (param $n i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32) (param $o4 i32) (param $o5 i32) (param $o6 i32) (param $o7 i32) (param $o8 i32) (param $w0 f64) (param $w1 f64) (param $w2 f64) (param $w3 f64) (param $w4 f64) (param $w5 f64) (param $w6 f64) (param $w7 f64) (param $w8 f64) (param $s f64) (param $mode i32)
+  (func $row9_f64 (export "row9_f64") (param $out i32) (param $u i32) (param $n i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32) (param $o4 i32) (param $o5 i32) (param $o6 i32) (param $o7 i32) (param $o8 i32) (param $w0 f64) (param $w1 f64) (param $w2 f64) (param $w3 f64) (param $w4 f64) (param $w5 f64) (param $w6 f64) (param $w7 f64) (param $w8 f64) (param $s f64) (param $mode i32)
     (local $end i32) (local $endv i32) (local $u2 i32) (local $acc v128) (local $a f64) (local $S v128) (local $W0 v128) (local $W1 v128) (local $W2 v128) (local $W3 v128) (local $W4 v128) (local $W5 v128) (local $W6 v128) (local $W7 v128) (local $W8 v128)
     (local.set $end (i32.add (local.get $u) (i32.mul (local.get $n) (i32.const 8))))
     (local.set $W0 (f64x2.splat (local.get $w0)))
@@ -296,7 +296,7 @@
       (if (local.get $mode) (then (local.set $sacc (f64.add (f64.load (local.get $u)) (f64.mul (local.get $s) (local.get $sacc))))))
       (f64.store (local.get $out) (local.get $sacc))
   )
-  (func (export "rowN_f64") (param $out i32) (param $u i32) (param $n i32) (param $terms i32) (param $count i32) (param $s f64) (param $mode i32)
+  (func $rowN_f64 (export "rowN_f64") (param $out i32) (param $u i32) (param $n i32) (param $terms i32) (param $count i32) (param $s f64) (param $mode i32)
     (local $end i32) (local $endv i32) (local $acc v128) (local $sacc f64) (local $S v128) (local $t i32) (local $tend i32)
     (local.set $end (i32.add (local.get $u) (i32.mul (local.get $n) (i32.const 8))))
     (local.set $tend (i32.add (local.get $terms) (i32.mul (local.get $count) (i32.const 16))))
@@ -330,7 +330,7 @@
       (local.set $out (i32.add (local.get $out) (i32.const 8)))
       (br $sloop)))
   )
-  (func (export "row3_f32") (param $out i32) (param $u i32) (param $n i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $w0 f32) (param $w1 f32) (param $w2 f32) (param $s f32) (param $mode i32)
+  (func $row3_f32 (export "row3_f32") (param $out i32) (param $u i32) (param $n i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $w0 f32) (param $w1 f32) (param $w2 f32) (param $s f32) (param $mode i32)
     (local $end i32) (local $endv i32) (local $u2 i32) (local $acc v128) (local $a f32) (local $S v128) (local $W0 v128) (local $W1 v128) (local $W2 v128)
     (local.set $end (i32.add (local.get $u) (i32.mul (local.get $n) (i32.const 4))))
     (local.set $W0 (f32x4.splat (local.get $w0)))
@@ -394,7 +394,7 @@
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (br $sloop)))))
   )
-  (func (export "row5_f32") (param $out i32) (param $u i32) (param $n i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32) (param $o4 i32) (param $w0 f32) (param $w1 f32) (param $w2 f32) (param $w3 f32) (param $w4 f32) (param $s f32) (param $mode i32)
+  (func $row5_f32 (export "row5_f32") (param $out i32) (param $u i32) (param $n i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32) (param $o4 i32) (param $w0 f32) (param $w1 f32) (param $w2 f32) (param $w3 f32) (param $w4 f32) (param $s f32) (param $mode i32)
     (local $end i32) (local $endv i32) (local $u2 i32) (local $acc v128) (local $a f32) (local $S v128) (local $W0 v128) (local $W1 v128) (local $W2 v128) (local $W3 v128) (local $W4 v128)
     (local.set $end (i32.add (local.get $u) (i32.mul (local.get $n) (i32.const 4))))
     (local.set $W0 (f32x4.splat (local.get $w0)))
@@ -460,7 +460,7 @@
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (br $sloop)))))
   )
-  (func (export "row7_f32") (param $out i32) (param $u i32) (param $n i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32) (param $o4 i32) (param $o5 i32) (param $o6 i32) (param $w0 f32) (param $w1 f32) (param $w2 f32) (param $w3 f32) (param $w4 f32) (param $w5 f32) (param $w6 f32) (param $s f32) (param $mode i32)
+  (func $row7_f32 (export "row7_f32") (param $out i32) (param $u i32) (param $n i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32) (param $o4 i32) (param $o5 i32) (param $o6 i32) (param $w0 f32) (param $w1 f32) (param $w2 f32) (param $w3 f32) (param $w4 f32) (param $w5 f32) (param $w6 f32) (param $s f32) (param $mode i32)
     (local $end i32) (local $endv i32) (local $u2 i32) (local $acc v128) (local $a f32) (local $S v128) (local $W0 v128) (local $W1 v128) (local $W2 v128) (local $W3 v128) (local $W4 v128) (local $W5 v128) (local $W6 v128)
     (local.set $end (i32.add (local.get $u) (i32.mul (local.get $n) (i32.const 4))))
     (local.set $W0 (f32x4.splat (local.get $w0)))
@@ -528,7 +528,7 @@
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (br $sloop)))))
   )
-  (func (export "row9_f32") (param $out i32) (param $u i32) (param $n i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32) (param $o4 i32) (param $o5 i32) (param $o6 i32) (param $o7 i32) (param $o8 i32) (param $w0 f32) (param $w1 f32) (param $w2 f32) (param $w3 f32) (param $w4 f32) (param $w5 f32) (param $w6 f32) (param $w7 f32) (param $w8 f32) (param $s f32) (param $mode i32)
+  (func $row9_f32 (export "row9_f32") (param $out i32) (param $u i32) (param $n i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32) (param $o4 i32) (param $o5 i32) (param $o6 i32) (param $o7 i32) (param $o8 i32) (param $w0 f32) (param $w1 f32) (param $w2 f32) (param $w3 f32) (param $w4 f32) (param $w5 f32) (param $w6 f32) (param $w7 f32) (param $w8 f32) (param $s f32) (param $mode i32)
     (local $end i32) (local $endv i32) (local $u2 i32) (local $acc v128) (local $a f32) (local $S v128) (local $W0 v128) (local $W1 v128) (local $W2 v128) (local $W3 v128) (local $W4 v128) (local $W5 v128) (local $W6 v128) (local $W7 v128) (local $W8 v128)
     (local.set $end (i32.add (local.get $u) (i32.mul (local.get $n) (i32.const 4))))
     (local.set $W0 (f32x4.splat (local.get $w0)))
@@ -610,7 +610,7 @@
       (if (local.get $mode) (then (local.set $sacc (f32.add (f32.load (local.get $u)) (f32.mul (local.get $s) (local.get $sacc))))))
       (f32.store (local.get $out) (local.get $sacc))
   )
-  (func (export "rowN_f32") (param $out i32) (param $u i32) (param $n i32) (param $terms i32) (param $count i32) (param $s f32) (param $mode i32)
+  (func $rowN_f32 (export "rowN_f32") (param $out i32) (param $u i32) (param $n i32) (param $terms i32) (param $count i32) (param $s f32) (param $mode i32)
     (local $end i32) (local $endv i32) (local $acc v128) (local $sacc f32) (local $S v128) (local $t i32) (local $tend i32)
     (local.set $end (i32.add (local.get $u) (i32.mul (local.get $n) (i32.const 4))))
     (local.set $tend (i32.add (local.get $terms) (i32.mul (local.get $count) (i32.const 16))))
@@ -643,5 +643,143 @@
       (local.set $u (i32.add (local.get $u) (i32.const 4)))
       (local.set $out (i32.add (local.get $out) (i32.const 4)))
       (br $sloop)))
+  )
+
+  ;; ---- whole windows of steps in one call ----------------------------------
+  ;; A row sweep through a parameter block (byte address p): i32 term byte
+  ;; offsets at p+0… (rowN: the term table's address at p+0 and the count at
+  ;; p+4), i32 mode at p+40, f64 s at p+48, f64 weights at p+56… (f32 kernels
+  ;; demote them: the same value as Math.fround). Table index: 0–4 row3, row5,
+  ;; row7, row9, rowN for f64; 5–9 the same for f32.
+  (type $rowp (func (param i32 i32 i32 i32)))
+  (table 10 10 funcref)
+  (elem (i32.const 0) $row3_f64_p $row5_f64_p $row7_f64_p $row9_f64_p $rowN_f64_p $row3_f32_p $row5_f32_p $row7_f32_p $row9_f32_p $rowN_f32_p)
+  (func $row3_f64_p (type $rowp) (param $out i32) (param $u i32) (param $n i32) (param $p i32)
+    (call $row3_f64 (local.get $out) (local.get $u) (local.get $n) (i32.load offset=0 (local.get $p)) (i32.load offset=4 (local.get $p)) (i32.load offset=8 (local.get $p))
+      (f64.load offset=56 (local.get $p)) (f64.load offset=64 (local.get $p)) (f64.load offset=72 (local.get $p))
+      (f64.load offset=48 (local.get $p)) (i32.load offset=40 (local.get $p))))
+  (func $row5_f64_p (type $rowp) (param $out i32) (param $u i32) (param $n i32) (param $p i32)
+    (call $row5_f64 (local.get $out) (local.get $u) (local.get $n) (i32.load offset=0 (local.get $p)) (i32.load offset=4 (local.get $p)) (i32.load offset=8 (local.get $p)) (i32.load offset=12 (local.get $p)) (i32.load offset=16 (local.get $p))
+      (f64.load offset=56 (local.get $p)) (f64.load offset=64 (local.get $p)) (f64.load offset=72 (local.get $p)) (f64.load offset=80 (local.get $p)) (f64.load offset=88 (local.get $p))
+      (f64.load offset=48 (local.get $p)) (i32.load offset=40 (local.get $p))))
+  (func $row7_f64_p (type $rowp) (param $out i32) (param $u i32) (param $n i32) (param $p i32)
+    (call $row7_f64 (local.get $out) (local.get $u) (local.get $n) (i32.load offset=0 (local.get $p)) (i32.load offset=4 (local.get $p)) (i32.load offset=8 (local.get $p)) (i32.load offset=12 (local.get $p)) (i32.load offset=16 (local.get $p)) (i32.load offset=20 (local.get $p)) (i32.load offset=24 (local.get $p))
+      (f64.load offset=56 (local.get $p)) (f64.load offset=64 (local.get $p)) (f64.load offset=72 (local.get $p)) (f64.load offset=80 (local.get $p)) (f64.load offset=88 (local.get $p)) (f64.load offset=96 (local.get $p)) (f64.load offset=104 (local.get $p))
+      (f64.load offset=48 (local.get $p)) (i32.load offset=40 (local.get $p))))
+  (func $row9_f64_p (type $rowp) (param $out i32) (param $u i32) (param $n i32) (param $p i32)
+    (call $row9_f64 (local.get $out) (local.get $u) (local.get $n) (i32.load offset=0 (local.get $p)) (i32.load offset=4 (local.get $p)) (i32.load offset=8 (local.get $p)) (i32.load offset=12 (local.get $p)) (i32.load offset=16 (local.get $p)) (i32.load offset=20 (local.get $p)) (i32.load offset=24 (local.get $p)) (i32.load offset=28 (local.get $p)) (i32.load offset=32 (local.get $p))
+      (f64.load offset=56 (local.get $p)) (f64.load offset=64 (local.get $p)) (f64.load offset=72 (local.get $p)) (f64.load offset=80 (local.get $p)) (f64.load offset=88 (local.get $p)) (f64.load offset=96 (local.get $p)) (f64.load offset=104 (local.get $p)) (f64.load offset=112 (local.get $p)) (f64.load offset=120 (local.get $p))
+      (f64.load offset=48 (local.get $p)) (i32.load offset=40 (local.get $p))))
+  (func $rowN_f64_p (type $rowp) (param $out i32) (param $u i32) (param $n i32) (param $p i32)
+    (call $rowN_f64 (local.get $out) (local.get $u) (local.get $n) (i32.load offset=0 (local.get $p)) (i32.load offset=4 (local.get $p))
+      (f64.load offset=48 (local.get $p)) (i32.load offset=40 (local.get $p))))
+  (func $row3_f32_p (type $rowp) (param $out i32) (param $u i32) (param $n i32) (param $p i32)
+    (call $row3_f32 (local.get $out) (local.get $u) (local.get $n) (i32.load offset=0 (local.get $p)) (i32.load offset=4 (local.get $p)) (i32.load offset=8 (local.get $p))
+      (f32.demote_f64 (f64.load offset=56 (local.get $p))) (f32.demote_f64 (f64.load offset=64 (local.get $p))) (f32.demote_f64 (f64.load offset=72 (local.get $p)))
+      (f32.demote_f64 (f64.load offset=48 (local.get $p))) (i32.load offset=40 (local.get $p))))
+  (func $row5_f32_p (type $rowp) (param $out i32) (param $u i32) (param $n i32) (param $p i32)
+    (call $row5_f32 (local.get $out) (local.get $u) (local.get $n) (i32.load offset=0 (local.get $p)) (i32.load offset=4 (local.get $p)) (i32.load offset=8 (local.get $p)) (i32.load offset=12 (local.get $p)) (i32.load offset=16 (local.get $p))
+      (f32.demote_f64 (f64.load offset=56 (local.get $p))) (f32.demote_f64 (f64.load offset=64 (local.get $p))) (f32.demote_f64 (f64.load offset=72 (local.get $p))) (f32.demote_f64 (f64.load offset=80 (local.get $p))) (f32.demote_f64 (f64.load offset=88 (local.get $p)))
+      (f32.demote_f64 (f64.load offset=48 (local.get $p))) (i32.load offset=40 (local.get $p))))
+  (func $row7_f32_p (type $rowp) (param $out i32) (param $u i32) (param $n i32) (param $p i32)
+    (call $row7_f32 (local.get $out) (local.get $u) (local.get $n) (i32.load offset=0 (local.get $p)) (i32.load offset=4 (local.get $p)) (i32.load offset=8 (local.get $p)) (i32.load offset=12 (local.get $p)) (i32.load offset=16 (local.get $p)) (i32.load offset=20 (local.get $p)) (i32.load offset=24 (local.get $p))
+      (f32.demote_f64 (f64.load offset=56 (local.get $p))) (f32.demote_f64 (f64.load offset=64 (local.get $p))) (f32.demote_f64 (f64.load offset=72 (local.get $p))) (f32.demote_f64 (f64.load offset=80 (local.get $p))) (f32.demote_f64 (f64.load offset=88 (local.get $p))) (f32.demote_f64 (f64.load offset=96 (local.get $p))) (f32.demote_f64 (f64.load offset=104 (local.get $p)))
+      (f32.demote_f64 (f64.load offset=48 (local.get $p))) (i32.load offset=40 (local.get $p))))
+  (func $row9_f32_p (type $rowp) (param $out i32) (param $u i32) (param $n i32) (param $p i32)
+    (call $row9_f32 (local.get $out) (local.get $u) (local.get $n) (i32.load offset=0 (local.get $p)) (i32.load offset=4 (local.get $p)) (i32.load offset=8 (local.get $p)) (i32.load offset=12 (local.get $p)) (i32.load offset=16 (local.get $p)) (i32.load offset=20 (local.get $p)) (i32.load offset=24 (local.get $p)) (i32.load offset=28 (local.get $p)) (i32.load offset=32 (local.get $p))
+      (f32.demote_f64 (f64.load offset=56 (local.get $p))) (f32.demote_f64 (f64.load offset=64 (local.get $p))) (f32.demote_f64 (f64.load offset=72 (local.get $p))) (f32.demote_f64 (f64.load offset=80 (local.get $p))) (f32.demote_f64 (f64.load offset=88 (local.get $p))) (f32.demote_f64 (f64.load offset=96 (local.get $p))) (f32.demote_f64 (f64.load offset=104 (local.get $p))) (f32.demote_f64 (f64.load offset=112 (local.get $p))) (f32.demote_f64 (f64.load offset=120 (local.get $p)))
+      (f32.demote_f64 (f64.load offset=48 (local.get $p))) (i32.load offset=40 (local.get $p))))
+  (func $rowN_f32_p (type $rowp) (param $out i32) (param $u i32) (param $n i32) (param $p i32)
+    (call $rowN_f32 (local.get $out) (local.get $u) (local.get $n) (i32.load offset=0 (local.get $p)) (i32.load offset=4 (local.get $p))
+      (f32.demote_f64 (f64.load offset=48 (local.get $p))) (i32.load offset=40 (local.get $p))))
+  ;; window(d): k steps of one stencil over a block, double-buffered, in tiles
+  ;; along dimension 0 (rows of a 2-D block, planes of a 3-D one, points of a
+  ;; 1-D one), each tile swept through all k steps before the next (temporal
+  ;; blocking in cache). Tiles are skewed: at step j tile m covers
+  ;; [c + m·tile − j·r, c + (m+1)·tile − j·r) of dimension 0, clipped to the
+  ;; step's update range, so every point reads only values of the previous step
+  ;; that are computed and not yet overwritten (tile m−1 is done, tile m+1 has
+  ;; not started) — each point's operations are those of the untiled sweep, so
+  ;; the bits are too. Descriptor at d (i32 each): +0 row function (table
+  ;; index), +4 parameter block, +8 input buffer (byte address of element 0),
+  ;; +12 output buffer, +16 dims, +20 element bytes, +24 stride of dimension 0
+  ;; in bytes, +28 stride of dimension 1 in bytes, +32 k, +36 tile, +40 r, +44
+  ;; c (tile m starts at c + m·tile along dimension 0), +48 tiles, +52 address of
+  ;; the update ranges: per step lo0 hi0 lo1 hi1 lo2 hi2 (i32, elements).
+  ;; Step j reads the buffer step j−1 wrote: after an odd k the output holds
+  ;; the result, after an even k the input.
+  (func (export "window") (param $d i32)
+    (local $fn i32) (local $p i32) (local $in i32) (local $out i32) (local $t i32) (local $dims i32) (local $size i32) (local $s0 i32) (local $s1 i32)
+    (local $k i32) (local $tile i32) (local $r i32) (local $c0 i32) (local $tiles i32) (local $R i32)
+    (local $m i32) (local $j i32) (local $lo0 i32) (local $hi0 i32) (local $lo1 i32) (local $hi1 i32) (local $lo2 i32) (local $hi2 i32) (local $a i32) (local $c i32) (local $n i32) (local $cut i32) (local $row i32)
+    (local.set $fn (i32.load offset=0 (local.get $d)))
+    (local.set $p (i32.load offset=4 (local.get $d)))
+    (local.set $dims (i32.load offset=16 (local.get $d)))
+    (local.set $size (i32.load offset=20 (local.get $d)))
+    (local.set $s0 (i32.load offset=24 (local.get $d)))
+    (local.set $s1 (i32.load offset=28 (local.get $d)))
+    (local.set $k (i32.load offset=32 (local.get $d)))
+    (local.set $tile (i32.load offset=36 (local.get $d)))
+    (local.set $r (i32.load offset=40 (local.get $d)))
+    (local.set $c0 (i32.load offset=44 (local.get $d)))
+    (local.set $tiles (i32.load offset=48 (local.get $d)))
+    (local.set $m (i32.const 0))
+    (block $mdone (loop $mloop
+      (br_if $mdone (i32.ge_s (local.get $m) (local.get $tiles)))
+      (local.set $in (i32.load offset=8 (local.get $d)))
+      (local.set $out (i32.load offset=12 (local.get $d)))
+      (local.set $R (i32.load offset=52 (local.get $d)))
+      (local.set $j (i32.const 0))
+      (block $jdone (loop $jloop
+        (br_if $jdone (i32.ge_s (local.get $j) (local.get $k)))
+        (local.set $lo0 (i32.load offset=0 (local.get $R)))
+        (local.set $hi0 (i32.load offset=4 (local.get $R)))
+        (local.set $lo1 (i32.load offset=8 (local.get $R)))
+        (local.set $hi1 (i32.load offset=12 (local.get $R)))
+        (local.set $lo2 (i32.load offset=16 (local.get $R)))
+        (local.set $hi2 (i32.load offset=20 (local.get $R)))
+        (if (i32.gt_s (local.get $m) (i32.const 0)) (then
+          (local.set $cut (i32.sub (i32.add (local.get $c0) (i32.mul (local.get $m) (local.get $tile))) (i32.mul (local.get $j) (local.get $r))))
+          (if (i32.gt_s (local.get $cut) (local.get $lo0)) (then (local.set $lo0 (local.get $cut))))))
+        (if (i32.lt_s (local.get $m) (i32.sub (local.get $tiles) (i32.const 1))) (then
+          (local.set $cut (i32.sub (i32.add (local.get $c0) (i32.mul (i32.add (local.get $m) (i32.const 1)) (local.get $tile))) (i32.mul (local.get $j) (local.get $r))))
+          (if (i32.lt_s (local.get $cut) (local.get $hi0)) (then (local.set $hi0 (local.get $cut))))))
+        (if (i32.eq (local.get $dims) (i32.const 1)) (then
+          (if (i32.lt_s (local.get $lo0) (local.get $hi0)) (then
+            (local.set $row (i32.mul (local.get $lo0) (local.get $size)))
+            (call_indirect (type $rowp) (i32.add (local.get $out) (local.get $row)) (i32.add (local.get $in) (local.get $row)) (i32.sub (local.get $hi0) (local.get $lo0)) (local.get $p) (local.get $fn))))))
+        (if (i32.eq (local.get $dims) (i32.const 2)) (then
+          (local.set $n (i32.sub (local.get $hi1) (local.get $lo1)))
+          (if (i32.gt_s (local.get $n) (i32.const 0)) (then
+            (local.set $a (local.get $lo0))
+            (block $adone (loop $aloop
+              (br_if $adone (i32.ge_s (local.get $a) (local.get $hi0)))
+              (local.set $row (i32.add (i32.mul (local.get $a) (local.get $s0)) (i32.mul (local.get $lo1) (local.get $size))))
+              (call_indirect (type $rowp) (i32.add (local.get $out) (local.get $row)) (i32.add (local.get $in) (local.get $row)) (local.get $n) (local.get $p) (local.get $fn))
+              (local.set $a (i32.add (local.get $a) (i32.const 1)))
+              (br $aloop)))))))
+        (if (i32.eq (local.get $dims) (i32.const 3)) (then
+          (local.set $n (i32.sub (local.get $hi2) (local.get $lo2)))
+          (if (i32.gt_s (local.get $n) (i32.const 0)) (then
+            (local.set $a (local.get $lo0))
+            (block $adone (loop $aloop
+              (br_if $adone (i32.ge_s (local.get $a) (local.get $hi0)))
+              (local.set $c (local.get $lo1))
+              (block $cdone (loop $cloop
+                (br_if $cdone (i32.ge_s (local.get $c) (local.get $hi1)))
+                (local.set $row (i32.add (i32.add (i32.mul (local.get $a) (local.get $s0)) (i32.mul (local.get $c) (local.get $s1))) (i32.mul (local.get $lo2) (local.get $size))))
+                (call_indirect (type $rowp) (i32.add (local.get $out) (local.get $row)) (i32.add (local.get $in) (local.get $row)) (local.get $n) (local.get $p) (local.get $fn))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (br $cloop)))
+              (local.set $a (i32.add (local.get $a) (i32.const 1)))
+              (br $aloop)))))))
+        (local.set $t (local.get $in))
+        (local.set $in (local.get $out))
+        (local.set $out (local.get $t))
+        (local.set $R (i32.add (local.get $R) (i32.const 24)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $jloop)))
+      (local.set $m (i32.add (local.get $m) (i32.const 1)))
+      (br $mloop)))
   )
 )
