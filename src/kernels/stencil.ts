@@ -89,6 +89,16 @@ export type WindowRun = (input: Float64Array | Float32Array, output: Float64Arra
 /** The table index of each row kernel in stencil.wat's `window`. */
 const ROW_INDEX: Readonly<Record<number, number>> = { 3: 0, 5: 1, 7: 2, 9: 3 }
 
+/** The unit-weight kernels (stencil.wat's unitK): by term count, the one term with a weight; every other weight must be exactly 1. */
+const UNIT_CENTRE: Readonly<Record<number, number>> = { 3: 1, 5: 4, 7: 6 }
+const UNIT_INDEX: Readonly<Record<number, number>> = { 3: 10, 5: 11, 7: 12 }
+
+/** The centre term's index when these weights run a unit-weight kernel (1·x is x exactly: the same bits, fewer operations), else undefined. */
+const unitCentre = (weights: ReadonlyArray<number>): number | undefined => {
+  const c = UNIT_CENTRE[weights.length]
+  return c !== undefined && weights.every((w, j) => j === c || w === 1) ? c : undefined
+}
+
 /** The bytes an array of `length` elements of `type` takes in a kernel memory (rounded up to the alignment). */
 export const kernelBytes = (type: LaneType, length: number): number => Math.ceil((length * (type === "float64" ? 8 : 4)) / ALIGN) * ALIGN
 
@@ -154,6 +164,14 @@ export class StencilKernels {
     const size = type === "float64" ? 8 : 4
     const count = offsets.length
     if (count === 0 || weights.length !== count) throw new RangeError("StencilKernels.compile: one weight per offset, at least one term")
+    const centre = unitCentre(weights)
+    if (centre !== undefined) {
+      // Weights of exactly 1 but one: the unit kernel (1·x is x: same bits, fewer operations).
+      const fn = this.#exports[`unit${count}_${lane}`] as RowFn
+      const names = offsets.map((_, k) => `o${k}`)
+      const make = new Function("fn", "size", "wc", ...names, `"use strict"; return (out, u, first, n, s, mode) => fn(out.byteOffset + first * size, u.byteOffset + first * size, n, ${names.join(", ")}, wc, s, mode)`)
+      return make(fn, size, weights[centre], ...offsets) as ReturnType<StencilKernels["compile"]>
+    }
     if (UNROLLED.has(count)) {
       // A closure with the terms as constants: one direct call per row, nothing allocated.
       const fn = this.#exports[`row${count}_${lane}`] as RowFn
@@ -234,7 +252,7 @@ export class StencilKernels {
     const tile = shape.tile > 0 && shape.tile < extent ? shape.tile : extent
     const descriptor = this.alloc("float64", 8)
     const d = new Int32Array(descriptor.buffer, descriptor.byteOffset, 16)
-    d[0] = (unrolled ?? 4) + (type === "float64" ? 0 : 5)
+    d[0] = unitCentre(weights) !== undefined ? UNIT_INDEX[count]! + (type === "float64" ? 0 : 3) : (unrolled ?? 4) + (type === "float64" ? 0 : 5)
     d[1] = params.byteOffset
     d[4] = dims
     d[5] = size

@@ -100,3 +100,34 @@ for (const type of ["float64", "float32"] as const)
       t.not(v[ranges[steps - 1]!.lo.reduce((a, l, d) => a + l * strides[d]!, 0)], u[ranges[steps - 1]!.lo.reduce((a, l, d) => a + l * strides[d]!, 0)])
       t.throws(() => k.window(type, offsets.map((o) => o * size), weights, 0.37, 1, { dims, strides, ranges, radius, tile: 4 })(u, v, steps - 1, 2), { instanceOf: RangeError })
     })
+
+// Unit weights (the heat family: every weight 1 but the centre's) run the unit kernels, which skip the multiplications by 1.
+for (const type of ["float64", "float32"] as const)
+  for (const [count, centre] of [[3, 1], [5, 4], [7, 6]] as const)
+    test(`unit-weight sweep, ${count} terms, ${type}: the bits of the JavaScript operations with the multiplications by 1`, (t) => {
+      const k = new StencilKernels(1 << 16)
+      const n = 41
+      const u = k.alloc(type, n + 16)
+      const out = k.alloc(type, n + 16)
+      for (let i = 0; i < u.length; i++) u[i] = Math.sin(i * 1.3) * 3 + (i % 7 === 0 ? -0 : 0)
+      const size = type === "float64" ? 8 : 4
+      const offsets = Array.from({ length: count }, (_, j) => (j === centre ? 0 : ((j * 5) % 13) - 6))
+      const weights = Array.from({ length: count }, (_, j) => (j === centre ? -2 * (count >> 1) : 1))
+      const F = type === "float32" ? Math.fround : (x: number) => x
+      const window = k.window(type, offsets.map((o) => o * size), weights, 0.3, 1, { dims: 1, strides: [1], ranges: [{ lo: [8], hi: [n] }], radius: 6, tile: 0 })
+      for (const [mode, first] of [[0, 8], [1, 8], [0, 9], [1, 11]] as const) {
+        out.fill(0)
+        k.compile(type, offsets.map((o) => o * size), weights)(out, u, first, n - first, 0.3, mode)
+        for (let i = first; i < n; i++) {
+          let acc = F(weights[0]! * u[i + offsets[0]!]!)
+          for (let j = 1; j < count; j++) acc = F(acc + F(weights[j]! * u[i + offsets[j]!]!))
+          t.is(out[i], mode === 0 ? acc : F(u[i]! + F(F(0.3) * acc)), `point ${i}, mode ${mode}`)
+        }
+        t.is(out[n], 0, "nothing written past the row")
+      }
+      const rows = k.alloc(type, n + 16)
+      k.compile(type, offsets.map((o) => o * size), weights)(rows, u, 8, n - 8, 0.3, 1)
+      out.fill(0)
+      window(u, out, 0, 1)
+      t.deepEqual(Array.from(out), Array.from(rows), "the window's unit kernel gives the row's bits")
+    })
