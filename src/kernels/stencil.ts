@@ -209,7 +209,7 @@ export class StencilKernels {
    * const ranges = Array.from({ length: 4 }, () => ({ lo: [1], hi: [11] }))
    * const run = k.window("float64", [-8, 0, 8], [1, -2, 1], 0.25, 1, { dims: 1, strides: [1], ranges, radius: 1, tile: 4 })
    * run(u, v, 0, 4) // four heat steps in tiles of 4 points; an even count: the result is in u
-   * console.log(Array.from(u).map((x) => +x.toFixed(3)).join(" "))
+   * console.log(Array.from(u).map((x) => +x.toFixed(3)).join(" ")) // 0 0.031 0.281 1.125 2.625 3.938 3.938 2.625 1.125 0.281 0.031 0
    * ```
    */
   window(type: LaneType, offsets: ReadonlyArray<number>, weights: ReadonlyArray<number>, s: number, mode: number, shape: WindowShape): WindowRun {
