@@ -102,3 +102,14 @@ test("cache sizes: sysfs strings, RANKFLOW_CACHE, and a clear error for a bad se
   const here = readCacheSizes()
   t.true(here.l1 >= 4096 && here.l2 >= here.l1, JSON.stringify(here))
 })
+
+test("a blocked loop ends its windows where the field is observed: the same observations as the JavaScript sweep step by step", async (t) => {
+  for (const ranks of [1, 3]) {
+    const [simd] = await onRanks<{ seen: Array<[number, string]>; last: string; every: number; tile: number }>(ranks, "temporalBlocking.ts", "observedTemporal", {})
+    const [js] = await onRanks<{ seen: Array<[number, string]>; last: string; every: number }>(ranks, "temporalBlocking.ts", "observedTemporal", { kernel: "js" })
+    t.true(simd!.every > 5 && simd!.tile > 0, `blocked and tiled on ${ranks} ranks (every ${simd!.every}, tile ${simd!.tile})`)
+    t.deepEqual(simd!.seen.map(([s]) => s), [5, 10, 15, 20, 25, 30, 35, 40])
+    t.deepEqual(simd!.seen, js!.seen, `${ranks} ranks`)
+    t.is(simd!.last, js!.last)
+  }
+})
