@@ -5,8 +5,11 @@
 // partitions on 2 threads), uneven sizes, 1-D/2-D/3-D, Float64 and Float32,
 // Dirichlet and periodic edges, radius 1 and 2. A small RANKFLOW_CACHE makes
 // these modest grids "larger than L2" so that the planner tiles them.
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import test from "ava"
-import { Grid, Pipeline, Stencil, explain } from "rankflow"
+import { fingerprint, Grid, Pipeline, Stencil, explain } from "rankflow"
 import { onRanks } from "../helpers.ts"
 import type { TemporalCase } from "../fixtures/temporalBlocking.ts"
 import { temporalBlocking } from "../../src/plan/temporalBlocking.ts"
@@ -111,5 +114,19 @@ test("a blocked loop ends its windows where the field is observed: the same obse
     t.deepEqual(simd!.seen.map(([s]) => s), [5, 10, 15, 20, 25, 30, 35, 40])
     t.deepEqual(simd!.seen, js!.seen, `${ranks} ranks`)
     t.is(simd!.last, js!.last)
+  }
+})
+
+test("a loop blocked in time checkpoints where its windows end and restarts mid-cycle on another rank count with the same field", async (t) => {
+  const whole = (await onRanks<Float64Array>(2, "temporalBlocking.ts", "checkpointedTemporal", { steps: 60, dir: "unused", restart: false }))[0]!
+  for (const at of [13, 37]) {
+    const dir = mkdtempSync(join(tmpdir(), "rankflow-tblock-"))
+    try {
+      await onRanks(3, "temporalBlocking.ts", "checkpointedTemporal", { steps: at, every: at, dir, restart: false })
+      const resumed = (await onRanks<Float64Array>(2, "temporalBlocking.ts", "checkpointedTemporal", { steps: 60, dir, restart: true }))[0]!
+      t.is(fingerprint(resumed), fingerprint(whole), `checkpoint at step ${at}`)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   }
 })
