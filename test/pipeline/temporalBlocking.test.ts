@@ -55,11 +55,12 @@ for (const [threads, partitions] of [[1, 1], [2, 2], [3, 3], [4, 4], [2, 8]] as 
   })
 }
 
-test("the planner's choice: small 1-D blocks exchange every 32 steps in one call; blocks larger than L2 are tiled to fit half of it; blocks in between are left alone", (t) => {
+test("the planner's choice: small 1-D blocks exchange every 64 steps (at most points / 8r) in one call; blocks larger than L2 are tiled to fit half of it; blocks in between are left alone", (t) => {
   const cache = { l1: 48 << 10, l2: 2 << 20 }
   const small = temporalBlocking({ dims: 1, count: [502], ranks: 2, radius: 1, elementBytes: 8, loopSteps: 50_000, cache })
-  t.deepEqual([small?.steps, small?.ghost, small?.tile], [32, 32, 0])
-  t.deepEqual(temporalBlocking({ dims: 1, count: [1004], ranks: 1, radius: 1, elementBytes: 8, loopSteps: 50_000, cache })?.steps, 32, "within L1 on one rank: no exchange to save, but one call per 32 steps")
+  t.deepEqual([small?.steps, small?.ghost, small?.tile], [62, 62, 0], "502 points: at most 502 / 8 steps")
+  t.deepEqual(temporalBlocking({ dims: 1, count: [1004], ranks: 1, radius: 1, elementBytes: 8, loopSteps: 50_000, cache })?.steps, 64, "within L1 on one rank: no exchange to save, but one call per 64 steps")
+  t.deepEqual(temporalBlocking({ dims: 1, count: [40], ranks: 4, radius: 2, elementBytes: 8, loopSteps: 50_000, cache })?.steps, 8, "at least 8 steps")
   t.is(temporalBlocking({ dims: 1, count: [100_000], ranks: 1, radius: 1, elementBytes: 8, loopSteps: 200, cache }), undefined, "1.6 MB fits in a 2 MiB L2")
   const large = temporalBlocking({ dims: 1, count: [10_000_000], ranks: 1, radius: 1, elementBytes: 8, loopSteps: 200, cache })!
   t.is(large.steps, 16)
@@ -88,7 +89,7 @@ test("explain shows k and the tile; point functions, kernel: \"js\" and Neumann 
   const neumann = Pipeline.distribute(Grid.plane({ n: [2048, 2048], boundary: Grid.neumann }), () => 1).iterate(100, (s) => s.haloExchange().stencil(Stencil.heat(0.1, 2))).gather()
   t.notRegex(explain(Pipeline.plan(neumann, 2)), /temporal blocking/)
   const small = Pipeline.distribute(Grid.line({ n: 1004, boundary: Grid.dirichlet(0) }), () => 1).iterate(50_000, (s) => s.haloExchange().stencil(Stencil.heat(0.1))).gather()
-  t.regex(explain(Pipeline.plan(small, 2)), /small blocks: 32 steps per exchange in one kernel call/)
+  t.regex(explain(Pipeline.plan(small, 2)), /small blocks: 62 steps per exchange in one kernel call/)
 })
 
 test("cache sizes: sysfs strings, RANKFLOW_CACHE, and a clear error for a bad setting", (t) => {
