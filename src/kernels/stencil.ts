@@ -61,6 +61,44 @@ type RowFn = (...args: number[]) => void
 /** The table-driven sweep: (out, u, n, terms, count, s, mode). */
 type RowN = (out: number, u: number, n: number, terms: number, count: number, s: number, mode: number) => void
 
+/**
+ * What `StencilKernels.window` sweeps: a block's shape and the update range of
+ * each step of a window, and how to tile dimension 0.
+ */
+export interface WindowShape {
+  /** Grid dimensions, 1 to 3. */
+  readonly dims: number
+  /** Element strides per dimension (the last is 1). */
+  readonly strides: ReadonlyArray<number>
+  /** Per step of the longest window: the update range [lo, hi) per dimension (element indices of the block with its ghosts). */
+  readonly ranges: ReadonlyArray<{ readonly lo: ReadonlyArray<number>; readonly hi: ReadonlyArray<number> }>
+  /** The stencil's radius along dimension 0: how far the tiles are skewed per step. */
+  readonly radius: number
+  /** Tile extent along dimension 0 (rows of a 2-D block, planes of a 3-D one, points of a 1-D one); 0 or more than the block: one tile. */
+  readonly tile: number
+}
+
+/**
+ * A compiled window: `run(input, output, first, k)` runs steps first … first + k − 1
+ * of the shape's ranges, reading `input` and writing `output` on the first
+ * step, then alternating (after an odd k the result is in `output`, after an
+ * even k in `input`). One kernel call; allocates nothing.
+ */
+export type WindowRun = (input: Float64Array | Float32Array, output: Float64Array | Float32Array, first: number, k: number) => void
+
+/** The table index of each row kernel in stencil.wat's `window`. */
+const ROW_INDEX: Readonly<Record<number, number>> = { 3: 0, 5: 1, 7: 2, 9: 3 }
+
+/** The unit-weight kernels (stencil.wat's unitK): by term count, the one term with a weight; every other weight must be exactly 1. */
+const UNIT_CENTRE: Readonly<Record<number, number>> = { 3: 1, 5: 4, 7: 6 }
+const UNIT_INDEX: Readonly<Record<number, number>> = { 3: 10, 5: 11, 7: 12 }
+
+/** The centre term's index when these weights run a unit-weight kernel (1·x is x exactly: the same bits, fewer operations), else undefined. */
+const unitCentre = (weights: ReadonlyArray<number>): number | undefined => {
+  const c = UNIT_CENTRE[weights.length]
+  return c !== undefined && weights.every((w, j) => j === c || w === 1) ? c : undefined
+}
+
 /** The bytes an array of `length` elements of `type` takes in a kernel memory (rounded up to the alignment). */
 export const kernelBytes = (type: LaneType, length: number): number => Math.ceil((length * (type === "float64" ? 8 : 4)) / ALIGN) * ALIGN
 
@@ -126,6 +164,14 @@ export class StencilKernels {
     const size = type === "float64" ? 8 : 4
     const count = offsets.length
     if (count === 0 || weights.length !== count) throw new RangeError("StencilKernels.compile: one weight per offset, at least one term")
+    const centre = unitCentre(weights)
+    if (centre !== undefined) {
+      // Weights of exactly 1 but one: the unit kernel (1·x is x: same bits, fewer operations).
+      const fn = this.#exports[`unit${count}_${lane}`] as RowFn
+      const names = offsets.map((_, k) => `o${k}`)
+      const make = new Function("fn", "size", "wc", ...names, `"use strict"; return (out, u, first, n, s, mode) => fn(out.byteOffset + first * size, u.byteOffset + first * size, n, ${names.join(", ")}, wc, s, mode)`)
+      return make(fn, size, weights[centre], ...offsets) as ReturnType<StencilKernels["compile"]>
+    }
     if (UNROLLED.has(count)) {
       // A closure with the terms as constants: one direct call per row, nothing allocated.
       const fn = this.#exports[`row${count}_${lane}`] as RowFn
@@ -143,5 +189,90 @@ export class StencilKernels {
     const fn = this.#exports[`rowN_${lane}`] as RowN
     const at = table.byteOffset
     return (out, u, first, n, s, mode) => fn(out.byteOffset + first * size, u.byteOffset + first * size, n, at, count, s, mode)
+  }
+
+  /**
+   * A window of steps of one stencil in a single kernel call (the terms as for
+   * `compile`, with the update form's `s` and `mode` fixed): every step of the
+   * window over the block's tiles along dimension 0, each tile through all its
+   * steps before the next (temporal blocking: a tile stays in cache), skewed
+   * by the radius per step so that each point sees exactly the values the
+   * untiled sweep gives it — the same bits. The buffers must live in this
+   * memory. Kernel memory used: about 200 bytes plus 24 per step of `shape.ranges`.
+   *
+   * @example
+   * ```ts
+   * import { StencilKernels } from "rankflow"
+   * const k = new StencilKernels(4096)
+   * const u = k.alloc("float64", 12), v = k.alloc("float64", 12)
+   * u.set([0, 0, 0, 0, 0, 8, 8, 0, 0, 0, 0, 0])
+   * const ranges = Array.from({ length: 4 }, () => ({ lo: [1], hi: [11] }))
+   * const run = k.window("float64", [-8, 0, 8], [1, -2, 1], 0.25, 1, { dims: 1, strides: [1], ranges, radius: 1, tile: 4 })
+   * run(u, v, 0, 4) // four heat steps in tiles of 4 points; an even count: the result is in u
+   * console.log(Array.from(u).map((x) => +x.toFixed(3)).join(" ")) // 0 0.031 0.281 1.125 2.625 3.938 3.938 2.625 1.125 0.281 0.031 0
+   * ```
+   */
+  window(type: LaneType, offsets: ReadonlyArray<number>, weights: ReadonlyArray<number>, s: number, mode: number, shape: WindowShape): WindowRun {
+    const count = offsets.length
+    if (count === 0 || weights.length !== count) throw new RangeError("StencilKernels.window: one weight per offset, at least one term")
+    const { dims, strides, ranges, radius } = shape
+    if (dims < 1 || dims > 3 || strides.length !== dims || ranges.length === 0) throw new RangeError("StencilKernels.window: dims 1 to 3, a stride per dimension, at least one step")
+    const size = type === "float64" ? 8 : 4
+    // The parameter block: term byte offsets (or the table's address and count), mode, s, weights.
+    const params = this.alloc("float64", 16)
+    const ints = new Int32Array(params.buffer, params.byteOffset, 32)
+    const unrolled = ROW_INDEX[count]
+    if (unrolled !== undefined) {
+      for (let j = 0; j < count; j++) {
+        ints[j] = offsets[j]!
+        params[7 + j] = weights[j]!
+      }
+    } else {
+      const table = this.alloc("float64", 2 * count)
+      const tableInts = new Int32Array(table.buffer, table.byteOffset, 4 * count)
+      for (let j = 0; j < count; j++) {
+        tableInts[4 * j] = offsets[j]!
+        table[2 * j + 1] = weights[j]!
+      }
+      ints[0] = table.byteOffset
+      ints[1] = count
+    }
+    ints[10] = mode
+    params[6] = s
+    const table = this.alloc("float64", 3 * ranges.length)
+    const steps = new Int32Array(table.buffer, table.byteOffset, 6 * ranges.length)
+    ranges.forEach((range, j) => {
+      for (let d = 0; d < dims; d++) {
+        steps[6 * j + 2 * d] = range.lo[d]!
+        steps[6 * j + 2 * d + 1] = range.hi[d]!
+      }
+    })
+    const lo0 = ranges[0]!.lo[0]!
+    const extent = ranges[0]!.hi[0]! - lo0
+    const tile = shape.tile > 0 && shape.tile < extent ? shape.tile : extent
+    const descriptor = this.alloc("float64", 8)
+    const d = new Int32Array(descriptor.buffer, descriptor.byteOffset, 16)
+    d[0] = unitCentre(weights) !== undefined ? UNIT_INDEX[count]! + (type === "float64" ? 0 : 3) : (unrolled ?? 4) + (type === "float64" ? 0 : 5)
+    d[1] = params.byteOffset
+    d[4] = dims
+    d[5] = size
+    d[6] = strides[0]! * size
+    d[7] = (strides[1] ?? 0) * size
+    d[9] = Math.max(1, tile)
+    d[10] = radius
+    d[11] = lo0
+    d[12] = Math.max(1, Math.ceil(extent / Math.max(1, tile)))
+    const at = descriptor.byteOffset
+    const base = steps.byteOffset
+    const last = ranges.length
+    const fn = this.#exports.window as (d: number) => void
+    return (input, output, first, k) => {
+      if (first < 0 || k < 0 || first + k > last) throw new RangeError(`StencilKernels.window: steps [${first}, ${first + k}) outside the ${last} planned`)
+      d[2] = input.byteOffset
+      d[3] = output.byteOffset
+      d[8] = k
+      d[13] = base + 24 * first
+      fn(at)
+    }
   }
 }

@@ -17,7 +17,7 @@ import type { ExecuteOptions, Prepared } from "./execute.ts"
 import { writeBlocks } from "./blockFile.ts"
 import { arrayOf, compileSweep, FieldBlock, type Sweep } from "./field.ts"
 import { checkEveryRead, probeStencil } from "./stencilProbe.ts"
-import { linearSweep, simdMemory, type SimdMemory } from "./linearSweep.ts"
+import { type BlockWindow, linearSweep, linearWindows, simdMemory, type SimdMemory } from "./linearSweep.ts"
 import { gatherFields, initializeFields, type FieldArrays } from "./fieldData.ts"
 import { HaloExchange, type Placement } from "./haloExchange.ts"
 import { checkFiniteBlocks } from "./finite.ts"
@@ -232,6 +232,8 @@ function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number,
   const stencil = s.body[1]!
   if (stencil.kind !== "stencil") throw new Error("unreachable: the planner blocks exchange + stencil loops only")
   const sweep = stencilSweep(stencil, run.blocks, debug, run.simd)
+  const windows = s.temporalTile === undefined ? undefined : linearWindows(stencil, run.blocks, run.simd, every, s.temporalTile)
+  if (windows !== undefined) return windowLoop(s, every, windows, run, outer, stage)
   const blocks = run.blocks
   const base = blocks.map((b) => ({ lo: b.lo, hi: b.hi }))
   const ranges = blocks.map((b) => Array.from({ length: every }, (_, j) => b.widened((every - 1 - j) * stencil.radius)))
@@ -258,6 +260,34 @@ function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number,
     for (let i = 0; i < blocks.length; i++) {
       blocks[i]!.lo = base[i]!.lo
       blocks[i]!.hi = base[i]!.hi
+    }
+  }
+}
+
+/**
+ * A loop blocked in time (temporalBlocking.ts): one exchange, then up to
+ * `every` steps in one kernel call per block; a window ends early where a step
+ * must see the whole field (observed, checkpointed, checked for finite values),
+ * and the next starts with an exchange (a fresh frame is valid for any window
+ * up to `every` steps).
+ */
+function windowLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number, windows: ReadonlyArray<BlockWindow>, run: GridRun, outer: boolean, stage: number): Step {
+  const blocks = run.blocks
+  const report = outer ? progressReporter("steps", s.steps) : undefined
+  const halo = run.halo([0])
+  const periods = [s.every?.k, stage >= 0 ? run.checkpoint?.every : undefined, outer ? run.finiteEvery : undefined].filter((p): p is number => p !== undefined && p > 0)
+  return () => {
+    let step = firstStep(run, stage)
+    while (step < s.steps) {
+      let k = Math.min(every, s.steps - step)
+      for (let i = 0; i < periods.length; i++) k = Math.min(k, periods[i]! - (step % periods[i]!))
+      halo.exchange()
+      for (let i = 0; i < blocks.length; i++) {
+        windows[i]!(every - k, k)
+        if ((k & 1) === 1) blocks[i]!.rotate(0)
+      }
+      for (let q = 1; q <= k; q++) stepDone(run, step + q, outer, s.every, report, stage)
+      step += k
     }
   }
 }

@@ -7,7 +7,7 @@
  *
  * Layer: pipeline (rank side).
  */
-import { MAX_KERNEL_BYTES, StencilKernels, kernelBytes, simdAvailable } from "../kernels/stencil.ts"
+import { MAX_KERNEL_BYTES, StencilKernels, kernelBytes, simdAvailable, type WindowRun } from "../kernels/stencil.ts"
 import type { ElementType, FieldArray, FieldSpec, FieldStage } from "../plan/description.ts"
 import type { GridBlock } from "../plan/layout.ts"
 import { linearPointFunction, sweepKernel } from "../plan/linearStencil.ts"
@@ -20,6 +20,11 @@ export interface SimdMemory {
   readonly kernels: StencilKernels
   /** Buffers of the fields SIMD sweeps write come from the kernel memory, the others are plain arrays. */
   readonly alloc: (spec: FieldSpec, length: number) => FieldArray
+}
+
+/** Steps per exchange of each loop the planner blocked in time (its stencil runs in windows). */
+function windowSteps(stages: ReadonlyArray<FieldStage>): number[] {
+  return stages.flatMap((s) => (s.kind === "iterate" && s.temporalTile !== undefined ? [s.exchangeEvery ?? 1] : []))
 }
 
 function stencils(stages: ReadonlyArray<FieldStage>): StencilStage[] {
@@ -45,6 +50,8 @@ export function simdMemory(program: ReadonlyArray<FieldStage>, dims: number, spe
   }
   // Term tables: each stencil is compiled at most twice per block (plain and time-blocked loops).
   for (const s of simd) bytes += 2 * blocks.length * kernelBytes("float64", 2 * s.linear!.terms.length)
+  // Windows (loops blocked in time): per block a parameter block, a term table, a descriptor and the steps' ranges.
+  for (const every of windowSteps(program)) for (const s of simd) bytes += blocks.length * (kernelBytes("float64", 16 + 2 * s.linear!.terms.length + 8) + kernelBytes("float64", 3 * every))
   // More than one kernel memory holds (2 GiB per rank): the JavaScript sweep, same bits (the sweeps see no kernel memory).
   if (bytes > MAX_KERNEL_BYTES) return undefined
   const kernels = new StencilKernels(bytes)
@@ -105,4 +112,35 @@ export function linearSweep(s: StencilStage, blocks: ReadonlyArray<FieldBlock>, 
     const hi1 = b.hi[1]!
     if (n > 0) for (let a = b.lo[0]!; a < hi0; a++) for (let c = b.lo[1]!; c < hi1; c++) row(l.next as Float64Array, l.u as Float64Array, a * s0 + c * s1 + lo2, n, inc, mode)
   }
+}
+
+/** A window of a block: steps first … first + k − 1 of the loop's cycle in one kernel call; the result is in the field's `u` after an even k, in `next` after an odd one. */
+export type BlockWindow = (first: number, k: number) => void
+
+/**
+ * The windows of a loop blocked in time (one per block, in block order): a
+ * cycle of `every` steps between exchanges, step j updating the block widened
+ * by (every − 1 − j)·radius, swept in tiles of `tile` along dimension 0 (see
+ * StencilKernels.window). Undefined where the SIMD sweep does not run (no
+ * kernel memory, kernel: "js", no SIMD on this host) or a block refills
+ * boundaries between steps: the loop then sweeps step by step.
+ */
+export function linearWindows(s: StencilStage, blocks: ReadonlyArray<FieldBlock>, memory: SimdMemory | undefined, every: number, tile: number): BlockWindow[] | undefined {
+  const linear = s.linear
+  if (linear === undefined || blocks.length === 0 || memory === undefined) return undefined
+  const field = s.outputs[0]!.field
+  const dims = blocks[0]!.dims
+  const type: ElementType = blocks[0]!.levels[field]!.spec.type
+  if (!simdOf(s, dims, blocks[0]!.levels.map((l) => l.spec)) || blocks.some((b) => !memory.kernels.holds(b.levels[field]!.u) || b.levels[field]!.buffers.length !== 2 || b.refills.some((f) => f.length > 0))) return undefined
+  const size = type === "float64" ? 8 : 4
+  const inc = linear.increment ?? 0
+  const mode = linear.increment === undefined ? 0 : 1
+  return blocks.map((b) => {
+    const strides = b.strides as ReadonlyArray<number>
+    const offsets = linear.terms.map((t) => t.offset.reduce((a, o, d) => a + o * strides[d]!, 0) * size)
+    const ranges = Array.from({ length: every }, (_, j) => b.widened((every - 1 - j) * s.radius))
+    const run: WindowRun = memory.kernels.window(type as "float64", offsets, linear.terms.map((t) => t.weight), inc, mode, { dims, strides, ranges, radius: s.radius, tile })
+    const l = b.levels[field]!
+    return (first, k) => run(l.u as Float64Array, l.next as Float64Array, first, k)
+  })
 }

@@ -38,6 +38,7 @@ import type {
 import type { Dim, Grid } from "../plan/grid.ts"
 import type { Distribution } from "../plan/layout.ts"
 import { plan as planPipeline, type Plan } from "../plan/plan.ts"
+import { hostCache } from "./cacheSizes.ts"
 import { of as rangeOf, type Range } from "../plan/range.ts"
 import { stabilityOf } from "../plan/stability.ts"
 import { isLinear, type LinearStencil, linearPointFunction, linearStage } from "../plan/linearStencil.ts"
@@ -637,7 +638,7 @@ export function distribute<D extends Dim, T>(what: Grid<D> | Range | ReadonlyArr
  * ```
  */
 export function plan<R>(pipeline: Pipeline<R>, ranks: number): Plan {
-  return planPipeline(pipeline.description, ranks)
+  return planPipeline(pipeline.description, ranks, undefined, hostCache())
 }
 
 /**

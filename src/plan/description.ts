@@ -266,6 +266,13 @@ export type FieldStage =
        * ghost frame that wide, updating the frame redundantly in between.
        */
       readonly exchangeEvery?: number
+      /**
+       * Set by the planner for a declared SIMD stencil blocked in time (see
+       * temporalBlocking.ts): the steps between exchanges run in one kernel
+       * call, in tiles this many points/rows/planes along dimension 0 (0: the
+       * whole block).
+       */
+      readonly temporalTile?: number
     }
   | {
       readonly kind: "until"

@@ -17,6 +17,7 @@ import { chunksOf, type Distribution, layoutGrid, type GridLayout } from "./layo
 import { chunkCount } from "./range.ts"
 import { checkStability, stabilityLabel } from "./stability.ts"
 import { sweepKernel } from "./linearStencil.ts"
+import { type CacheSizes, DEFAULT_CACHE, type TemporalBlocking, temporalBlocking } from "./temporalBlocking.ts"
 
 const BYTES = 8 // numbers travel as Float64
 
@@ -109,11 +110,11 @@ function isBuiltin(op: unknown): op is { readonly name: string } {
  * Plans `description` on `ranks` ranks; throws `GridTooSmall`, `UnstableScheme`
  * or `InvalidPipeline` for what cannot run.
  */
-export function plan(description: Description, ranks: number, rankDims?: ReadonlyArray<number>): Plan {
+export function plan(description: Description, ranks: number, rankDims?: ReadonlyArray<number>, cache: CacheSizes = DEFAULT_CACHE): Plan {
   if (!Number.isSafeInteger(ranks) || ranks < 1) throw new InvalidArgument("plan", "ranks", ranks, "must be a positive integer")
   const source = description.source
   if (source.kind === "range") return planRange(description, ranks)
-  return planGrid(description, source.grid, ranks, rankDims ?? source.rankDims)
+  return planGrid(description, source.grid, ranks, rankDims ?? source.rankDims, cache)
 }
 
 function planRange(description: Description, ranks: number): Plan {
@@ -177,7 +178,7 @@ interface Walk {
   readonly fields: ReadonlyArray<FieldSpec>
 }
 
-function planGrid(description: Description, grid: Grid, ranks: number, rankDims: ReadonlyArray<number> | undefined): Plan {
+function planGrid(description: Description, grid: Grid, ranks: number, rankDims: ReadonlyArray<number> | undefined, cache: CacheSizes): Plan {
   const source = description.source
   if (source.kind !== "grid") throw new Error("unreachable")
   const fields = source.fields
@@ -188,9 +189,11 @@ function planGrid(description: Description, grid: Grid, ranks: number, rankDims:
   const walk: Walk = { fresh: new Set(), warnings: [], merged: [], fields }
   const merged = withExchangedFields(mergeExchanges(description.stages, walk), fields.length)
   const minimal = usesExchange(description.stages) ? Math.max(1, radius) : radius
-  const ghost = grid.ghost ?? (fields.length === 1 && fields[0]!.previous === undefined ? widerGhost(merged, grid, ranks, minimal, rankDims) : minimal)
+  const lone = fields.length === 1 && fields[0]!.previous === undefined
+  const blocking = grid.ghost === undefined && lone ? blockingOf(merged, grid, ranks, minimal, rankDims, fields[0]!.type, cache) : undefined
+  const ghost = grid.ghost ?? (blocking !== undefined ? Math.max(minimal, blocking.ghost) : lone ? widerGhost(merged, grid, ranks, minimal, rankDims) : minimal)
   const layout = layoutGrid(grid, ranks, ghost, rankDims)
-  const program = blockInTime(merged, ghost, walk)
+  const program = blockInTime(merged, ghost, walk, blocking, grid.dims, fields[0]?.type ?? "float64")
   const localLength = layout.blocks.map((b) => b.count.reduce((a, c) => a * (c + 2 * ghost), 1))
   const stages = planFieldStages(program, layout, 1, walk, "")
   let maxLength = 0 // a loop, not Math.max(...): a spread of 10⁶ ranks' lengths overflows the stack
@@ -258,14 +261,44 @@ function widerGhost(stages: ReadonlyArray<FieldStage>, grid: Grid, ranks: number
   }
 }
 
-/** Marks the loops that exchange once every ghost/radius steps. */
-function blockInTime(stages: ReadonlyArray<FieldStage>, ghost: number, walk: Walk): FieldStage[] {
+/** Whether a loop's stencil is a declared linear stencil that runs the SIMD sweep (the one temporal blocking and window calls are for). */
+const simdLoop = (s: Extract<FieldStage, { kind: "iterate" }> & { body: readonly [{ kind: "haloExchange" }, Extract<FieldStage, { kind: "stencil" }>] }, dims: number, type: ElementType): boolean =>
+  s.body[1].linear !== undefined && sweepKernel(s.body[1], dims, type).kind === "simd"
+
+/**
+ * Temporal blocking for the first loop of exchange + declared SIMD stencil
+ * (see temporalBlocking.ts), when boundaries need no refill between steps
+ * (Neumann mirrors would: those loops keep the step-by-step sweep) and the
+ * wider ghost frame fits the layout.
+ */
+function blockingOf(stages: ReadonlyArray<FieldStage>, grid: Grid, ranks: number, minimal: number, rankDims: ReadonlyArray<number> | undefined, type: ElementType, cache: CacheSizes): TemporalBlocking | undefined {
+  const loop = stages.find(blockable)
+  if (loop === undefined || !simdLoop(loop, grid.dims, type)) return undefined
+  if (grid.boundary.some(([lo, hi]) => lo.kind === "neumann" || hi.kind === "neumann")) return undefined
+  try {
+    const blocks = layoutGrid(grid, ranks, minimal, rankDims).blocks
+    const count = grid.shape.map((_, d) => blocks.reduce((a, b) => Math.max(a, b.count[d]!), 0))
+    const blocking = temporalBlocking({ dims: grid.dims, count, ranks, radius: loop.body[1].radius, elementBytes: ELEMENT_BYTES[type], loopSteps: loop.steps, cache })
+    if (blocking === undefined || blocking.steps <= 1) return undefined
+    layoutGrid(grid, ranks, Math.max(minimal, blocking.ghost), rankDims)
+    return blocking
+  } catch {
+    return undefined
+  }
+}
+
+/** Marks the loops that exchange once every ghost/radius steps, and the temporally blocked one (all its steps between exchanges in one kernel call). */
+function blockInTime(stages: ReadonlyArray<FieldStage>, ghost: number, walk: Walk, blocking: TemporalBlocking | undefined, dims: number, type: ElementType): FieldStage[] {
+  let blocked = false
   return stages.map((s) => {
     if (!blockable(s)) return s
     const every = Math.min(s.steps, Math.floor(ghost / s.body[1].radius))
     if (every <= 1) return s
     walk.merged.push(`${s.body[1].name}: ghosts ${ghost} wide exchanged once every ${every} steps; the frame is updated redundantly in between (same results, ${every}× fewer messages)`)
-    return { ...s, exchangeEvery: every }
+    if (blocking === undefined || blocked || every !== blocking.steps || !simdLoop(s, dims, type)) return { ...s, exchangeEvery: every }
+    blocked = true
+    walk.merged.push(`${s.body[1].name}: ${blocking.why}; the same bits as step by step (each point's operations unchanged)`)
+    return { ...s, exchangeEvery: every, temporalTile: blocking.tile }
   })
 }
 
