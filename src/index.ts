@@ -81,3 +81,4 @@ export { FieldFileError, CheckpointError, type FieldFileProblem, type Checkpoint
 export { MeasureNotFinite, FieldNotFinite, ReduceResultNotNumber } from "./errors.ts"
 export * as Dense from "./kernels/dense.ts"
 export { DenseShapeMismatch } from "./errors.ts"
+export { MpiUnavailable } from "./errors.ts"

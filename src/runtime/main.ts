@@ -14,8 +14,9 @@ import * as Exit from "effect/Exit"
 import { parseRuntimeOptions, usage, type ExtraOptions, type ExtraValues } from "../cli/options.ts"
 import type { TimelineData } from "../comm/timeline.ts"
 import type { TraceSummary } from "../comm/trace.ts"
-import { isRankflowError, type JobAborted, type RankFailed, type RankFailure, type RankflowError } from "../errors.ts"
+import { InvalidOptions, isRankflowError, type JobAborted, type RankFailed, type RankFailure, type RankflowError } from "../errors.ts"
 import { checkRanks } from "./limits.ts"
+import { mpiAddon, mpirunWorld, underMpirun } from "../transport/mpiAddon.ts"
 import { progressDisplay } from "./progressBar.ts"
 import { runPool } from "./supervisor.ts"
 import { exitProcess } from "./teardown.ts"
@@ -89,6 +90,8 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
   let options
   let prepared: Prepared | undefined
   let threads: number
+  /** This process's rank and the job's size when ranks are MPI processes. */
+  let mpi: { readonly rank: number; readonly size: number } | undefined
   try {
     options = parseRuntimeOptions(argv, hooks.options)
     if (options.help) {
@@ -103,6 +106,10 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     if (result !== undefined && "exit" in result) process.exit(result.exit)
     prepared = result
     threads = prepared?.threads ?? options.ranks
+    if (options.transport === "mpi") {
+      mpi = mpiJob(options.ranks, prepared?.threads !== undefined)
+      threads = mpi.size
+    }
     checkRanks(prepared?.threads === undefined ? "--ranks" : "--threads", threads)
     if (options.traceFile !== undefined) checkTraceFile(options.traceFile)
   } catch (error) {
@@ -112,7 +119,7 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     process.exit(ExitCode.usage)
   }
   const cores = availableParallelism()
-  if (hooks.warnOversubscribed === true && threads > cores && !options.oversubscribe)
+  if (hooks.warnOversubscribed === true && threads > cores && !options.oversubscribe && mpi === undefined)
     process.stderr.write(
       `rankflow: warning: ${threads} ranks on ${cores} cores: ranks take turns on a core (measured 3–11× slower); a pipeline (Pipeline.main) runs --ranks as logical ranks on fewer threads; --oversubscribe silences this\n`,
     )
@@ -150,13 +157,17 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     const reported = report(outcome, signal)
     code = reported === ExitCode.interrupted && signal === "SIGTERM" ? ExitCode.terminated : reported
     prepared?.end?.({ ok: code === ExitCode.ok, exitCode: code, traces: traces?.sort((a, b) => a.rank - b.rank) })
+    // On MPI a job that did not succeed ends on every process at once (a timeout, a signal, comm.abort).
+    if (mpi !== undefined && code !== ExitCode.ok) mpiAddon().abort(code)
   }
   const exit = await Effect.runPromiseExit(
     runPool({
-      ranks: threads,
+      ranks: mpi === undefined ? threads : 1,
+      ...(mpi === undefined ? {} : { mpi }),
       entry,
       args: { args: prepared?.args, positionals: options.positionals } satisfies Launch,
-      deadlockSeconds: options.deadlockAfter,
+      // Across MPI processes no rank sees whether the others are blocked: no deadlock watcher (docs/mpi.md).
+      deadlockSeconds: mpi === undefined ? options.deadlockAfter : 0,
       ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }),
       ...(options.commTimeout === undefined ? {} : { commTimeoutSeconds: options.commTimeout }),
       ...(options.maxRankHeap === undefined ? {} : { maxRankHeapMiB: options.maxRankHeap }),
@@ -177,6 +188,22 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
   if (code === undefined) onOutcome(exit)
   // Exits even when a rank's thread is stuck in native code (process.exit would wait for it).
   exitProcess(code ?? ExitCode.failed)
+}
+
+/**
+ * The MPI job this process belongs to, checked before any rank starts: the
+ * addon loads (else `MpiUnavailable`, naming what is missing), and the rank
+ * count fits one rank per process — for a pipeline, at least one partition
+ * per process.
+ */
+function mpiJob(ranks: number, pipeline: boolean): { readonly rank: number; readonly size: number } {
+  mpiAddon()
+  const world = mpirunWorld()
+  if (!underMpirun() && ranks !== 1)
+    throw new InvalidOptions("--transport", `mpi runs one rank per MPI process: start the program with mpirun -np ${ranks} (see docs/mpi.md)`)
+  if (pipeline ? ranks < world.size : ranks !== world.size)
+    throw new InvalidOptions("--ranks", `${ranks} does not match the ${world.size} MPI processes mpirun started: on MPI each process is one rank${pipeline ? " (a pipeline may have more partitions than processes)" : " (leave --ranks out)"}`)
+  return world
 }
 
 /** The first line of a rank's failure names the rank and the cause; the stack's frames follow. */

@@ -9,7 +9,9 @@
 import "../comm/cart.ts" // adds comm.cart()
 import { Comm } from "../comm/comm.ts"
 import { Engine } from "../comm/engine.ts"
+import type { Links } from "../transport/channel.ts"
 import type { WorldMemory } from "../transport/memory.ts"
+import { mpiLinks } from "../transport/mpi.ts"
 
 /** What a rank learns from the supervisor when it starts (structured-cloneable). */
 export interface RankStart {
@@ -31,12 +33,20 @@ export interface RankStart {
   readonly progress?: boolean
   /** Whether to count traffic and waits for the supervisor's trace report (`--trace`); "timeline": also when (`--trace=FILE.json`). */
   readonly trace?: boolean | "timeline"
+  /**
+   * "mpi": this rank is an Open MPI process's one rank (started under
+   * mpirun); its rank and size are MPI_COMM_WORLD's, `rank`/`size` above
+   * only index it in its process's supervisor.
+   */
+  readonly transport?: "mpi"
 }
 
 interface RankState {
   readonly start: RankStart
   world?: Comm
   engine?: Engine
+  /** The MPI transport's links, when this rank runs on it. */
+  links?: Links & { readonly rank: number }
 }
 
 const KEY = Symbol.for("rankflow.rank")
@@ -62,7 +72,11 @@ export function rankArgs(): unknown {
 /** The world communicator of this rank (created on first use). */
 export function worldComm(state: RankState): Comm {
   if (state.world === undefined) {
-    state.engine = new Engine(state.start.memory, state.start.rank, state.start.commTimeout, state.start.trace ?? false)
+    const { start } = state
+    if (start.transport === "mpi") {
+      const links = (state.links = mpiLinks())
+      state.engine = new Engine(start.memory, links.rank, start.commTimeout, start.trace ?? false, links)
+    } else state.engine = new Engine(start.memory, start.rank, start.commTimeout, start.trace ?? false)
     state.world = new Comm(state.engine, 0)
   }
   return state.world

@@ -86,6 +86,12 @@ export interface PoolOptions {
    * so that it is printed at once, whatever the ranks are doing.
    */
   readonly onOutcome?: (exit: Exit.Exit<unknown[], RunError>) => void
+  /**
+   * This process is one rank of an MPI job (started by mpirun): the pool
+   * runs that one rank (`ranks` is 1) on the MPI transport; `rank` is its
+   * MPI rank, for its thread's name.
+   */
+  readonly mpi?: { readonly rank: number; readonly size: number }
 }
 
 /** Every way a run can fail. */
@@ -216,11 +222,12 @@ function spawnRank(memory: WorldMemory, options: PoolOptions, job: Job, rank: nu
     ...(options.commTimeoutSeconds === undefined ? {} : { commTimeout: options.commTimeoutSeconds }),
     ...(options.onProgress === undefined ? {} : { progress: true }),
     ...(options.onTrace === undefined ? {} : { trace: options.traceTimeline === true ? ("timeline" as const) : true }),
+    ...(options.mpi === undefined ? {} : { transport: "mpi" as const }),
   }
   const worker = new Worker(code.boot, {
     eval: true,
     workerData: start,
-    name: `rank ${rank}`,
+    name: `rank ${options.mpi?.rank ?? rank}`,
     // Every rank's environment marks the processes it starts as this job's (childProcesses.ts).
     env: { ...process.env, [JOB_VARIABLE]: job.token },
     resourceLimits: { maxOldGenerationSizeMb: job.heapMiB },
