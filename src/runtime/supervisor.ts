@@ -308,7 +308,7 @@ function outcomes(memory: WorldMemory, job: Job, options: PoolOptions): Effect.E
         case "abort":
           // MPI_Abort: the job ends now with the rank's code; nothing else is waited for.
           abortAll(memory, rank)
-          return settle(Effect.fail(new JobAborted(rank, event.code, event.reason)))
+          return settle(Effect.fail(new JobAborted(options.mpi?.rank ?? rank, event.code, event.reason)))
         case "exited":
           exited[rank] = true
           // Flagged by the rank's native near-heap-limit callback (rankEntry.ts), which stopped it.
