@@ -4,6 +4,7 @@
 // Bad command lines are refused with exit 2 before any rank starts — also when the MPI addon
 // is missing, naming the Debian packages that provide Open MPI.
 import { execFileSync, spawn } from "node:child_process"
+import { serialize } from "node:v8"
 import test from "ava"
 import { ROOT, runProgram } from "../helpers.ts"
 import { MPI_ENV, MPIRUN_FLAGS, mpirun, requireMpirun } from "./mpirun.ts"
@@ -11,22 +12,22 @@ import { MPI_ENV, MPIRUN_FLAGS, mpirun, requireMpirun } from "./mpirun.ts"
 const PROGRAM = "test/fixtures/mpi/faults.ts"
 
 /** The processes of this fixture still alive (none must be, once mpirun has returned). */
-function leftovers(): string[] {
+function leftovers(pattern = PROGRAM): string[] {
   try {
-    return execFileSync("pgrep", ["-af", PROGRAM], { encoding: "utf8" }).split("\n").filter((l) => l.includes("node") && !l.includes("pgrep"))
+    return execFileSync("pgrep", ["-af", pattern], { encoding: "utf8" }).split("\n").filter((l) => l.includes("node") && !l.includes("pgrep"))
   } catch {
     return [] // pgrep exits 1 when nothing matches
   }
 }
 
 /** Processes may take a moment to be reaped after mpirun returns: poll briefly. */
-async function noLeftovers(): Promise<string[]> {
+async function noLeftovers(pattern = PROGRAM): Promise<string[]> {
   for (let i = 0; i < 50; i++) {
-    const left = leftovers()
+    const left = leftovers(pattern)
     if (left.length === 0) return left
     await new Promise((r) => setTimeout(r, 100))
   }
-  return leftovers()
+  return leftovers(pattern)
 }
 
 test.serial("a clean run on 3 MPI processes: every rank computes the same allreduce and the job exits 0", async (t) => {
@@ -106,4 +107,13 @@ test("--transport accepts threads or mpi only (exit 2 naming the value)", async 
   const run = await runProgram(PROGRAM, ["--transport", "tcp", "--", "ok"])
   t.is(run.code, 2, run.stderr)
   t.regex(run.stderr, /--transport: expected threads or mpi, got 'tcp'/)
+})
+
+test.serial("a collective mismatch across MPI processes is reported with both calls and ends the job (exit 1)", async (t) => {
+  if (!requireMpirun(t)) return
+  const calls = serialize([["collectives.ts", "mismatchedCalls", "op"]]).toString("base64")
+  const run = await mpirun(2, "test/fixtures/mpi/runExport.ts", ["--timeout", "120", "--", calls])
+  t.is(run.code, 1, run.stderr)
+  t.regex(run.stderr, /rankflow: rank \d failed: CollectiveMismatch: .*called (bcast|reduce) .* but rank \d called (reduce|bcast)/)
+  t.deepEqual(await noLeftovers(calls.slice(0, 40)), []) // this job's own command line
 })
