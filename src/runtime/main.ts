@@ -159,7 +159,8 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     // On MPI the job's end is reported once, by the process of rank 0 (whose rank wrote the record).
     if (mpi === undefined || mpi.rank === 0) prepared?.end?.({ ok: code === ExitCode.ok, exitCode: code, traces: traces?.sort((a, b) => a.rank - b.rank) })
     // On MPI a job that did not succeed ends on every process at once (a timeout, a signal, comm.abort).
-    if (mpi !== undefined && code !== ExitCode.ok) mpiAddon().abort(code)
+    // (Not on SIGTERM: that is mpirun tearing the job down already.)
+    if (mpi !== undefined && code !== ExitCode.ok && signal !== "SIGTERM") mpiAddon().abort(code)
   }
   const exit = await Effect.runPromiseExit(
     runPool({

@@ -115,5 +115,5 @@ test.serial("a collective mismatch across MPI processes is reported with both ca
   const run = await mpirun(2, "test/fixtures/mpi/runExport.ts", ["--timeout", "120", "--", calls])
   t.is(run.code, 1, run.stderr)
   t.regex(run.stderr, /rankflow: rank \d failed: CollectiveMismatch: .*called (bcast|reduce) .* but rank \d called (reduce|bcast)/)
-  t.deepEqual(await noLeftovers(calls.slice(0, 40)), []) // this job's own command line
+  t.deepEqual(await noLeftovers(calls.slice(0, 40).replace(/[^A-Za-z0-9]/g, ".")), []) // this job's own command line
 })
