@@ -16,8 +16,6 @@ const env = {
   ...process.env,
   OMPI_ALLOW_RUN_AS_ROOT: "1",
   OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1",
-  // allreduce.ts allocates windows of 8 MiB per rank: room for them on every process.
-  RANKFLOW_SHARED_HEAP_MIB: "128",
 }
 const program = [process.execPath, "--import=tsx", "bench/transport.ts"]
 

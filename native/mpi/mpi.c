@@ -3,11 +3,16 @@
  * (src/transport/mpi.ts) needs, on a private duplicate of MPI_COMM_WORLD.
  *
  * A rankflow frame (16-byte header: context, tag, kind, byte length; then
- * the payload) travels as one MPI message with tag TAG_FRAME when it is
- * small; a large frame is a 16-byte header message followed by its payload
- * as a second message with tag TAG_PAYLOAD, received straight into the
- * destination buffer. MPI's non-overtaking rule (same source, same
- * communicator) keeps the payload right behind its header.
+ * the payload) travels as one MPI message with the channel's (odd) MPI tag
+ * when it is small; a large frame is a 16-byte header message followed by
+ * its payload as a second message with the next (even) tag, received
+ * straight into the destination buffer. MPI's non-overtaking rule (same
+ * source, same communicator) keeps the payload right behind its header.
+ * The tag names the pair of rank threads (hybrid runs: several ranks per
+ * process), chosen by src/transport/mpi.ts.
+ *
+ * Each rank thread has its own send buffer, request list and matched
+ * messages (thread-local); MPI itself runs with MPI_THREAD_MULTIPLE.
  *
  * The receiving side probes with MPI_Improbe / MPI_Mrecv (matched probes
  * are thread-safe), one source at a time, so the engine's own matching
@@ -18,17 +23,18 @@
  * protocol: it returns at once), larger ones are copied to a malloc'd buffer
  * and sent with MPI_Isend, freed once complete.
  *
- *   init(heapBytes) -> [rank, size, threadLevel, heap]  MPI_Init_thread(MULTIPLE), once per
- *                                           process; heap: this process's block of the job's RMA window
- *   sendFrame(dest, context, tag, kind, payload|null, bytes)
- *   sendLarge(dest, context, tag, kind, payload, bytes) -> handle
+ *   init(heap: Uint8Array, ranksPerProcess) -> [rank, size, threadLevel]
+ *            MPI_Init_thread(MULTIPLE) and the job's RMA window over `heap` (this process's
+ *            shared heap) by the first thread of the process; every rank thread calls it once
+ *            (its table of matched messages has a slot per rank of the job)
+ *   sendFrame(dest, mpiTag, context, tag, kind, payload|null, bytes)
+ *   sendLarge(dest, mpiTag, context, tag, kind, payload, bytes) -> handle
  *   testSend(handle) -> boolean             true once the payload has left (handle freed)
- *   probe(source, staging: ArrayBuffer) -> n   0: nothing; n > 0: a frame of n bytes
- *                                              is in staging; n < 0: needs -n bytes (still matched)
- *   pending(source) -> boolean              another frame from source is queued
- *   recvPayload(source, dest: TypedArray, byteOffset, bytes)
- *   fetchAndAddInt32(targetRank, index, value) -> old  (int32 index into target's heap block)
- *   storeInt32(targetRank, index, value)
+ *   probe(slot, source, mpiTag, staging: ArrayBuffer) -> n   0: nothing; n > 0: a frame of
+ *            n bytes is in staging; n < 0: needs -n bytes (still matched, in `slot`)
+ *   pending(slot, source, mpiTag) -> boolean   another frame is queued behind the current one
+ *   recvPayload(source, mpiTag, dest: TypedArray, byteOffset, bytes)   (mpiTag + 1 is used)
+ *   fetchAndAddInt32(targetProcess, index, value) -> old  (int32 index into its heap)
  *   abort(code), finalize(), finalized() -> boolean, yieldThread(), wtime()
  */
 #define _GNU_SOURCE
@@ -44,8 +50,6 @@
 #include <unistd.h>
 
 #define HEADER_BYTES 16
-#define TAG_FRAME 1
-#define TAG_PAYLOAD 2
 #define EAGER_BYTES 4096
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -53,20 +57,22 @@ static bool ready = false;
 static bool done = false;
 static int world_rank = 0, world_size = 1, thread_level = 0;
 static MPI_Comm comm = MPI_COMM_NULL;
-static MPI_Message *matched = NULL; /* per source: a message probed but too large for the staging buffer */
-static int *matched_bytes = NULL;
-static unsigned char eager[EAGER_BYTES];
 static MPI_Win window = MPI_WIN_NULL;
-static int32_t *window_base = NULL;
 static size_t heap_bytes = 0;
+static int rank_threads = 0; /* rank threads of this process that called init and not yet finalize */
+/* Per rank thread: */
+static __thread MPI_Message *matched = NULL; /* per slot: a message probed but too large for the staging buffer */
+static __thread int *matched_bytes = NULL;
+static __thread int slot_count = 0;
+static __thread unsigned char eager[EAGER_BYTES];
 
 typedef struct {
   MPI_Request request;
   void *buffer; /* owned copy (small isends), or NULL (large payload: the caller's buffer) */
 } Outgoing;
-static Outgoing *outgoing = NULL;
-static int outgoing_count = 0, outgoing_capacity = 0;
-static int small_in_flight = 0;
+static __thread Outgoing *outgoing = NULL;
+static __thread int outgoing_count = 0, outgoing_capacity = 0;
+static __thread int small_in_flight = 0;
 
 static napi_value undefined_value(napi_env env) {
   napi_value u;
@@ -146,17 +152,18 @@ static void reap_small(void) {
 }
 
 static napi_value init(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
+  size_t argc = 2;
+  napi_value a[2];
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  size_t length = 0;
+  unsigned char *heap = typed_bytes(env, a[0], &length);
+  int per_process = arg_int(env, a[1]);
   pthread_mutex_lock(&init_lock);
-  if (ready) {
+  if (done) {
     pthread_mutex_unlock(&init_lock);
-    return throw_error(env, "init: MPI is already initialized in this process (one rank per process)");
+    return throw_error(env, "init: MPI was finalized in this process");
   }
-  {
-    heap_bytes = ((size_t)arg_double(env, a[0]) + 63) & ~(size_t)63;
-    if (heap_bytes < 64) heap_bytes = 64;
+  if (!ready) {
     /* Older Open MPI builds load their plugins expecting libmpi's symbols to be global. */
     dlopen("libmpi.so.40", RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
     int initialized = 0;
@@ -167,26 +174,29 @@ static napi_value init(napi_env env, napi_callback_info info) {
     MPI_Comm_set_errhandler(comm, MPI_ERRORS_ARE_FATAL);
     MPI_Comm_rank(comm, &world_rank);
     MPI_Comm_size(comm, &world_size);
-    matched = calloc(world_size, sizeof(MPI_Message));
-    matched_bytes = calloc(world_size, sizeof(int));
-    for (int i = 0; i < world_size; i++) matched[i] = MPI_MESSAGE_NULL;
-    MPI_Win_allocate((MPI_Aint)heap_bytes, sizeof(int32_t), MPI_INFO_NULL, comm, &window_base, &window);
-    memset(window_base, 0, heap_bytes);
-    MPI_Barrier(comm);
+    heap_bytes = length & ~(size_t)63;
+    MPI_Win_create(heap, (MPI_Aint)heap_bytes, sizeof(int32_t), MPI_INFO_NULL, comm, &window);
     MPI_Win_lock_all(MPI_MODE_NOCHECK, window);
+    MPI_Barrier(comm);
     ready = true;
   }
+  rank_threads++;
   pthread_mutex_unlock(&init_lock);
+  int slots = world_size * (per_process > 0 ? per_process : 1); /* one per channel: every rank of the job */
+  if (matched == NULL) {
+    matched = calloc(slots, sizeof(MPI_Message));
+    matched_bytes = calloc(slots, sizeof(int));
+    for (int i = 0; i < slots; i++) matched[i] = MPI_MESSAGE_NULL;
+    slot_count = slots;
+  }
   napi_value result, x;
-  napi_create_array_with_length(env, 4, &result);
+  napi_create_array_with_length(env, 3, &result);
   napi_create_int32(env, world_rank, &x);
   napi_set_element(env, result, 0, x);
   napi_create_int32(env, world_size, &x);
   napi_set_element(env, result, 1, x);
   napi_create_int32(env, thread_level, &x);
   napi_set_element(env, result, 2, x);
-  napi_create_external_arraybuffer(env, window_base, heap_bytes, NULL, NULL, &x);
-  napi_set_element(env, result, 3, x);
   return result;
 }
 
@@ -196,10 +206,12 @@ static void put_header(unsigned char *at, int context, int tag, int kind, uint32
 }
 
 static napi_value send_frame(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value a[6];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  int dest = arg_int(env, a[0]);
+  size_t argc = 7;
+  napi_value b[7];
+  napi_get_cb_info(env, info, &argc, b, NULL, NULL);
+  int dest = arg_int(env, b[0]);
+  int mpi_tag = arg_int(env, b[1]);
+  napi_value *a = b + 1; /* context, tag, kind, payload, bytes at a[1..5] */
   size_t length;
   unsigned char *payload = typed_bytes(env, a[4], &length);
   size_t bytes = (size_t)arg_double(env, a[5]);
@@ -209,13 +221,13 @@ static napi_value send_frame(napi_env env, napi_callback_info info) {
   if (total <= EAGER_BYTES) {
     put_header(eager, arg_int(env, a[1]), arg_int(env, a[2]), arg_int(env, a[3]), (uint32_t)bytes);
     if (bytes > 0) memcpy(eager + HEADER_BYTES, payload, bytes);
-    MPI_Send(eager, (int)total, MPI_BYTE, dest, TAG_FRAME, comm);
+    MPI_Send(eager, (int)total, MPI_BYTE, dest, mpi_tag, comm);
   } else {
     unsigned char *copy = malloc(total);
     put_header(copy, arg_int(env, a[1]), arg_int(env, a[2]), arg_int(env, a[3]), (uint32_t)bytes);
     memcpy(copy + HEADER_BYTES, payload, bytes);
     MPI_Request request;
-    MPI_Isend(copy, (int)total, MPI_BYTE, dest, TAG_FRAME, comm, &request);
+    MPI_Isend(copy, (int)total, MPI_BYTE, dest, mpi_tag, comm, &request);
     add_outgoing(request, copy);
     small_in_flight++;
   }
@@ -224,19 +236,21 @@ static napi_value send_frame(napi_env env, napi_callback_info info) {
 }
 
 static napi_value send_large(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value a[6];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  int dest = arg_int(env, a[0]);
+  size_t argc = 7;
+  napi_value b[7];
+  napi_get_cb_info(env, info, &argc, b, NULL, NULL);
+  int dest = arg_int(env, b[0]);
+  int mpi_tag = arg_int(env, b[1]);
+  napi_value *a = b + 1;
   size_t length;
   unsigned char *payload = typed_bytes(env, a[4], &length);
   double bytes = arg_double(env, a[5]);
   if (payload == NULL || bytes > (double)length) return throw_error(env, "sendLarge: byte length beyond the payload");
   if (bytes > 2147483647.0) return throw_error(env, "sendLarge: the MPI transport sends at most 2 GiB - 1 per message");
   int32_t header[4] = {arg_int(env, a[1]), arg_int(env, a[2]), arg_int(env, a[3]), (int32_t)(uint32_t)bytes};
-  MPI_Send(header, HEADER_BYTES, MPI_BYTE, dest, TAG_FRAME, comm);
+  MPI_Send(header, HEADER_BYTES, MPI_BYTE, dest, mpi_tag, comm);
   MPI_Request request;
-  MPI_Isend(payload, (int)bytes, MPI_BYTE, dest, TAG_PAYLOAD, comm, &request);
+  MPI_Isend(payload, (int)bytes, MPI_BYTE, dest, mpi_tag + 1, comm, &request);
   napi_value result;
   napi_create_int32(env, add_outgoing(request, NULL), &result);
   return result;
@@ -259,61 +273,68 @@ static napi_value test_send(napi_env env, napi_callback_info info) {
 }
 
 static napi_value probe(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value a[2];
+  size_t argc = 4;
+  napi_value a[4];
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  int source = arg_int(env, a[0]);
+  int slot = arg_int(env, a[0]);
+  int source = arg_int(env, a[1]);
+  int mpi_tag = arg_int(env, a[2]);
+  if (slot < 0 || slot >= slot_count) return throw_error(env, "probe: no such slot (init was not called on this thread?)");
   void *staging = NULL;
   size_t capacity = 0;
-  napi_get_arraybuffer_info(env, a[1], &staging, &capacity);
+  napi_get_arraybuffer_info(env, a[3], &staging, &capacity);
   int count = 0;
-  if (matched[source] == MPI_MESSAGE_NULL) {
+  if (matched[slot] == MPI_MESSAGE_NULL) {
     int flag = 0;
     MPI_Status status;
-    MPI_Improbe(source, TAG_FRAME, comm, &flag, &matched[source], &status);
+    MPI_Improbe(source, mpi_tag, comm, &flag, &matched[slot], &status);
     if (!flag) {
       napi_value zero;
       napi_create_int32(env, 0, &zero);
       return zero;
     }
     MPI_Get_count(&status, MPI_BYTE, &count);
-    matched_bytes[source] = count;
+    matched_bytes[slot] = count;
   }
-  count = matched_bytes[source];
+  count = matched_bytes[slot];
   napi_value result;
   if ((size_t)count > capacity) {
     napi_create_int32(env, -count, &result);
     return result;
   }
-  MPI_Mrecv(staging, count, MPI_BYTE, &matched[source], MPI_STATUS_IGNORE);
-  matched[source] = MPI_MESSAGE_NULL;
+  MPI_Mrecv(staging, count, MPI_BYTE, &matched[slot], MPI_STATUS_IGNORE);
+  matched[slot] = MPI_MESSAGE_NULL;
   napi_create_int32(env, count, &result);
   return result;
 }
 
 static napi_value pending(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
+  size_t argc = 3;
+  napi_value a[3];
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  int source = arg_int(env, a[0]);
-  int flag = matched[source] != MPI_MESSAGE_NULL;
-  if (!flag) MPI_Iprobe(source, TAG_FRAME, comm, &flag, MPI_STATUS_IGNORE);
+  int slot = arg_int(env, a[0]);
+  int source = arg_int(env, a[1]);
+  int mpi_tag = arg_int(env, a[2]);
+  int flag = slot >= 0 && slot < slot_count && matched[slot] != MPI_MESSAGE_NULL;
+  if (!flag) MPI_Iprobe(source, mpi_tag, comm, &flag, MPI_STATUS_IGNORE);
   napi_value result;
   napi_get_boolean(env, flag != 0, &result);
   return result;
 }
 
 static napi_value recv_payload(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value a[4];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  int source = arg_int(env, a[0]);
+  size_t argc = 5;
+  napi_value b[5];
+  napi_get_cb_info(env, info, &argc, b, NULL, NULL);
+  int source = arg_int(env, b[0]);
+  int mpi_tag = arg_int(env, b[1]);
+  napi_value *a = b + 1;
   size_t length;
   unsigned char *dest = typed_bytes(env, a[1], &length);
   double offset = arg_double(env, a[2]);
   double bytes = arg_double(env, a[3]);
   if (dest == NULL || offset + bytes > (double)length) return throw_error(env, "recvPayload: the destination is too short");
-  MPI_Recv(dest + (size_t)offset, (int)bytes, MPI_BYTE, source, TAG_PAYLOAD, comm, MPI_STATUS_IGNORE);
+  MPI_Recv(dest + (size_t)offset, (int)bytes, MPI_BYTE, source, mpi_tag + 1, comm, MPI_STATUS_IGNORE);
   return undefined_value(env);
 }
 
@@ -332,20 +353,6 @@ static napi_value fetch_and_add(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value store_int32(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value a[3];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  int target = arg_int(env, a[0]);
-  int index = arg_int(env, a[1]);
-  int32_t value = arg_int(env, a[2]), old = 0;
-  if (index < 0 || (size_t)index >= heap_bytes / 4) return throw_error(env, "storeInt32: index outside the window");
-  MPI_Fetch_and_op(&value, &old, MPI_INT32_T, target, index, MPI_REPLACE, window);
-  MPI_Win_flush(target, window);
-  return undefined_value(env);
-}
-
-
 static napi_value abort_job(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
@@ -360,9 +367,10 @@ static napi_value abort_job(napi_env env, napi_callback_info info) {
 }
 
 static napi_value finalize(napi_env env, napi_callback_info info) {
+  reap_small();
   pthread_mutex_lock(&init_lock);
-  if (ready && !done) {
-    reap_small();
+  /* The last rank thread of the process to finish closes MPI (collective with the other processes). */
+  if (ready && !done && --rank_threads == 0) {
     MPI_Win_unlock_all(window);
     MPI_Win_free(&window);
     MPI_Comm_free(&comm);
@@ -411,7 +419,6 @@ NAPI_MODULE_INIT() {
   define(env, exports, "pending", pending);
   define(env, exports, "recvPayload", recv_payload);
   define(env, exports, "fetchAndAddInt32", fetch_and_add);
-  define(env, exports, "storeInt32", store_int32);
   define(env, exports, "abort", abort_job);
   define(env, exports, "finalize", finalize);
   define(env, exports, "finalized", finalized);

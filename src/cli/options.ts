@@ -27,6 +27,8 @@ export interface RuntimeOptions {
    * (its environment says so), else "threads".
    */
   readonly transport: "threads" | "mpi"
+  /** With the MPI transport: rank threads per MPI process (hybrid; default 1). */
+  readonly ranksPerProcess: number
   /** Time limit of the whole run in seconds. */
   readonly timeout: number | undefined
   /** Quiet period after which all-blocked ranks are reported as deadlocked (0: never). */
@@ -70,6 +72,7 @@ export type ExtraValues = Readonly<Record<string, string | boolean | ReadonlyArr
 const RUNTIME: ExtraOptions = {
   ranks: { type: "string", short: "n" },
   transport: { type: "string" },
+  ranksPerProcess: { type: "string", spellings: ["ranks-per-process", "ranksPerProcess"] },
   timeout: { type: "string" },
   deadlockAfter: { type: "string", spellings: ["deadlock-after", "deadlockAfter"] },
   commTimeout: { type: "string", spellings: ["comm-timeout", "commTimeout"] },
@@ -203,9 +206,13 @@ export function parseRuntimeOptions(argv: ReadonlyArray<string>, extra: ExtraOpt
   const { values, positionals } = readArgs(argv, extra)
   const text = (key: string): string | undefined => values[key] as string | undefined
   const transport = transportOf(text("transport"))
+  const ranksPerProcess = text("ranksPerProcess") === undefined ? 1 : decodePositiveInt("ranks-per-process", text("ranksPerProcess")!)
+  if (ranksPerProcess > 1 && transport !== "mpi")
+    throw new InvalidOptions("--ranks-per-process", "needs the MPI transport: run the program under mpirun (or with --transport mpi)")
   return {
-    ranks: text("ranks") === undefined ? defaultRanks(transport) : decodePositiveInt("ranks", text("ranks")!),
+    ranks: text("ranks") === undefined ? defaultRanks(transport) * ranksPerProcess : decodePositiveInt("ranks", text("ranks")!),
     transport,
+    ranksPerProcess,
     timeout: text("timeout") === undefined ? undefined : decode(PositiveNumber, "timeout", text("timeout")!, "a positive number of seconds"),
     deadlockAfter: text("deadlockAfter") === undefined ? 1 : decode(NonNegativeNumber, "deadlock-after", text("deadlockAfter")!, "a number of seconds ≥ 0"),
     commTimeout: text("commTimeout") === undefined ? undefined : decode(PositiveNumber, "comm-timeout", text("commTimeout")!, "a positive number of seconds"),
@@ -233,6 +240,9 @@ export function usage(header: ReadonlyArray<string> = ["usage: <program> [option
     "  -n, --ranks <n>     number of ranks (worker threads); default: number of cores; -np <n> also works",
     "      --transport <t> threads (default) or mpi: one rank per Open MPI process, started by",
     "                      mpirun -np <n> (the default under mpirun; see docs/mpi.md)",
+    "      --ranks-per-process <k>",
+    "                      on MPI: k rank threads in each process (shared memory within a process,",
+    "                      MPI between processes); ranks = processes × k",
     "      --timeout <s>   fail the run if it takes longer than <s> seconds",
     "      --deadlock-after <s>",
     "                      report a deadlock once every rank has been blocked <s> s (default 1, 0: off)",

@@ -91,7 +91,7 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
   let prepared: Prepared | undefined
   let threads: number
   /** This process's rank and the job's size when ranks are MPI processes. */
-  let mpi: { readonly rank: number; readonly size: number } | undefined
+  let mpi: { readonly rank: number; readonly size: number; readonly perProcess: number } | undefined
   try {
     options = parseRuntimeOptions(argv, hooks.options)
     if (options.help) {
@@ -107,8 +107,8 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     prepared = result
     threads = prepared?.threads ?? options.ranks
     if (options.transport === "mpi") {
-      mpi = mpiJob(options.ranks, prepared?.threads !== undefined)
-      threads = mpi.size
+      mpi = mpiJob(options.ranks, prepared?.threads !== undefined, options.ranksPerProcess)
+      threads = mpi.size * mpi.perProcess
     }
     checkRanks(prepared?.threads === undefined ? "--ranks" : "--threads", threads)
     if (options.traceFile !== undefined) checkTraceFile(options.traceFile)
@@ -164,8 +164,8 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
   }
   const exit = await Effect.runPromiseExit(
     runPool({
-      ranks: mpi === undefined ? threads : 1,
-      ...(mpi === undefined ? {} : { mpi }),
+      ranks: mpi === undefined ? threads : mpi.perProcess,
+      ...(mpi === undefined ? {} : { mpi: { rank: mpi.rank, size: mpi.size } }),
       entry,
       args: { args: prepared?.args, positionals: options.positionals } satisfies Launch,
       // Across MPI processes no rank sees whether the others are blocked: no deadlock watcher (docs/mpi.md).
@@ -198,14 +198,16 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
  * count fits one rank per process — for a pipeline, at least one partition
  * per process.
  */
-function mpiJob(ranks: number, pipeline: boolean): { readonly rank: number; readonly size: number } {
+function mpiJob(ranks: number, pipeline: boolean, perProcess: number): { readonly rank: number; readonly size: number; readonly perProcess: number } {
   mpiAddon()
   const world = mpirunWorld()
-  if (!underMpirun() && ranks !== 1)
-    throw new InvalidOptions("--transport", `mpi runs one rank per MPI process: start the program with mpirun -np ${ranks} (see docs/mpi.md)`)
-  if (pipeline ? ranks < world.size : ranks !== world.size)
-    throw new InvalidOptions("--ranks", `${ranks} does not match the ${world.size} MPI processes mpirun started: on MPI each process is one rank${pipeline ? " (a pipeline may have more partitions than processes)" : " (leave --ranks out)"}`)
-  return world
+  const total = world.size * perProcess
+  if (!underMpirun() && ranks !== perProcess)
+    throw new InvalidOptions("--transport", `mpi runs ${perProcess === 1 ? "one rank" : `${perProcess} ranks`} per MPI process: start the program with mpirun -np ${Math.ceil(ranks / perProcess)} (see docs/mpi.md)`)
+  const each = perProcess === 1 ? "each process is one rank" : `each process runs ${perProcess} ranks`
+  if (pipeline ? ranks < total : ranks !== total)
+    throw new InvalidOptions("--ranks", `${ranks} does not match the ${total} ranks of ${world.size} MPI processes: on MPI ${each}${pipeline ? " (a pipeline may have more partitions than ranks)" : " (leave --ranks out)"}`)
+  return { ...world, perProcess }
 }
 
 /** The first line of a rank's failure names the rank and the cause; the stack's frames follow. */

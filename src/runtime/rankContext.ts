@@ -36,9 +36,12 @@ export interface RankStart {
   /**
    * "mpi": this rank is an Open MPI process's one rank (started under
    * mpirun); its rank and size are MPI_COMM_WORLD's, `rank`/`size` above
-   * only index it in its process's supervisor.
+   * only index it in its process's supervisor (its thread among
+   * `ranksPerProcess`).
    */
   readonly transport?: "mpi"
+  /** With the MPI transport: rank threads per process (hybrid), default 1. */
+  readonly ranksPerProcess?: number
 }
 
 interface RankState {
@@ -74,7 +77,7 @@ export function worldComm(state: RankState): Comm {
   if (state.world === undefined) {
     const { start } = state
     if (start.transport === "mpi") {
-      const links = (state.links = mpiLinks())
+      const links = (state.links = mpiLinks(start.memory, start.rank, start.ranksPerProcess ?? 1))
       state.engine = new Engine(start.memory, links.rank, start.commTimeout, start.trace ?? false, links)
     } else state.engine = new Engine(start.memory, start.rank, start.commTimeout, start.trace ?? false)
     state.world = new Comm(state.engine, 0)

@@ -87,9 +87,9 @@ export interface PoolOptions {
    */
   readonly onOutcome?: (exit: Exit.Exit<unknown[], RunError>) => void
   /**
-   * This process is one rank of an MPI job (started by mpirun): the pool
-   * runs that one rank (`ranks` is 1) on the MPI transport; `rank` is its
-   * MPI rank, for its thread's name.
+   * This process is one process of an MPI job (started by mpirun): the
+   * pool runs its `ranks` rank threads on the MPI transport (process
+   * `rank` of `size`; thread t is rank rank · ranks + t of the job).
    */
   readonly mpi?: { readonly rank: number; readonly size: number }
 }
@@ -222,12 +222,12 @@ function spawnRank(memory: WorldMemory, options: PoolOptions, job: Job, rank: nu
     ...(options.commTimeoutSeconds === undefined ? {} : { commTimeout: options.commTimeoutSeconds }),
     ...(options.onProgress === undefined ? {} : { progress: true }),
     ...(options.onTrace === undefined ? {} : { trace: options.traceTimeline === true ? ("timeline" as const) : true }),
-    ...(options.mpi === undefined ? {} : { transport: "mpi" as const }),
+    ...(options.mpi === undefined ? {} : { transport: "mpi" as const, ranksPerProcess: options.ranks }),
   }
   const worker = new Worker(code.boot, {
     eval: true,
     workerData: start,
-    name: `rank ${options.mpi?.rank ?? rank}`,
+    name: `rank ${options.mpi === undefined ? rank : options.mpi.rank * options.ranks + rank}`,
     // Every rank's environment marks the processes it starts as this job's (childProcesses.ts).
     env: { ...process.env, [JOB_VARIABLE]: job.token },
     resourceLimits: { maxOldGenerationSizeMb: job.heapMiB },
@@ -308,7 +308,7 @@ function outcomes(memory: WorldMemory, job: Job, options: PoolOptions): Effect.E
         case "abort":
           // MPI_Abort: the job ends now with the rank's code; nothing else is waited for.
           abortAll(memory, rank)
-          return settle(Effect.fail(new JobAborted(options.mpi?.rank ?? rank, event.code, event.reason)))
+          return settle(Effect.fail(new JobAborted(options.mpi === undefined ? rank : options.mpi.rank * options.ranks + rank, event.code, event.reason)))
         case "exited":
           exited[rank] = true
           // Flagged by the rank's native near-heap-limit callback (rankEntry.ts), which stopped it.

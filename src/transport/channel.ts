@@ -73,7 +73,7 @@ export interface Links {
   /** A fresh context pair unique in the job, without asking anyone. */
   newContext(): number
   /** The memory windows (`comm.alloc`) are carved from; other ranks' blocks are not readable in it. */
-  readonly heap: ArrayBuffer
+  readonly heap: ArrayBuffer | SharedArrayBuffer
   /** Reserves `bytes` of every rank's heap, unique in the job: the byte offset, or -1 when full. */
   reserveHeap(bytes: number): number
   /** Atomically adds `value` to int32 element `index` (of the whole heap) on rank `target`; the value before. */

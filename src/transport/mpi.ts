@@ -2,7 +2,10 @@
  * The MPI transport: the engine's per-peer channels as MPI messages on a
  * private duplicate of MPI_COMM_WORLD (through the optional addon,
  * `mpiAddon.ts`), for ranks that are Open MPI processes — on one machine or
- * across hosts. One rank per process; the rank is the MPI rank.
+ * across hosts. One rank per process (the rank is the MPI rank), or K rank
+ * threads per process (hybrid, `--ranks-per-process K`): rank p·K + t is
+ * thread t of process p; ranks of one process talk over shared-memory rings,
+ * ranks of different processes over MPI, one MPI tag per pair of threads.
  *
  * A small frame (header + payload up to `MPI_SMALL_BYTES`) is one MPI
  * message; a large one is a header message then its payload, received
@@ -16,17 +19,18 @@
  * Waiting polls MPI and yields the core (sched_yield) instead of sleeping on
  * a futex: there is no shared memory to ring a doorbell in.
  *
- * Windows (`comm.alloc`) are blocks of an MPI-3 RMA window
- * (MPI_Win_allocate, one block per process); `fetchAndAdd` is
- * MPI_Fetch_and_op. Other ranks' blocks are not readable as memory, so
+ * Windows (`comm.alloc`) are blocks of an MPI-3 RMA window over each
+ * process's shared heap (MPI_Win_create); `fetchAndAdd` is
+ * MPI_Fetch_and_op. Other processes' blocks are not readable as memory, so
  * allreduces of windows go through messages.
  *
  * Layer: transport. Knows nothing of dtypes, tags or matching.
  */
 import { copyBytes } from "./copy.ts"
 import type { Bell, InChannel, Links, OutChannel } from "./channel.ts"
+import type { WorldMemory } from "./memory.ts"
 import { mpiAddon, type MpiAddon } from "./mpiAddon.ts"
-import { HEADER_BYTES, pad16, type OutgoingFrame, type Sink, type TypedArray } from "./ring.ts"
+import { HEADER_BYTES, pad16, Ring, type OutgoingFrame, type Sink, type TypedArray } from "./ring.ts"
 
 /** Frames whose header + padded payload fit this many bytes travel as one MPI message. */
 export const MPI_SMALL_BYTES = 16 * 1024
@@ -51,7 +55,10 @@ export class MpiOutChannel implements OutChannel {
 
   constructor(
     private readonly mpi: MpiAddon,
+    /** The peer's process (its MPI rank). */
     private readonly peer: number,
+    /** The MPI tag of this pair of rank threads (odd; +1 carries large payloads). */
+    private readonly mpiTag: number,
   ) {}
 
   isSmall(payloadBytes: number): boolean {
@@ -59,14 +66,14 @@ export class MpiOutChannel implements OutChannel {
   }
 
   tryWriteSmall(context: number, tag: number, kind: number, payload: TypedArray | null, byteLength: number): boolean {
-    this.mpi.sendFrame(this.peer, context, tag, kind, payload, byteLength)
+    this.mpi.sendFrame(this.peer, this.mpiTag, context, tag, kind, payload, byteLength)
     return true
   }
 
   writeLarge(frame: OutgoingFrame): boolean {
     if (this.current !== frame) {
       this.current = frame
-      this.handle = this.mpi.sendLarge(this.peer, frame.context, frame.tag, frame.kind, frame.bytes, frame.bytes.byteLength)
+      this.handle = this.mpi.sendLarge(this.peer, this.mpiTag, frame.context, frame.tag, frame.kind, frame.bytes, frame.bytes.byteLength)
       frame.sent = 0
     }
     if (!this.mpi.testSend(this.handle)) return false
@@ -92,7 +99,12 @@ export class MpiInChannel implements InChannel {
 
   constructor(
     private readonly mpi: MpiAddon,
+    /** This channel's slot in the addon's per-thread table of matched messages. */
+    private readonly slot: number,
+    /** The peer's process (its MPI rank). */
     private readonly peer: number,
+    /** The MPI tag of this pair of rank threads. */
+    private readonly mpiTag: number,
   ) {}
 
   isSmall(payloadBytes: number): boolean {
@@ -101,11 +113,11 @@ export class MpiInChannel implements InChannel {
 
   peek(): boolean {
     if (this.hasFrame) return true
-    let n = this.mpi.probe(this.peer, this.staging)
+    let n = this.mpi.probe(this.slot, this.peer, this.mpiTag, this.staging)
     if (n === 0) return false
     if (n < 0) {
       this.grow(-n)
-      n = this.mpi.probe(this.peer, this.staging)
+      n = this.mpi.probe(this.slot, this.peer, this.mpiTag, this.staging)
     }
     const h = this.header
     this.frameContext = h[0]!
@@ -137,10 +149,10 @@ export class MpiInChannel implements InChannel {
 
   readLarge(dest: TypedArray, sink: Sink = copyBytes): boolean {
     const bytes = this.frameBytes
-    if (sink === copyBytes) this.mpi.recvPayload(this.peer, dest, 0, bytes)
+    if (sink === copyBytes) this.mpi.recvPayload(this.peer, this.mpiTag, dest, 0, bytes)
     else {
       if (this.scratch.byteLength < bytes) this.scratch = new Uint8Array(bytes)
-      this.mpi.recvPayload(this.peer, this.scratch, 0, bytes)
+      this.mpi.recvPayload(this.peer, this.mpiTag, this.scratch, 0, bytes)
       sink(dest, 0, this.scratch, 0, bytes)
     }
     this.hasFrame = false
@@ -149,7 +161,7 @@ export class MpiInChannel implements InChannel {
 
   /** A large frame's sender waits for its payload to be taken; so may a sender with more frames queued behind this one. */
   writerStalled(): boolean {
-    return this.hasFrame && (!isSmall(this.frameBytes) || this.mpi.pending(this.peer))
+    return this.hasFrame && (!isSmall(this.frameBytes) || this.mpi.pending(this.slot, this.peer, this.mpiTag))
   }
 
   private grow(bytes: number): void {
@@ -196,22 +208,36 @@ export class MpiBell implements Bell {
   ring(): void {}
 }
 
-/** The heap size of each MPI process: RANKFLOW_SHARED_HEAP_MIB mebibytes (default 16: MPI windows are counters, not fields). */
-export function mpiHeapBytes(): number {
-  const mib = Number(process.env.RANKFLOW_SHARED_HEAP_MIB ?? 16)
-  return (Number.isFinite(mib) && mib >= 0 ? Math.floor(mib) : 16) * 2 ** 20
-}
+/** The MPI tag of frames from thread `from` to thread `to` (K threads per process): odd, the next even one carries large payloads. */
+export const mpiTagOf = (from: number, to: number, perProcess: number): number => 1 + 2 * (from * perProcess + to)
 
 /**
- * Initializes MPI in this process (MPI_Init_thread) and returns the links of
- * its one rank: `rank` and `size` are MPI_COMM_WORLD's. Throws
- * `MpiUnavailable` when the addon is missing.
+ * Initializes MPI in this process (MPI_Init_thread, by its first rank
+ * thread) and returns the links of rank thread `thread` of `perProcess`:
+ * its rank is process · perProcess + thread, the job's size processes ·
+ * perProcess. `memory` is the process's own shared memory (its K threads'
+ * rings, and the heap the job's RMA window exposes). Throws `MpiUnavailable`
+ * when the addon is missing.
  */
-export function mpiLinks(): Links & { readonly rank: number } {
+export function mpiLinks(memory: WorldMemory, thread = 0, perProcess = 1): Links & { readonly rank: number } {
   const mpi = mpiAddon()
-  const [rank, size, , heap] = mpi.init(mpiHeapBytes())
-  const outs = Array.from({ length: size }, (_, peer) => new MpiOutChannel(mpi, peer))
-  const ins = Array.from({ length: size }, (_, peer) => new MpiInChannel(mpi, peer))
+  const [process, processes] = mpi.init(new Uint8Array(memory.heap), perProcess)
+  const size = processes * perProcess
+  const rank = process * perProcess + thread
+  const outs: OutChannel[] = []
+  const ins: InChannel[] = []
+  for (let peer = 0; peer < size; peer++) {
+    const peerProcess = Math.floor(peer / perProcess)
+    const peerThread = peer % perProcess
+    if (peerProcess === process) {
+      outs.push(new Ring(memory, thread, peerThread))
+      ins.push(new Ring(memory, peerThread, thread))
+    } else {
+      outs.push(new MpiOutChannel(mpi, peerProcess, mpiTagOf(thread, peerThread, perProcess)))
+      ins.push(new MpiInChannel(mpi, peer, peerProcess, mpiTagOf(peerThread, thread, perProcess)))
+    }
+  }
+  const heap = memory.heap
   let contexts = 0
   return {
     name: "mpi",
@@ -223,13 +249,14 @@ export function mpiLinks(): Links & { readonly rank: number } {
     // Unique without asking anyone: world uses 0 and 1, then 2 + 2 (k·size + rank).
     newContext: () => 2 + 2 * (contexts++ * size + rank),
     heap,
+    // One allocator for the job: a counter in process 0's heap (its first 64 bytes).
     reserveHeap: (bytes) => {
       const units = Math.ceil(bytes / HEAP_UNIT)
       const top = mpi.fetchAndAddInt32(0, 0, units)
       const offset = HEAP_HEADER_BYTES + top * HEAP_UNIT
       return offset + units * HEAP_UNIT > heap.byteLength ? -1 : offset
     },
-    fetchAndAdd: (target, index, value) => mpi.fetchAndAddInt32(target, index, value),
+    fetchAndAdd: (target, index, value) => mpi.fetchAndAddInt32(Math.floor(target / perProcess), index, value),
     abort: (code) => mpi.abort(code),
     finalize: () => mpi.finalize(),
   }

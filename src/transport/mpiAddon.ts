@@ -16,16 +16,18 @@ import type { TypedArray } from "./ring.ts"
 
 /** The addon's calls (see native/mpi/mpi.c for what each does in MPI terms). */
 export interface MpiAddon {
-  /** MPI_Init_thread once per process; [rank, size, thread level, this process's heap block]. */
-  init(heapBytes: number): [number, number, number, ArrayBuffer]
-  sendFrame(dest: number, context: number, tag: number, kind: number, payload: TypedArray | null, bytes: number): void
-  sendLarge(dest: number, context: number, tag: number, kind: number, payload: TypedArray, bytes: number): number
+  /**
+   * Once per rank thread: MPI_Init_thread (first thread of the process) and the job's RMA
+   * window over `heap`; [process rank, processes, thread level]. `perProcess`: rank threads per process.
+   */
+  init(heap: Uint8Array, perProcess: number): [number, number, number]
+  sendFrame(dest: number, mpiTag: number, context: number, tag: number, kind: number, payload: TypedArray | null, bytes: number): void
+  sendLarge(dest: number, mpiTag: number, context: number, tag: number, kind: number, payload: TypedArray, bytes: number): number
   testSend(handle: number): boolean
-  probe(source: number, staging: ArrayBuffer): number
-  pending(source: number): boolean
-  recvPayload(source: number, dest: TypedArray, byteOffset: number, bytes: number): void
-  fetchAndAddInt32(target: number, index: number, value: number): number
-  storeInt32(target: number, index: number, value: number): void
+  probe(slot: number, source: number, mpiTag: number, staging: ArrayBuffer): number
+  pending(slot: number, source: number, mpiTag: number): boolean
+  recvPayload(source: number, mpiTag: number, dest: TypedArray, byteOffset: number, bytes: number): void
+  fetchAndAddInt32(targetProcess: number, index: number, value: number): number
   abort(code: number): never
   finalize(): void
   finalized(): boolean

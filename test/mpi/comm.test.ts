@@ -52,6 +52,7 @@ const CALLS: FixtureCall[] = [
   ["topology.ts", "dupIsolates"],
   ["topology.ts", "grid"],
   ["reduceInputs.ts", "refusedEverywhere"],
+  // Windowed allreduces read other ranks' blocks in place on threads, go by message across MPI processes: the same bits.
   ["windows.ts", "compare", { length: 1000 }],
 ]
 
@@ -65,34 +66,40 @@ const ONLY_ON: Record<number, FixtureCall[]> = {
   4: [],
 }
 
-for (const ranks of [2, 3, 4]) {
-  test(`the communicator's fixtures give the same results on ${ranks} MPI processes as on ${ranks} threads`, async (t) => {
+/** [MPI processes, rank threads per process]: one rank per process, and hybrid (2 × 2 = 4 ranks). */
+const LAYOUTS: ReadonlyArray<readonly [number, number]> = [
+  [2, 1],
+  [3, 1],
+  [4, 1],
+  [2, 2],
+]
+
+for (const [processes, perProcess] of LAYOUTS) {
+  const ranks = processes * perProcess
+  const layout = perProcess === 1 ? `${ranks} MPI processes` : `${processes} MPI processes × ${perProcess} threads (hybrid)`
+  test(`the communicator's fixtures give the same results on ${layout} as on ${ranks} threads`, async (t) => {
     if (!requireMpirun(t)) return
     const calls = [...CALLS, ...ONLY_ON[ranks]!]
-    const onMpi = await onMpiRanks(ranks, calls)
+    const onMpi = await onMpiRanks(processes, calls, perProcess)
     const onThreads = await onThreadRanks(ranks, calls)
     t.is(onMpi.length, calls.length)
     for (let i = 0; i < calls.length; i++) {
       const [fixture, name] = calls[i]!
-      if (name === "compare") {
-        // Windowed allreduces read other ranks' blocks in place on threads; on MPI they go by message: same values, `shared` differs.
-        const strip = (r: unknown[]) => r.map((x) => ({ ...(x as { out: object }), shared: undefined }))
-        t.deepEqual(strip(onMpi[i]!), strip(onThreads[i]!), `${fixture} ${name}`)
-        t.true(onMpi[i]!.every((x) => (x as { shared: boolean }).shared === false), "windows are not shared memory across MPI processes")
-      } else t.deepEqual(onMpi[i], onThreads[i], `${fixture} ${name} on ${ranks} ranks`)
+      t.deepEqual(onMpi[i], onThreads[i], `${fixture} ${name} on ${ranks} ranks`)
     }
   })
 }
 
-test("fetchAndAdd on an MPI-3 RMA window deals every ticket exactly once across 3 processes", async (t) => {
+test("fetchAndAdd on an MPI-3 RMA window deals every ticket exactly once across 3 processes, and across 2 processes × 2 threads", async (t) => {
   if (!requireMpirun(t)) return
   const tickets = 500
-  for (const target of [0, 2]) {
-    const [results] = (await onMpiRanks(3, [["windows.ts", "tickets", { tickets, target }]])) as Array<Array<{ mine: number[]; final: number; errors: string[] }>>
+  for (const [processes, perProcess, target] of [[3, 1, 0], [3, 1, 2], [2, 2, 1], [2, 2, 2]] as const) {
+    const ranks = processes * perProcess
+    const [results] = (await onMpiRanks(processes, [["windows.ts", "tickets", { tickets, target }]], perProcess)) as Array<Array<{ mine: number[]; final: number; errors: string[] }>>
     const all = results!.flatMap((r) => r.mine).sort((a, b) => a - b)
-    t.deepEqual(all, Array.from({ length: 3 * tickets }, (_, i) => i), `target ${target}`)
+    t.deepEqual(all, Array.from({ length: ranks * tickets }, (_, i) => i), `target ${target}`)
     // The counter is the target's own element: the total there, untouched elsewhere.
-    t.deepEqual(results!.map((r) => r.final), [0, 1, 2].map((r) => (r === target ? 3 * tickets : 0)))
+    t.deepEqual(results!.map((r) => r.final), Array.from({ length: ranks }, (_, r) => (r === target ? ranks * tickets : 0)))
     // Foreign arrays, a Float64 window, a rank or an index out of range are refused on MPI too.
     t.true(results!.every((r) => r.errors.length === 4 && r.errors.every((e) => typeof e === "string" && /fetchAndAdd/.test(e))), JSON.stringify(results![0]!.errors))
   }

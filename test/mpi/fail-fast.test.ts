@@ -85,7 +85,7 @@ test.serial("under mpirun, a --ranks that differs from the number of processes i
   if (!requireMpirun(t)) return
   const run = await mpirun(2, PROGRAM, ["--ranks", "5", "--", "ok"])
   t.is(run.code, 2, run.stderr)
-  t.regex(run.stderr, /--ranks: 5 does not match the 2 MPI processes/)
+  t.regex(run.stderr, /--ranks: 5 does not match the 2 ranks of 2 MPI processes/)
   t.notRegex(run.stdout, /sum/, "no rank ran")
 })
 
@@ -116,4 +116,18 @@ test.serial("a collective mismatch across MPI processes is reported with both ca
   t.is(run.code, 1, run.stderr)
   t.regex(run.stderr, /rankflow: rank \d failed: CollectiveMismatch: .*called (bcast|reduce) .* but rank \d called (reduce|bcast)/)
   t.deepEqual(await noLeftovers(calls.slice(0, 40).replace(/[^A-Za-z0-9]/g, ".")), []) // this job's own command line
+})
+
+test("--ranks-per-process needs the MPI transport (exit 2 on threads)", async (t) => {
+  const run = await runProgram(PROGRAM, ["--ranks-per-process", "2", "--", "ok"])
+  t.is(run.code, 2, run.stderr)
+  t.regex(run.stderr, /--ranks-per-process: needs the MPI transport/)
+})
+
+test.serial("hybrid: a rank thread that throws in one of 2 processes × 2 threads ends the whole job, naming its global rank", async (t) => {
+  if (!requireMpirun(t)) return
+  const run = await mpirun(2, PROGRAM, ["--ranks-per-process", "2", "--", "throw"])
+  t.is(run.code, 1, run.stderr)
+  t.regex(run.stderr, /^rankflow: rank 1 failed: Error: boom on purpose$/m)
+  t.deepEqual(await noLeftovers(), [])
 })

@@ -84,9 +84,10 @@ async function resultsOf(what: string, start: (env: NodeJS.ProcessEnv) => Promis
 
 const encode = (calls: ReadonlyArray<FixtureCall>): string => serialize(calls).toString("base64")
 
-/** Each call's per-rank results (in call order) on `ranks` MPI processes, in one job. */
-export function onMpiRanks(ranks: number, calls: ReadonlyArray<FixtureCall>): Promise<unknown[][]> {
-  return resultsOf(`mpirun -np ${ranks}`, (env) => mpirun(ranks, RUNNER, ["--", encode(calls)], undefined, env))
+/** Each call's per-rank results (in call order) on `processes` MPI processes (× `perProcess` rank threads each: hybrid), in one job. */
+export function onMpiRanks(processes: number, calls: ReadonlyArray<FixtureCall>, perProcess = 1): Promise<unknown[][]> {
+  const hybrid = perProcess === 1 ? [] : ["--ranks-per-process", String(perProcess)]
+  return resultsOf(`mpirun -np ${processes} ${hybrid.join(" ")}`, (env) => mpirun(processes, RUNNER, [...hybrid, "--", encode(calls)], undefined, env))
 }
 
 /** The same on `ranks` worker threads (the same runner program, the threads transport). */

@@ -48,3 +48,17 @@ for (const [name, args] of PIPELINES) {
     }
   })
 }
+
+test("hybrid: heat and a dynamic mandelbrot on 2 MPI processes × 2 threads give the --json record of 4 threads", async (t) => {
+  if (!requireMpirun(t)) return
+  for (const [name, args] of [PIPELINES[0]!, PIPELINES[6]!]) {
+    const script = `pipelines/${name}.ts`
+    const threads = await runProgram(script, ["--ranks", "4", "--threads", "4", "--json", ...args])
+    t.is(threads.code, 0, threads.stderr)
+    const hybrid = await mpirun(2, script, ["--ranks-per-process", "2", "--json", ...args])
+    t.is(hybrid.code, 0, hybrid.stderr)
+    const onThreads = comparable(threads.stdout, `${name} on 4 threads`)
+    t.deepEqual(comparable(hybrid.stdout, `${name} on 2 × 2`), onThreads, name)
+    t.like(onThreads, { ok: true, ranks: 4 })
+  }
+})
