@@ -210,11 +210,6 @@ export class Engine {
   /** Whether every rank's window blocks are readable here (threads); else windowed allreduces go through messages. */
   readonly sharedWindows: boolean
 
-  /** The transport's name: "threads", or the other transport's ("mpi"). */
-  get transport(): string {
-    return this.links?.name ?? "threads"
-  }
-
   /** Atomically adds `value` to element `at` of the window heap (rank `target`'s block) and returns the value before. */
   fetchAndAdd(at: number, target: number, value: number): number {
     return this.links === undefined ? Atomics.add(this.windows.heap32, at, value) : this.links.fetchAndAdd(target, at, value)
@@ -239,7 +234,7 @@ export class Engine {
     return this.heap.byteLength
   }
 
-  /** The shared heap itself, to view windows on (this process's block of an RMA window on MPI). */
+  /** The shared heap itself, to view windows on (on MPI: this process's heap, exposed to the others as an RMA window). */
   get heap(): SharedArrayBuffer | ArrayBuffer {
     return this.links?.heap ?? this.memory.heap
   }
