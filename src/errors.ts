@@ -959,3 +959,36 @@ export class TaskFailed extends RankflowError {
     this.name = "TaskFailed"
   }
 }
+
+// ---- the MPI transport (transport/mpi.ts, runtime under mpirun) -------------
+
+/**
+ * The MPI transport was asked for (`--transport mpi`, or a run under
+ * `mpirun`) but cannot run here: its optional addon was not built or does
+ * not load. Says what is missing (Open MPI's runtime, its headers and
+ * compiler wrapper, a C compiler, Node's headers) and the Debian packages
+ * that provide it. Reported before any rank starts (exit 2).
+ *
+ * @example
+ * ```ts
+ * import { MpiUnavailable } from "rankflow"
+ * const e = new MpiUnavailable("mpicc and mpi.h", "Open MPI's compiler wrapper mpicc was not found")
+ * console.log(e.packages) // openmpi-bin libopenmpi-dev
+ * ```
+ */
+export class MpiUnavailable extends RankflowError {
+  readonly _tag = "MpiUnavailable"
+  /** The Debian packages that provide Open MPI's runtime, headers and compiler wrapper. */
+  readonly packages = "openmpi-bin libopenmpi-dev"
+  constructor(
+    /** What is missing: e.g. "mpicc and mpi.h", "libmpi (the Open MPI runtime)". */
+    readonly missing: string,
+    /** Why, as the build or the loader said it. */
+    readonly reason: string,
+  ) {
+    super(
+      `the MPI transport is unavailable: missing ${missing} (${reason}); install the Debian packages openmpi-bin libopenmpi-dev (apt-get install openmpi-bin libopenmpi-dev), then rebuild the addon with \`node native/mpi/build.mjs\``,
+    )
+    this.name = "MpiUnavailable"
+  }
+}

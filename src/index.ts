@@ -102,3 +102,4 @@ export { MeasureNotFinite, FieldNotFinite, ReduceResultNotNumber } from "./error
 export * as Dense from "./kernels/dense.ts"
 export { DenseShapeMismatch } from "./errors.ts"
 export { DashboardUnavailable } from "./errors.ts"
+export { MpiUnavailable } from "./errors.ts"

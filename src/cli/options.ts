@@ -19,8 +19,16 @@ import { InvalidOptions, ParamNameConflict } from "../errors.ts"
 import { splitAtTerminator } from "./names.ts"
 
 export interface RuntimeOptions {
-  /** Number of ranks (default: the number of cores). */
+  /** Number of ranks (default: the number of cores; under mpirun, the number of MPI processes). */
   readonly ranks: number
+  /**
+   * How ranks talk: "threads" (worker threads over shared memory) or "mpi"
+   * (one rank per Open MPI process). Default: "mpi" when started by mpirun
+   * (its environment says so), else "threads".
+   */
+  readonly transport: "threads" | "mpi"
+  /** With the MPI transport: rank threads per MPI process (hybrid; default 1). */
+  readonly ranksPerProcess: number
   /** Time limit of the whole run in seconds. */
   readonly timeout: number | undefined
   /** Quiet period after which all-blocked ranks are reported as deadlocked (0: never). */
@@ -67,6 +75,8 @@ export type ExtraValues = Readonly<Record<string, string | boolean | ReadonlyArr
 /** The runtime's own flags, by key. */
 const RUNTIME: ExtraOptions = {
   ranks: { type: "string", short: "n" },
+  transport: { type: "string" },
+  ranksPerProcess: { type: "string", spellings: ["ranks-per-process", "ranksPerProcess"] },
   timeout: { type: "string" },
   deadlockAfter: { type: "string", spellings: ["deadlock-after", "deadlockAfter"] },
   commTimeout: { type: "string", spellings: ["comm-timeout", "commTimeout"] },
@@ -181,12 +191,35 @@ function readArgs(argv: ReadonlyArray<string>, extra: ExtraOptions): { values: R
   return { values, positionals }
 }
 
+/** Started by Open MPI's mpirun: its environment names this process's rank and the job's size. */
+const underMpirun = (): boolean => process.env.OMPI_COMM_WORLD_SIZE !== undefined && process.env.OMPI_COMM_WORLD_RANK !== undefined
+
+/** `--transport`: threads or mpi; by default mpi under mpirun. */
+function transportOf(given: string | undefined): "threads" | "mpi" {
+  if (given === undefined) return underMpirun() ? "mpi" : "threads"
+  if (given === "threads" || given === "mpi") return given
+  throw new InvalidOptions("--transport", `expected threads or mpi, got '${given}'`)
+}
+
+/** The default rank count: the cores on threads, the MPI processes (mpirun -np) on MPI. */
+function defaultRanks(transport: "threads" | "mpi"): number {
+  if (transport === "threads") return availableParallelism()
+  const size = Number(process.env.OMPI_COMM_WORLD_SIZE ?? 1)
+  return Number.isInteger(size) && size >= 1 ? size : 1
+}
+
 /** Parses and validates the runtime options; throws `InvalidOptions`. */
 export function parseRuntimeOptions(argv: ReadonlyArray<string>, extra: ExtraOptions = {}): RuntimeOptions {
   const { values, positionals } = readArgs(argv, extra)
   const text = (key: string): string | undefined => values[key] as string | undefined
+  const transport = transportOf(text("transport"))
+  const ranksPerProcess = text("ranksPerProcess") === undefined ? 1 : decodePositiveInt("ranks-per-process", text("ranksPerProcess")!)
+  if (ranksPerProcess > 1 && transport !== "mpi")
+    throw new InvalidOptions("--ranks-per-process", "needs the MPI transport: run the program under mpirun (or with --transport mpi)")
   return {
-    ranks: text("ranks") === undefined ? availableParallelism() : decodePositiveInt("ranks", text("ranks")!),
+    ranks: text("ranks") === undefined ? defaultRanks(transport) * ranksPerProcess : decodePositiveInt("ranks", text("ranks")!),
+    transport,
+    ranksPerProcess,
     timeout: text("timeout") === undefined ? undefined : decode(PositiveNumber, "timeout", text("timeout")!, "a positive number of seconds"),
     deadlockAfter: text("deadlockAfter") === undefined ? 1 : decode(NonNegativeNumber, "deadlock-after", text("deadlockAfter")!, "a number of seconds ≥ 0"),
     commTimeout: text("commTimeout") === undefined ? undefined : decode(PositiveNumber, "comm-timeout", text("commTimeout")!, "a positive number of seconds"),
@@ -232,6 +265,11 @@ export function usage(header: ReadonlyArray<string> = ["usage: <program> [option
     "",
     "options:",
     "  -n, --ranks <n>     number of ranks (worker threads); default: number of cores; -np <n> also works",
+    "      --transport <t> threads (default) or mpi: one rank per Open MPI process, started by",
+    "                      mpirun -np <n> (the default under mpirun; see docs/mpi.md)",
+    "      --ranks-per-process <k>",
+    "                      on MPI: k rank threads in each process (shared memory within a process,",
+    "                      MPI between processes); ranks = processes × k",
     "      --timeout <s>   fail the run if it takes longer than <s> seconds",
     "      --deadlock-after <s>",
     "                      report a deadlock once every rank has been blocked <s> s (default 1, 0: off)",

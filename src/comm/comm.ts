@@ -690,7 +690,7 @@ export class Comm {
     if (value === IN_PLACE) value = this.inPlaceBuffer("allreduce", into, false)
     const checked = checkOp("allreduce", op, value, this.rank)
     const out = checkInto("allreduce", value, into)
-    const windowed = out === null ? undefined : this.engine.windows.plan(this.context, this.rank, value as TypedArray, out, checked)
+    const windowed = out === null || !this.engine.sharedWindows ? undefined : this.engine.windows.plan(this.context, this.rank, value as TypedArray, out, checked)
     if (windowed !== undefined) {
       this.collective(C.CollectiveOp.allreduceWindow, 0, this.engine.windows.allreduce(this.rank, this.size, windowed))
       return out
@@ -754,7 +754,7 @@ export class Comm {
       throw new InvalidArgument("fetchAndAdd", "index", index, `must be an index of the window's ${window.length} elements`)
     const at = window instanceof Int32Array ? this.engine.windows.int32Element(window, this.context, this.rank, target, index) : undefined
     if (at === undefined) throw new InvalidArgument("fetchAndAdd", "window", window?.constructor?.name, "must be an Int32Array from this communicator's alloc")
-    return Atomics.add(this.engine.windows.heap32, at, value)
+    return this.engine.fetchAndAdd(at, target, value)
   }
 
   /**

@@ -27,6 +27,7 @@ import {
   RecvTypeMismatch,
   MessageTooLarge,
 } from "../errors.ts"
+import type { Bell, InChannel, Links, OutChannel } from "../transport/channel.ts"
 import { BlockedOp, blockedOpName, Doorbell, failedRankOf, SPIN_LIMIT, STREAM_SPIN_LIMIT } from "../transport/doorbell.ts"
 import { allocateContext, reserveHeap, type WorldMemory } from "../transport/memory.ts"
 import { native } from "../transport/native.ts"
@@ -146,9 +147,11 @@ interface Payload {
 
 export class Engine {
   readonly size: number
-  private readonly doorbell: Doorbell
-  private readonly outRings: Ring[] = []
-  private readonly inRings: Ring[] = []
+  private readonly doorbell: Bell
+  // Channels to each peer: shared-memory rings on threads (only Ring instances then, so these
+  // call sites stay monomorphic), or another transport's channels (`links`).
+  private readonly outRings: OutChannel[] = []
+  private readonly inRings: InChannel[] = []
   /** The large message currently streaming in from each source (ring positioned mid-frame). */
   private readonly streaming: Array<Unexpected | null>
   /** Number of non-null entries of `streaming`. */
@@ -197,20 +200,36 @@ export class Engine {
     private readonly callTimeout?: number,
     /** Count traffic and waits (`--trace`); "timeline": also record when each happened (`--trace=FILE.json`). */
     traced: boolean | "timeline" = false,
+    /**
+     * Another transport than the threads' shared memory (e.g. MPI): its
+     * channels, bell, context ids and window heap; `memory` then only holds
+     * this process's local control block.
+     */
+    private readonly links?: Links,
   ) {
-    this.trace = traced !== false ? new Trace(rank, memory.size, traced === "timeline") : null
-    this.size = memory.size
-    this.doorbell = new Doorbell(memory, rank)
+    this.size = links?.size ?? memory.size
+    this.trace = traced !== false ? new Trace(rank, this.size, traced === "timeline") : null
+    this.doorbell = links?.bell ?? new Doorbell(memory, rank)
     for (let r = 0; r < this.size; r++) {
-      this.outRings.push(new Ring(memory, rank, r))
-      this.inRings.push(new Ring(memory, r, rank))
+      this.outRings.push(links?.out(r) ?? new Ring(memory, rank, r))
+      this.inRings.push(links?.in(r) ?? new Ring(memory, r, rank))
       this.pendingSends.push([])
     }
     this.streaming = new Array<Unexpected | null>(this.size).fill(null)
     const oversubscribed = this.size > availableParallelism()
     this.streamSpinLimit = oversubscribed ? SPIN_LIMIT : STREAM_SPIN_LIMIT
     this.yields = oversubscribed && native !== undefined ? OVERSUBSCRIBED_YIELDS : 0
-    this.windows = new Windows(memory, (on) => (this.patient += on ? 1 : -1))
+    const heapMemory = links === undefined ? memory : ({ ...memory, heap: links.heap } as unknown as WorldMemory)
+    this.windows = new Windows(heapMemory, (on) => (this.patient += on ? 1 : -1))
+    this.sharedWindows = links === undefined
+  }
+
+  /** Whether every rank's window blocks are readable here (threads); else windowed allreduces go through messages. */
+  readonly sharedWindows: boolean
+
+  /** Atomically adds `value` to element `at` of the window heap (rank `target`'s block) and returns the value before. */
+  fetchAndAdd(at: number, target: number, value: number): number {
+    return this.links === undefined ? Atomics.add(this.windows.heap32, at, value) : this.links.fetchAndAdd(target, at, value)
   }
 
   /** While positive, waits spin as long as while streaming: the peer is in a bulk phase and arrives soon. */
@@ -224,17 +243,17 @@ export class Engine {
 
   /** Reserves `bytes` of the job's shared heap: the byte offset, or -1 when it is full. */
   reserveHeap(bytes: number): number {
-    return reserveHeap(this.memory, bytes)
+    return this.links === undefined ? reserveHeap(this.memory, bytes) : this.links.reserveHeap(bytes)
   }
 
   /** The shared heap's size in bytes. */
   get heapBytes(): number {
-    return this.memory.heap.byteLength
+    return this.heap.byteLength
   }
 
-  /** The shared heap itself, to view windows on. */
-  get heap(): SharedArrayBuffer {
-    return this.memory.heap
+  /** The shared heap itself, to view windows on (on MPI: this process's heap, exposed to the others as an RMA window). */
+  get heap(): SharedArrayBuffer | ArrayBuffer {
+    return this.links?.heap ?? this.memory.heap
   }
 
   // ---- sending ----------------------------------------------------------
@@ -568,7 +587,7 @@ export class Engine {
 
   /** A fresh context pair for a new communicator (unique in the job). */
   newContext(): number {
-    return allocateContext(this.memory)
+    return this.links === undefined ? allocateContext(this.memory) : this.links.newContext()
   }
 
   /** Publishes the collective this rank is in (op -1: none), for deadlock reports. */
@@ -699,7 +718,7 @@ export class Engine {
   }
 
   /** The record of the frame at the head of `ring`, whose bytes go to `data`. */
-  private recordOf(ring: Ring, source: number, data: Uint8Array, claim: PendingRecv | null = null): Unexpected {
+  private recordOf(ring: InChannel, source: number, data: Uint8Array, claim: PendingRecv | null = null): Unexpected {
     if (this.trace !== null) this.trace.arrived(source, ring.frameTag, ring.frameBytes)
     const context = ring.frameContext
     return {
@@ -716,7 +735,7 @@ export class Engine {
   }
 
   /** A large frame matched a posted receive: stream it straight into the receive's buffer. */
-  private streamInto(request: PendingRecv, ring: Ring, source: number): void {
+  private streamInto(request: PendingRecv, ring: InChannel, source: number): void {
     const error = this.checkTarget(request.into, ring.frameKind, ring.frameBytes, source, ring.frameTag)
     const direct = error === null && request.into !== null
     const data = direct
@@ -739,7 +758,7 @@ export class Engine {
     this.streamsIn--
   }
 
-  private completeFromRing(request: PendingRecv, ring: Ring, source: number): void {
+  private completeFromRing(request: PendingRecv, ring: InChannel, source: number): void {
     try {
       if (request.sink === null) request.value = this.readSmall(ring, source, request.into, request.status)
       else {
@@ -755,7 +774,7 @@ export class Engine {
   }
 
   /** Reads the small frame at the head of `ring` into a private copy. */
-  private copyOut(ring: Ring, source: number): Unexpected {
+  private copyOut(ring: InChannel, source: number): Unexpected {
     const data = allocateFor(ring.frameKind, ring.frameBytes)
     const message = this.recordOf(ring, source, bytesOf(data))
     ring.readSmallInto(data)
@@ -803,7 +822,7 @@ export class Engine {
   }
 
   /** Reads the small frame at the head of `ring`, consuming it even when the target is rejected. */
-  private readSmall(ring: Ring, source: number, into: RecvTarget, status: Status | null): unknown {
+  private readSmall(ring: InChannel, source: number, into: RecvTarget, status: Status | null): unknown {
     const kind = ring.frameKind
     const bytes = ring.frameBytes
     if (this.trace !== null) this.trace.arrived(source, ring.frameTag, bytes)

@@ -15,6 +15,7 @@ import { constants as bufferConstants } from "node:buffer"
 import { fileURLToPath } from "node:url"
 import { getHeapStatistics } from "node:v8"
 import { native, nativeLoadError, nativePath } from "../transport/native.ts"
+import { mpiBuildRecord, probeMpiAddon } from "../transport/mpiAddon.ts"
 import { formatBytes } from "../comm/units.ts"
 import { cacheLocation } from "./bundle.ts"
 import { PREBUILT_SUPERVISOR } from "./loadSupervisor.ts"
@@ -37,7 +38,7 @@ const fromSource = import.meta.url.endsWith(".ts")
 
 /** Every check, for a program started from `cwd`. */
 export function doctor(cwd: string = process.cwd()): Check[] {
-  return [nodeCheck(), addonCheck(), supervisorCheck(), cacheCheck(cwd), esbuildCheck(), loaderCheck(cwd), coresCheck(), memoryCheck()]
+  return [nodeCheck(), addonCheck(), mpiCheck(), supervisorCheck(), cacheCheck(cwd), esbuildCheck(), loaderCheck(cwd), coresCheck(), memoryCheck()]
 }
 
 function nodeCheck(): Check {
@@ -82,6 +83,19 @@ function addonCheck(): Check {
   if (record?.at !== undefined) detail.push(`install script ran ${record.at} with node ${record.node ?? "?"}`)
   detail.push("to build it: `npm rebuild rankflow` (needs a C compiler, make and Python for node-gyp)")
   return { name: "native addon", ok: false, status, detail, cost }
+}
+
+/** The optional Open MPI addon (native/mpi): loads, or what is missing and which packages provide it. */
+function mpiCheck(): Check {
+  const probe = probeMpiAddon()
+  if (probe.ok) return { name: "MPI addon", ok: true, status: "loaded: --transport mpi and runs under mpirun work (docs/mpi.md)", detail: [probe.path] }
+  const record = mpiBuildRecord()
+  const detail = [
+    `missing: ${probe.error.missing} (${probe.error.reason.split("\n")[0]})`,
+    ...(record === undefined ? [] : [`build: ${record.built ? "built" : "not built"}`]),
+    `to enable it: apt-get install ${probe.error.packages}, then node native/mpi/build.mjs`,
+  ]
+  return { name: "MPI addon", ok: false, status: "not available", detail, cost: "only the MPI transport (--transport mpi, mpirun) is unavailable; threads need nothing" }
 }
 
 function readRecord(path: string): BuildRecord | undefined {

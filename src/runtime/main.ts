@@ -14,8 +14,9 @@ import * as Exit from "effect/Exit"
 import { parseRuntimeOptions, usage, type ExtraOptions, type ExtraValues } from "../cli/options.ts"
 import type { TimelineData } from "../comm/timeline.ts"
 import type { TraceSummary } from "../comm/trace.ts"
-import { isRankflowError, type JobAborted, type RankFailed, type RankFailure, type RankflowError } from "../errors.ts"
+import { InvalidOptions, isRankflowError, type JobAborted, type RankFailed, type RankFailure, type RankflowError } from "../errors.ts"
 import { checkRanks } from "./limits.ts"
+import { mpiAddon, mpirunWorld, underMpirun } from "../transport/mpiAddon.ts"
 import { progressDisplay } from "./progressBar.ts"
 import { startDashboard, type Dashboard } from "./dashboard.ts"
 import { runPool } from "./supervisor.ts"
@@ -90,6 +91,8 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
   let options
   let prepared: Prepared | undefined
   let threads: number
+  /** This process's rank and the job's size when ranks are MPI processes. */
+  let mpi: { readonly rank: number; readonly size: number; readonly perProcess: number } | undefined
   try {
     options = parseRuntimeOptions(argv, hooks.options)
     if (options.help) {
@@ -104,6 +107,13 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     if (result !== undefined && "exit" in result) process.exit(result.exit)
     prepared = result
     threads = prepared?.threads ?? options.ranks
+    if (options.transport === "mpi") {
+      // The dashboard samples the threads' shared control block, which MPI processes do not share.
+      if (options.dashboard !== undefined)
+        throw new InvalidOptions("--dashboard", "the dashboard watches ranks on threads only, not on the MPI transport (docs/mpi.md)")
+      mpi = mpiJob(options.ranks, prepared?.threads !== undefined, options.ranksPerProcess)
+      threads = mpi.size * mpi.perProcess
+    }
     checkRanks(prepared?.threads === undefined ? "--ranks" : "--threads", threads)
     if (options.traceFile !== undefined) checkTraceFile(options.traceFile)
   } catch (error) {
@@ -113,7 +123,7 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     process.exit(ExitCode.usage)
   }
   const cores = availableParallelism()
-  if (hooks.warnOversubscribed === true && threads > cores && !options.oversubscribe)
+  if (hooks.warnOversubscribed === true && threads > cores && !options.oversubscribe && mpi === undefined)
     process.stderr.write(
       `rankflow: warning: ${threads} ranks on ${cores} cores: ranks take turns on a core (measured 3–11× slower); a pipeline (Pipeline.main) runs --ranks as logical ranks on fewer threads; --oversubscribe silences this\n`,
     )
@@ -152,14 +162,20 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     }
     const reported = report(outcome, signal)
     code = reported === ExitCode.interrupted && signal === "SIGTERM" ? ExitCode.terminated : reported
-    prepared?.end?.({ ok: code === ExitCode.ok, exitCode: code, traces: traces?.sort((a, b) => a.rank - b.rank) })
+    // On MPI the job's end is reported once, by the process of rank 0 (whose rank wrote the record).
+    if (mpi === undefined || mpi.rank === 0) prepared?.end?.({ ok: code === ExitCode.ok, exitCode: code, traces: traces?.sort((a, b) => a.rank - b.rank) })
+    // On MPI a job that did not succeed ends on every process at once (a timeout, a signal, comm.abort).
+    // (Not on SIGTERM: that is mpirun tearing the job down already.)
+    if (mpi !== undefined && code !== ExitCode.ok && signal !== "SIGTERM") mpiAddon().abort(code)
   }
   const exit = await Effect.runPromiseExit(
     runPool({
-      ranks: threads,
+      ranks: mpi === undefined ? threads : mpi.perProcess,
+      ...(mpi === undefined ? {} : { mpi: { rank: mpi.rank, size: mpi.size } }),
       entry,
       args: { args: prepared?.args, positionals: options.positionals } satisfies Launch,
-      deadlockSeconds: options.deadlockAfter,
+      // Across MPI processes no rank sees whether the others are blocked: no deadlock watcher (docs/mpi.md).
+      deadlockSeconds: mpi === undefined ? options.deadlockAfter : 0,
       ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }),
       ...(options.commTimeout === undefined ? {} : { commTimeoutSeconds: options.commTimeout }),
       ...(options.maxRankHeap === undefined ? {} : { maxRankHeapMiB: options.maxRankHeap }),
@@ -217,6 +233,24 @@ function outcomeLine(exit: Exit.Exit<unknown, RankflowError>, signal: string): s
   if (Cause.hasInterruptsOnly(exit.cause)) return `interrupted by ${signal || "interrupt"}`
   const error = Cause.squash(exit.cause)
   return error instanceof Error ? error.message.split("\n")[0]! : String(error)
+}
+
+/**
+ * The MPI job this process belongs to, checked before any rank starts: the
+ * addon loads (else `MpiUnavailable`, naming what is missing), and the rank
+ * count fits one rank per process — for a pipeline, at least one partition
+ * per process.
+ */
+function mpiJob(ranks: number, pipeline: boolean, perProcess: number): { readonly rank: number; readonly size: number; readonly perProcess: number } {
+  mpiAddon()
+  const world = mpirunWorld()
+  const total = world.size * perProcess
+  if (!underMpirun() && ranks !== perProcess)
+    throw new InvalidOptions("--transport", `mpi runs ${perProcess === 1 ? "one rank" : `${perProcess} ranks`} per MPI process: start the program with mpirun -np ${Math.ceil(ranks / perProcess)} (see docs/mpi.md)`)
+  const each = perProcess === 1 ? "each process is one rank" : `each process runs ${perProcess} ranks`
+  if (pipeline ? ranks < total : ranks !== total)
+    throw new InvalidOptions("--ranks", `${ranks} does not match the ${total} ranks of ${world.size} MPI processes: on MPI ${each}${pipeline ? " (a pipeline may have more partitions than ranks)" : " (leave --ranks out)"}`)
+  return { ...world, perProcess }
 }
 
 /** The first line of a rank's failure names the rank and the cause; the stack's frames follow. */

@@ -9,8 +9,10 @@
 import "../comm/cart.ts" // adds comm.cart()
 import { Comm } from "../comm/comm.ts"
 import { Engine } from "../comm/engine.ts"
+import type { Links } from "../transport/channel.ts"
 import type { WorldMemory } from "../transport/memory.ts"
 import { trafficRow } from "./dashboardBuffer.ts"
+import { mpiLinks } from "../transport/mpi.ts"
 
 /** What a rank learns from the supervisor when it starts (structured-cloneable). */
 export interface RankStart {
@@ -34,12 +36,23 @@ export interface RankStart {
   readonly trace?: boolean | "timeline"
   /** `--dashboard`: the buffer this rank publishes its traffic and heap into (dashboardFeed.ts). */
   readonly dashboard?: SharedArrayBuffer
+  /**
+   * "mpi": this rank is an Open MPI process's one rank (started under
+   * mpirun); its rank and size are MPI_COMM_WORLD's, `rank`/`size` above
+   * only index it in its process's supervisor (its thread among
+   * `ranksPerProcess`).
+   */
+  readonly transport?: "mpi"
+  /** With the MPI transport: rank threads per process (hybrid), default 1. */
+  readonly ranksPerProcess?: number
 }
 
 interface RankState {
   readonly start: RankStart
   world?: Comm
   engine?: Engine
+  /** The MPI transport's links, when this rank runs on it. */
+  links?: Links & { readonly rank: number }
 }
 
 const KEY = Symbol.for("rankflow.rank")
@@ -67,7 +80,11 @@ export function worldComm(state: RankState): Comm {
   if (state.world === undefined) {
     const { start } = state
     // The dashboard reads the trace's per-destination counters live: they count in shared memory.
-    state.engine = new Engine(start.memory, start.rank, start.commTimeout, start.trace ?? start.dashboard !== undefined)
+    const traced = start.trace ?? start.dashboard !== undefined
+    if (start.transport === "mpi") {
+      const links = (state.links = mpiLinks(start.memory, start.rank, start.ranksPerProcess ?? 1))
+      state.engine = new Engine(start.memory, links.rank, start.commTimeout, traced, links)
+    } else state.engine = new Engine(start.memory, start.rank, start.commTimeout, traced)
     if (start.dashboard !== undefined) state.engine.trace?.countInto(trafficRow(start.dashboard, start.size, start.rank))
     state.world = new Comm(state.engine, 0)
   }

@@ -99,11 +99,25 @@ function errorReport(error: unknown): Extract<RankReport, { type: "error" }> {
 
 let failed = false
 
+/**
+ * On MPI a failing rank ends the whole job itself: it prints its rank, error
+ * and stack (as the supervisor does on threads) and calls MPI_Abort, which
+ * stops every process of the job — never the classic hang of a rank waiting
+ * for a dead peer.
+ */
+function failOnMpi(report: Extract<RankReport, { type: "error" }>, links: NonNullable<typeof state.links>): never {
+  const cause = `${report.name}: ${report.message}`
+  const frames = report.stack.startsWith(cause) ? report.stack.slice(cause.length).replace(/^\n/, "") : report.stack
+  process.stderr.write(`rankflow: rank ${links.rank} failed: ${cause}\n${frames === "" ? "" : `${frames}\n`}`)
+  return links.abort(1)
+}
+
 /** Reports the rank's first failure and releases the other ranks. */
 function fail(error: unknown): void {
   if (failed) return
   failed = true
   const report = errorReport(error)
+  if (state.links !== undefined) failOnMpi(report, state.links)
   if (report.tag !== "RankAborted") abortAll(start.memory, start.rank)
   port.postMessage(report satisfies RankReport)
 }
@@ -114,6 +128,8 @@ process.on("uncaughtException", fail)
 process.on("unhandledRejection", fail)
 
 try {
+  // On MPI every process joins the job (MPI_Init, collective) before the program runs, whatever it calls.
+  if (start.transport === "mpi") worldComm(state)
   const module = (await import(start.entry)) as Record<string, unknown>
   let result: unknown = undefined
   if (start.exportName !== undefined) {
@@ -122,6 +138,7 @@ try {
     result = await (fn as (comm: unknown, args: unknown) => unknown)(worldComm(state), start.args)
   }
   state.world?._finalize()
+  state.links?.finalize()
   const trace = state.engine?.trace?.summary()
   if (!failed) port.postMessage({ type: "done", rank: start.rank, result, ...(trace === undefined ? {} : { trace }) } satisfies RankReport)
 } catch (error) {

@@ -89,6 +89,12 @@ export interface PoolOptions {
   readonly onOutcome?: (exit: Exit.Exit<unknown[], RunError>) => void
   /** Watches the job live (`--dashboard`): ranks then publish their traffic and heap, and every rank event is passed on. */
   readonly watch?: JobWatch
+  /**
+   * This process is one process of an MPI job (started by mpirun): the
+   * pool runs its `ranks` rank threads on the MPI transport (process
+   * `rank` of `size`; thread t is rank rank · ranks + t of the job).
+   */
+  readonly mpi?: { readonly rank: number; readonly size: number }
 }
 
 /** Something that watches a job as it runs (the dashboard). */
@@ -230,11 +236,12 @@ function spawnRank(memory: WorldMemory, options: PoolOptions, job: Job, rank: nu
     ...(options.onProgress === undefined ? {} : { progress: true }),
     ...(options.onTrace === undefined ? {} : { trace: options.traceTimeline === true ? ("timeline" as const) : true }),
     ...(job.counters === undefined ? {} : { dashboard: job.counters }),
+    ...(options.mpi === undefined ? {} : { transport: "mpi" as const, ranksPerProcess: options.ranks }),
   }
   const worker = new Worker(code.boot, {
     eval: true,
     workerData: start,
-    name: `rank ${rank}`,
+    name: `rank ${options.mpi === undefined ? rank : options.mpi.rank * options.ranks + rank}`,
     // Every rank's environment marks the processes it starts as this job's (childProcesses.ts).
     env: { ...process.env, [JOB_VARIABLE]: job.token },
     resourceLimits: { maxOldGenerationSizeMb: job.heapMiB },
@@ -317,7 +324,7 @@ function outcomes(memory: WorldMemory, job: Job, options: PoolOptions): Effect.E
         case "abort":
           // MPI_Abort: the job ends now with the rank's code; nothing else is waited for.
           abortAll(memory, rank)
-          return settle(Effect.fail(new JobAborted(rank, event.code, event.reason)))
+          return settle(Effect.fail(new JobAborted(options.mpi === undefined ? rank : options.mpi.rank * options.ranks + rank, event.code, event.reason)))
         case "exited":
           exited[rank] = true
           // Flagged by the rank's native near-heap-limit callback (rankEntry.ts), which stopped it.

@@ -1,0 +1,429 @@
+/*
+ * rankflow's optional Open MPI addon: the few MPI calls the MPI transport
+ * (src/transport/mpi.ts) needs, on a private duplicate of MPI_COMM_WORLD.
+ *
+ * A rankflow frame (16-byte header: context, tag, kind, byte length; then
+ * the payload) travels as one MPI message with the channel's (odd) MPI tag
+ * when it is small; a large frame is a 16-byte header message followed by
+ * its payload as a second message with the next (even) tag, received
+ * straight into the destination buffer. MPI's non-overtaking rule (same
+ * source, same communicator) keeps the payload right behind its header.
+ * The tag names the pair of rank threads (hybrid runs: several ranks per
+ * process), chosen by src/transport/mpi.ts.
+ *
+ * Each rank thread has its own send buffer, request list and matched
+ * messages (thread-local); MPI itself runs with MPI_THREAD_MULTIPLE.
+ *
+ * The receiving side probes with MPI_Improbe / MPI_Mrecv (matched probes
+ * are thread-safe), one source at a time, so the engine's own matching
+ * (contexts, ANY_SOURCE, the unexpected queue) stays exactly as on threads.
+ *
+ * Nothing here allocates on the JavaScript heap per message; small frames up
+ * to EAGER_BYTES go out with MPI_Send from a static buffer (Open MPI's eager
+ * protocol: it returns at once), larger ones are copied to a malloc'd buffer
+ * and sent with MPI_Isend, freed once complete.
+ *
+ *   init(heap: Uint8Array, ranksPerProcess) -> [rank, size, threadLevel]
+ *            MPI_Init_thread(MULTIPLE) and the job's RMA window over `heap` (this process's
+ *            shared heap) by the first thread of the process; every rank thread calls it once
+ *            (its table of matched messages has a slot per rank of the job)
+ *   sendFrame(dest, mpiTag, context, tag, kind, payload|null, bytes)
+ *   sendLarge(dest, mpiTag, context, tag, kind, payload, bytes) -> handle
+ *   testSend(handle) -> boolean             true once the payload has left (handle freed)
+ *   probe(slot, source, mpiTag, staging: ArrayBuffer) -> n   0: nothing; n > 0: a frame of
+ *            n bytes is in staging; n < 0: needs -n bytes (still matched, in `slot`)
+ *   pending(slot, source, mpiTag) -> boolean   another frame is queued behind the current one
+ *   recvPayload(source, mpiTag, dest: TypedArray, byteOffset, bytes)   (mpiTag + 1 is used)
+ *   fetchAndAddInt32(targetProcess, index, value) -> old  (int32 index into its heap)
+ *   abort(code), finalize(), finalized() -> boolean, yieldThread(), wtime()
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <mpi.h>
+#include <node_api.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HEADER_BYTES 16
+#define EAGER_BYTES 4096
+
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool ready = false;
+static bool done = false;
+static int world_rank = 0, world_size = 1, thread_level = 0;
+static MPI_Comm comm = MPI_COMM_NULL;
+static MPI_Win window = MPI_WIN_NULL;
+static size_t heap_bytes = 0;
+static int rank_threads = 0; /* rank threads of this process that called init and not yet finalize */
+/* Per rank thread: */
+static __thread MPI_Message *matched = NULL; /* per slot: a message probed but too large for the staging buffer */
+static __thread int *matched_bytes = NULL;
+static __thread int slot_count = 0;
+static __thread unsigned char eager[EAGER_BYTES];
+
+typedef struct {
+  MPI_Request request;
+  void *buffer; /* owned copy (small isends), or NULL (large payload: the caller's buffer) */
+} Outgoing;
+static __thread Outgoing *outgoing = NULL;
+static __thread int outgoing_count = 0, outgoing_capacity = 0;
+static __thread int small_in_flight = 0;
+
+static napi_value undefined_value(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+static napi_value throw_error(napi_env env, const char *message) {
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+static int arg_int(napi_env env, napi_value v) {
+  int32_t x = 0;
+  napi_get_value_int32(env, v, &x);
+  return x;
+}
+
+static double arg_double(napi_env env, napi_value v) {
+  double x = 0;
+  napi_get_value_double(env, v, &x);
+  return x;
+}
+
+/* The bytes of a typed array (or NULL for null/undefined). */
+static unsigned char *typed_bytes(napi_env env, napi_value v, size_t *length) {
+  napi_valuetype type;
+  napi_typeof(env, v, &type);
+  *length = 0;
+  if (type == napi_null || type == napi_undefined) return NULL;
+  napi_typedarray_type t;
+  size_t count, offset;
+  void *data = NULL;
+  napi_value buffer;
+  if (napi_get_typedarray_info(env, v, &t, &count, &data, &buffer, &offset) != napi_ok) return NULL;
+  size_t size = 1;
+  switch (t) {
+    case napi_int16_array: case napi_uint16_array: size = 2; break;
+    case napi_int32_array: case napi_uint32_array: case napi_float32_array: size = 4; break;
+    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: size = 8; break;
+    default: size = 1;
+  }
+  *length = count * size;
+  return (unsigned char *)data;
+}
+
+static int add_outgoing(MPI_Request request, void *buffer) {
+  if (outgoing_count == outgoing_capacity) {
+    outgoing_capacity = outgoing_capacity == 0 ? 64 : outgoing_capacity * 2;
+    outgoing = realloc(outgoing, sizeof(Outgoing) * outgoing_capacity);
+  }
+  for (int i = 0; i < outgoing_count; i++)
+    if (outgoing[i].request == MPI_REQUEST_NULL && outgoing[i].buffer == NULL) {
+      outgoing[i].request = request;
+      outgoing[i].buffer = buffer;
+      return i;
+    }
+  outgoing[outgoing_count].request = request;
+  outgoing[outgoing_count].buffer = buffer;
+  return outgoing_count++;
+}
+
+/* Frees the copies of small isends that have completed. */
+static void reap_small(void) {
+  if (small_in_flight == 0) return;
+  for (int i = 0; i < outgoing_count; i++) {
+    if (outgoing[i].buffer == NULL || outgoing[i].request == MPI_REQUEST_NULL) continue;
+    int flag = 0;
+    MPI_Test(&outgoing[i].request, &flag, MPI_STATUS_IGNORE);
+    if (flag) {
+      free(outgoing[i].buffer);
+      outgoing[i].buffer = NULL;
+      outgoing[i].request = MPI_REQUEST_NULL;
+      small_in_flight--;
+    }
+  }
+}
+
+static napi_value init(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value a[2];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  size_t length = 0;
+  unsigned char *heap = typed_bytes(env, a[0], &length);
+  int per_process = arg_int(env, a[1]);
+  pthread_mutex_lock(&init_lock);
+  if (done) {
+    pthread_mutex_unlock(&init_lock);
+    return throw_error(env, "init: MPI was finalized in this process");
+  }
+  if (!ready) {
+    /* Older Open MPI builds load their plugins expecting libmpi's symbols to be global. */
+    dlopen("libmpi.so.40", RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (!initialized) MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &thread_level);
+    else MPI_Query_thread(&thread_level);
+    MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+    MPI_Comm_set_errhandler(comm, MPI_ERRORS_ARE_FATAL);
+    MPI_Comm_rank(comm, &world_rank);
+    MPI_Comm_size(comm, &world_size);
+    heap_bytes = length & ~(size_t)63;
+    MPI_Win_create(heap, (MPI_Aint)heap_bytes, sizeof(int32_t), MPI_INFO_NULL, comm, &window);
+    MPI_Win_lock_all(MPI_MODE_NOCHECK, window);
+    MPI_Barrier(comm);
+    ready = true;
+  }
+  rank_threads++;
+  pthread_mutex_unlock(&init_lock);
+  int slots = world_size * (per_process > 0 ? per_process : 1); /* one per channel: every rank of the job */
+  if (matched == NULL) {
+    matched = calloc(slots, sizeof(MPI_Message));
+    matched_bytes = calloc(slots, sizeof(int));
+    for (int i = 0; i < slots; i++) matched[i] = MPI_MESSAGE_NULL;
+    slot_count = slots;
+  }
+  napi_value result, x;
+  napi_create_array_with_length(env, 3, &result);
+  napi_create_int32(env, world_rank, &x);
+  napi_set_element(env, result, 0, x);
+  napi_create_int32(env, world_size, &x);
+  napi_set_element(env, result, 1, x);
+  napi_create_int32(env, thread_level, &x);
+  napi_set_element(env, result, 2, x);
+  return result;
+}
+
+static void put_header(unsigned char *at, int context, int tag, int kind, uint32_t bytes) {
+  int32_t h[4] = {context, tag, kind, (int32_t)bytes};
+  memcpy(at, h, HEADER_BYTES);
+}
+
+static napi_value send_frame(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value b[7];
+  napi_get_cb_info(env, info, &argc, b, NULL, NULL);
+  int dest = arg_int(env, b[0]);
+  int mpi_tag = arg_int(env, b[1]);
+  napi_value *a = b + 1; /* context, tag, kind, payload, bytes at a[1..5] */
+  size_t length;
+  unsigned char *payload = typed_bytes(env, a[4], &length);
+  size_t bytes = (size_t)arg_double(env, a[5]);
+  if (payload == NULL) bytes = 0;
+  if (bytes > length) return throw_error(env, "sendFrame: byte length beyond the payload");
+  size_t total = HEADER_BYTES + bytes;
+  if (total <= EAGER_BYTES) {
+    put_header(eager, arg_int(env, a[1]), arg_int(env, a[2]), arg_int(env, a[3]), (uint32_t)bytes);
+    if (bytes > 0) memcpy(eager + HEADER_BYTES, payload, bytes);
+    MPI_Send(eager, (int)total, MPI_BYTE, dest, mpi_tag, comm);
+  } else {
+    unsigned char *copy = malloc(total);
+    put_header(copy, arg_int(env, a[1]), arg_int(env, a[2]), arg_int(env, a[3]), (uint32_t)bytes);
+    memcpy(copy + HEADER_BYTES, payload, bytes);
+    MPI_Request request;
+    MPI_Isend(copy, (int)total, MPI_BYTE, dest, mpi_tag, comm, &request);
+    add_outgoing(request, copy);
+    small_in_flight++;
+  }
+  reap_small();
+  return undefined_value(env);
+}
+
+static napi_value send_large(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value b[7];
+  napi_get_cb_info(env, info, &argc, b, NULL, NULL);
+  int dest = arg_int(env, b[0]);
+  int mpi_tag = arg_int(env, b[1]);
+  napi_value *a = b + 1;
+  size_t length;
+  unsigned char *payload = typed_bytes(env, a[4], &length);
+  double bytes = arg_double(env, a[5]);
+  if (payload == NULL || bytes > (double)length) return throw_error(env, "sendLarge: byte length beyond the payload");
+  if (bytes > 2147483647.0) return throw_error(env, "sendLarge: the MPI transport sends at most 2 GiB - 1 per message");
+  int32_t header[4] = {arg_int(env, a[1]), arg_int(env, a[2]), arg_int(env, a[3]), (int32_t)(uint32_t)bytes};
+  MPI_Send(header, HEADER_BYTES, MPI_BYTE, dest, mpi_tag, comm);
+  MPI_Request request;
+  MPI_Isend(payload, (int)bytes, MPI_BYTE, dest, mpi_tag + 1, comm, &request);
+  napi_value result;
+  napi_create_int32(env, add_outgoing(request, NULL), &result);
+  return result;
+}
+
+static napi_value test_send(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  int handle = arg_int(env, a[0]);
+  int flag = 1;
+  if (handle >= 0 && handle < outgoing_count && outgoing[handle].request != MPI_REQUEST_NULL) {
+    MPI_Test(&outgoing[handle].request, &flag, MPI_STATUS_IGNORE);
+    if (flag) outgoing[handle].request = MPI_REQUEST_NULL;
+  }
+  reap_small();
+  napi_value result;
+  napi_get_boolean(env, flag != 0, &result);
+  return result;
+}
+
+static napi_value probe(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  int slot = arg_int(env, a[0]);
+  int source = arg_int(env, a[1]);
+  int mpi_tag = arg_int(env, a[2]);
+  if (slot < 0 || slot >= slot_count) return throw_error(env, "probe: no such slot (init was not called on this thread?)");
+  void *staging = NULL;
+  size_t capacity = 0;
+  napi_get_arraybuffer_info(env, a[3], &staging, &capacity);
+  int count = 0;
+  if (matched[slot] == MPI_MESSAGE_NULL) {
+    int flag = 0;
+    MPI_Status status;
+    MPI_Improbe(source, mpi_tag, comm, &flag, &matched[slot], &status);
+    if (!flag) {
+      napi_value zero;
+      napi_create_int32(env, 0, &zero);
+      return zero;
+    }
+    MPI_Get_count(&status, MPI_BYTE, &count);
+    matched_bytes[slot] = count;
+  }
+  count = matched_bytes[slot];
+  napi_value result;
+  if ((size_t)count > capacity) {
+    napi_create_int32(env, -count, &result);
+    return result;
+  }
+  MPI_Mrecv(staging, count, MPI_BYTE, &matched[slot], MPI_STATUS_IGNORE);
+  matched[slot] = MPI_MESSAGE_NULL;
+  napi_create_int32(env, count, &result);
+  return result;
+}
+
+static napi_value pending(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  int slot = arg_int(env, a[0]);
+  int source = arg_int(env, a[1]);
+  int mpi_tag = arg_int(env, a[2]);
+  int flag = slot >= 0 && slot < slot_count && matched[slot] != MPI_MESSAGE_NULL;
+  if (!flag) MPI_Iprobe(source, mpi_tag, comm, &flag, MPI_STATUS_IGNORE);
+  napi_value result;
+  napi_get_boolean(env, flag != 0, &result);
+  return result;
+}
+
+static napi_value recv_payload(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value b[5];
+  napi_get_cb_info(env, info, &argc, b, NULL, NULL);
+  int source = arg_int(env, b[0]);
+  int mpi_tag = arg_int(env, b[1]);
+  napi_value *a = b + 1;
+  size_t length;
+  unsigned char *dest = typed_bytes(env, a[1], &length);
+  double offset = arg_double(env, a[2]);
+  double bytes = arg_double(env, a[3]);
+  if (dest == NULL || offset + bytes > (double)length) return throw_error(env, "recvPayload: the destination is too short");
+  MPI_Recv(dest + (size_t)offset, (int)bytes, MPI_BYTE, source, mpi_tag + 1, comm, MPI_STATUS_IGNORE);
+  return undefined_value(env);
+}
+
+static napi_value fetch_and_add(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  int target = arg_int(env, a[0]);
+  int index = arg_int(env, a[1]);
+  int32_t value = arg_int(env, a[2]), old = 0;
+  if (index < 0 || (size_t)index >= heap_bytes / 4) return throw_error(env, "fetchAndAddInt32: index outside the window");
+  MPI_Fetch_and_op(&value, &old, MPI_INT32_T, target, index, MPI_SUM, window);
+  MPI_Win_flush(target, window);
+  napi_value result;
+  napi_create_int32(env, old, &result);
+  return result;
+}
+
+static napi_value abort_job(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  int code = argc > 0 ? arg_int(env, a[0]) : 1;
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (initialized && !finalized) MPI_Abort(MPI_COMM_WORLD, code);
+  _exit(code);
+  return NULL;
+}
+
+static napi_value finalize(napi_env env, napi_callback_info info) {
+  reap_small();
+  pthread_mutex_lock(&init_lock);
+  /* The last rank thread of the process to finish closes MPI (collective with the other processes). */
+  if (ready && !done && --rank_threads == 0) {
+    MPI_Win_unlock_all(window);
+    MPI_Win_free(&window);
+    MPI_Comm_free(&comm);
+    MPI_Finalize();
+    done = true;
+  }
+  pthread_mutex_unlock(&init_lock);
+  return undefined_value(env);
+}
+
+static napi_value finalized(napi_env env, napi_callback_info info) {
+  napi_value result;
+  napi_get_boolean(env, done, &result);
+  return result;
+}
+
+static napi_value initialized(napi_env env, napi_callback_info info) {
+  napi_value result;
+  napi_get_boolean(env, ready && !done, &result);
+  return result;
+}
+
+static napi_value yield_thread(napi_env env, napi_callback_info info) {
+  sched_yield();
+  return NULL;
+}
+
+static napi_value wtime(napi_env env, napi_callback_info info) {
+  napi_value result;
+  napi_create_double(env, MPI_Wtime(), &result);
+  return result;
+}
+
+static void define(napi_env env, napi_value exports, const char *name, napi_callback cb) {
+  napi_value fn;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
+  napi_set_named_property(env, exports, name, fn);
+}
+
+NAPI_MODULE_INIT() {
+  define(env, exports, "init", init);
+  define(env, exports, "sendFrame", send_frame);
+  define(env, exports, "sendLarge", send_large);
+  define(env, exports, "testSend", test_send);
+  define(env, exports, "probe", probe);
+  define(env, exports, "pending", pending);
+  define(env, exports, "recvPayload", recv_payload);
+  define(env, exports, "fetchAndAddInt32", fetch_and_add);
+  define(env, exports, "abort", abort_job);
+  define(env, exports, "finalize", finalize);
+  define(env, exports, "finalized", finalized);
+  define(env, exports, "initialized", initialized);
+  define(env, exports, "yieldThread", yield_thread);
+  define(env, exports, "wtime", wtime);
+  return exports;
+}

@@ -1,0 +1,85 @@
+/**
+ * The seam between the message engine and a transport: what the engine does
+ * with one peer's outgoing and incoming frames, and how it waits. `Ring`
+ * (shared-memory rings, threads) and the MPI channels (`mpi.ts`, one MPI
+ * message per frame) implement it; the engine never learns which one runs.
+ *
+ * A frame is a header (context, tag, kind, byte length) and a payload.
+ * "Small" frames are written and read in one piece; large ones may move in
+ * several calls (`writeLarge` / `readLarge` return true once done).
+ *
+ * Layer: transport. Types only.
+ */
+import type { OutgoingFrame, Sink, TypedArray } from "./ring.ts"
+
+/** The sending side of one peer's channel. */
+export interface OutChannel {
+  /** True when a frame of `payloadBytes` goes out in one piece. */
+  isSmall(payloadBytes: number): boolean
+  /** Sends a small frame if it fits now; `payload` may be null for an empty message. */
+  tryWriteSmall(context: number, tag: number, kind: number, payload: TypedArray | null, byteLength: number): boolean
+  /** Moves a large frame on as far as it can; true once it is out (the caller may reuse its bytes). */
+  writeLarge(frame: OutgoingFrame): boolean
+}
+
+/** The receiving side of one peer's channel: the frame at its head, read in arrival order. */
+export interface InChannel {
+  /** Header of the frame at the head, valid while `hasFrame`. */
+  readonly hasFrame: boolean
+  readonly frameContext: number
+  readonly frameTag: number
+  readonly frameKind: number
+  readonly frameBytes: number
+  isSmall(payloadBytes: number): boolean
+  /** Reads the next frame's header if one has arrived. */
+  peek(): boolean
+  /** Copies the head (small) frame's payload into `dest` and consumes it. */
+  readSmallInto(dest: TypedArray): void
+  /** Consumes the head (small) frame unread. */
+  skipSmall(): void
+  /** Hands what has arrived of the head (large) frame to `sink` (a copy into `dest` by default); true once consumed. */
+  readLarge(dest: TypedArray, sink?: Sink): boolean
+  /** True when the sender cannot move on until this frame is consumed: the engine then copies it out of the way. */
+  writerStalled(): boolean
+}
+
+/** How a rank waits for its peers, and what it publishes while it does. Implemented by `Doorbell` on threads. */
+export interface Bell {
+  /** 0 while the job runs, else an abort code (`failedRankOf`). */
+  abortWord(): number
+  /** Publishes what the rank blocks on; returns the value to pass to `sleep`. */
+  prepareSleep(op: number, peer: number, tag: number, context: number): number
+  /** Waits for a change (or a while); true when woken, false when the caller should re-check and sleep again. */
+  sleep(bell: number): boolean
+  wakeUp(): void
+  unblocked(): void
+  enterCollective(op: number, seq: number, root: number): void
+  /** Wakes `rank` if it sleeps. */
+  ring(rank: number): void
+}
+
+/**
+ * A transport other than the threads' shared memory: the engine's channels
+ * to every peer, its bell, and what replaces the shared control block
+ * (context ids, the window heap, atomic adds on other ranks' windows).
+ */
+export interface Links {
+  /** A name for reports: "mpi". */
+  readonly name: string
+  readonly size: number
+  readonly bell: Bell
+  out(peer: number): OutChannel
+  in(peer: number): InChannel
+  /** A fresh context pair unique in the job, without asking anyone. */
+  newContext(): number
+  /** The memory windows (`comm.alloc`) are carved from; other ranks' blocks are not readable in it. */
+  readonly heap: ArrayBuffer | SharedArrayBuffer
+  /** Reserves `bytes` of every rank's heap, unique in the job: the byte offset, or -1 when full. */
+  reserveHeap(bytes: number): number
+  /** Atomically adds `value` to int32 element `index` (of the whole heap) on rank `target`; the value before. */
+  fetchAndAdd(target: number, index: number, value: number): number
+  /** Ends the job now with `code` on every process (MPI_Abort). */
+  abort(code: number): never
+  /** Closes the transport once the program is done (MPI_Finalize). */
+  finalize(): void
+}

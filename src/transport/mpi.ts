@@ -1,0 +1,263 @@
+/**
+ * The MPI transport: the engine's per-peer channels as MPI messages on a
+ * private duplicate of MPI_COMM_WORLD (through the optional addon,
+ * `mpiAddon.ts`), for ranks that are Open MPI processes — on one machine or
+ * across hosts. One rank per process (the rank is the MPI rank), or K rank
+ * threads per process (hybrid, `--ranks-per-process K`): rank p·K + t is
+ * thread t of process p; ranks of one process talk over shared-memory rings,
+ * ranks of different processes over MPI, one MPI tag per pair of threads.
+ *
+ * A small frame (header + payload up to `MPI_SMALL_BYTES`) is one MPI
+ * message; a large one is a header message then its payload, received
+ * straight into the destination. The incoming side takes one frame per peer
+ * at a time with MPI_Improbe / MPI_Mrecv into a staging buffer and shows
+ * its header to the engine exactly as a ring does, so the engine's matching
+ * (contexts, ANY_SOURCE, the unexpected queue), every collective, split,
+ * dup, cart, patterns and pipelines are the same code on both transports —
+ * hence bit-identical results.
+ *
+ * Waiting polls MPI and yields the core (sched_yield) instead of sleeping on
+ * a futex: there is no shared memory to ring a doorbell in.
+ *
+ * Windows (`comm.alloc`) are blocks of an MPI-3 RMA window over each
+ * process's shared heap (MPI_Win_create); `fetchAndAdd` is
+ * MPI_Fetch_and_op. Other processes' blocks are not readable as memory, so
+ * allreduces of windows go through messages.
+ *
+ * Layer: transport. Knows nothing of dtypes, tags or matching.
+ */
+import { copyBytes } from "./copy.ts"
+import type { Bell, InChannel, Links, OutChannel } from "./channel.ts"
+import type { WorldMemory } from "./memory.ts"
+import { mpiAddon, type MpiAddon } from "./mpiAddon.ts"
+import { HEADER_BYTES, pad16, Ring, type OutgoingFrame, type Sink, type TypedArray } from "./ring.ts"
+
+/** Frames whose header + padded payload fit this many bytes travel as one MPI message. */
+export const MPI_SMALL_BYTES = 16 * 1024
+/** Up to this many bytes, copy out of staging with a typed loop; above, with copyBytes. */
+const LOOP_COPY_BYTES = 4096
+/** The first heap bytes of every process are the job's allocator word (on rank 0) and padding. */
+const HEAP_HEADER_BYTES = 64
+const HEAP_UNIT = 64
+
+type TypedArrayConstructor = {
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray
+  readonly BYTES_PER_ELEMENT: number
+}
+
+const isSmall = (payloadBytes: number): boolean => HEADER_BYTES + pad16(payloadBytes) <= MPI_SMALL_BYTES
+
+/** Frames to one peer. MPI buffers them: a small frame always goes out at once. */
+export class MpiOutChannel implements OutChannel {
+  /** The large frame in flight and its send handle (frames leave in order: one at a time). */
+  private current: OutgoingFrame | null = null
+  private handle = -1
+
+  constructor(
+    private readonly mpi: MpiAddon,
+    /** The peer's process (its MPI rank). */
+    private readonly peer: number,
+    /** The MPI tag of this pair of rank threads (odd; +1 carries large payloads). */
+    private readonly mpiTag: number,
+  ) {}
+
+  isSmall(payloadBytes: number): boolean {
+    return isSmall(payloadBytes)
+  }
+
+  tryWriteSmall(context: number, tag: number, kind: number, payload: TypedArray | null, byteLength: number): boolean {
+    this.mpi.sendFrame(this.peer, this.mpiTag, context, tag, kind, payload, byteLength)
+    return true
+  }
+
+  writeLarge(frame: OutgoingFrame): boolean {
+    if (this.current !== frame) {
+      this.current = frame
+      this.handle = this.mpi.sendLarge(this.peer, this.mpiTag, frame.context, frame.tag, frame.kind, frame.bytes, frame.bytes.byteLength)
+      frame.sent = 0
+    }
+    if (!this.mpi.testSend(this.handle)) return false
+    frame.sent = pad16(frame.bytes.byteLength)
+    this.current = null
+    return true
+  }
+}
+
+/** Frames from one peer, the head one held in a staging buffer. */
+export class MpiInChannel implements InChannel {
+  hasFrame = false
+  frameContext = 0
+  frameTag = 0
+  frameKind = 0
+  frameBytes = 0
+  private staging = new ArrayBuffer(MPI_SMALL_BYTES)
+  private header = new Int32Array(this.staging, 0, 4)
+  private data = new Uint8Array(this.staging)
+  private readonly views = new Map<TypedArrayConstructor, TypedArray>()
+  /** Where a large frame is received before a non-copy sink (a reduction) combines it. */
+  private scratch = new Uint8Array(0)
+
+  constructor(
+    private readonly mpi: MpiAddon,
+    /** This channel's slot in the addon's per-thread table of matched messages. */
+    private readonly slot: number,
+    /** The peer's process (its MPI rank). */
+    private readonly peer: number,
+    /** The MPI tag of this pair of rank threads. */
+    private readonly mpiTag: number,
+  ) {}
+
+  isSmall(payloadBytes: number): boolean {
+    return isSmall(payloadBytes)
+  }
+
+  peek(): boolean {
+    if (this.hasFrame) return true
+    let n = this.mpi.probe(this.slot, this.peer, this.mpiTag, this.staging)
+    if (n === 0) return false
+    if (n < 0) {
+      this.grow(-n)
+      n = this.mpi.probe(this.slot, this.peer, this.mpiTag, this.staging)
+    }
+    const h = this.header
+    this.frameContext = h[0]!
+    this.frameTag = h[1]!
+    this.frameKind = h[2]!
+    this.frameBytes = h[3]! >>> 0
+    this.hasFrame = true
+    return true
+  }
+
+  readSmallInto(dest: TypedArray): void {
+    const bytes = this.frameBytes
+    if (bytes > LOOP_COPY_BYTES || dest instanceof BigInt64Array || dest instanceof BigUint64Array) {
+      copyBytes(dest, 0, this.data, HEADER_BYTES, bytes)
+    } else if (bytes > 0) {
+      // A plain loop over same-typed views: allocates nothing (as in Ring.readSmallInto).
+      const size = dest.BYTES_PER_ELEMENT
+      const start = HEADER_BYTES / size
+      const d = dest as Float64Array
+      const v = this.viewOf(dest) as Float64Array
+      for (let k = 0, count = bytes / size; k < count; k++) d[k] = v[start + k] as number
+    }
+    this.hasFrame = false
+  }
+
+  skipSmall(): void {
+    this.hasFrame = false
+  }
+
+  readLarge(dest: TypedArray, sink: Sink = copyBytes): boolean {
+    const bytes = this.frameBytes
+    if (sink === copyBytes) this.mpi.recvPayload(this.peer, this.mpiTag, dest, 0, bytes)
+    else {
+      if (this.scratch.byteLength < bytes) this.scratch = new Uint8Array(bytes)
+      this.mpi.recvPayload(this.peer, this.mpiTag, this.scratch, 0, bytes)
+      sink(dest, 0, this.scratch, 0, bytes)
+    }
+    this.hasFrame = false
+    return true
+  }
+
+  /** A large frame's sender waits for its payload to be taken; so may a sender with more frames queued behind this one. */
+  writerStalled(): boolean {
+    return this.hasFrame && (!isSmall(this.frameBytes) || this.mpi.pending(this.slot, this.peer, this.mpiTag))
+  }
+
+  private grow(bytes: number): void {
+    let capacity = this.staging.byteLength
+    while (capacity < bytes) capacity *= 2
+    this.staging = new ArrayBuffer(capacity)
+    this.header = new Int32Array(this.staging, 0, 4)
+    this.data = new Uint8Array(this.staging)
+    this.views.clear()
+  }
+
+  private viewOf(like: TypedArray): TypedArray {
+    const Ctor = (like instanceof Uint8Array ? Uint8Array : like.constructor) as TypedArrayConstructor
+    let view = this.views.get(Ctor)
+    if (view === undefined) {
+      view = new Ctor(this.staging, 0, this.staging.byteLength / Ctor.BYTES_PER_ELEMENT)
+      this.views.set(Ctor, view)
+    }
+    return view
+  }
+}
+
+/**
+ * Waiting on MPI: nothing to publish (no shared control block across
+ * processes) and no doorbell to ring; a "sleep" gives the core away once and
+ * asks to be called again, so a blocked rank keeps polling MPI like an MPI
+ * program does (with `--mca mpi_yield_when_idle 1` on few cores).
+ */
+export class MpiBell implements Bell {
+  constructor(private readonly mpi: MpiAddon) {}
+  abortWord(): number {
+    return 0
+  }
+  prepareSleep(): number {
+    return 0
+  }
+  sleep(): boolean {
+    this.mpi.yieldThread()
+    return false
+  }
+  wakeUp(): void {}
+  unblocked(): void {}
+  enterCollective(): void {}
+  ring(): void {}
+}
+
+/** The MPI tag of frames from thread `from` to thread `to` (K threads per process): odd, the next even one carries large payloads. */
+export const mpiTagOf = (from: number, to: number, perProcess: number): number => 1 + 2 * (from * perProcess + to)
+
+/**
+ * Initializes MPI in this process (MPI_Init_thread, by its first rank
+ * thread) and returns the links of rank thread `thread` of `perProcess`:
+ * its rank is process · perProcess + thread, the job's size processes ·
+ * perProcess. `memory` is the process's own shared memory (its K threads'
+ * rings, and the heap the job's RMA window exposes). Throws `MpiUnavailable`
+ * when the addon is missing.
+ */
+export function mpiLinks(memory: WorldMemory, thread = 0, perProcess = 1): Links & { readonly rank: number } {
+  const mpi = mpiAddon()
+  const [process, processes] = mpi.init(new Uint8Array(memory.heap), perProcess)
+  const size = processes * perProcess
+  const rank = process * perProcess + thread
+  const outs: OutChannel[] = []
+  const ins: InChannel[] = []
+  for (let peer = 0; peer < size; peer++) {
+    const peerProcess = Math.floor(peer / perProcess)
+    const peerThread = peer % perProcess
+    if (peerProcess === process) {
+      outs.push(new Ring(memory, thread, peerThread))
+      ins.push(new Ring(memory, peerThread, thread))
+    } else {
+      outs.push(new MpiOutChannel(mpi, peerProcess, mpiTagOf(thread, peerThread, perProcess)))
+      ins.push(new MpiInChannel(mpi, peer, peerProcess, mpiTagOf(peerThread, thread, perProcess)))
+    }
+  }
+  const heap = memory.heap
+  let contexts = 0
+  return {
+    name: "mpi",
+    rank,
+    size,
+    bell: new MpiBell(mpi),
+    out: (peer) => outs[peer]!,
+    in: (peer) => ins[peer]!,
+    // Unique without asking anyone: world uses 0 and 1, then 2 + 2 (k·size + rank).
+    newContext: () => 2 + 2 * (contexts++ * size + rank),
+    heap,
+    // One allocator for the job: a counter in process 0's heap (its first 64 bytes).
+    reserveHeap: (bytes) => {
+      const units = Math.ceil(bytes / HEAP_UNIT)
+      const top = mpi.fetchAndAddInt32(0, 0, units)
+      const offset = HEAP_HEADER_BYTES + top * HEAP_UNIT
+      return offset + units * HEAP_UNIT > heap.byteLength ? -1 : offset
+    },
+    fetchAndAdd: (target, index, value) => mpi.fetchAndAddInt32(Math.floor(target / perProcess), index, value),
+    abort: (code) => mpi.abort(code),
+    finalize: () => mpi.finalize(),
+  }
+}

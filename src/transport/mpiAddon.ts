@@ -1,0 +1,104 @@
+/**
+ * The optional Open MPI addon (`native/mpi/mpi.c`, built by
+ * `native/mpi/build.mjs` at install into `build/mpi/`): loaded only when the
+ * MPI transport is asked for, never by the threads transport. When it is
+ * missing or does not load, `mpiAddon()` throws `MpiUnavailable` naming what
+ * is missing — from the build's record (`build/mpi/status.json`) or the
+ * loader's error — and the Debian packages that provide it.
+ *
+ * Layer: transport.
+ */
+import { existsSync, readFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { fileURLToPath } from "node:url"
+import { MpiUnavailable } from "../errors.ts"
+import type { TypedArray } from "./ring.ts"
+
+/** The addon's calls (see native/mpi/mpi.c for what each does in MPI terms). */
+export interface MpiAddon {
+  /**
+   * Once per rank thread: MPI_Init_thread (first thread of the process) and the job's RMA
+   * window over `heap`; [process rank, processes, thread level]. `perProcess`: rank threads per process.
+   */
+  init(heap: Uint8Array, perProcess: number): [number, number, number]
+  sendFrame(dest: number, mpiTag: number, context: number, tag: number, kind: number, payload: TypedArray | null, bytes: number): void
+  sendLarge(dest: number, mpiTag: number, context: number, tag: number, kind: number, payload: TypedArray, bytes: number): number
+  testSend(handle: number): boolean
+  probe(slot: number, source: number, mpiTag: number, staging: ArrayBuffer): number
+  pending(slot: number, source: number, mpiTag: number): boolean
+  recvPayload(source: number, mpiTag: number, dest: TypedArray, byteOffset: number, bytes: number): void
+  fetchAndAddInt32(targetProcess: number, index: number, value: number): number
+  abort(code: number): never
+  finalize(): void
+  finalized(): boolean
+  initialized(): boolean
+  yieldThread(): void
+  wtime(): number
+}
+
+/** The package's root: two levels up from this module, in src/transport and dist/transport alike. */
+const ROOT = new URL("../../", import.meta.url)
+/** Where the install script puts the addon and its record. */
+export const MPI_ADDON_PATH = fileURLToPath(new URL("build/mpi/rankflow_mpi.node", ROOT))
+export const MPI_BUILD_RECORD = fileURLToPath(new URL("build/mpi/status.json", ROOT))
+
+/** What the install script recorded about building the addon, when it ran. */
+export interface MpiBuildRecord {
+  readonly built: boolean
+  readonly reason: string
+  readonly missing?: string
+}
+
+export function mpiBuildRecord(): MpiBuildRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(MPI_BUILD_RECORD, "utf8")) as MpiBuildRecord
+  } catch {
+    return undefined
+  }
+}
+
+let loaded: MpiAddon | undefined
+
+/**
+ * The addon, loaded on first use; throws `MpiUnavailable` when it was not
+ * built (naming what the build found missing) or does not load (a missing
+ * libmpi: the Open MPI runtime).
+ */
+export function mpiAddon(): MpiAddon {
+  if (loaded !== undefined) return loaded
+  if (process.env.RANKFLOW_MPI === "0") throw new MpiUnavailable("the MPI addon", "RANKFLOW_MPI=0 disables it")
+  if (!existsSync(MPI_ADDON_PATH)) {
+    const record = mpiBuildRecord()
+    if (record === undefined) throw new MpiUnavailable("the MPI addon", `${MPI_ADDON_PATH} was never built (the install script did not run)`)
+    throw new MpiUnavailable(record.missing ?? "the MPI addon", record.reason)
+  }
+  try {
+    loaded = createRequire(import.meta.url)(MPI_ADDON_PATH) as MpiAddon
+    return loaded
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0]! : String(error)
+    const runtime = /libmpi|libopen-(rte|pal)|cannot open shared object/.test(message)
+    throw new MpiUnavailable(runtime ? "libmpi (the Open MPI runtime)" : "a loadable MPI addon", message)
+  }
+}
+
+/** The addon if it loads, else the reason it does not (for `rankflow doctor`). */
+export function probeMpiAddon(): { readonly ok: true; readonly path: string } | { readonly ok: false; readonly error: MpiUnavailable } {
+  try {
+    mpiAddon()
+    return { ok: true, path: MPI_ADDON_PATH }
+  } catch (error) {
+    if (error instanceof MpiUnavailable) return { ok: false, error }
+    throw error
+  }
+}
+
+/** True when this process was started by Open MPI's mpirun (its environment says so). */
+export function underMpirun(): boolean {
+  return process.env.OMPI_COMM_WORLD_SIZE !== undefined && process.env.OMPI_COMM_WORLD_RANK !== undefined
+}
+
+/** This process's rank and the job's size, from mpirun's environment (before MPI_Init). */
+export function mpirunWorld(): { readonly rank: number; readonly size: number } {
+  return { rank: Number(process.env.OMPI_COMM_WORLD_RANK ?? 0), size: Number(process.env.OMPI_COMM_WORLD_SIZE ?? 1) }
+}
