@@ -171,12 +171,17 @@ static napi_value init(napi_env env, napi_callback_info info) {
     if (!initialized) MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &thread_level);
     else MPI_Query_thread(&thread_level);
     MPI_Comm_dup(MPI_COMM_WORLD, &comm);
-    MPI_Comm_set_errhandler(comm, MPI_ERRORS_ARE_FATAL);
     MPI_Comm_rank(comm, &world_rank);
     MPI_Comm_size(comm, &world_size);
     heap_bytes = length & ~(size_t)63;
-    MPI_Win_create(heap, (MPI_Aint)heap_bytes, sizeof(int32_t), MPI_INFO_NULL, comm, &window);
-    MPI_Win_lock_all(MPI_MODE_NOCHECK, window);
+    /* Open MPI 4.1 has no one-sided component for TCP links under MPI_THREAD_MULTIPLE (across hosts):
+       the job then runs without windows, and only comm.alloc / fetchAndAdd say so (fetch_and_add). */
+    MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+    if (MPI_Win_create(heap, (MPI_Aint)heap_bytes, sizeof(int32_t), MPI_INFO_NULL, comm, &window) == MPI_SUCCESS)
+      MPI_Win_lock_all(MPI_MODE_NOCHECK, window);
+    else
+      window = MPI_WIN_NULL;
+    MPI_Comm_set_errhandler(comm, MPI_ERRORS_ARE_FATAL);
     MPI_Barrier(comm);
     ready = true;
   }
@@ -345,6 +350,8 @@ static napi_value fetch_and_add(napi_env env, napi_callback_info info) {
   int target = arg_int(env, a[0]);
   int index = arg_int(env, a[1]);
   int32_t value = arg_int(env, a[2]), old = 0;
+  if (window == MPI_WIN_NULL)
+    return throw_error(env, "fetchAndAddInt32: this MPI job has no one-sided windows (Open MPI found no RMA component for its links, as across hosts over TCP): comm.alloc windows and fetchAndAdd need ranks on one host");
   if (index < 0 || (size_t)index >= heap_bytes / 4) return throw_error(env, "fetchAndAddInt32: index outside the window");
   MPI_Fetch_and_op(&value, &old, MPI_INT32_T, target, index, MPI_SUM, window);
   MPI_Win_flush(target, window);
@@ -371,8 +378,10 @@ static napi_value finalize(napi_env env, napi_callback_info info) {
   pthread_mutex_lock(&init_lock);
   /* The last rank thread of the process to finish closes MPI (collective with the other processes). */
   if (ready && !done && --rank_threads == 0) {
-    MPI_Win_unlock_all(window);
-    MPI_Win_free(&window);
+    if (window != MPI_WIN_NULL) {
+      MPI_Win_unlock_all(window);
+      MPI_Win_free(&window);
+    }
     MPI_Comm_free(&comm);
     MPI_Finalize();
     done = true;

@@ -118,6 +118,14 @@ test.serial("a collective mismatch across MPI processes is reported with both ca
   t.deepEqual(await noLeftovers(calls.slice(0, 40).replace(/[^A-Za-z0-9]/g, ".")), []) // this job's own command line
 })
 
+test.serial("--dashboard is refused on the MPI transport with exit 2 (it watches threads only), before any rank starts", async (t) => {
+  if (!requireMpirun(t)) return
+  const run = await mpirun(2, PROGRAM, ["--dashboard=0", "--", "ok"])
+  t.is(run.code, 2, run.stderr)
+  t.regex(run.stderr, /--dashboard: the dashboard watches ranks on threads only/)
+  t.notRegex(run.stderr, /dashboard at http/)
+})
+
 test("--ranks-per-process needs the MPI transport (exit 2 on threads)", async (t) => {
   const run = await runProgram(PROGRAM, ["--ranks-per-process", "2", "--", "ok"])
   t.is(run.code, 2, run.stderr)

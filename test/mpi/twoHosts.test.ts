@@ -4,17 +4,14 @@
 // success, failure or Ctrl-C. Needs root, iproute2 and Open MPI (CI runs as
 // root; .ci/run installs Open MPI): without them these tests FAIL, saying what
 // is missing, instead of skipping.
-//
-// Hook for the MPI transport (issue 14): once `--transport mpi` lands, add
-//   const threads = await runProgram("pipelines/heat.ts", ["--ranks", "2", ...])
-//   const hosts = await runAcrossHosts(["npx", "tsx", "pipelines/heat.ts", ...], { np: 2 })
-//   t.is(fingerprintOf(hosts.stdout), fingerprintOf(threads.stdout))
-// beside the C and mpi4py checks below.
+// rankflow's own pipelines run across the two hosts on the MPI transport and
+// give the --json record they give on threads.
 import { spawn, spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import test, { type ExecutionContext } from "ava"
+import { runProgram } from "../helpers.ts"
 import { buildMpiProgram, runAcrossHosts, TWO_HOSTS_SCRIPT, twoHostsUnavailable } from "./twoHosts.ts"
 
 const SOURCE = new URL("../fixtures/mpi/hostsCheck.c", import.meta.url).pathname
@@ -186,4 +183,45 @@ test.serial("a prefix another run is using is refused (exit 3) and that run's na
   } finally {
     spawnSync("ip", ["netns", "del", `${name}-a`])
   }
+})
+
+/** A run's --json record without its time, and the hosts it says it ran on left out. */
+function record(stdout: string, what: string): unknown {
+  let parsed: { ok?: boolean; ranks?: number; result?: unknown; summary?: Record<string, unknown> }
+  try {
+    parsed = JSON.parse(stdout) as typeof parsed
+  } catch {
+    throw new Error(`${what}: no single JSON document on stdout:\n${stdout.slice(0, 2000)}`)
+  }
+  const { seconds: _, ...summary } = parsed.summary ?? {}
+  return { ok: parsed.ok, ranks: parsed.ranks, result: parsed.result, summary }
+}
+
+for (const [name, np, args] of [
+  ["heat", 2, ["--t", "0.01"]],
+  ["heat2d", 3, ["--n", "99", "--steps", "50"]],
+] as const) {
+  test.serial(`rankflow's ${name} on ${np} MPI processes across the two hosts gives the --json record (fingerprint included) of ${np} threads`, async (t) => {
+    requireTwoHosts()
+    const script = `pipelines/${name}.ts`
+    const threads = await runProgram(script, ["--ranks", String(np), "--threads", String(np), "--json", ...args])
+    t.is(threads.code, 0, threads.stderr)
+    const label = prefix(name.slice(0, 2))
+    const hosts = await runAcrossHosts([process.execPath, "--import=tsx", script, "--json", ...args], { np, prefix: label, timeoutMs: 240_000 })
+    t.is(hosts.code, 0, hosts.stderr)
+    t.deepEqual(record(hosts.stdout, `${name} across hosts`), record(threads.stdout, `${name} on threads`))
+    t.like(record(threads.stdout, name), { ok: true, ranks: np })
+    // Rank 0 is on host a, the last rank on host b: their messages crossed the veth.
+    t.true((hosts.veth?.aToBPackets ?? 0) > 10 && (hosts.veth?.bToAPackets ?? 0) > 10, hosts.stderr)
+    assertNothingLeft(t, label)
+  })
+}
+
+test.serial("across the two hosts (no one-sided windows over TCP), a dynamic distribution fails loudly, naming why, and leaves nothing behind", async (t) => {
+  requireTwoHosts()
+  const label = prefix("dy")
+  const run = await runAcrossHosts([process.execPath, "--import=tsx", "pipelines/mandelbrot.ts", "--width", "60", "--height", "40", "--distribution", "dynamic"], { np: 2, prefix: label, timeoutMs: 240_000 })
+  t.not(run.code, 0, run.stdout)
+  t.regex(run.stderr, /rankflow: rank \d failed: .*no one-sided windows/)
+  assertNothingLeft(t, label)
 })
