@@ -23,6 +23,8 @@ import { checkFiniteBlocks } from "./finite.ts"
 import { checkFieldFold, checkOperand } from "./operands.ts"
 import { untilLoop } from "./until.ts"
 import { type CheckpointPolicy, restoreCheckpoint, type Resume, saveCheckpoint } from "./checkpointRun.ts"
+import { SpanKind, threadTimeline } from "../comm/timeline.ts"
+import { spanned } from "./spans.ts"
 
 interface GridRun {
   readonly comm: Comm
@@ -154,8 +156,22 @@ function firstStep(run: GridRun, stage: number): number {
   return resume.step
 }
 
-/** `stage`: the index of a top-level stage (its loop's steps are the run's steps: checkpoints, progress), −1 inside a loop. */
+/** The span a stage records in a `--trace=FILE.json` timeline (loops record their stages' spans, none of their own). */
+const SPAN_OF: Readonly<Partial<Record<FieldStage["kind"], number>>> = { haloExchange: SpanKind.exchange, stencil: SpanKind.stencil, mapLocal: SpanKind.map, scan: SpanKind.scan }
+
+/**
+ * `stage`: the index of a top-level stage (its loop's steps are the run's steps: checkpoints, progress), −1 inside a loop.
+ * With a timeline, a stage records a span each time it runs (inside a loop: with the step it computes).
+ */
 function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolean, stage: number): Step {
+  const step = stageBody(s, run, debug, outer, stage)
+  const kind = SPAN_OF[s.kind]
+  if (kind === undefined) return step
+  const first = run.blocks[0]
+  return spanned(step, kind, outer || first === undefined ? () => -1 : () => first.step + 1)
+}
+
+function stageBody(s: FieldStage, run: GridRun, debug: boolean, outer: boolean, stage: number): Step {
   const blocks = run.blocks
   switch (s.kind) {
     case "haloExchange": {
@@ -233,13 +249,26 @@ function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number,
   const ranges = blocks.map((b) => Array.from({ length: every }, (_, j) => b.widened((every - 1 - j) * stencil.radius)))
   const report = outer ? progressReporter("steps", s.steps) : undefined
   const halo = run.halo([0])
+  // With a timeline: an exchange span, then one stencil span for the `every` steps up to the next exchange (not one per step).
+  const timeline = threadTimeline()
+  let sweepsFrom = 0
+  let sweepsFirst = 0
   return () => {
     const first = firstStep(run, stage)
     for (let step = first; step < s.steps; step++) {
       const j = step % every
       // A restart mid-cycle exchanges at once: a fresh frame is valid for any narrower update range.
-      if (j === 0 || step === first) halo.exchange()
-      else for (const b of blocks) b.applyBoundaries()
+      if (j === 0 || step === first) {
+        if (timeline === null) halo.exchange()
+        else {
+          const t = performance.now()
+          if (step > first) timeline.span(SpanKind.stencil, sweepsFrom, t, sweepsFirst + 1, step - sweepsFirst)
+          halo.exchange()
+          sweepsFrom = performance.now()
+          sweepsFirst = step
+          timeline.span(SpanKind.exchange, t, sweepsFrom, step + 1, 1)
+        }
+      } else for (const b of blocks) b.applyBoundaries()
       for (let i = 0; i < blocks.length; i++) {
         const b = blocks[i]!
         const range = ranges[i]![j]!
@@ -250,6 +279,7 @@ function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number,
       }
       stepDone(run, step + 1, outer, s.every, report, stage) // observing gathers interiors: the widened ranges do not matter
     }
+    if (timeline !== null && s.steps > first) timeline.span(SpanKind.stencil, sweepsFrom, performance.now(), sweepsFirst + 1, s.steps - sweepsFirst)
     // Back to the interior update ranges.
     for (let i = 0; i < blocks.length; i++) {
       blocks[i]!.lo = base[i]!.lo
