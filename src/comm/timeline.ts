@@ -51,16 +51,18 @@ export const SpanKind = {
   item: 9,
   /** A range pipeline's map of one chunk (tag: the chunk's index). */
   chunk: 10,
+  /** A loop's steps run without a span per stage (tag: the first, peer: how many), where steps are too short to trace each. */
+  steps: 11,
 } as const
 
 /** The names of the span kinds in the trace (index: SpanKind). */
-export const SPAN_NAMES: ReadonlyArray<string> = ["span", "exchange", "stencil", "map", "reduction", "scan", "gather", "save", "task", "item", "map"]
+export const SPAN_NAMES: ReadonlyArray<string> = ["span", "exchange", "stencil", "map", "reduction", "scan", "gather", "save", "task", "item", "map", "steps"]
 
 /** The trace category of each span kind (index: SpanKind): what the work belongs to. */
-export const SPAN_CATEGORIES: ReadonlyArray<string> = ["span", "stage", "stage", "stage", "stage", "stage", "stage", "stage", "farm", "stream", "stage"]
+export const SPAN_CATEGORIES: ReadonlyArray<string> = ["span", "stage", "stage", "stage", "stage", "stage", "stage", "stage", "farm", "stream", "stage", "stage"]
 
 /** What a span's index is, its key in the trace's `args` (index: SpanKind). */
-export const SPAN_INDEX_NAMES: ReadonlyArray<string> = ["index", "step", "step", "step", "step", "step", "step", "step", "task", "item", "chunk"]
+export const SPAN_INDEX_NAMES: ReadonlyArray<string> = ["index", "step", "step", "step", "step", "step", "step", "step", "task", "item", "chunk", "step"]
 
 /** Numbers per event: code, start ms, end ms, peer, tag, c. */
 export const TIMELINE_STRIDE = 6

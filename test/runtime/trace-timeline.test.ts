@@ -98,7 +98,8 @@ const within = (inner: Event, outer: Event): boolean => inner.ts >= outer.ts - 0
 
 test("a pipeline: a valid document with a track per thread, its collectives and its stages as spans", async (t) => {
   const file = join(tmp, "heat.json")
-  const run = await runProgram("pipelines/heat.ts", ["--ranks", "2", `--trace=${file}`, "--n", "64", "--t", "0.0002"])
+  // 64 points to t = 0.02: 1966 tiny steps (microseconds each), so the loop's spans are sampled.
+  const run = await runProgram("pipelines/heat.ts", ["--ranks", "2", `--trace=${file}`, "--n", "64", "--t", "0.02"])
   t.is(run.code, 0, run.stderr)
   const events = checkFormat(t, file)
   const totals: number[] = []
@@ -108,20 +109,29 @@ test("a pipeline: a valid document with a track per thread, its collectives and 
     const gather = spansOf(events, r, "stage", "gather")
     t.is(gather.length, 1, `thread ${r}`)
     t.true(gatherv.some((c) => within(c, gather[0]!)), `thread ${r}: gatherv inside the gather span`)
-    // Small 1-D blocks exchange 8-wide ghosts every 8 steps: one exchange span per 8 steps, then one stencil span for the 8 sweeps.
+    // Small 1-D blocks exchange 8-wide ghosts every 8 steps. A cycle traced in detail is an exchange span, then one
+    // stencil span for its sweeps; tiny steps are sampled, the cycles in between being "steps" spans. Together they
+    // cover every step once, in order.
     const exchanges = spansOf(events, r, "stage", "exchange")
     const sweeps = spansOf(events, r, "stage", "stencil")
-    t.true(exchanges.length >= 2, `thread ${r}: ${exchanges.length} exchanges`)
-    t.deepEqual(exchanges.map((e) => e.args!.step), exchanges.map((_, k) => 1 + 8 * k))
+    const batches = spansOf(events, r, "stage", "steps")
+    t.true(exchanges.length >= 1, `thread ${r}: ${exchanges.length} exchanges`)
+    for (const e of exchanges) t.is((e.args!.step! - 1) % 8, 0, `thread ${r}: an exchange begins a cycle (step ${e.args!.step})`)
     t.deepEqual(sweeps.map((e) => e.args!.step), exchanges.map((e) => e.args!.step))
     for (const [k, s] of sweeps.entries()) {
       t.true(s.ts >= exchanges[k]!.ts + exchanges[k]!.dur! - 0.002, `thread ${r}: sweeps ${k} begin after exchange ${k} ends`)
-      if (k < sweeps.length - 1) t.is(s.args!.steps, 8)
-      else t.true(s.args!.steps! >= 1 && s.args!.steps! <= 8)
+      t.true(s.args!.steps! >= 1 && s.args!.steps! <= 8)
     }
-    totals.push(sweeps.reduce((n, s) => n + s.args!.steps!, 0))
+    const covered = [...sweeps, ...batches].sort((a, b) => a.ts - b.ts)
+    let next = 1
+    for (const c of covered) {
+      t.is(c.args!.step, next, `thread ${r}: ${c.name} at ${c.ts} continues at step ${next}`)
+      next += c.args!.steps ?? 1
+    }
+    totals.push(next - 1)
   }
   t.is(totals[0], totals[1], "both threads swept every step")
+  t.true(totals[0]! > 100, `${totals[0]} steps`)
 })
 
 test("spans of a known program: pipeline stages per step, range chunks, reductions, farm tasks and stream items", async (t) => {
