@@ -4,6 +4,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { Resvg } from "@resvg/resvg-js"
 import test, { type ExecutionContext } from "ava"
 import { implColors, rooflinePoint, scalingWorkloads, STENCILS } from "../../bench/charts.ts"
@@ -26,7 +27,7 @@ function readSvg(t: ExecutionContext, path: string): string {
 
 test("report.ts --charts writes a strong-scaling chart per workload and the stencils' roofline, as SVG naming their series", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "rankflow-charts-"))
-  const run = await runProgram("bench/report.ts", [FIXTURE.pathname, "--charts", dir], 120_000)
+  const run = await runProgram("bench/report.ts", [fileURLToPath(FIXTURE), "--charts", dir], 120_000)
   t.is(run.code, 0, run.stderr)
   t.regex(run.stdout, /### heat2d/, "the tables are still printed")
   t.regex(run.stderr, /3 chart\(s\) written to /)
@@ -55,7 +56,7 @@ test("report.ts --into also writes the charts beside the document, in its charts
   const dir = mkdtempSync(join(tmpdir(), "rankflow-charts-into-"))
   const doc = join(dir, "performance.md")
   writeFileSync(doc, `# Performance\n\n${BEGIN}\nold\n${END}\n`)
-  const run = await runProgram("bench/report.ts", [FIXTURE.pathname, "--into", doc], 120_000)
+  const run = await runProgram("bench/report.ts", [fileURLToPath(FIXTURE), "--into", doc], 120_000)
   t.is(run.code, 0, run.stderr)
   t.regex(readFileSync(doc, "utf8"), /### heat2d/)
   t.deepEqual(readdirSync(join(dir, "charts")).sort(), ["roofline.svg", "scaling-heat1d_small.svg", "scaling-heat2d.svg"])
@@ -66,7 +67,7 @@ test("several result files are read in order: a later line overrides an earlier 
   const later = join(dir, "later.jsonl")
   const mpi4py = lines.find((l) => l.workload === "heat2d" && l.impl === "mpi4py" && l.ranks === 2)!
   writeFileSync(later, `${JSON.stringify({ ...mpi4py, impl: "mpi4py-extra", wall_s: 7.25 })}\n`)
-  const run = await runProgram("bench/report.ts", [FIXTURE.pathname, later, "--charts", dir], 120_000)
+  const run = await runProgram("bench/report.ts", [fileURLToPath(FIXTURE), later, "--charts", dir], 120_000)
   t.is(run.code, 0, run.stderr)
   t.regex(run.stdout, /\| mpi4py-extra \| 2 \| 7\.25 \|/)
   t.regex(readSvg(t, join(dir, "scaling-heat2d.svg")), /^mpi4py-extra$/m)
