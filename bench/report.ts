@@ -5,9 +5,13 @@
 // ranks, 8 vs 2 ranks, pipeline vs comm), each measured within the run.
 //   npm run bench > results.jsonl && tsx bench/report.ts results.jsonl
 //   npm run bench --silent | tsx bench/report.ts
-//   tsx bench/report.ts results.jsonl --into docs/performance.md   (replaces the generated section)
+//   tsx bench/report.ts results.jsonl --into docs/performance.md   (replaces the generated section,
+//                                                                  writes the charts to docs/charts/)
+//   tsx bench/report.ts a.jsonl b.jsonl --charts DIR   (several files: read in order, a later line
+//                                                       overrides; the SVG charts of bench/charts.ts)
 import { readFileSync, writeFileSync } from "node:fs"
 import { arch, availableParallelism, cpus, platform, totalmem } from "node:os"
+import { dirname, join } from "node:path"
 import type { ResultLine } from "./workloads/harness.ts"
 
 /** Where the figures were measured. */
@@ -246,10 +250,15 @@ export function spliceReport(document: string, report: string): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2)
-  const intoAt = args.indexOf("--into")
-  const into = intoAt >= 0 ? args.splice(intoAt, 2)[1] : undefined
-  const file = args[0]
-  const text = file === undefined || file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8")
+  const option = (name: string): string | undefined => {
+    const at = args.indexOf(name)
+    return at >= 0 ? args.splice(at, 2)[1] : undefined
+  }
+  const into = option("--into")
+  // Charts go beside the document (its charts/ folder), or where --charts says.
+  const charts = option("--charts") ?? (into === undefined ? undefined : join(dirname(into), "charts"))
+  const files = args.length === 0 ? ["-"] : args
+  const text = files.map((file) => readFileSync(file === "-" ? 0 : file, "utf8")).join("\n")
   const { lines, skipped } = parseLines(text)
   if (skipped > 0) console.error(`report: skipped ${skipped} line(s) that are not result lines`)
   if (lines.length === 0) {
@@ -259,4 +268,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const report = renderReport(lines, machineInfo())
   if (into === undefined) process.stdout.write(report)
   else writeFileSync(into, spliceReport(readFileSync(into, "utf8"), report))
+  if (charts !== undefined) {
+    const { writeCharts } = await import("./charts.ts")
+    const written = await writeCharts(lines, charts)
+    console.error(`report: ${written.length} chart(s) written to ${charts}: ${written.join(", ")}`)
+  }
 }

@@ -12,6 +12,7 @@ import { Status } from "../comm/status.ts"
 import { InvalidArgument } from "../errors.ts"
 import { progressReporter } from "../runtime/progress.ts"
 import { agree } from "./agree.ts"
+import { SpanKind, threadTimeline } from "../comm/timeline.ts"
 
 /** What a worker knows about the task it computes. */
 export interface TaskContext {
@@ -109,9 +110,12 @@ function check(comm: Comm, manager: number, group: number, prefetch: number): vo
 function serial<T, R>(options: FarmOptions<T, R>, self: Comm): FarmResult<R> {
   const results: R[] = []
   const report = progressReporter("tasks", Array.isArray(options.tasks) ? options.tasks.length : 0)
+  const timeline = threadTimeline()
   for (const task of options.tasks!) {
     const index = results.length
+    const start = timeline === null ? 0 : performance.now()
     const result = options.work(task, { index, worker: 0, comm: self })
+    if (timeline !== null) timeline.span(SpanKind.task, start, performance.now(), index, 1)
     results.push(result)
     options.onResult?.(result, index, 0)
     report?.(results.length)
@@ -160,23 +164,30 @@ function manage<T, R>(farm: Comm, options: FarmOptions<T, R>, workers: number, g
 function lead<T, R>(farm: Comm, group: Comm, manager: number, worker: number, work: FarmOptions<T, R>["work"]): void {
   const status = new Status()
   const context = { index: 0, worker, comm: group } // reused: nothing is allocated per task
+  const timeline = threadTimeline() // with one, each task computed is a span
   for (;;) {
     const value = farm.recv<T>(manager, ANY_TAG, status)
     const tag = status.tag
     if (group.size > 1) group.bcast(tag === STOP ? null : [tag - 1, value], 0)
     if (tag === STOP) return
     context.index = tag - 1
-    farm.send(work(value, context), manager, tag)
+    const start = timeline === null ? 0 : performance.now()
+    const result = work(value, context)
+    if (timeline !== null) timeline.span(SpanKind.task, start, performance.now(), context.index, 1)
+    farm.send(result, manager, tag)
   }
 }
 
 /** The other ranks of a worker group: compute each task their leader shares, until it shares none. */
 function follow<T, R>(group: Comm, worker: number, work: FarmOptions<T, R>["work"]): void {
   const context = { index: 0, worker, comm: group }
+  const timeline = threadTimeline()
   for (;;) {
     const task = group.bcast<[number, T] | null>(undefined, 0)
     if (task === null) return
     context.index = task[0]
+    const start = timeline === null ? 0 : performance.now()
     work(task[1], context)
+    if (timeline !== null) timeline.span(SpanKind.task, start, performance.now(), context.index, 1)
   }
 }

@@ -18,6 +18,7 @@ import { Status } from "../comm/status.ts"
 import { InvalidArgument } from "../errors.ts"
 import { progressReporter } from "../runtime/progress.ts"
 import { agree } from "./agree.ts"
+import { SpanKind, threadTimeline } from "../comm/timeline.ts"
 
 /** Options of one `Stream` stage: how many ranks run it, and its name. */
 export interface StageOptions {
@@ -177,8 +178,12 @@ export class Stream<A> {
     if (groups.length === 0) {
       let index = 0
       const all = compose(this.stages.map((s) => s.f))
+      const timeline = threadTimeline() // with one, each item through the stages is a span
       for (const item of items) {
-        sink(all(item, index), index++)
+        const start = timeline === null ? 0 : performance.now()
+        const value = all(item, index)
+        if (timeline !== null) timeline.span(SpanKind.item, start, performance.now(), index, 1)
+        sink(value, index++)
         report?.(index)
       }
       report?.(index, true)
@@ -222,6 +227,7 @@ function compose(fs: ReadonlyArray<StageFn>): StageFn {
  */
 function relay(link: Comm, up: ReadonlyArray<number>, down: ReadonlyArray<number>, position: number, width: number, f: StageFn): void {
   const status = new Status()
+  const timeline = threadTimeline() // with one, each item this rank computes is a span
   for (let index = position; ; index += width) {
     const from = up[index % up.length]!
     const value = link.recv(from, ANY_TAG, status)
@@ -230,6 +236,9 @@ function relay(link: Comm, up: ReadonlyArray<number>, down: ReadonlyArray<number
       for (const rank of down) link.send(null, rank, END)
       return
     }
-    link.send(f(value, index), down[index % down.length]!, DATA)
+    const start = timeline === null ? 0 : performance.now()
+    const result = f(value, index)
+    if (timeline !== null) timeline.span(SpanKind.item, start, performance.now(), index, 1)
+    link.send(result, down[index % down.length]!, DATA)
   }
 }

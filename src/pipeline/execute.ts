@@ -12,6 +12,8 @@ import type { Description } from "../plan/description.ts"
 import type { Plan } from "../plan/plan.ts"
 import { prepareGrid } from "./gridRun.ts"
 import { prepareRange } from "./rangeRun.ts"
+import { SpanKind } from "../comm/timeline.ts"
+import { spanned } from "./spans.ts"
 
 /** What a run produced on this rank. */
 export interface Outcome {
@@ -92,15 +94,20 @@ export function prepare(description: Description, plan: Plan, world: Comm, optio
   const [first, end] = blockRange(plan.ranks, comm.size, comm.rank)
   const mine = Array.from({ length: end - first }, (_, i) => first + i)
   const prepared = source.kind === "range" ? prepareRange(description, plan, comm, mine) : prepareGrid(description, source.grid, source.fields, plan, comm, mine, options)
+  // With a timeline, collecting the result is a span: gather, reduction (reduce, allreduce, scan of a range) or save.
+  const terminal = description.terminal.kind
+  const collect = spanned(() => prepared.collect(), terminal === "gather" ? SpanKind.gather : terminal === "save" ? SpanKind.save : SpanKind.reduction, () => -1)
   const finish = description.finish
-  if (finish === undefined) return prepared
   return {
     reset: () => prepared.reset(),
     compute: () => prepared.compute(),
-    collect: () => {
-      const value = prepared.collect()
-      return value === undefined ? undefined : finish(value)
-    },
+    collect:
+      finish === undefined
+        ? collect
+        : () => {
+            const value = collect()
+            return value === undefined ? undefined : finish(value)
+          },
   }
 }
 

@@ -24,6 +24,8 @@ import { checkFiniteBlocks } from "./finite.ts"
 import { checkFieldFold, checkOperand } from "./operands.ts"
 import { untilLoop } from "./until.ts"
 import { type CheckpointPolicy, restoreCheckpoint, type Resume, saveCheckpoint } from "./checkpointRun.ts"
+import { SpanKind, threadTimeline } from "../comm/timeline.ts"
+import { LoopSpans, spanned } from "./spans.ts"
 
 interface GridRun {
   readonly comm: Comm
@@ -158,8 +160,57 @@ function firstStep(run: GridRun, stage: number): number {
   return resume.step
 }
 
-/** `stage`: the index of a top-level stage (its loop's steps are the run's steps: checkpoints, progress), −1 inside a loop. */
+/** The span a stage records in a `--trace=FILE.json` timeline (loops record their stages' spans, none of their own). */
+const SPAN_OF: Readonly<Partial<Record<FieldStage["kind"], number>>> = { haloExchange: SpanKind.exchange, stencil: SpanKind.stencil, mapLocal: SpanKind.map, scan: SpanKind.scan }
+
+/**
+ * `stage`: the index of a top-level stage (its loop's steps are the run's steps: checkpoints, progress), −1 inside a loop.
+ * With a timeline, a stage records a span each time it runs (inside a loop: with the step it computes).
+ */
 function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolean, stage: number): Step {
+  const step = stageBody(s, run, debug, outer, stage)
+  const kind = SPAN_OF[s.kind]
+  // Inside a loop the loop records its stages' spans (loopBody); a top-level stage records its own.
+  return kind === undefined || !outer ? step : spanned(step, kind, () => -1)
+}
+
+/**
+ * A loop's body, and what the loop calls when it ends. With a timeline, the
+ * body records a span per stage with the step it computes — on every step
+ * while steps are long, on one in k when they are short (LoopSpans), the
+ * others being `steps` spans — and `end` closes the last of those.
+ */
+function loopBody(stages: ReadonlyArray<FieldStage>, run: GridRun, debug: boolean): { readonly body: Step; readonly end: () => void } {
+  const timeline = threadTimeline()
+  if (timeline === null) return { body: compileProgram(stages, run, debug, false), end: () => {} }
+  const steps = stages.map((s) => compileStage(s, run, debug, false, -1))
+  const kinds = stages.map((s) => SPAN_OF[s.kind] ?? 0)
+  const spans = new LoopSpans(timeline, kinds.filter((k) => k > 0).length)
+  const first = run.blocks[0]
+  return {
+    body: () => {
+      const step = first === undefined ? -1 : first.step + 1
+      if (!spans.detail()) {
+        spans.join(step, 1)
+        for (let i = 0; i < steps.length; i++) steps[i]!()
+        return
+      }
+      let t = performance.now()
+      spans.close(t)
+      const start = t
+      for (let i = 0; i < steps.length; i++) {
+        steps[i]!()
+        const now = performance.now()
+        if (kinds[i]! > 0) timeline.span(kinds[i]!, t, now, step, 1)
+        t = now
+      }
+      spans.ended(t, t - start)
+    },
+    end: () => spans.end(performance.now()),
+  }
+}
+
+function stageBody(s: FieldStage, run: GridRun, debug: boolean, outer: boolean, stage: number): Step {
   const blocks = run.blocks
   switch (s.kind) {
     case "haloExchange": {
@@ -199,18 +250,24 @@ function compileStage(s: FieldStage, run: GridRun, debug: boolean, outer: boolea
       return () => scanLine(blocks, s.op, run.comm)
     case "iterate": {
       if (s.exchangeEvery !== undefined && s.exchangeEvery > 1) return blockedLoop(s, s.exchangeEvery, run, debug, outer, stage)
-      const body = compileProgram(s.body, run, debug, false)
+      const { body, end } = loopBody(s.body, run, debug)
       const report = outer ? progressReporter("steps", s.steps) : undefined
       return () => {
         for (let step = firstStep(run, stage) + 1; step <= s.steps; step++) {
           body()
           stepDone(run, step, outer, s.every, report, stage)
         }
+        end()
       }
     }
     case "until": {
       const report = outer ? progressReporter("steps (until converged)", s.maxSteps) : undefined
-      return untilLoop(s, run, compileProgram(s.body, run, debug, false), (step) => stepDone(run, step, outer, s.every, report, stage), report, () => firstStep(run, stage))
+      const { body, end } = loopBody(s.body, run, debug)
+      const loop = untilLoop(s, run, body, (step) => stepDone(run, step, outer, s.every, report, stage), report, () => firstStep(run, stage))
+      return () => {
+        loop()
+        end()
+      }
     }
   }
 }
@@ -239,13 +296,44 @@ function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number,
   const ranges = blocks.map((b) => Array.from({ length: every }, (_, j) => b.widened((every - 1 - j) * stencil.radius)))
   const report = outer ? progressReporter("steps", s.steps) : undefined
   const halo = run.halo([0])
+  // With a timeline: a cycle (an exchange, then the sweeps up to the next) recorded in detail is an exchange span
+  // and one stencil span for its sweeps (`steps`); short cycles are sampled (LoopSpans), the others `steps` spans.
+  const timeline = threadTimeline()
+  const spans = timeline === null ? null : new LoopSpans(timeline, 2)
+  let open = false // a detailed cycle's sweeps are running
+  let sweepsFrom = 0
+  let sweepsFirst = 0
+  let cycleFrom = 0
   return () => {
     const first = firstStep(run, stage)
     for (let step = first; step < s.steps; step++) {
       const j = step % every
       // A restart mid-cycle exchanges at once: a fresh frame is valid for any narrower update range.
-      if (j === 0 || step === first) halo.exchange()
-      else for (const b of blocks) b.applyBoundaries()
+      if (j === 0 || step === first) {
+        if (timeline === null || spans === null) halo.exchange()
+        else {
+          let t = 0
+          if (open) {
+            t = performance.now()
+            timeline.span(SpanKind.stencil, sweepsFrom, t, sweepsFirst + 1, step - sweepsFirst)
+            spans.ended(t, (t - cycleFrom) / (step - sweepsFirst))
+            open = false
+          }
+          if (spans.detail()) {
+            if (t === 0) t = performance.now()
+            spans.close(t)
+            cycleFrom = t
+            halo.exchange()
+            sweepsFrom = performance.now()
+            sweepsFirst = step
+            timeline.span(SpanKind.exchange, t, sweepsFrom, step + 1, 1)
+            open = true
+          } else {
+            spans.join(step + 1, Math.min(s.steps, step - j + every) - step)
+            halo.exchange()
+          }
+        }
+      } else for (const b of blocks) b.applyBoundaries()
       for (let i = 0; i < blocks.length; i++) {
         const b = blocks[i]!
         const range = ranges[i]![j]!
@@ -255,6 +343,12 @@ function blockedLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number,
         b.rotate(0)
       }
       stepDone(run, step + 1, outer, s.every, report, stage) // observing gathers interiors: the widened ranges do not matter
+    }
+    if (timeline !== null && spans !== null) {
+      const t = performance.now()
+      if (open) timeline.span(SpanKind.stencil, sweepsFrom, t, sweepsFirst + 1, s.steps - sweepsFirst)
+      spans.end(t)
+      open = false
     }
     // Back to the interior update ranges.
     for (let i = 0; i < blocks.length; i++) {

@@ -15,6 +15,8 @@ import { progressReporter } from "../runtime/progress.ts"
 import type { Prepared } from "./execute.ts"
 import { checkOperand } from "./operands.ts"
 import { randomStream } from "./random.ts"
+import { SpanKind } from "../comm/timeline.ts"
+import { spanned } from "./spans.ts"
 
 export function prepareRange(description: Description, plan: Plan, comm: Comm, partitions: ReadonlyArray<number>): Prepared {
   if (plan.source.kind !== "range") throw new Error("unreachable")
@@ -44,11 +46,13 @@ function chunkRunner(description: Description, rank: number): (index: number) =>
   const range = source.range
   const random = randomStream(range.seed, 0)
   const chunk = { index: 0, start: 0, end: 0, random } satisfies Chunk as { index: number; start: number; end: number; random: typeof random }
+  // With a timeline, each chunk's map is a span (its index: the chunk's).
+  const map = spanned(() => source.map(chunk), SpanKind.chunk, () => chunk.index)
   return (index) => {
     ;[chunk.start, chunk.end] = chunkBounds(range, index)
     chunk.index = index
     random.reset(range.seed, index)
-    const value = source.map(chunk)
+    const value = map()
     checkOperand(description.terminal, value, rank)
     return value
   }

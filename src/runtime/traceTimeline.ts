@@ -4,7 +4,11 @@
  * thread track per rank (tid = rank); blocking collectives and blocked waits
  * are complete ("X") spans, each message is a 1 ns "send" slice on
  * the sender and an "arrive" slice on the receiver joined by a flow arrow
- * ("s"/"f", same id) carrying its bytes. Times are µs since the job's first
+ * ("s"/"f", same id) carrying its bytes. Work above the engine is spans too:
+ * a pipeline's stages (exchange, stencil, map, scan, reduction, gather, save;
+ * a blocked loop's k sweeps between two exchanges are one "stencil" span with
+ * `steps: k`), a farm's tasks and a stream's items, with their step, task or
+ * item index in `args`. Times are µs since the job's first
  * event, from each thread's `performance.timeOrigin + performance.now()`.
  * Messages from one rank to another leave the ring in the order they were
  * sent, so the k-th send from a to b is the k-th arrival at b from a.
@@ -13,7 +17,7 @@
  */
 import { closeSync, openSync, writeSync } from "node:fs"
 import { COLLECTIVE_NAMES } from "../comm/collectives.ts"
-import { TIMELINE_STRIDE, TimelineEvent, type TimelineData } from "../comm/timeline.ts"
+import { SPAN_CATEGORIES, SPAN_INDEX_NAMES, SPAN_NAMES, TIMELINE_STRIDE, TimelineEvent, type TimelineData } from "../comm/timeline.ts"
 import { InvalidOptions } from "../errors.ts"
 import { blockedOpName } from "../transport/doorbell.ts"
 
@@ -51,9 +55,6 @@ export function checkTraceFile(path: string): void {
 }
 
 const peerName = (peer: number): string => (peer < 0 ? "any" : `rank ${peer}`)
-
-/** Rounds µs to the nanosecond, as the format's decimal `ts`. */
-const µsText = (µs: number): string => String(Math.round(µs * 1000) / 1000)
 
 /**
  * The trace-event document of the ranks' timelines (`size` ranks in the job),
@@ -94,9 +95,10 @@ export function timelineJson(timelines: ReadonlyArray<TimelineData>, size: numbe
     for (let i = 0; i < t.count; i++) {
       const o = i * TIMELINE_STRIDE
       const code = e[o]!
-      const start = µs(e[o + 1]!)
-      const ts = µsText(start)
-      const dur = µsText(Math.max(0, µs(e[o + 2]!) - start))
+      // Start and end rounded to the nanosecond first: spans that touch (a stage and the next) still touch, never overlap.
+      const startNs = Math.round(µs(e[o + 1]!) * 1000)
+      const ts = String(startNs / 1000)
+      const dur = String(Math.max(0, Math.round(µs(e[o + 2]!) * 1000) - startNs) / 1000)
       const peer = e[o + 3]!
       const tag = e[o + 4]!
       const c = e[o + 5]!
@@ -111,6 +113,11 @@ export function timelineJson(timelines: ReadonlyArray<TimelineData>, size: numbe
         const call = blockedOpName(c)
         const name = `wait ${call} ${peerName(peer)}${tag >= 0 ? ` tag ${tag}` : ""}`
         emit(`{"name":"${name}","cat":"wait","ph":"X","ts":${ts},"dur":${dur},${at},"args":{"call":"${call}","peer":${peer},"tag":${tag}}}`)
+      } else if (code === TimelineEvent.span) {
+        const name = SPAN_NAMES[c] ?? "span"
+        const key = SPAN_INDEX_NAMES[c] ?? "index"
+        const args = tag < 0 ? "" : peer > 1 ? `,"args":{"${key}":${tag},"steps":${peer}}` : `,"args":{"${key}":${tag}}`
+        emit(`{"name":"${name}","cat":"${SPAN_CATEGORIES[c] ?? "span"}","ph":"X","ts":${ts},"dur":${dur},${at}${args}}`)
       } else if (code === TimelineEvent.collective) {
         emit(`{"name":${JSON.stringify(COLLECTIVE_NAMES[c] ?? "collective")},"cat":"collective","ph":"X","ts":${ts},"dur":${dur},${at}}`)
       }

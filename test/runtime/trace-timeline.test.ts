@@ -39,7 +39,7 @@ function checkFormat(t: import("ava").ExecutionContext, path: string): Event[] {
     const xs = spans.filter((e) => e.ph === "X").sort((a, b) => a.ts - b.ts || b.dur! - a.dur!)
     const open: number[] = []
     for (const x of xs) {
-      while (open.length > 0 && open.at(-1)! <= x.ts) open.pop()
+      while (open.length > 0 && open.at(-1)! <= x.ts + 0.0005) open.pop() // a span that ends where the next begins (sums of decimal µs)
       if (open.length > 0) t.true(x.ts + x.dur! <= open.at(-1)! + 0.002, `${track}: ${x.name} at ${x.ts} overlaps its parent`)
       open.push(x.ts + x.dur!)
     }
@@ -89,13 +89,86 @@ test("a 3-rank ring: every message is a flow from its send to its arrival with i
   }
 })
 
-test("a pipeline: a valid document with a track per thread and its collectives as spans", async (t) => {
+/** The complete spans of `cat` on thread `tid` (named `name`, if given), in time order. */
+const spansOf = (events: ReadonlyArray<Event>, tid: number, cat: string, name?: string): Event[] =>
+  events.filter((e) => e.ph === "X" && e.tid === tid && e.cat === cat && (name === undefined || e.name === name)).sort((a, b) => a.ts - b.ts)
+
+/** Whether `inner` lies within `outer` (to the format's nanosecond rounding). */
+const within = (inner: Event, outer: Event): boolean => inner.ts >= outer.ts - 0.002 && inner.ts + inner.dur! <= outer.ts + outer.dur! + 0.002
+
+test("a pipeline: a valid document with a track per thread, its collectives and its stages as spans", async (t) => {
   const file = join(tmp, "heat.json")
-  const run = await runProgram("pipelines/heat.ts", ["--ranks", "2", `--trace=${file}`, "--n", "64", "--t", "0.0002"])
+  // 64 points to t = 0.02: 1966 tiny steps (microseconds each), so the loop's spans are sampled.
+  const run = await runProgram("pipelines/heat.ts", ["--ranks", "2", `--trace=${file}`, "--n", "64", "--t", "0.02"])
   t.is(run.code, 0, run.stderr)
   const events = checkFormat(t, file)
-  // Its halos go through shared windows (no messages); the gather at the end is a collective on both threads.
-  for (const r of [0, 1]) t.true(events.some((e) => e.ph === "X" && e.cat === "collective" && e.tid === r && e.name === "gatherv"), `thread ${r}`)
+  const totals: number[] = []
+  for (const r of [0, 1]) {
+    // The gather at the end is a collective inside the pipeline's gather span.
+    const gatherv = spansOf(events, r, "collective", "gatherv")
+    const gather = spansOf(events, r, "stage", "gather")
+    t.is(gather.length, 1, `thread ${r}`)
+    t.true(gatherv.some((c) => within(c, gather[0]!)), `thread ${r}: gatherv inside the gather span`)
+    // Small 1-D blocks exchange 8-wide ghosts every 8 steps. A cycle traced in detail is an exchange span, then one
+    // stencil span for its sweeps; tiny steps are sampled, the cycles in between being "steps" spans. Together they
+    // cover every step once, in order.
+    const exchanges = spansOf(events, r, "stage", "exchange")
+    const sweeps = spansOf(events, r, "stage", "stencil")
+    const batches = spansOf(events, r, "stage", "steps")
+    t.true(exchanges.length >= 1, `thread ${r}: ${exchanges.length} exchanges`)
+    for (const e of exchanges) t.is((e.args!.step! - 1) % 8, 0, `thread ${r}: an exchange begins a cycle (step ${e.args!.step})`)
+    t.deepEqual(sweeps.map((e) => e.args!.step), exchanges.map((e) => e.args!.step))
+    for (const [k, s] of sweeps.entries()) {
+      t.true(s.ts >= exchanges[k]!.ts + exchanges[k]!.dur! - 0.002, `thread ${r}: sweeps ${k} begin after exchange ${k} ends`)
+      t.true(s.args!.steps! >= 1 && s.args!.steps! <= 8)
+    }
+    const covered = [...sweeps, ...batches].sort((a, b) => a.ts - b.ts)
+    let next = 1
+    for (const c of covered) {
+      t.is(c.args!.step, next, `thread ${r}: ${c.name} at ${c.ts} continues at step ${next}`)
+      next += c.args!.steps ?? 1
+    }
+    totals.push(next - 1)
+  }
+  t.is(totals[0], totals[1], "both threads swept every step")
+  t.true(totals[0]! > 100, `${totals[0]} steps`)
+})
+
+test("spans of a known program: pipeline stages per step, range chunks, reductions, farm tasks and stream items", async (t) => {
+  const file = join(tmp, "stages.json")
+  const run = await runProgram("test/fixtures/tracedStages.ts", ["--ranks", "3", `--trace=${file}`])
+  t.is(run.code, 0, run.stderr)
+  const answers = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { chunks: number; farm: number[]; stream: number[] }
+  t.deepEqual([answers.chunks, answers.farm, answers.stream], [15, [0, 1, 4, 9, 16, 25], [2, 4, 6, 8, 10]])
+  const events = checkFormat(t, file)
+  const STEPS = 5
+  const chunks: number[] = []
+  for (const r of [0, 1, 2]) {
+    // The grid loop: exchange, stencil, map in that order at every step, on every thread.
+    const stages = spansOf(events, r, "stage").filter((e) => ["exchange", "stencil", "map"].includes(e.name) && e.args?.step !== undefined)
+    const expected = Array.from({ length: STEPS }, (_, k) => [`exchange ${k + 1}`, `stencil ${k + 1}`, `map ${k + 1}`]).flat()
+    t.deepEqual(stages.map((e) => `${e.name} ${e.args!.step}`), expected, `thread ${r}`)
+    for (let k = 1; k < stages.length; k++) t.true(stages[k]!.ts >= stages[k - 1]!.ts + stages[k - 1]!.dur! - 0.002, `thread ${r}: ${stages[k]!.name} after ${stages[k - 1]!.name}`)
+    // The range pipeline's chunks: one map span each, with its chunk index.
+    chunks.push(...spansOf(events, r, "stage", "map").flatMap((e) => (e.args?.chunk === undefined ? [] : [e.args.chunk])))
+    // Both pipelines end in a reduction span with the collectives that combine the ranks' values inside it.
+    const reductions = spansOf(events, r, "stage", "reduction")
+    t.is(reductions.length, 2, `thread ${r}`)
+    for (const red of reductions) t.true(spansOf(events, r, "collective").some((c) => within(c, red)), `thread ${r}: a collective inside the reduction at ${red.ts}`)
+  }
+  t.deepEqual(chunks.sort((a, b) => a - b), [0, 1, 2, 3, 4, 5])
+  // The farm: rank 0 manages, ranks 1 and 2 compute every task once; each task's result is sent to rank 0 after its span ends.
+  t.deepEqual(spansOf(events, 0, "farm"), [])
+  const tasks = [1, 2].flatMap((r) => spansOf(events, r, "farm", "task"))
+  t.deepEqual(tasks.map((e) => e.args!.task).sort((a, b) => a! - b!), [0, 1, 2, 3, 4, 5])
+  for (const task of tasks) {
+    t.true(task.dur! >= 1000, `task ${task.args!.task} spins 2 ms: ${task.dur} µs`)
+    const result = events.find((e) => e.ph === "s" && e.tid === task.tid && e.args!.to === 0 && e.args!.tag === task.args!.task! + 1 && e.ts >= task.ts + task.dur! - 0.002)
+    t.truthy(result, `task ${task.args!.task}'s result leaves rank ${task.tid} after it`)
+  }
+  // The stream: stage "inc" on rank 1 and "twice" on rank 2 each compute every item, in order; rank 0 feeds and collects.
+  t.deepEqual(spansOf(events, 0, "stream"), [])
+  for (const r of [1, 2]) t.deepEqual(spansOf(events, r, "stream", "item").map((e) => e.args!.item), [0, 1, 2, 3, 4], `rank ${r}`)
 })
 
 test("an unwritable trace file is refused before any rank starts", async (t) => {
