@@ -370,15 +370,24 @@ function windowLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number, 
   const report = outer ? progressReporter("steps", s.steps) : undefined
   const halo = run.halo([0])
   const periods = [s.every?.k, stage >= 0 ? run.checkpoint?.every : undefined, outer ? run.finiteEvery : undefined].filter((p): p is number => p !== undefined && p > 0)
+  // With a timeline, each window is an exchange span and one stencil span for its k steps: a window is
+  // tens of steps, so two spans per window cost about 1% (no sampling needed, unlike blockedLoop).
+  const timeline = threadTimeline()
   return () => {
     let step = firstStep(run, stage)
     while (step < s.steps) {
       let k = Math.min(every, s.steps - step)
       for (let i = 0; i < periods.length; i++) k = Math.min(k, periods[i]! - (step % periods[i]!))
+      const t0 = timeline === null ? 0 : performance.now()
       halo.exchange()
+      const t1 = timeline === null ? 0 : performance.now()
       for (let i = 0; i < blocks.length; i++) {
         windows[i]!(every - k, k)
         if ((k & 1) === 1) blocks[i]!.rotate(0)
+      }
+      if (timeline !== null) {
+        timeline.span(SpanKind.exchange, t0, t1, step + 1, 1)
+        timeline.span(SpanKind.stencil, t1, performance.now(), step + 1, k)
       }
       for (let q = 1; q <= k; q++) stepDone(run, step + q, outer, s.every, report, stage)
       step += k

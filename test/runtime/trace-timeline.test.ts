@@ -171,6 +171,27 @@ test("spans of a known program: pipeline stages per step, range chunks, reductio
   for (const r of [1, 2]) t.deepEqual(spansOf(events, r, "stream", "item").map((e) => e.args!.item), [0, 1, 2, 3, 4], `rank ${r}`)
 })
 
+test("a loop run in windows (a declared SIMD stencil, k steps per kernel call): an exchange span and a stencil span per window, covering every step once", async (t) => {
+  const file = join(tmp, "windows.json")
+  // A small L2 makes the planner run heat2d's loop as windows of 8 steps in one kernel call each (temporalBlocking.ts).
+  const run = await runProgram("pipelines/heat2d.ts", ["--ranks", "2", `--trace=${file}`, "--n", "199", "--steps", "40"], undefined, { RANKFLOW_CACHE: "l1=4K,l2=64K" })
+  t.is(run.code, 0, run.stderr)
+  const events = checkFormat(t, file)
+  for (const r of [0, 1]) {
+    const exchanges = spansOf(events, r, "stage", "exchange")
+    const sweeps = spansOf(events, r, "stage", "stencil")
+    t.is(exchanges.length, 5, `thread ${r}: 40 steps in windows of 8`)
+    t.deepEqual(sweeps.map((e) => e.args!.step), exchanges.map((e) => e.args!.step))
+    let next = 1
+    for (const [k, s] of sweeps.entries()) {
+      t.true(s.ts >= exchanges[k]!.ts + exchanges[k]!.dur! - 0.002, `thread ${r}: window ${k} sweeps after its exchange`)
+      t.is(s.args!.step, next)
+      next += s.args!.steps!
+    }
+    t.is(next - 1, 40, `thread ${r}: every step swept once`)
+  }
+})
+
 test("an unwritable trace file is refused before any rank starts", async (t) => {
   const run = await runProgram("test/fixtures/tracedRing.ts", ["--ranks", "3", `--trace=${join(tmp, "no-such-dir", "t.json")}`])
   t.is(run.code, 2)
