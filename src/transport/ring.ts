@@ -143,7 +143,9 @@ export class Ring {
 
   /**
    * Writes a small frame if it fits now; `payload` may be null for an empty
-   * message. Allocates nothing once a view of the payload's type exists.
+   * message, and may be longer than `byteLength` when it is a byte array (an
+   * encoder's reused buffer: its first `byteLength` bytes are sent).
+   * Allocates nothing once a view of the payload's type exists.
    */
   tryWriteSmall(context: number, tag: number, kind: number, payload: TypedArray | null, byteLength: number): boolean {
     const total = HEADER_BYTES + pad16(byteLength)
@@ -166,7 +168,14 @@ export class Ring {
     w[i + 3] = byteLength
     if (payload !== null && byteLength > 0) {
       if (byteLength > LOOP_COPY_BYTES) copyBytes(this.data, at + HEADER_BYTES, payload, 0, byteLength)
-      else this.viewOf(payload).set(payload as never, (at + HEADER_BYTES) / payload.BYTES_PER_ELEMENT)
+      else if (payload.byteLength === byteLength) this.viewOf(payload).set(payload as never, (at + HEADER_BYTES) / payload.BYTES_PER_ELEMENT)
+      else {
+        // A prefix of a byte array: a plain loop (a subarray would allocate).
+        const d = this.data
+        const src = payload as Uint8Array
+        const o = at + HEADER_BYTES
+        for (let k = 0; k < byteLength; k++) d[o + k] = src[k] as number
+      }
     }
     // The next header slot reads 0 before this frame is visible (the reader stops there).
     w[(((at + total) & this.mask) >> 2) + KIND_WORD] = 0
@@ -292,6 +301,11 @@ export class Ring {
     }
     this.advance(HEADER_BYTES + pad16(bytes))
     this.hasFrame = false
+  }
+
+  /** Byte `k` (< frameBytes) of the current small frame's payload, read in place. */
+  payloadByte(k: number): number {
+    return this.data[(this.head & this.mask) + HEADER_BYTES + k] as number
   }
 
   /** Consumes the current small frame without reading its payload. */
