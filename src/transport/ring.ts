@@ -20,9 +20,9 @@
  * (frame, tail, head, and back). To keep "the kind word at the reader's head
  * is 0 until published" true across laps, the writer zeroes the next header
  * slot before it publishes a frame, and always leaves that slot free: the
- * ring holds at most capacity − 16 bytes of frames. `tail` is still stored
- * after every frame (on the writer's own line, which nobody reads in the
- * small path) for large frames, whose chunks the reader counts against it.
+ * ring holds at most capacity − 16 bytes of frames. `tail` is stored only by
+ * large frames (before their header, then after every chunk): the reader
+ * counts a large frame's chunks against it.
  *
  * `head` and `tail` are byte counters that wrap at 2³² (int32 arithmetic);
  * the ring capacity (≤ 2³⁰) keeps their difference exact. Frame lengths and
@@ -40,13 +40,16 @@ export const KIND_PAD = 0
 /** Largest payload a frame can carry, 4 GiB − 1: its length is an unsigned 32-bit header field. */
 export const MAX_FRAME_BYTES = 0xffff_ffff
 
-const TAIL = 0 // written by the writer only
+const TAIL = 0 // written by the writer only, for large frames (their chunks are counted against it)
 const STALLED = 1 // written by the writer only: 1 while it waits for space
+const WRITTEN = 2 // written by the writer only (plain store, never read across threads): where a re-attached writer resumes
 const HEAD = 16 // written by the reader only (own cache line)
 /** The header word that publishes a frame: kind + 1, stored last; 0 while no frame is there. */
 const KIND_WORD = 2
 /** Up to this many bytes, copy with a typed loop or `set`; above, with `copyBytes` (memmove). */
 const LOOP_COPY_BYTES = 4096
+/** Up to this many bytes, the writer copies with a plain loop rather than `set`. */
+const TINY_COPY_BYTES = 256
 
 /** Any typed array; the ring copies between same-typed views, so types must match. */
 export type TypedArray =
@@ -100,6 +103,8 @@ export class Ring {
   /** The last view handed out and its type: a ping-pong of one type skips the Map. */
   private lastType: unknown = null
   private lastView: TypedArray | null = null
+  /** The last view's elements are bigints (a loop over them would allocate): copied with `copyBytes`. */
+  private lastBig = false
 
   /** Writer's own copy of the tail (only the writer moves it). */
   private tail = 0
@@ -129,7 +134,7 @@ export class Ring {
     this.data = new Uint8Array(memory.rings, base + RING_CONTROL_BYTES, this.capacity)
     this.words = new Int32Array(memory.rings, base + RING_CONTROL_BYTES, this.capacity / 4)
     // Attach to a ring that may already hold frames (a rank attaches after its peers started).
-    this.tail = Atomics.load(this.control, TAIL)
+    this.tail = this.control[WRITTEN] as number
     this.head = Atomics.load(this.control, HEAD)
     this.headSeen = this.head
   }
@@ -168,13 +173,19 @@ export class Ring {
     w[i + 3] = byteLength
     if (payload !== null && byteLength > 0) {
       if (byteLength > LOOP_COPY_BYTES) copyBytes(this.data, at + HEADER_BYTES, payload, 0, byteLength)
-      else if (payload.byteLength === byteLength) this.viewOf(payload).set(payload as never, (at + HEADER_BYTES) / payload.BYTES_PER_ELEMENT)
       else {
-        // A prefix of a byte array: a plain loop (a subarray would allocate).
-        const d = this.data
-        const src = payload as Uint8Array
-        const o = at + HEADER_BYTES
-        for (let k = 0; k < byteLength; k++) d[o + k] = src[k] as number
+        const v = this.viewOf(payload) as Float64Array
+        const size = payload.BYTES_PER_ELEMENT
+        if (byteLength > TINY_COPY_BYTES || this.lastBig) {
+          if (payload.byteLength === byteLength) v.set(payload as never, (at + HEADER_BYTES) / size)
+          else copyBytes(this.data, at + HEADER_BYTES, payload, 0, byteLength)
+        } else {
+          // A plain loop over same-typed views beats `set` (a builtin call) for a few words, and
+          // copies just the first byteLength bytes of a longer array (an encoder's buffer) without a subarray.
+          const src = payload as Float64Array
+          const start = (at + HEADER_BYTES) / size
+          for (let k = 0, count = byteLength / size; k < count; k++) v[start + k] = src[k] as number
+        }
       }
     }
     // The next header slot reads 0 before this frame is visible (the reader stops there).
@@ -189,7 +200,7 @@ export class Ring {
       Atomics.store(w, p + KIND_WORD, KIND_PAD + 1)
     }
     this.tail = (t + total + (wraps ? toEnd : 0)) | 0
-    Atomics.store(this.control, TAIL, this.tail)
+    this.control[WRITTEN] = this.tail
     return true
   }
 
@@ -209,6 +220,9 @@ export class Ring {
     if (this.stalled) this.unstall()
     const w = this.words
     if (frame.sent < 0) {
+      // The tail moves only with large frames: bring it up to this header first, so the reader
+      // never counts bytes against a tail left behind by the small frames sent since.
+      Atomics.store(this.control, TAIL, t)
       const i = (t & this.mask) >> 2
       w[i] = frame.context
       w[i + 1] = frame.tag
@@ -232,6 +246,7 @@ export class Ring {
       Atomics.store(this.control, TAIL, t)
     }
     this.tail = t
+    this.control[WRITTEN] = t
     Atomics.store(this.control, TAIL, t)
     return frame.sent >= padded || this.stall()
   }
@@ -347,7 +362,7 @@ export class Ring {
     Atomics.store(this.control, HEAD, this.head)
   }
 
-  /** A view of the ring's data with the element type of `like` (cached per type). */
+  /** A view of the ring's data with the element type of `like` (cached per type); sets `lastBig`. */
   private viewOf(like: TypedArray): TypedArray {
     const type = like.constructor
     if (type === this.lastType) return this.lastView!
@@ -359,6 +374,7 @@ export class Ring {
     }
     this.lastType = type
     this.lastView = view
+    this.lastBig = like instanceof BigInt64Array || like instanceof BigUint64Array
     return view
   }
 }
