@@ -126,7 +126,11 @@ export class PendingSend {
   }
 }
 
-/** A message about to be sent: its kind and its payload bytes. */
+/**
+ * A message about to be sent: its kind and its payload bytes. `data` may be
+ * longer than `bytes` (the light encoder's reused buffer): send its first
+ * `bytes` bytes, and copy them before anything else can encode.
+ */
 interface Payload {
   kind: number
   data: TypedArray
