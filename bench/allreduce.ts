@@ -10,9 +10,9 @@ import { type Comm, runRanks, SUM } from "rankflow"
 
 const MiB = 1024 * 1024
 
-/** Seconds per call of `op` (the slowest rank's), between barriers, after a warm-up long enough for the JIT. */
-function timeCalls(comm: Comm, reps: number, op: () => void): number {
-  for (let i = 0; i < reps; i++) op()
+/** Seconds per call of `op` (the slowest rank's), between barriers, after a warm-up long enough for the JIT (`warmup` calls, default `reps`). */
+function timeCalls(comm: Comm, reps: number, op: () => void, warmup = reps): number {
+  for (let i = 0; i < warmup; i++) op()
   comm.barrier()
   const t0 = comm.wtime()
   for (let i = 0; i < reps; i++) op()
@@ -22,10 +22,12 @@ function timeCalls(comm: Comm, reps: number, op: () => void): number {
 
 export function measure(comm: Comm, quick: boolean): Array<{ name: string; bytes: number; reps: number; seconds: number; check: number }> {
   const scalarReps = quick ? 2_000 : 100_000
+  // The JIT needs ~10⁴ calls of a small collective before its figure means something, quick or not.
+  const scalarWarmup = Math.max(scalarReps, 10_000)
   const bigReps = quick ? 3 : 40
   const out = []
   let scalar = 0
-  out.push({ name: "allreduce_1_double", bytes: 8, reps: scalarReps, seconds: timeCalls(comm, scalarReps, () => (scalar = comm.allreduce(comm.rank + 1, SUM))), check: scalar })
+  out.push({ name: "allreduce_1_double", bytes: 8, reps: scalarReps, seconds: timeCalls(comm, scalarReps, () => (scalar = comm.allreduce(comm.rank + 1, SUM)), scalarWarmup), check: scalar })
   const vector = new Float64Array(MiB).fill(comm.rank + 1)
   let sum = new Float64Array(0)
   const result = new Float64Array(MiB)

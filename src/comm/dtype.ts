@@ -38,6 +38,9 @@ const TYPED: ReadonlyArray<TypedArrayConstructor> = [
   BigUint64Array,
 ]
 const KIND_OF = new Map<unknown, number>(TYPED.map((C, i) => [C, KIND_TYPED_BASE + i]))
+/** The last typed-array constructor `kindOf` looked up, and its kind (per thread; only exact constructors are cached). */
+let lastType: unknown = Uint8Array
+let lastKind = KIND_TYPED_BASE + 1
 
 /** The typed-array constructor of a kind, or undefined for non-typed kinds. */
 export function typedConstructor(kind: number): TypedArrayConstructor | undefined {
@@ -51,8 +54,14 @@ export function typedConstructor(kind: number): TypedArrayConstructor | undefine
 export function kindOf(value: unknown): number {
   if (typeof value === "number") return KIND_NUMBER
   if (typeof value !== "object" || value === null) return KIND_SERIALIZED
-  const direct = KIND_OF.get(value.constructor)
-  if (direct !== undefined) return direct
+  const type = value.constructor
+  if (type === lastType) return lastKind // a run of messages of one type skips the Map
+  const direct = KIND_OF.get(type)
+  if (direct !== undefined) {
+    lastType = type
+    lastKind = direct
+    return direct
+  }
   if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) return KIND_ARRAYBUFFER
   if (value instanceof DataView) return KIND_DATAVIEW
   for (let i = 0; i < TYPED.length; i++) if (value instanceof (TYPED[i] as TypedArrayConstructor)) return KIND_TYPED_BASE + i

@@ -31,7 +31,7 @@ import type { Bell, InChannel, Links, OutChannel } from "../transport/channel.ts
 import { BlockedOp, blockedOpName, Doorbell, failedRankOf, SPIN_LIMIT, STREAM_SPIN_LIMIT } from "../transport/doorbell.ts"
 import { allocateContext, reserveHeap, type WorldMemory } from "../transport/memory.ts"
 import { native } from "../transport/native.ts"
-import { MAX_FRAME_BYTES, Ring, type OutgoingFrame, type Sink, type TypedArray } from "../transport/ring.ts"
+import { HEADER_BYTES, MAX_FRAME_BYTES, Ring, type OutgoingFrame, type Sink, type TypedArray } from "../transport/ring.ts"
 import {
   allocateFor,
   bufferValue,
@@ -43,6 +43,7 @@ import {
   kindOf,
   typedConstructor,
 } from "./dtype.ts"
+import { Decoder, Encoder, PACKED_FORMAT } from "./encode.ts"
 import { Status } from "./status.ts"
 import { Trace } from "./trace.ts"
 import { Windows } from "./window.ts"
@@ -84,6 +85,9 @@ const ACK_PAYLOAD = new Uint8Array(0)
 const OVERSUBSCRIBED_SPINS = 16
 /** Yields before sleeping when ranks outnumber cores. */
 const OVERSUBSCRIBED_YIELDS = 200
+
+/** Largest serialized message sent in the light encoding (bigger ones go to v8 serialize). */
+const PACKED_LIMIT = 64 * 1024
 
 /** Where a receive puts its data: a caller's buffer, or null to allocate the value. */
 export type RecvTarget = TypedArray | ArrayBuffer | DataView | null
@@ -138,7 +142,11 @@ export class PendingSend {
   }
 }
 
-/** A message about to be sent: its kind and its payload bytes. */
+/**
+ * A message about to be sent: its kind and its payload bytes. `data` may be
+ * longer than `bytes` (the light encoder's reused buffer): send its first
+ * `bytes` bytes, and copy them before anything else can encode.
+ */
 interface Payload {
   kind: number
   data: TypedArray
@@ -170,6 +178,11 @@ export class Engine {
   private readonly recvNumber = new Float64Array(1)
   /** Reused for every send so the hot path allocates nothing. */
   private readonly payload: Payload = { kind: 0, data: new Uint8Array(0), bytes: 0 }
+  /** Small plain values skip the v8 serializer (see encode.ts); encodings stay small frames. */
+  private readonly encoder: Encoder
+  private readonly decoder = new Decoder()
+  /** Where a small packed frame is read to be decoded (a small frame's payload fits). */
+  private readonly packedIn: Buffer
 
   // Blocking state (calls never nest, so one set of fields serves all).
   private spins = 0
@@ -222,6 +235,10 @@ export class Engine {
     const heapMemory = links === undefined ? memory : ({ ...memory, heap: links.heap } as unknown as WorldMemory)
     this.windows = new Windows(heapMemory, (on) => (this.patient += on ? 1 : -1))
     this.sharedWindows = links === undefined
+    // A packed message always travels as one small frame, on every channel (rings and MPI alike).
+    const smallPayload = Math.min(...this.inRings.map((c) => c.smallMax)) - HEADER_BYTES
+    this.encoder = new Encoder(Math.min(PACKED_LIMIT, smallPayload))
+    this.packedIn = Buffer.allocUnsafeSlow(Math.min(PACKED_LIMIT, smallPayload))
   }
 
   /** Whether every rank's window blocks are readable here (threads); else windowed allreduces go through messages. */
@@ -271,7 +288,7 @@ export class Engine {
         // Ring full: wait with a private copy, since the progress made meanwhile
         // may run nested sends (nonblocking collectives) that reuse `payload`.
         const kind = p.kind
-        const data = bytesOf(p.data).slice()
+        const data = bytesOf(p.data).slice(0, p.bytes)
         this.beginBlocking()
         while (!ring.tryWriteSmall(context, tag, kind, data, data.byteLength)) {
           this.progress()
@@ -304,7 +321,7 @@ export class Engine {
       return null
     }
     // Queued: keep a private copy of small payloads so the caller may reuse its buffer.
-    const bytes = small ? bytesOf(p.data).slice() : bytesOf(p.data)
+    const bytes = small ? bytesOf(p.data).slice(0, p.bytes) : bytesOf(p.data)
     const pending = new PendingSend(dest, context, tag, p.kind, bytes, small)
     queue.push(pending)
     this.pendingSendCount++
@@ -320,6 +337,13 @@ export class Engine {
       this.sendNumber[0] = value as number
       p.data = this.sendNumber
     } else if (kind === KIND_SERIALIZED) {
+      // The light encoding when it takes the value (always a small frame), else v8's.
+      const packed = this.encoder.encode(value)
+      if (packed >= 0) {
+        p.data = this.encoder.bytes
+        p.bytes = packed
+        return p
+      }
       try {
         p.data = serialize(value)
       } catch (cause) {
@@ -337,7 +361,7 @@ export class Engine {
 
   /** Sends to self: copied straight into the matching receive or the unexpected queue. */
   private deliverLocal(p: Payload, tag: number, context: number): void {
-    const data = bytesOf(p.data).slice()
+    const data = bytesOf(p.data).slice(0, p.bytes)
     const sync = (context & SYNC_CONTEXT) !== 0
     const message: Unexpected = { source: this.rank, context: context & ~SYNC_CONTEXT, tag, kind: p.kind, data, complete: true, direct: false, claim: null, sync }
     const request = this.takePosted(this.rank, message.context, tag)
@@ -813,7 +837,7 @@ export class Engine {
   /** The received value from a private copy (already in `message.data`), copied or combined (`sink`) into `into`. */
   private valueOf(message: Unexpected, into: RecvTarget, sink: Sink | null = null): unknown {
     if (into === null)
-      return isObjectKind(message.kind) ? objectValue(message.kind, message.data) : bufferValue(message.kind, message.data)
+      return isObjectKind(message.kind) ? objectValue(message.kind, message.data, this.decoder) : bufferValue(message.kind, message.data)
     const error = this.checkTarget(into, message.kind, message.data.byteLength, message.source, message.tag)
     if (error !== null) throw error
     if (sink !== null) sink(into as TypedArray, 0, message.data, 0, message.data.byteLength)
@@ -832,6 +856,11 @@ export class Engine {
         ring.readSmallInto(this.recvNumber)
         this.doorbell.ring(source)
         return this.recvNumber[0]
+      }
+      if (kind === KIND_SERIALIZED && ring.payloadByte(0) === PACKED_FORMAT) {
+        ring.readSmallInto(this.packedIn)
+        this.doorbell.ring(source)
+        return this.decoder.decode(this.packedIn, bytes)
       }
       const data = allocateFor(kind, bytes)
       ring.readSmallInto(data)
@@ -939,9 +968,11 @@ export class Engine {
   }
 }
 
-/** The value of an object-kind message (serialized, or a number) from its bytes. */
-function objectValue(kind: number, data: Uint8Array): unknown {
-  return kind === KIND_NUMBER ? new Float64Array(data.buffer, data.byteOffset, 1)[0] : deserialize(data)
+/** The value of an object-kind message (serialized — light encoding or v8's —, or a number) from its bytes. */
+function objectValue(kind: number, data: Uint8Array, decoder: Decoder): unknown {
+  if (kind === KIND_NUMBER) return new Float64Array(data.buffer, data.byteOffset, 1)[0]
+  if (data[0] !== PACKED_FORMAT) return deserialize(data)
+  return decoder.decode(Buffer.from(data.buffer, data.byteOffset, data.byteLength), data.byteLength)
 }
 
 function describeType(value: unknown): string {

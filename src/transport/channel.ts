@@ -30,11 +30,15 @@ export interface InChannel {
   readonly frameTag: number
   readonly frameKind: number
   readonly frameBytes: number
+  /** Bytes of the largest small frame, header included (a small frame is read in one piece). */
+  readonly smallMax: number
   isSmall(payloadBytes: number): boolean
   /** Reads the next frame's header if one has arrived. */
   peek(): boolean
   /** Copies the head (small) frame's payload into `dest` and consumes it. */
   readSmallInto(dest: TypedArray): void
+  /** Byte `k` (< frameBytes) of the current small frame's payload, read in place. */
+  payloadByte(k: number): number
   /** Consumes the head (small) frame unread. */
   skipSmall(): void
   /** Hands what has arrived of the head (large) frame to `sink` (a copy into `dest` by default); true once consumed. */

@@ -8,24 +8,30 @@
  * Layer: transport. Imports nothing above transport/.
  */
 
-/** Int32 slots per rank in the control block: one cache line, so ranks do not false-share. */
-export const RANK_STRIDE = 16
-/** Offsets inside a rank's control slots. */
+/**
+ * Int32 slots per rank in the control block: two cache lines, so ranks do not
+ * false-share, and the doorbell line (bell and sleeping flag, which a peer
+ * reads after every message it sends) apart from the diagnostics line the
+ * rank writes on every collective call — one line crossing cores per message
+ * instead of two.
+ */
+export const RANK_STRIDE = 32
+/** Offsets inside a rank's control slots. Line one: the doorbell. */
 export const BELL = 0
 export const SLEEPING = 1
-/** What a sleeping rank waits for, published for the supervisor's diagnostics. */
-export const BLOCKED_OP = 2
-export const BLOCKED_PEER = 3
-export const BLOCKED_TAG = 4
-export const BLOCKED_CONTEXT = 5
+/** Line two. What a sleeping rank waits for, published for the supervisor's diagnostics. */
+export const BLOCKED_OP = 16
+export const BLOCKED_PEER = 17
+export const BLOCKED_TAG = 18
+export const BLOCKED_CONTEXT = 19
 /** Completed blocking calls: the supervisor's deadlock detector watches it move. */
-export const PROGRESS = 6
+export const PROGRESS = 20
 /** The collective a rank is in (opcode + 1, 0 when none), its sequence number and root, for diagnostics. */
-export const CALL_OP = 7
-export const CALL_SEQ = 8
-export const CALL_ROOT = 9
+export const CALL_OP = 21
+export const CALL_SEQ = 22
+export const CALL_ROOT = 23
 /** Set to 1 by the rank's near-heap-limit callback (native guardHeap) when it ran out of heap. */
-export const OUT_OF_MEMORY = 10
+export const OUT_OF_MEMORY = 24
 /** Slot 1 of the control block: the next free communicator context id (world uses 0 and 1). */
 const NEXT_CONTEXT = 1
 /** Slot 2: the next free 64-byte unit of the shared heap. */

@@ -90,6 +90,7 @@ export class MpiInChannel implements InChannel {
   frameTag = 0
   frameKind = 0
   frameBytes = 0
+  readonly smallMax = MPI_SMALL_BYTES
   private staging = new ArrayBuffer(MPI_SMALL_BYTES)
   private header = new Int32Array(this.staging, 0, 4)
   private data = new Uint8Array(this.staging)
@@ -141,6 +142,10 @@ export class MpiInChannel implements InChannel {
       for (let k = 0, count = bytes / size; k < count; k++) d[k] = v[start + k] as number
     }
     this.hasFrame = false
+  }
+
+  payloadByte(k: number): number {
+    return this.data[HEADER_BYTES + k] as number
   }
 
   skipSmall(): void {

@@ -11,6 +11,19 @@
  * chunk while the reader drains the previous, so a message of any size moves
  * at close to copy bandwidth through a ring that stays in cache.
  *
+ * A frame is published by its header's kind word (stored last, as kind + 1):
+ * the reader polls the word at its head — the frame's own cache line — and
+ * never the writer's tail, and the writer keeps a cached copy of the reader's
+ * head that it re-reads only when the ring looks full. A small message
+ * therefore moves one or two cache lines between the cores (the frame, and the
+ * next header slot when the frame ends on a line boundary), instead of four
+ * (frame, tail, head, and back). To keep "the kind word at the reader's head
+ * is 0 until published" true across laps, the writer zeroes the next header
+ * slot before it publishes a frame, and always leaves that slot free: the
+ * ring holds at most capacity − 16 bytes of frames. `tail` is stored only by
+ * large frames (before their header, then after every chunk): the reader
+ * counts a large frame's chunks against it.
+ *
  * `head` and `tail` are byte counters that wrap at 2³² (int32 arithmetic);
  * the ring capacity (≤ 2³⁰) keeps their difference exact. Frame lengths and
  * positions inside a frame are plain numbers (never int32): a frame carries
@@ -27,11 +40,16 @@ export const KIND_PAD = 0
 /** Largest payload a frame can carry, 4 GiB − 1: its length is an unsigned 32-bit header field. */
 export const MAX_FRAME_BYTES = 0xffff_ffff
 
-const TAIL = 0 // written by the writer only
+const TAIL = 0 // written by the writer only, for large frames (their chunks are counted against it)
 const STALLED = 1 // written by the writer only: 1 while it waits for space
+const WRITTEN = 2 // written by the writer only (plain store, never read across threads): where a re-attached writer resumes
 const HEAD = 16 // written by the reader only (own cache line)
+/** The header word that publishes a frame: kind + 1, stored last; 0 while no frame is there. */
+const KIND_WORD = 2
 /** Up to this many bytes, copy with a typed loop or `set`; above, with `copyBytes` (memmove). */
 const LOOP_COPY_BYTES = 4096
+/** Up to this many bytes, the writer copies with a plain loop rather than `set`. */
+const TINY_COPY_BYTES = 256
 
 /** Any typed array; the ring copies between same-typed views, so types must match. */
 export type TypedArray =
@@ -82,9 +100,16 @@ export class Ring {
   private readonly data: Uint8Array
   private readonly words: Int32Array
   private readonly views = new Map<TypedArrayConstructor, TypedArray>()
+  /** The last view handed out and its type: a ping-pong of one type skips the Map. */
+  private lastType: unknown = null
+  private lastView: TypedArray | null = null
+  /** The last view's elements are bigints (a loop over them would allocate): copied with `copyBytes`. */
+  private lastBig = false
 
   /** Writer's own copy of the tail (only the writer moves it). */
   private tail = 0
+  /** Writer's last look at the reader's head: re-read only when the ring looks full (saves a cache line per message). */
+  private headSeen = 0
   /** Writer's own copy of the STALLED word. */
   private stalled = false
   /** Reader's own copy of the head (only the reader moves it). */
@@ -109,8 +134,9 @@ export class Ring {
     this.data = new Uint8Array(memory.rings, base + RING_CONTROL_BYTES, this.capacity)
     this.words = new Int32Array(memory.rings, base + RING_CONTROL_BYTES, this.capacity / 4)
     // Attach to a ring that may already hold frames (a rank attaches after its peers started).
-    this.tail = Atomics.load(this.control, TAIL)
+    this.tail = this.control[WRITTEN] as number
     this.head = Atomics.load(this.control, HEAD)
+    this.headSeen = this.head
   }
 
   /** True when a frame of `payloadBytes` is small (written and read in one piece). */
@@ -122,37 +148,59 @@ export class Ring {
 
   /**
    * Writes a small frame if it fits now; `payload` may be null for an empty
-   * message. Allocates nothing once a view of the payload's type exists.
+   * message, and may be longer than `byteLength` when it is a byte array (an
+   * encoder's reused buffer: its first `byteLength` bytes are sent).
+   * Allocates nothing once a view of the payload's type exists.
    */
   tryWriteSmall(context: number, tag: number, kind: number, payload: TypedArray | null, byteLength: number): boolean {
     const total = HEADER_BYTES + pad16(byteLength)
-    let t = this.tail
-    const used = (t - Atomics.load(this.control, HEAD)) | 0
-    let pos = t & this.mask
+    const t = this.tail
+    const pos = t & this.mask
     const toEnd = this.capacity - pos
     const wraps = total > toEnd
-    if (this.capacity - used < total + (wraps ? toEnd : 0)) return this.stall()
+    // The frame, the filler before it when it wraps, and the free header slot after it.
+    const need = total + (wraps ? toEnd : 0) + HEADER_BYTES
+    if (this.capacity - ((t - this.headSeen) | 0) < need) {
+      this.headSeen = Atomics.load(this.control, HEAD)
+      if (this.capacity - ((t - this.headSeen) | 0) < need) return this.stall()
+    }
     if (this.stalled) this.unstall()
     const w = this.words
-    if (wraps) {
-      w[pos >> 2] = 0
-      w[(pos >> 2) + 1] = 0
-      w[(pos >> 2) + 2] = KIND_PAD
-      w[(pos >> 2) + 3] = toEnd - HEADER_BYTES
-      t = (t + toEnd) | 0
-      pos = 0
-    }
-    const i = pos >> 2
+    const at = wraps ? 0 : pos
+    const i = at >> 2
     w[i] = context
     w[i + 1] = tag
-    w[i + 2] = kind
     w[i + 3] = byteLength
     if (payload !== null && byteLength > 0) {
-      if (byteLength > LOOP_COPY_BYTES) copyBytes(this.data, pos + HEADER_BYTES, payload, 0, byteLength)
-      else this.viewOf(payload).set(payload as never, (pos + HEADER_BYTES) / payload.BYTES_PER_ELEMENT)
+      if (byteLength > LOOP_COPY_BYTES) copyBytes(this.data, at + HEADER_BYTES, payload, 0, byteLength)
+      else {
+        const v = this.viewOf(payload) as Float64Array
+        const size = payload.BYTES_PER_ELEMENT
+        if (byteLength > TINY_COPY_BYTES || this.lastBig) {
+          if (payload.byteLength === byteLength) v.set(payload as never, (at + HEADER_BYTES) / size)
+          else copyBytes(this.data, at + HEADER_BYTES, payload, 0, byteLength)
+        } else {
+          // A plain loop over same-typed views beats `set` (a builtin call) for a few words, and
+          // copies just the first byteLength bytes of a longer array (an encoder's buffer) without a subarray.
+          const src = payload as Float64Array
+          const start = (at + HEADER_BYTES) / size
+          for (let k = 0, count = byteLength / size; k < count; k++) v[start + k] = src[k] as number
+        }
+      }
     }
-    this.tail = (t + total) | 0
-    Atomics.store(this.control, TAIL, this.tail)
+    // The next header slot reads 0 before this frame is visible (the reader stops there).
+    w[(((at + total) & this.mask) >> 2) + KIND_WORD] = 0
+    Atomics.store(w, i + KIND_WORD, kind + 1)
+    if (wraps) {
+      // Filler to the end of the ring, published after the frame it leads to.
+      const p = pos >> 2
+      w[p] = 0
+      w[p + 1] = 0
+      w[p + 3] = toEnd - HEADER_BYTES
+      Atomics.store(w, p + KIND_WORD, KIND_PAD + 1)
+    }
+    this.tail = (t + total + (wraps ? toEnd : 0)) | 0
+    this.control[WRITTEN] = this.tail
     return true
   }
 
@@ -165,15 +213,21 @@ export class Ring {
     const length = frame.bytes.byteLength
     const padded = pad16(length)
     let t = this.tail
-    let free = this.capacity - ((t - Atomics.load(this.control, HEAD)) | 0)
-    if (free === 0) return this.stall()
+    this.headSeen = Atomics.load(this.control, HEAD)
+    // Room for frame bytes, always leaving the next header slot free.
+    let free = this.capacity - HEADER_BYTES - ((t - this.headSeen) | 0)
+    if (free <= 0) return this.stall()
     if (this.stalled) this.unstall()
+    const w = this.words
     if (frame.sent < 0) {
+      // The tail moves only with large frames: bring it up to this header first, so the reader
+      // never counts bytes against a tail left behind by the small frames sent since.
+      Atomics.store(this.control, TAIL, t)
       const i = (t & this.mask) >> 2
-      this.words[i] = frame.context
-      this.words[i + 1] = frame.tag
-      this.words[i + 2] = frame.kind
-      this.words[i + 3] = length
+      w[i] = frame.context
+      w[i + 1] = frame.tag
+      w[i + 3] = length
+      Atomics.store(w, i + KIND_WORD, frame.kind + 1)
       t = (t + HEADER_BYTES) | 0
       free -= HEADER_BYTES
       frame.sent = 0
@@ -186,10 +240,13 @@ export class Ring {
       frame.sent += n
       t = (t + n) | 0
       free -= n
+      // Before the last chunk is visible, the next header slot must read 0.
+      if (frame.sent >= padded) w[((t & this.mask) >> 2) + KIND_WORD] = 0
       this.tail = t
       Atomics.store(this.control, TAIL, t)
     }
     this.tail = t
+    this.control[WRITTEN] = t
     Atomics.store(this.control, TAIL, t)
     return frame.sent >= padded || this.stall()
   }
@@ -215,21 +272,25 @@ export class Ring {
 
   // ---- reader side ------------------------------------------------------
 
-  /** Reads the next frame's header if one has arrived (skipping filler). */
+  /**
+   * Reads the next frame's header if one has arrived (skipping filler). Polls
+   * the header's own kind word, so an empty poll touches only the line the
+   * next frame will arrive in.
+   */
   peek(): boolean {
     if (this.hasFrame) return true
     for (;;) {
-      const available = (Atomics.load(this.control, TAIL) - this.head) | 0
-      if (available < HEADER_BYTES) return false
       const i = (this.head & this.mask) >> 2
       const w = this.words
-      if (w[i + 2] === KIND_PAD) {
+      const published = Atomics.load(w, i + KIND_WORD)
+      if (published === 0) return false
+      if (published === KIND_PAD + 1) {
         this.advance(HEADER_BYTES + (w[i + 3] as number))
         continue
       }
       this.frameContext = w[i] as number
       this.frameTag = w[i + 1] as number
-      this.frameKind = w[i + 2] as number
+      this.frameKind = published - 1
       this.frameBytes = (w[i + 3] as number) >>> 0
       this.frameReceived = 0
       this.hasFrame = true
@@ -255,6 +316,11 @@ export class Ring {
     }
     this.advance(HEADER_BYTES + pad16(bytes))
     this.hasFrame = false
+  }
+
+  /** Byte `k` (< frameBytes) of the current small frame's payload, read in place. */
+  payloadByte(k: number): number {
+    return this.data[(this.head & this.mask) + HEADER_BYTES + k] as number
   }
 
   /** Consumes the current small frame without reading its payload. */
@@ -296,14 +362,19 @@ export class Ring {
     Atomics.store(this.control, HEAD, this.head)
   }
 
-  /** A view of the ring's data with the element type of `like` (cached per type). */
+  /** A view of the ring's data with the element type of `like` (cached per type); sets `lastBig`. */
   private viewOf(like: TypedArray): TypedArray {
-    const Ctor = (like instanceof Uint8Array ? Uint8Array : like.constructor) as TypedArrayConstructor
+    const type = like.constructor
+    if (type === this.lastType) return this.lastView!
+    const Ctor = (like instanceof Uint8Array ? Uint8Array : type) as TypedArrayConstructor
     let view = this.views.get(Ctor)
     if (view === undefined) {
       view = new Ctor(this.data.buffer, this.data.byteOffset, this.capacity / Ctor.BYTES_PER_ELEMENT)
       this.views.set(Ctor, view)
     }
+    this.lastType = type
+    this.lastView = view
+    this.lastBig = like instanceof BigInt64Array || like instanceof BigUint64Array
     return view
   }
 }

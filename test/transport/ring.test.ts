@@ -36,7 +36,14 @@ test("a full ring refuses a small frame until the reader frees space", (t) => {
   t.is(written, 4) // 4 × 216 = 864; a fifth needs 1080 > 1024
   t.true(reader.peek())
   reader.readSmallInto(new Uint8Array(200))
+  // 376 bytes free now, but the frame wraps: 160 of filler + 216 + the 16-byte
+  // header slot the ring always keeps free after its last frame = 392.
+  t.false(writer.tryWriteSmall(0, 99, 5, payload, 200))
+  t.true(reader.peek())
+  reader.readSmallInto(new Uint8Array(200))
   t.true(writer.tryWriteSmall(0, 99, 5, payload, 200))
+  t.true(reader.peek())
+  t.is(reader.frameTag, 2)
 })
 
 test("a small frame that would straddle the end is preceded by a PAD frame the reader skips", (t) => {
@@ -125,4 +132,20 @@ test("frame sizes of 2 GiB and more are padded exactly and are never small", (t)
   const { writer } = pair(1024)
   for (const n of [2 ** 31, 2 ** 31 + 1, 3 * 2 ** 30, MAX_FRAME_BYTES]) t.false(writer.isSmall(n), `${n} bytes`)
   t.is(MAX_FRAME_BYTES, 2 ** 32 - 1)
+})
+
+test("after many laps an empty ring reads empty, even where old payload bytes look like a header", (t) => {
+  const { writer, reader } = pair(1024)
+  // Payloads of int32 words 5 (a plausible kind + 1) and lengths, in frames of
+  // varying size so later header slots land inside old payloads.
+  for (let lap = 0; lap < 200; lap++) {
+    const words = new Int32Array(1 + (lap % 13) * 4).fill(lap % 2 === 0 ? 5 : 16)
+    t.true(writer.tryWriteSmall(1, lap, 20, words, words.byteLength))
+    t.true(reader.peek())
+    t.is(reader.frameTag, lap)
+    const into = new Int32Array(words.length)
+    reader.readSmallInto(into)
+    t.deepEqual(into, words)
+    t.false(reader.peek(), `lap ${lap}: nothing was sent after this frame`)
+  }
 })
