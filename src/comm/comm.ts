@@ -91,10 +91,12 @@ export const TAG_UB = 0x3fff_ffff
 /**
  * The in-place marker (MPI_IN_PLACE): passed instead of a collective's input,
  * it says the input is already in the output buffer, which the call
- * overwrites with the result — `allreduce(IN_PLACE, op, buffer)`, `reduce`
- * (at the root), `scan`/`exscan`, `allgather(IN_PLACE, buffer)`, `gather`
- * (at the root), `alltoall(IN_PLACE, buffer)`; `scatter(values, root,
- * IN_PLACE)` leaves the root's block in `values` (a view, no copy).
+ * overwrites with the result:
+ * `allreduce(IN_PLACE, op, buffer)`, `reduce` (at the root),
+ * `scan`/`exscan`, `allgather(IN_PLACE, buffer)`, `gather` (at the root),
+ * `alltoall(IN_PLACE, buffer)`; and
+ * `scatter(values, root, IN_PLACE)` leaves the root's block in `values`
+ * (a view, no copy).
  *
  * @example
  * ```ts

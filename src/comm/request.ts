@@ -60,7 +60,9 @@ export class Request<T> {
 
   /** @internal */
   constructor(
+    /** The rank's message engine that completes this request (null: complete from the start). */
     protected readonly engine: Engine | null,
+    /** The operation in flight (null once it has completed). */
     protected pending: Pending | null,
     /** World rank → communicator rank, for the status of receives on derived communicators. */
     protected readonly fromWorld: Int32Array | null = null,
@@ -337,18 +339,23 @@ export function testAll(requests: ReadonlyArray<Request<unknown>>): boolean {
 
 /** What `waitAny` reports: the index of the completed request (UNDEFINED when none was active) and its value. */
 export interface AnyCompleted<T> {
+  /** The index of the completed request in the array, or UNDEFINED when no request was active. */
   readonly index: number
+  /** Its value (a receive's message), undefined for sends and when nothing completed. */
   readonly value: T | undefined
 }
 
 /** What `testAny` reports: `done` is false when active requests remain and none has completed yet. */
 export interface AnyTested<T> extends AnyCompleted<T> {
+  /** Whether a request completed (or none was active); false: call again later. */
   readonly done: boolean
 }
 
 /** What `waitSome` and `testSome` report: the indices of the completed requests and their values, in index order. */
 export interface SomeCompleted<T> {
+  /** The indices of the requests that completed, in index order. */
   readonly indices: number[]
+  /** Their values, in the same order (undefined for sends). */
   readonly values: Array<T | undefined>
 }
 

@@ -60,16 +60,19 @@ export interface TemporalBlocking {
 
 /** What `temporalBlocking` decides from. */
 export interface BlockingInput {
+  /** Dimensions of the grid (1–3). */
   readonly dims: number
   /** The largest block's interior points per dimension. */
   readonly count: ReadonlyArray<number>
   /** Ranks (logical) the grid is laid out on. */
   readonly ranks: number
+  /** The stencil's radius (points each side it reads). */
   readonly radius: number
   /** Bytes per element of the field. */
   readonly elementBytes: number
   /** The loop's step count (k never exceeds it). */
   readonly loopSteps: number
+  /** The cache sizes of the host (hostCache()). */
   readonly cache: CacheSizes
 }
 

@@ -11,8 +11,9 @@ test("known traffic is counted exactly: messages, bytes and lanes, collectives, 
   const run = await runProgram("test/fixtures/traced.ts", ["--ranks", "2", "--trace"])
   t.is(run.code, 0, run.stderr)
   const [zero, one] = rows(run.stderr)
-  // 3 × 80 B arrays + 2 numbers (8 B) + a serialized object (19 B), then a barrier message in each of 2 barriers.
-  t.deepEqual([zero![1], zero![2], zero![3], zero![4], zero![5], zero![8]], ["8", "275 B", "5", "2", "1", "barrier 2"])
+  // 3 × 80 B arrays + 2 numbers (8 B) + a serialized object (26 B in the light encoding, src/comm/encode.ts),
+  // then a barrier message in each of 2 barriers.
+  t.deepEqual([zero![1], zero![2], zero![3], zero![4], zero![5], zero![8]], ["8", "282 B", "5", "2", "1", "barrier 2"])
   t.deepEqual([one![1], one![3], one![7], one![8]], ["2", "2", "8", "barrier 2"]) // 6 receives and 2 barriers block
   t.regex(run.stderr, /^0 +- +8$/m)
   t.regex(run.stderr, /^1 +2 +-$/m)
