@@ -904,7 +904,7 @@ export class Engine {
     if (this.armed) {
       this.doorbell.wakeUp()
       this.armed = false
-    }
+    } else if (this.published) this.doorbell.wakeUp() // published while yielding: no longer blocked
     if (this.published) {
       this.doorbell.unblocked()
       this.published = false
@@ -935,7 +935,15 @@ export class Engine {
     if (this.pendingSendCount > 0) this.progressSends()
     if (this.yields > 0) {
       if (++this.spins < OVERSUBSCRIBED_SPINS) return
-      if (this.spins < OVERSUBSCRIBED_SPINS + this.yields) return native!.yieldThread()
+      if (this.spins < OVERSUBSCRIBED_SPINS + this.yields) {
+        // A yield can last a whole time slice when other processes hold the cores (200 of them: up to ~1 s):
+        // say what this call waits for meanwhile, for the deadlock watcher and the dashboard.
+        if (!this.published) {
+          this.doorbell.publishBlocked(op, peer, tag, context)
+          this.published = true
+        }
+        return native!.yieldThread()
+      }
     } else if (++this.spins < SPIN_LIMIT) return
     // While a large message streams, the peer is busy copying the next chunk:
     // keep spinning rather than pay a ~20 µs futex wake-up per chunk.

@@ -53,6 +53,8 @@ export interface Bell {
   abortWord(): number
   /** Publishes what the rank blocks on; returns the value to pass to `sleep`. */
   prepareSleep(op: number, peer: number, tag: number, context: number): number
+  /** Publishes what the rank blocks on without sleeping (it yields its core meanwhile). */
+  publishBlocked(op: number, peer: number, tag: number, context: number): void
   /** Waits for a change (or a while); true when woken, false when the caller should re-check and sleep again. */
   sleep(bell: number): boolean
   wakeUp(): void

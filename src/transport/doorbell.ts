@@ -72,6 +72,20 @@ export class Doorbell {
   }
 
   /**
+   * Publishes what a blocking call waits for without going to sleep (a rank
+   * that gives its core away first, when ranks outnumber cores): the deadlock
+   * watcher and the dashboard see it waiting; nobody rings it.
+   */
+  publishBlocked(op: number, peer: number, tag: number, context: number): void {
+    const c = this.control
+    const b = this.base
+    c[b + BLOCKED_PEER] = peer
+    c[b + BLOCKED_TAG] = tag
+    c[b + BLOCKED_CONTEXT] = context
+    Atomics.store(c, b + BLOCKED_OP, op)
+  }
+
+  /**
    * Sleeps until the doorbell moves from `bell` (or a timeout); the caller
    * re-checks its condition. True when woken (the rank is awake again); false
    * on a timeout, when the rank stays published as asleep and blocked: it

@@ -203,6 +203,7 @@ export class MpiBell implements Bell {
   prepareSleep(): number {
     return 0
   }
+  publishBlocked(): void {}
   sleep(): boolean {
     this.mpi.yieldThread()
     return false

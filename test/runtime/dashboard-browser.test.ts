@@ -30,8 +30,10 @@ test("the dashboard page shows a running job's ranks, progress, traffic and fiel
     t.fail("no chromium on this machine: install Debian's package (apt-get update && apt-get install -y chromium; .ci/run does) — this test never downloads a browser")
     return
   }
-  const job = startProgram(JOB, ["--ranks", "3", "--threads", "3", "--dashboard=0", "--dashboard-keep", "--steps", "400", "--pause", "60"], 180_000)
+  // The browser first: on a loaded machine it takes seconds to start, which the job must not spend (it would end
+  // before the page sees a rank wait). Rank 0 pauses 100 ms every 5 steps: 8 s of pauses, ranks 1 and 2 waiting.
   const browser = await chromium.launch({ executablePath, headless: true, args: ["--no-sandbox", "--disable-gpu"] })
+  const job = startProgram(JOB, ["--ranks", "3", "--threads", "3", "--dashboard=0", "--dashboard-keep", "--steps", "400", "--pause", "100"], 180_000)
   try {
     const [, url, port] = (await job.waitFor(/dashboard at (http:\/\/127\.0\.0\.1:(\d+)\/)/, 60_000))!
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
@@ -40,10 +42,10 @@ test("the dashboard page shows a running job's ranks, progress, traffic and fiel
     // The ranks appear, each in a known state; then rank 0's progress, traffic between neighbours, the field.
     // Page-side expressions are strings: the tests compile without the DOM's types.
     await page.waitForFunction('document.querySelectorAll("#ranks tbody tr[data-state]").length === 3', undefined, wait)
+    await page.waitForFunction('[...document.querySelectorAll("#ranks tbody tr")].some((r) => r.dataset.state === "waiting")', undefined, wait)
     await page.waitForFunction('Number(document.getElementById("progress").value) > 20', undefined, wait)
     await page.waitForFunction('Number(document.querySelector(\'#matrix td[data-from="0"][data-to="1"]\')?.dataset.bytesPerSecond ?? 0) > 0', undefined, wait)
     await page.waitForFunction('Number(document.getElementById("preview").dataset.step) > 0', undefined, wait)
-    await page.waitForFunction('[...document.querySelectorAll("#ranks tbody tr")].some((r) => r.dataset.state === "waiting")', undefined, wait)
     // The guide's picture, taken while a rank waits (the page may redraw in between: it is checked below).
     await page.screenshot({ path: SCREENSHOT, fullPage: true })
     const live = (await page.evaluate(`({
