@@ -60,14 +60,9 @@ export class Doorbell {
 
   /** The bell value to pass to `sleep`, read *before* the final re-check of the condition. */
   prepareSleep(op: number, peer: number, tag: number, context: number): number {
-    const c = this.control
-    const b = this.base
-    c[b + BLOCKED_PEER] = peer
-    c[b + BLOCKED_TAG] = tag
-    c[b + BLOCKED_CONTEXT] = context
-    Atomics.store(c, b + BLOCKED_OP, op)
-    const bell = Atomics.load(c, b + BELL)
-    Atomics.store(c, b + SLEEPING, 1)
+    this.publishBlocked(op, peer, tag, context)
+    const bell = Atomics.load(this.control, this.base + BELL)
+    Atomics.store(this.control, this.base + SLEEPING, 1)
     return bell
   }
 
