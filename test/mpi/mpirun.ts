@@ -94,3 +94,15 @@ export function onMpiRanks(processes: number, calls: ReadonlyArray<FixtureCall>,
 export function onThreadRanks(ranks: number, calls: ReadonlyArray<FixtureCall>): Promise<unknown[][]> {
   return resultsOf(`--ranks ${ranks}`, (env) => runProgram(RUNNER, ["--ranks", String(ranks), "--", encode(calls)], undefined, env))
 }
+
+/** The run's record without what differs between any two runs (seconds). */
+export function comparable(stdout: string, what: string): unknown {
+  let record: { ok?: boolean; result?: unknown; summary?: Record<string, unknown>; report?: unknown; ranks?: number }
+  try {
+    record = JSON.parse(stdout) as typeof record
+  } catch {
+    throw new Error(`${what}: no single JSON document on stdout:\n${stdout.slice(0, 2000)}`)
+  }
+  const { seconds: _, ...summary } = record.summary ?? {}
+  return { ok: record.ok, ranks: record.ranks, result: record.result, summary, report: record.report }
+}

@@ -4,7 +4,7 @@
 // Compared: the whole `--json` record of the run (result, summary, report), minus the time taken.
 import test from "ava"
 import { runProgram } from "../helpers.ts"
-import { mpirun, requireMpirun } from "./mpirun.ts"
+import { comparable, mpirun, requireMpirun } from "./mpirun.ts"
 
 /** Each pipeline at a small size (the parameters test/pipelines*.test.ts use, or smaller). */
 const PIPELINES: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
@@ -21,17 +21,6 @@ const PIPELINES: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
   ["life", ["--n", "48", "--gap", "12", "--steps", "30"]],
 ]
 
-/** The run's record without what differs between any two runs (seconds). */
-function comparable(stdout: string, what: string): unknown {
-  let record: { ok?: boolean; result?: unknown; summary?: Record<string, unknown>; report?: unknown; ranks?: number }
-  try {
-    record = JSON.parse(stdout) as typeof record
-  } catch {
-    throw new Error(`${what}: no single JSON document on stdout:\n${stdout.slice(0, 2000)}`)
-  }
-  const { seconds: _, ...summary } = record.summary ?? {}
-  return { ok: record.ok, ranks: record.ranks, result: record.result, summary, report: record.report }
-}
 
 for (const [name, args] of PIPELINES) {
   test(`${name} ${args.join(" ")}: the same --json record on 2 and 3 MPI processes as on 2 and 3 threads`, async (t) => {

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import test, { type ExecutionContext } from "ava"
 import { runProgram } from "../helpers.ts"
+import { comparable } from "./mpirun.ts"
 import { buildMpiProgram, runAcrossHosts, TWO_HOSTS_SCRIPT, twoHostsUnavailable } from "./twoHosts.ts"
 
 const SOURCE = new URL("../fixtures/mpi/hostsCheck.c", import.meta.url).pathname
@@ -185,17 +186,6 @@ test.serial("a prefix another run is using is refused (exit 3) and that run's na
   }
 })
 
-/** A run's --json record without its time, and the hosts it says it ran on left out. */
-function record(stdout: string, what: string): unknown {
-  let parsed: { ok?: boolean; ranks?: number; result?: unknown; summary?: Record<string, unknown> }
-  try {
-    parsed = JSON.parse(stdout) as typeof parsed
-  } catch {
-    throw new Error(`${what}: no single JSON document on stdout:\n${stdout.slice(0, 2000)}`)
-  }
-  const { seconds: _, ...summary } = parsed.summary ?? {}
-  return { ok: parsed.ok, ranks: parsed.ranks, result: parsed.result, summary }
-}
 
 for (const [name, np, args] of [
   ["heat", 2, ["--t", "0.01"]],
@@ -209,8 +199,8 @@ for (const [name, np, args] of [
     const label = prefix(name.slice(0, 2))
     const hosts = await runAcrossHosts([process.execPath, "--import=tsx", script, "--json", ...args], { np, prefix: label, timeoutMs: 240_000 })
     t.is(hosts.code, 0, hosts.stderr)
-    t.deepEqual(record(hosts.stdout, `${name} across hosts`), record(threads.stdout, `${name} on threads`))
-    t.like(record(threads.stdout, name), { ok: true, ranks: np })
+    t.deepEqual(comparable(hosts.stdout, `${name} across hosts`), comparable(threads.stdout, `${name} on threads`))
+    t.like(comparable(threads.stdout, name), { ok: true, ranks: np })
     // Rank 0 is on host a, the last rank on host b: their messages crossed the veth.
     t.true((hosts.veth?.aToBPackets ?? 0) > 10 && (hosts.veth?.bToAPackets ?? 0) > 10, hosts.stderr)
     assertNothingLeft(t, label)
