@@ -236,9 +236,9 @@ export class Engine {
     this.windows = new Windows(heapMemory, (on) => (this.patient += on ? 1 : -1))
     this.sharedWindows = links === undefined
     // A packed message always travels as one small frame, on every channel (rings and MPI alike).
-    const smallPayload = Math.min(...this.inRings.map((c) => c.smallMax)) - HEADER_BYTES
-    this.encoder = new Encoder(Math.min(PACKED_LIMIT, smallPayload))
-    this.packedIn = Buffer.allocUnsafeSlow(Math.min(PACKED_LIMIT, smallPayload))
+    const packedMax = Math.min(PACKED_LIMIT, ...this.inRings.map((c) => c.smallMax - HEADER_BYTES))
+    this.encoder = new Encoder(packedMax)
+    this.packedIn = Buffer.allocUnsafeSlow(packedMax)
   }
 
   /** Whether every rank's window blocks are readable here (threads); else windowed allreduces go through messages. */
