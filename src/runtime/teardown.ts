@@ -15,7 +15,7 @@
  */
 import type { Worker } from "node:worker_threads"
 import { native } from "../transport/native.ts"
-import { forgetJob, killJobProcesses } from "./childProcesses.ts"
+import { forgetJob, jobProcesses, killJobProcesses } from "./childProcesses.ts"
 
 /** How long teardown waits for terminated workers to stop before leaving them behind. */
 export const TERMINATE_DEADLINE_MS = 250
@@ -48,8 +48,9 @@ export async function stopJob(token: string, workers: ReadonlyArray<Worker>, dea
   let timer: NodeJS.Timeout | undefined
   await Promise.race([Promise.all(exits), new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)))])
   clearTimeout(timer)
-  // Whatever ignored SIGTERM, or was started while the ranks stopped.
-  if (signalled > 0 || running.length > 0) killJobProcesses(token, "SIGKILL")
+  // Whatever ignored SIGTERM, or was started while the ranks stopped; a killed process is gone only once
+  // the kernel has run its exit, so wait (briefly) until none is left: the job ends with nothing running.
+  if ((signalled > 0 || running.length > 0) && killJobProcesses(token, "SIGKILL") > 0) await processesGone(token, deadlineMs)
   forgetJob(token)
   const stuck = running.filter((w) => live.has(w))
   // A stuck thread must not keep the process alive once it has nothing else to do.
@@ -101,4 +102,10 @@ export function longTimeout(callback: () => void, ms: number, timers: TimerApi =
   }
   arm()
   return () => timers.clear(handle)
+}
+
+/** Resolves once job `token` has no live process left (zombies count as gone), or after `deadlineMs`. */
+async function processesGone(token: string, deadlineMs: number): Promise<void> {
+  const until = performance.now() + deadlineMs
+  while (jobProcesses(token).length > 0 && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 5))
 }
