@@ -386,11 +386,13 @@ export class Engine {
     const ack = this.postRecv(dest, tag, context | ACK_CONTEXT, null)
     if (ack.done) return
     // Published as a send (deadlock reports and --comm-timeout say "send"): the call is one, waiting for its receiver.
+    // Nothing of ours waits in dest's ring, so dest is not rung before each sleep: two ranks ssending to each
+    // other rang each other awake forever, which no deadlock watcher can tell from ranks making progress.
     this.beginBlocking()
     for (;;) {
       this.progress()
       if (ack.done) break
-      this.pause(BlockedOp.send, dest, tag, context)
+      this.pause(BlockedOp.send, dest, tag, context, false)
     }
     this.endBlocking()
   }
@@ -914,9 +916,11 @@ export class Engine {
   /**
    * Called after a failed attempt: spin a little, then arm the doorbell,
    * make progress on everything (so no peer waits on us), and on the next
-   * failed attempt sleep until something changes.
+   * failed attempt sleep until something changes. `peerDrains`: the call
+   * waits for `peer` to make room for our output (a send), so `peer` is rung
+   * before this rank sleeps.
    */
-  private pause(op: number, peer: number, tag: number, context: number): void {
+  private pause(op: number, peer: number, tag: number, context: number, peerDrains = op === BlockedOp.send): void {
     if (this.trace !== null) this.trace.blocked(op, peer, tag)
     if (this.armed) {
       const woken = this.doorbell.sleep(this.bell)
@@ -953,7 +957,7 @@ export class Engine {
     this.armed = true
     this.published = true
     // Before sleeping, wake whoever must drain our stalled output (it may sleep waiting on something else).
-    if (op === BlockedOp.send) this.doorbell.ring(peer)
+    if (peerDrains) this.doorbell.ring(peer)
     if (this.pendingSendCount > 0)
       for (let dest = 0; dest < this.size; dest++) if (this.pendingSends[dest]!.length > 0) this.doorbell.ring(dest)
     this.progress()
