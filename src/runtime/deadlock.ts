@@ -1,11 +1,23 @@
 /**
  * Deadlock detection, on the supervisor. Ranks publish in shared memory what
- * a blocking call that had to sleep is waiting for (call, peer, tag, context,
- * the collective they are in) and count completed blocking calls. When every
- * rank still running has been blocked, with no call completing anywhere, for
- * a quiet period, nothing can ever wake them: every wake-up comes from
- * another rank's send or receive. The watcher then reports who waits for
- * whom, and the wait-for cycle.
+ * a blocking call that had to wait is waiting for (call, peer, tag, context,
+ * the collective they are in), count completed blocking calls, and count
+ * their entries into and exits from the sleep on their doorbell. A deadlock
+ * is reported only when it is real and stable: every rank still running is
+ * asleep in a published wait with no wake-up pending, nothing has changed —
+ * no call completed, no doorbell rung, no ring byte moved — for the quiet
+ * period, and every rank has itself woken (the sleep times out every 200 ms),
+ * re-checked its condition and gone back to sleep at least twice in that
+ * period. Every wake-up comes from another rank's send or receive, so then
+ * nothing ever will. The watcher reports who waits for whom, and the wait-for
+ * cycle.
+ *
+ * Why the re-checks: a published state says what a call waits for, not that
+ * the rank is idle. A rank rung but not yet scheduled, a rank copying a large
+ * frame or running a reduction inside its blocking call, or a whole job
+ * descheduled on a loaded machine all look "blocked with nothing moving" for
+ * as long as they do not run. Only a rank that runs, finds nothing to do and
+ * sleeps again confirms it; wall-clock time alone does not.
  *
  * Layer: runtime (supervisor side). Reads the control block; writes nothing.
  */
@@ -22,6 +34,9 @@ import {
   PROGRESS,
   RANK_STRIDE,
   RING_CONTROL_BYTES,
+  BELL,
+  WAIT_BELL,
+  WAITS,
   type WorldMemory,
 } from "../transport/memory.ts"
 import { COLLECTIVE_NAMES } from "../comm/collectives.ts"
@@ -106,10 +121,81 @@ export function waitForCycle(blocked: ReadonlyArray<BlockedRank>): number[] {
   return []
 }
 
+/** One rank's wait as the watcher samples it: the published state, and the counters that tell a real wait from a busy or descheduled rank. */
+export interface WaitSample {
+  readonly rank: number
+  /** What it is published as waiting for; undefined when it is not in a blocking call that had to wait. */
+  readonly blocked: BlockedRank | undefined
+  /** Completed blocking calls that had to wait. */
+  readonly progress: number
+  /** Its doorbell: moves whenever a peer wakes it. */
+  readonly bell: number
+  /** A wake-up is pending: the bell has moved past the one it sleeps on, so it will run (not blocked). */
+  readonly rung: boolean
+  /** Entries into and exits from its sleep (odd: asleep now). */
+  readonly waits: number
+}
+
+/** Samples rank `rank`'s wait (see `WaitSample`). */
+export function waitSample(control: Int32Array, rank: number): WaitSample {
+  const b = (rank + 1) * RANK_STRIDE
+  // The counters first: a change after them shows as a changed published state or a changed count next time.
+  const waits = Atomics.load(control, b + WAITS)
+  const bell = Atomics.load(control, b + BELL)
+  const rung = bell !== Atomics.load(control, b + WAIT_BELL)
+  const { blocked, progress } = sample(control, rank)
+  return { rank, blocked, progress, bell, rung, waits }
+}
+
+/** Times each rank must go back to sleep after the state last changed (the first re-check may have begun before). */
+export const RECHECKS = 2
+
+/** Sleeps entered from `before` to `now` of a wait counter (odd while asleep; int32, wrapping). */
+function sleepsEntered(before: number, now: number): number {
+  const moves = (now - before) | 0
+  return (before & 1) === 0 ? Math.ceil(moves / 2) : Math.floor(moves / 2)
+}
+
 /**
- * Watches the job; calls `onDeadlock` once if every running rank stays
- * blocked with no progress for `quietSeconds`. Returns a function that stops
- * watching.
+ * Decides from successive samples whether the job is deadlocked: every
+ * sampled rank published as blocked with no wake-up pending, the same state
+ * (calls completed, bells, what each waits for, bytes moved through the rings)
+ * for at least `quietMs`, every rank asleep now and each having gone back to
+ * sleep `RECHECKS` times since the state last changed. A rank that is
+ * published but busy (copying, reducing) or not scheduled does not re-enter
+ * its sleep, so it holds the verdict off for as long as it takes; anything it
+ * then changes starts the quiet period over.
+ */
+export class DeadlockConfirmation {
+  private signature = ""
+  private since = 0
+  private baseline: number[] = []
+
+  constructor(readonly quietMs: number) {}
+
+  /** Feeds the samples of every running rank taken at `now` (ms) and the rings' `activity`; true once the deadlock is confirmed. */
+  observe(now: number, activity: number, samples: ReadonlyArray<WaitSample>): boolean {
+    if (samples.length === 0 || samples.some((s) => s.blocked === undefined || s.rung)) {
+      this.signature = ""
+      return false
+    }
+    const state = samples.map((s) => `${s.rank}:${s.progress}:${s.bell}:${s.blocked!.call}:${s.blocked!.peer}:${s.blocked!.tag}`)
+    const current = `${activity};${state.join(",")}`
+    if (current !== this.signature) {
+      this.signature = current
+      this.since = now
+      this.baseline = samples.map((s) => s.waits)
+      return false
+    }
+    if (now - this.since < this.quietMs) return false
+    return samples.every((s, i) => (s.waits & 1) === 1 && sleepsEntered(this.baseline[i]!, s.waits) >= RECHECKS)
+  }
+}
+
+/**
+ * Watches the job; calls `onDeadlock` once when `DeadlockConfirmation`
+ * confirms that every running rank is blocked for good (quiet for at least
+ * `quietSeconds`). Returns a function that stops watching.
  */
 export function watchForDeadlock(
   memory: WorldMemory,
@@ -119,23 +205,11 @@ export function watchForDeadlock(
 ): () => void {
   const control = new Int32Array(memory.control)
   const rings = ringViews(memory)
-  let signature = ""
-  let since = 0
+  const confirmation = new DeadlockConfirmation(quietSeconds * 1000)
   const timer = setInterval(() => {
     const live = Array.from({ length: memory.size }, (_, r) => r).filter(running)
-    const samples = live.map((r) => sample(control, r))
-    if (live.length === 0 || samples.some((s) => s.blocked === undefined)) {
-      signature = ""
-      return
-    }
-    const now = performance.now()
-    const current = `${ringActivity(rings)};${samples.map((s) => `${s.progress}:${s.blocked!.peer}:${s.blocked!.tag}`).join(",")}`
-    if (current !== signature) {
-      signature = current
-      since = now
-      return
-    }
-    if (now - since < quietSeconds * 1000) return
+    const samples = live.map((r) => waitSample(control, r))
+    if (!confirmation.observe(performance.now(), ringActivity(rings), samples)) return
     clearInterval(timer)
     const blocked = samples.map((s) => s.blocked!)
     const finished = Array.from({ length: memory.size }, (_, r) => r).filter((r) => !running(r))

@@ -23,6 +23,8 @@ import {
   PROGRESS,
   RANK_STRIDE,
   SLEEPING,
+  WAIT_BELL,
+  WAITS,
   type WorldMemory,
 } from "./memory.ts"
 
@@ -85,10 +87,19 @@ export class Doorbell {
    * re-checks its condition. True when woken (the rank is awake again); false
    * on a timeout, when the rank stays published as asleep and blocked: it
    * re-checks and sleeps again at once, so the deadlock watcher sees it
-   * blocked the whole time even when other processes hog the cores.
+   * blocked the whole time even when other processes hog the cores. Each
+   * entry and exit is counted (WAITS, odd while asleep, with the bell slept
+   * on in WAIT_BELL): the watcher believes a published wait only from a rank
+   * that is asleep with no wake-up pending and keeps going back to sleep.
    */
   sleep(bell: number): boolean {
-    if (Atomics.wait(this.control, this.base + BELL, bell, SLEEP_MS) === "timed-out") return false
+    // Off the hot path: a futex wait costs tens of microseconds, these three atomics next to nothing.
+    const c = this.control
+    Atomics.store(c, this.base + WAIT_BELL, bell)
+    Atomics.add(c, this.base + WAITS, 1)
+    const result = Atomics.wait(c, this.base + BELL, bell, SLEEP_MS)
+    Atomics.add(c, this.base + WAITS, 1)
+    if (result === "timed-out") return false
     this.wakeUp()
     return true
   }

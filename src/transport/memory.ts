@@ -32,6 +32,14 @@ export const CALL_SEQ = 22
 export const CALL_ROOT = 23
 /** Set to 1 by the rank's near-heap-limit callback (native guardHeap) when it ran out of heap. */
 export const OUT_OF_MEMORY = 24
+/**
+ * Counts the rank's entries into and exits from `Atomics.wait` on its
+ * doorbell (odd while inside one): the deadlock watcher trusts a published
+ * blocked state only from a rank that is asleep and keeps going back to sleep.
+ */
+export const WAITS = 25
+/** The bell value the rank's current (or last) wait sleeps on: a bell that has moved past it is a wake-up not yet taken. */
+export const WAIT_BELL = 26
 /** Slot 1 of the control block: the next free communicator context id (world uses 0 and 1). */
 const NEXT_CONTEXT = 1
 /** Slot 2: the next free 64-byte unit of the shared heap. */
