@@ -1,0 +1,64 @@
+// How long a deadlock takes to be reported: the wall time of a job that deadlocks (until
+// runRanks rejects with DeadlockDetected) minus the median wall time of a job that returns at
+// once (start-up and teardown), alternated so all see the same noise. The watcher's quiet
+// period is --deadlock-after's default, 1 s: the goal is to report within a few polls of it.
+// One JSON line per case: the median and max latency over the reps. Then the other side: how
+// often a correct program that is busy inside a blocking call (a 1.5 s user reduction run by a
+// rank waiting in recv, 3 ranks) is stopped with a false DeadlockDetected (impl "false_reports").
+//   node --import tsx bench/deadlock_report.ts [--reps 5] [--false-reps 8]
+import { DeadlockDetected, runRanks } from "rankflow"
+
+const option = (name: string, fallback: number): number =>
+  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback
+const reps = option("--reps", 5)
+const falseReps = option("--false-reps", 8)
+const module = new URL("./workloads/deadlocks.ts", import.meta.url)
+const cases: ReadonlyArray<[string, number]> = [
+  ["recvRecv", 2],
+  ["ssendBoth", 2],
+  ["collectiveVersusRecv", 3],
+  ["collectiveVersusRecv", 8],
+]
+
+async function seconds(name: string, ranks: number): Promise<number> {
+  const started = performance.now()
+  try {
+    await runRanks({ ranks, module, export: name, timeoutSeconds: 60 })
+    if (name !== "none") throw new Error(`${name} on ${ranks} ranks was not reported`)
+  } catch (error) {
+    if (!(error instanceof DeadlockDetected)) throw error
+  }
+  return (performance.now() - started) / 1000
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
+for (const [name, ranks] of reps > 0 ? cases : []) {
+  const base: number[] = []
+  const total: number[] = []
+  for (let k = 0; k < reps; k++) {
+    base.push(await seconds("none", ranks))
+    total.push(await seconds(name, ranks))
+  }
+  const latency = total.map((s) => s - median(base))
+  console.log(
+    JSON.stringify({
+      workload: "deadlock_report",
+      impl: name,
+      ranks,
+      params: { reps, quiet_s: 1 },
+      result: { median_s: +median(latency).toFixed(3), max_s: +Math.max(...latency).toFixed(3) },
+      metrics: { startup_median_s: +median(base).toFixed(3) },
+    }),
+  )
+}
+
+let falseReports = 0
+for (let k = 0; k < falseReps; k++) {
+  try {
+    await runRanks({ ranks: 3, module, export: "slowReduction", args: 1500, timeoutSeconds: 60 })
+  } catch (error) {
+    if (!(error instanceof DeadlockDetected)) throw error
+    falseReports++
+  }
+}
+console.log(JSON.stringify({ workload: "deadlock_report", impl: "false_reports", ranks: 3, params: { reps: falseReps, combine_ms: 1500 }, result: { false_reports: falseReports } }))
