@@ -409,12 +409,17 @@ export class Engine {
     this.isend(ACK_PAYLOAD, message.source, message.tag, message.context | ACK_CONTEXT)
   }
 
-  /** A synchronous message just copied to the unexpected queue goes to a receive already posted for it, if any. */
+  /**
+   * A message just copied to the unexpected queue goes to a receive already
+   * posted for it, if any (a synchronous one is acknowledged). A probe or recv
+   * that moves a head it does not want out of the way may so move the message
+   * a nonblocking receive or collective waits for.
+   */
   private matchPosted(message: Unexpected): void {
     const request = this.takePosted(message.source, message.context, message.tag)
     if (request === null) return
     this.unexpected.splice(this.unexpected.indexOf(message), 1)
-    this.acknowledge(message)
+    if (message.sync === true) this.acknowledge(message)
     if (message.complete) this.completeFromCopy(request, message)
     else message.claim = request
   }
@@ -729,7 +734,7 @@ export class Engine {
     if (ring.isSmall(ring.frameBytes)) {
       const copy = this.copyOut(ring, source)
       this.unexpected.push(copy)
-      if (copy.sync === true) this.matchPosted(copy)
+      this.matchPosted(copy)
       return
     }
     const message = this.recordOf(ring, source, bytesOf(allocateFor(ring.frameKind, ring.frameBytes)))
@@ -740,7 +745,7 @@ export class Engine {
       message.complete = true
     }
     this.doorbell.ring(source)
-    if (message.sync === true) this.matchPosted(message)
+    this.matchPosted(message)
   }
 
   /** The record of the frame at the head of `ring`, whose bytes go to `data`. */
@@ -929,10 +934,13 @@ export class Engine {
       if (woken) {
         this.armed = false
         this.spins = 0
-      } else if (this.pendingSendCount > 0) this.progressSends()
+      } else this.progress()
       // Timed out with nothing rung: still armed, so the next failed attempt sleeps again
       // without spinning and yielding first (a rank that spun after every timeout looked busy
       // to the deadlock watcher, which never saw every rank asleep under two CPU hogs).
+      // Everything pending moves on first: a probe or recv loop re-checks only its own
+      // condition, and a nonblocking collective whose next receive was posted after its
+      // message had arrived (no ring follows) would otherwise wait in the ring forever.
       return
     }
     // Queued sends move while we wait for anything: the peer may be waiting for them to wait on us.
