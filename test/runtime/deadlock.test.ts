@@ -44,10 +44,14 @@ test("a long transfer or computation is not mistaken for a deadlock", async (t) 
   t.deepEqual(await onRanks(2, "deadlocks.ts", "slowButAlive"), ["done", "done"])
 })
 
+test("a probe that moves a pending nonblocking collective's message out of its way hands it over (it was lost: a hang)", async (t) => {
+  t.deepEqual(await onRanks(3, "deadlocks.ts", "slowReductionInsideProbe", 0), [[6, 6], [6, 6], [6, 6]])
+})
+
 test("a slow reduction run inside another blocking call is not mistaken for a deadlock", async (t) => {
-  // Rank 0 reduces (1.5 s a combine) while it waits in recv, published as blocked there, and ranks 1
-  // and 2 wait for the result: on 2 cores this was reported as a deadlock in 2 runs out of 5.
-  t.deepEqual(await onRanks(3, "deadlocks.ts", "slowReductionInsideRecv", 1500), [[6, 6], [6, 6], [6, 6]])
+  // Rank 0 reduces (1.5 s a combine) inside its probe, published as blocked there, while ranks 1
+  // and 2 wait for the result: this was reported as a deadlock.
+  t.deepEqual(await onRanks(3, "deadlocks.ts", "slowReductionInsideProbe", 1500), [[6, 6], [6, 6], [6, 6]])
 })
 
 test("--comm-timeout fails a single blocking call that waits too long, naming the call and peer", async (t) => {
