@@ -1,10 +1,11 @@
 /**
- * A rank's timeline for `--trace=FILE.json`: what happened when, as numbers
- * in one growing Float64Array (six per event), sent to the supervisor at the
- * end of the run and written there as a Chrome trace-event / Perfetto file
- * (runtime/traceTimeline.ts). Recording an event is a few stores; the array
- * doubles when full, so nothing is allocated per message. Without a timeline
- * file the engine keeps no Timeline at all.
+ * A rank's timeline for `--trace=FILE.json`: what happened when, as fixed
+ * 32-byte records in chunks of memory that are filled in turn (never grown
+ * by copying), sent to the supervisor at the end of the run and written
+ * there as a Chrome trace-event / Perfetto file (runtime/traceTimeline.ts).
+ * Recording an event is a few stores, so nothing is allocated per message;
+ * a chunk (1 MiB) is allocated every 32 768 events. Without a timeline file
+ * the engine keeps no Timeline at all.
  *
  * Besides the engine's own events (messages, waits, collectives), the layers
  * above record spans of their work — a pipeline's stages, a farm's tasks, a
@@ -64,17 +65,117 @@ export const SPAN_CATEGORIES: ReadonlyArray<string> = ["span", "stage", "stage",
 /** What a span's index is, its key in the trace's `args` (index: SpanKind). */
 export const SPAN_INDEX_NAMES: ReadonlyArray<string> = ["index", "step", "step", "step", "step", "step", "step", "step", "task", "item", "chunk", "step"]
 
-/** Numbers per event: code, start ms, end ms, peer, tag, c. */
-export const TIMELINE_STRIDE = 6
+/** Events per chunk of a timeline: 32 bytes each, so a chunk is 1 MiB. */
+export const TIMELINE_CHUNK_EVENTS = 1 << 15
 
-/** A rank's timeline as plain data (structured-cloned to the supervisor). */
+/** Bytes per event: start and end (two float64), then code, peer, tag and c (four int32). */
+const EVENT_BYTES = 32
+/** Where a chunk's int32 part begins, in int32s (the float64 part is the first half). */
+const INTS_AT = (TIMELINE_CHUNK_EVENTS * EVENT_BYTES) / 2 / 4
+
+/**
+ * A rank's timeline as plain data (structured-cloned to the supervisor):
+ * `count` events in chunks of `TIMELINE_CHUNK_EVENTS` (all full but the
+ * last). Read it with `timelineEvent` or `TimelineReader`.
+ */
 export interface TimelineData {
   readonly rank: number
-  /** `performance.timeOrigin` of the rank's thread: event times are `performance.now()` there. */
+  /**
+   * The rank thread's `performance.now()` zero on the process's monotonic
+   * clock (ms of `process.hrtime`): every thread of the process has the same
+   * clock this way, to the nanosecond (`performance.timeOrigin` is only
+   * good to a few microseconds between threads).
+   */
   readonly origin: number
-  /** `TIMELINE_STRIDE` numbers per event, `count` events. */
-  readonly events: Float64Array
+  readonly chunks: ReadonlyArray<ArrayBuffer>
   readonly count: number
+}
+
+/** One event of a timeline, as an object (tests, tools; the writer reads chunks in place). */
+export interface TimelineRecord {
+  readonly code: number
+  /** `performance.now()` ms on the rank's thread; a message's start and end are the same time. */
+  readonly start: number
+  readonly end: number
+  readonly peer: number
+  readonly tag: number
+  /** Bytes of a message, the BlockedOp of a wait, the op of a collective, the SpanKind of a span. */
+  readonly c: number
+}
+
+/**
+ * Reads a timeline's events in place, chunk by chunk: `at(i)` points it at
+ * event `i`, then its fields are that event's (the supervisor's writer goes
+ * through millions of events this way without an object each).
+ */
+export class TimelineReader {
+  private floats = new Float64Array(0)
+  private ints = new Int32Array(0)
+  private chunk = -1
+  private slot = 0
+
+  constructor(private readonly data: TimelineData) {}
+
+  at(i: number): this {
+    const chunk = Math.floor(i / TIMELINE_CHUNK_EVENTS)
+    if (chunk !== this.chunk) {
+      this.floats = new Float64Array(this.data.chunks[chunk]!)
+      this.ints = new Int32Array(this.data.chunks[chunk]!)
+      this.chunk = chunk
+    }
+    this.slot = i - chunk * TIMELINE_CHUNK_EVENTS
+    return this
+  }
+
+  get code(): number {
+    return this.ints[INTS_AT + 4 * this.slot]!
+  }
+  get start(): number {
+    return this.floats[2 * this.slot]!
+  }
+  get end(): number {
+    return this.isMessage ? this.start : this.floats[2 * this.slot + 1]!
+  }
+  get peer(): number {
+    return this.ints[INTS_AT + 4 * this.slot + 1]!
+  }
+  get tag(): number {
+    return this.ints[INTS_AT + 4 * this.slot + 2]!
+  }
+  get c(): number {
+    return this.isMessage ? this.floats[2 * this.slot + 1]! : this.ints[INTS_AT + 4 * this.slot + 3]!
+  }
+  private get isMessage(): boolean {
+    const code = this.code
+    return code === TimelineEvent.send || code === TimelineEvent.arrive
+  }
+}
+
+/** Event `i` of a timeline as an object. */
+export function timelineEvent(data: TimelineData, i: number): TimelineRecord {
+  const e = new TimelineReader(data).at(i)
+  return { code: e.code, start: e.start, end: e.end, peer: e.peer, tag: e.tag, c: e.c }
+}
+
+/**
+ * The process's monotonic clock (ms) at this thread's `performance.now()`
+ * zero: the tightest of a few readings of `process.hrtime` between two of
+ * `performance.now()` (both count from the same monotonic clock, so the
+ * difference is a constant, read to within tens of nanoseconds).
+ */
+function monotonicOrigin(): number {
+  let best = Infinity
+  let origin = 0
+  for (let k = 0; k < 8; k++) {
+    const before = performance.now()
+    const hr = process.hrtime()
+    const after = performance.now()
+    if (after - before < best) {
+      best = after - before
+      origin = hr[0] * 1e3 + hr[1] / 1e6 - (before + after) / 2
+    }
+  }
+  return origin
 }
 
 /** The timeline of this thread's rank, when the run writes one (the last Timeline made on the thread). */
@@ -89,12 +190,31 @@ export function threadTimeline(): Timeline | null {
   return current
 }
 
+/**
+ * Where a rank records what happened when. Events are fixed 32-byte records
+ * in 1 MiB chunks of memory allocated as they fill (never copied, never
+ * grown): recording is six stores and a bounds check, and a new chunk every
+ * 32 768 events. The first chunk is allocated and written to up front, so a
+ * short run's pages are in memory before it starts.
+ */
 export class Timeline {
-  private events = new Float64Array(TIMELINE_STRIDE * 8192)
-  private count = 0
+  private readonly full: ArrayBuffer[] = []
+  private buffer!: ArrayBuffer
+  private floats!: Float64Array
+  private ints!: Int32Array
+  /** The next free slot of the current chunk. */
+  private slot = 0
+  private readonly origin = monotonicOrigin()
 
   constructor(private readonly rank: number) {
+    this.newChunk()
+    this.ints.fill(0) // the whole chunk: its pages are mapped now, not while the run records
     current = this
+  }
+
+  /** Events recorded so far. */
+  get count(): number {
+    return this.full.length * TIMELINE_CHUNK_EVENTS + this.slot
   }
 
   /** A span of `kind` (SpanKind) from `start` to `end` (`performance.now()` ms): `index` its step, task or item (-1: none), `count` how many it covers. */
@@ -102,24 +222,52 @@ export class Timeline {
     this.record(TimelineEvent.span, start, end, count, index, kind)
   }
 
+  /** An event with a start and an end (a wait, a collective, a span); `c` a small integer (its op or kind). */
   record(code: number, start: number, end: number, peer: number, tag: number, c: number): void {
-    let at = this.count * TIMELINE_STRIDE
-    if (at === this.events.length) {
-      const bigger = new Float64Array(2 * this.events.length)
-      bigger.set(this.events)
-      this.events = bigger
-    }
-    const e = this.events
-    e[at++] = code
-    e[at++] = start
-    e[at++] = end
-    e[at++] = peer
-    e[at++] = tag
-    e[at] = c
-    this.count++
+    if (this.slot === TIMELINE_CHUNK_EVENTS) this.nextChunk()
+    const i = this.slot++
+    this.floats[2 * i] = start
+    this.floats[2 * i + 1] = end
+    const n = INTS_AT + 4 * i
+    const ints = this.ints
+    ints[n] = code
+    ints[n + 1] = peer
+    ints[n + 2] = tag
+    ints[n + 3] = c
+  }
+
+  /** A message sent or arrived (`code`) at `time`, to or from `peer`, of `bytes`. */
+  message(code: number, time: number, peer: number, tag: number, bytes: number): void {
+    if (this.slot === TIMELINE_CHUNK_EVENTS) this.nextChunk()
+    const i = this.slot++
+    this.floats[2 * i] = time
+    this.floats[2 * i + 1] = bytes
+    const n = INTS_AT + 4 * i
+    const ints = this.ints
+    ints[n] = code
+    ints[n + 1] = peer
+    ints[n + 2] = tag
+  }
+
+  /** Forgets every event (a benchmark that reuses one timeline). */
+  clear(): void {
+    this.full.length = 0
+    this.slot = 0
+  }
+
+  private nextChunk(): void {
+    this.full.push(this.buffer)
+    this.newChunk()
+  }
+
+  private newChunk(): void {
+    this.buffer = new ArrayBuffer(TIMELINE_CHUNK_EVENTS * EVENT_BYTES)
+    this.floats = new Float64Array(this.buffer, 0, 2 * TIMELINE_CHUNK_EVENTS)
+    this.ints = new Int32Array(this.buffer)
+    this.slot = 0
   }
 
   data(): TimelineData {
-    return { rank: this.rank, origin: performance.timeOrigin, events: this.events.subarray(0, this.count * TIMELINE_STRIDE), count: this.count }
+    return { rank: this.rank, origin: this.origin, chunks: [...this.full, this.buffer], count: this.count }
   }
 }

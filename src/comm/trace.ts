@@ -67,16 +67,19 @@ export class Trace {
     this.to = row
   }
 
+  /**
+   * A message to `dest` was handed over. The engine calls it once a small
+   * message is in the ring (its time is read when the receiver may already
+   * take it: the clock read is not on the message's way), and when a large
+   * one is queued.
+   */
   sent(dest: number, kind: number, bytes: number, tag: number): void {
     this.to[2 * dest]!++
     this.to[2 * dest + 1]! += bytes
     const lane = laneOf(kind)
     this.lanes[2 * lane]!++
     this.lanes[2 * lane + 1]! += bytes
-    if (this.timeline !== null && dest !== this.rank) {
-      const now = performance.now()
-      this.timeline.record(TimelineEvent.send, now, now, dest, tag, bytes)
-    }
+    if (this.timeline !== null && dest !== this.rank) this.timeline.message(TimelineEvent.send, performance.now(), dest, tag, bytes)
   }
 
   /** A message from `source` left its ring (timeline only). */
@@ -84,7 +87,7 @@ export class Trace {
     if (this.timeline === null) return
     const now = this.arrivalAtWaitEnd && this.endedAt >= 0 ? this.endedAt : performance.now()
     this.arrivalAtWaitEnd = false
-    this.timeline.record(TimelineEvent.arrive, now, now, source, tag, bytes)
+    this.timeline.message(TimelineEvent.arrive, now, source, tag, bytes)
   }
 
   /**
