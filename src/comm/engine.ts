@@ -501,8 +501,8 @@ export class Engine {
       if (from >= 0) {
         const ring = this.inRings[from]!
         if (ring.isSmall(ring.frameBytes)) {
+          if (this.trace !== null) this.trace.arrivesNow() // before the wait ends: the wait and the arrival are traced as one
           this.endBlocking()
-          if (this.trace !== null) this.trace.arrivesNow()
           return this.readSmall(ring, from, into, status)
         }
         this.endBlocking()

@@ -28,7 +28,16 @@ export const TimelineEvent = {
   collective: 4,
   /** A span of work above the engine: c = its SpanKind, tag = its index (step, task, item, chunk; -1: none), peer = how many it covers (steps of a batch). */
   span: 5,
+  /**
+   * A receive that had to wait, ended by the arrival of its (small) message: one
+   * record for the wait (start to end) and the arrival (at end) from `peer` with
+   * `tag`, c = bytes. `flags` say whether the receive asked for any source or any tag.
+   */
+  waitArrive: 6,
 } as const
+
+/** Flags of a `waitArrive` event: the receive waited for any source, for any tag. */
+export const WaitFlags = { anySource: 1, anyTag: 2 } as const
 
 /** What a span is (the c of a `span` event); its name in the trace is `SPAN_NAMES[kind]`. */
 export const SpanKind = {
@@ -72,6 +81,9 @@ export const TIMELINE_CHUNK_EVENTS = 1 << 15
 const EVENT_BYTES = 32
 /** Where a chunk's int32 part begins, in int32s (the float64 part is the first half). */
 const INTS_AT = (TIMELINE_CHUNK_EVENTS * EVENT_BYTES) / 2 / 4
+/** The code's int32 holds the event code in its low bits and flags above them. */
+const FLAGS_SHIFT = 4
+const CODE_MASK = (1 << FLAGS_SHIFT) - 1
 
 /**
  * A rank's timeline as plain data (structured-cloned to the supervisor):
@@ -94,6 +106,8 @@ export interface TimelineData {
 /** One event of a timeline, as an object (tests, tools; the writer reads chunks in place). */
 export interface TimelineRecord {
   readonly code: number
+  /** WaitFlags of a `waitArrive`, else 0. */
+  readonly flags: number
   /** `performance.now()` ms on the rank's thread; a message's start and end are the same time. */
   readonly start: number
   readonly end: number
@@ -128,7 +142,11 @@ export class TimelineReader {
   }
 
   get code(): number {
-    return this.ints[INTS_AT + 4 * this.slot]!
+    return this.ints[INTS_AT + 4 * this.slot]! & CODE_MASK
+  }
+  /** The event's WaitFlags (a `waitArrive`'s), 0 for others. */
+  get flags(): number {
+    return this.ints[INTS_AT + 4 * this.slot]! >> FLAGS_SHIFT
   }
   get start(): number {
     return this.floats[2 * this.slot]!
@@ -154,7 +172,7 @@ export class TimelineReader {
 /** Event `i` of a timeline as an object. */
 export function timelineEvent(data: TimelineData, i: number): TimelineRecord {
   const e = new TimelineReader(data).at(i)
-  return { code: e.code, start: e.start, end: e.end, peer: e.peer, tag: e.tag, c: e.c }
+  return { code: e.code, flags: e.flags, start: e.start, end: e.end, peer: e.peer, tag: e.tag, c: e.c }
 }
 
 /**
@@ -214,7 +232,7 @@ export class Timeline {
 
   /** Events recorded so far. */
   get count(): number {
-    return this.full.length * TIMELINE_CHUNK_EVENTS + this.slot
+    return this.full.length * TIMELINE_CHUNK_EVENTS + this.slot + (this.staged ? 1 : 0)
   }
 
   /** A span of `kind` (SpanKind) from `start` to `end` (`performance.now()` ms): `index` its step, task or item (-1: none), `count` how many it covers. */
@@ -224,6 +242,59 @@ export class Timeline {
 
   /** An event with a start and an end (a wait, a collective, a span); `c` a small integer (its op or kind). */
   record(code: number, start: number, end: number, peer: number, tag: number, c: number): void {
+    if (this.staged) this.commit()
+    this.write(code, start, end, peer, tag, c)
+  }
+
+  /** A message sent or arrived (`code`) at `time`, to or from `peer`, of `bytes`. */
+  message(code: number, time: number, peer: number, tag: number, bytes: number): void {
+    if (this.staged) this.commit()
+    this.write(code, time, bytes, peer, tag, 0)
+  }
+
+  /**
+   * A receive's wait from `start` to `end`, ended by a message from `peer`
+   * with `tag` of `bytes` (< 2³¹) arriving at `end` (`flags`: WaitFlags).
+   * Staged: kept in this object until the next event is recorded (or the
+   * data is taken). A receive that ends a wait is on the rank's critical
+   * path, so the stores into the chunk — and the fault of a new page, ~2 µs
+   * on a VM — happen later, e.g. once the rank's next send is on its way.
+   */
+  stageWaitArrive(start: number, end: number, peer: number, tag: number, bytes: number, flags: number): void {
+    this.stage(TimelineEvent.waitArrive | (flags << FLAGS_SHIFT), start, end, peer, tag, bytes)
+  }
+
+  /** A message arrived from `peer` at `time` (staged, see `stageWaitArrive`). */
+  stageArrival(time: number, peer: number, tag: number, bytes: number): void {
+    this.stage(TimelineEvent.arrive, time, bytes, peer, tag, 0)
+  }
+
+  private staged = false
+  private stagedCode = 0
+  private stagedStart = 0
+  private stagedEnd = 0
+  private stagedPeer = 0
+  private stagedTag = 0
+  private stagedC = 0
+
+  private stage(code: number, start: number, end: number, peer: number, tag: number, c: number): void {
+    if (this.staged) this.commit()
+    this.stagedCode = code
+    this.stagedStart = start
+    this.stagedEnd = end
+    this.stagedPeer = peer
+    this.stagedTag = tag
+    this.stagedC = c
+    this.staged = true
+  }
+
+  private commit(): void {
+    this.staged = false
+    this.write(this.stagedCode, this.stagedStart, this.stagedEnd, this.stagedPeer, this.stagedTag, this.stagedC)
+  }
+
+  /** Stores one record (the layout's second float is a message's bytes, else the end). */
+  private write(code: number, start: number, end: number, peer: number, tag: number, c: number): void {
     if (this.slot === TIMELINE_CHUNK_EVENTS) this.nextChunk()
     const i = this.slot++
     this.floats[2 * i] = start
@@ -236,23 +307,11 @@ export class Timeline {
     ints[n + 3] = c
   }
 
-  /** A message sent or arrived (`code`) at `time`, to or from `peer`, of `bytes`. */
-  message(code: number, time: number, peer: number, tag: number, bytes: number): void {
-    if (this.slot === TIMELINE_CHUNK_EVENTS) this.nextChunk()
-    const i = this.slot++
-    this.floats[2 * i] = time
-    this.floats[2 * i + 1] = bytes
-    const n = INTS_AT + 4 * i
-    const ints = this.ints
-    ints[n] = code
-    ints[n + 1] = peer
-    ints[n + 2] = tag
-  }
-
   /** Forgets every event (a benchmark that reuses one timeline). */
   clear(): void {
     this.full.length = 0
     this.slot = 0
+    this.staged = false
   }
 
   private nextChunk(): void {
@@ -268,6 +327,7 @@ export class Timeline {
   }
 
   data(): TimelineData {
+    if (this.staged) this.commit()
     return { rank: this.rank, origin: this.origin, chunks: [...this.full, this.buffer], count: this.count }
   }
 }

@@ -19,9 +19,9 @@
  */
 import { closeSync, openSync, writeSync } from "node:fs"
 import { COLLECTIVE_NAMES } from "../comm/collectives.ts"
-import { SPAN_CATEGORIES, SPAN_INDEX_NAMES, SPAN_NAMES, TimelineEvent, TimelineReader, type TimelineData } from "../comm/timeline.ts"
+import { SPAN_CATEGORIES, SPAN_INDEX_NAMES, SPAN_NAMES, TimelineEvent, TimelineReader, type TimelineData, WaitFlags } from "../comm/timeline.ts"
 import { InvalidOptions } from "../errors.ts"
-import { blockedOpName } from "../transport/doorbell.ts"
+import { BlockedOp, blockedOpName } from "../transport/doorbell.ts"
 
 /** One event of the trace-event format (https://docs.google.com/document/d/1CvAClvFfyA5R-PhYUmn5OOQtYMH4h6I0nSsKchNAySU). */
 export interface TraceEvent {
@@ -58,6 +58,13 @@ export function checkTraceFile(path: string): void {
 
 const peerName = (peer: number): string => (peer < 0 ? "any" : `rank ${peer}`)
 
+/** A blocked wait's span: the call (`op`, a BlockedOp), whom and which tag it waited for (-1: any). */
+function waitEvent(op: number, peer: number, tag: number, ts: string, dur: string, at: string): string {
+  const call = blockedOpName(op)
+  const name = `wait ${call} ${peerName(peer)}${tag >= 0 ? ` tag ${tag}` : ""}`
+  return `{"name":"${name}","cat":"wait","ph":"X","ts":${ts},"dur":${dur},${at},"args":{"call":"${call}","peer":${peer},"tag":${tag}}}`
+}
+
 /**
  * The arrival times (on the common clock, ms) of the messages from each rank
  * to each other one, in order: entry `from * size + to`. The k-th message
@@ -68,7 +75,10 @@ function arrivalTimes(timelines: ReadonlyArray<TimelineData>, size: number): num
   const arrivals = Array.from({ length: size * size }, (): number[] => [])
   for (const t of timelines) {
     const e = new TimelineReader(t)
-    for (let i = 0; i < t.count; i++) if (e.at(i).code === TimelineEvent.arrive) arrivals[e.peer * size + t.rank]!.push(t.origin + e.start)
+    for (let i = 0; i < t.count; i++) {
+      const code = e.at(i).code
+      if (code === TimelineEvent.arrive || code === TimelineEvent.waitArrive) arrivals[e.peer * size + t.rank]!.push(t.origin + e.end)
+    }
   }
   return arrivals
 }
@@ -123,22 +133,27 @@ export function timelineJson(timelines: ReadonlyArray<TimelineData>, size: numbe
       const peer = e.peer
       const tag = e.tag
       const c = e.c
-      if (code === TimelineEvent.send || code === TimelineEvent.arrive) {
+      if (code === TimelineEvent.waitArrive) {
+        // A receive's wait and the arrival that ended it, recorded as one event: the wait's span, then the arrival.
+        const flags = e.flags
+        const waited = (flags & WaitFlags.anySource) !== 0 ? -1 : peer
+        const waitedTag = (flags & WaitFlags.anyTag) !== 0 ? -1 : tag
+        emit(waitEvent(BlockedOp.recv, waited, waitedTag, ts, dur, at))
+      }
+      if (code === TimelineEvent.send || code === TimelineEvent.arrive || code === TimelineEvent.waitArrive) {
         const send = code === TimelineEvent.send
         const key = send ? tid * size + peer : peer * size + tid
         // A send's time is read just after the message is in the ring: where the receiver took it out sooner, it is
         // marked at the arrival (the hand-over lies between the sender's previous event and both readings).
         const arrival = send ? arrivals[key]![sentCount[key]!] : undefined
-        const mark = arrival !== undefined && arrival < t.origin + e.start ? String(Math.round((arrival - zero) * 1e6) / 1000) : ts
+        const mark = arrival !== undefined && arrival < t.origin + e.start ? String(Math.round((arrival - zero) * 1e6) / 1000) : code === TimelineEvent.waitArrive ? String(ns(e.end) / 1000) : ts
         const id = send ? flowId(sentCount, tid, peer) : flowId(arrivedCount, peer, tid)
         const args = send ? `{"to":${peer},"tag":${tag},"bytes":${c}}` : `{"from":${peer},"tag":${tag},"bytes":${c}}`
         const name = send ? `send → ${peerName(peer)}` : `arrive ← ${peerName(peer)}`
         emit(`{"name":"${name}","cat":"message","ph":"X","ts":${mark},"dur":${MARK_US},${at},"args":${args}}`)
         emit(`{"name":"message","cat":"message","ph":"${send ? "s" : "f"}","bp":"e","id":${id},"ts":${mark},${at},"args":${args}}`)
       } else if (code === TimelineEvent.wait) {
-        const call = blockedOpName(c)
-        const name = `wait ${call} ${peerName(peer)}${tag >= 0 ? ` tag ${tag}` : ""}`
-        emit(`{"name":"${name}","cat":"wait","ph":"X","ts":${ts},"dur":${dur},${at},"args":{"call":"${call}","peer":${peer},"tag":${tag}}}`)
+        emit(waitEvent(c, peer, tag, ts, dur, at))
       } else if (code === TimelineEvent.span) {
         const name = SPAN_NAMES[c] ?? "span"
         const key = SPAN_INDEX_NAMES[c] ?? "index"

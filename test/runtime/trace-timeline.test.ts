@@ -4,19 +4,11 @@ import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import test from "ava"
+import type { TraceEvent } from "../../src/runtime/traceTimeline.ts"
 import { runProgram } from "../helpers.ts"
 
-interface Event {
-  readonly name: string
-  readonly ph: string
-  readonly ts: number
-  readonly pid: number
-  readonly tid: number
-  readonly dur?: number
-  readonly cat?: string
-  readonly id?: number
-  readonly args?: Record<string, number>
-}
+/** A written event as read back: any phase the format has (the check must see one the writer should not emit), numeric `args`. */
+type Event = Omit<TraceEvent, "ph" | "args"> & { readonly ph: string; readonly args?: Readonly<Record<string, number>> }
 
 const tmp = mkdtempSync(join(tmpdir(), "rankflow-trace-"))
 
@@ -92,6 +84,40 @@ test("a 3-rank ring: every message is a flow from its send to its arrival with i
     const collectives = events.filter((e) => e.ph === "X" && e.cat === "collective" && e.tid === r).map((e) => e.name)
     t.deepEqual(collectives, ["allreduce", "barrier", "barrier"], `rank ${r}`) // the program's barrier, then finalize's
   }
+})
+
+test("the hand-written halo exchange (sendrecvInto every step): every message a flow forward in time, each blocked receive a wait ending at its arrival", async (t) => {
+  const file = join(tmp, "halo.json")
+  const run = await runProgram("test/fixtures/tracedHalo.ts", ["--ranks", "3", `--trace=${file}`])
+  t.is(run.code, 0, run.stderr)
+  const events = checkFormat(t, file)
+  const STEPS = 300
+  // Exactly one flow per message: 300 each way between neighbours, tag 0 rightwards and tag 1 leftwards.
+  const flows = events.filter((e) => e.ph === "s" && e.args!.tag! <= 1 && e.args!.bytes === 8)
+  for (const [from, to, tag] of [[0, 1, 0], [1, 2, 0], [1, 0, 1], [2, 1, 1]] as const) {
+    const mine = flows.filter((e) => e.tid === from && e.args!.to === to && e.args!.tag === tag)
+    t.is(mine.length, STEPS, `${from} → ${to}`)
+  }
+  t.is(flows.filter((e) => (e.tid === 0 && e.args!.to === 2) || (e.tid === 2 && e.args!.to === 0)).length, 0)
+  // Arrows point forward: a message's arrival is never marked before its send (threads share one clock).
+  const starts = new Map(events.filter((e) => e.ph === "s").map((e) => [e.id, e]))
+  for (const f of events.filter((e) => e.ph === "f")) t.true(f.ts >= starts.get(f.id)!.ts, `flow ${f.id}: sent at ${starts.get(f.id)!.ts}, arrived at ${f.ts}`)
+  // A blocked receive is a wait span that ends where the message it waited for arrived, on its own track.
+  for (const r of [0, 1, 2]) {
+    const arrivals = events.filter((e) => e.ph === "f" && e.tid === r)
+    const waits = spansOf(events, r, "wait").filter((w) => w.name.startsWith("wait recv rank"))
+    t.true(waits.length > 0, `rank ${r} waited`)
+    for (const w of waits) {
+      // The exchange's receives name their tag; a collective's (any tag) do not.
+      const [, peer, tag] = /^wait recv rank (\d+)(?: tag (\d+))?$/.exec(w.name)!
+      const end = Math.round((w.ts + w.dur!) * 1000) / 1000
+      const arrival = arrivals.find((a) => a.ts === end && a.args!.from === Number(peer) && (tag === undefined || a.args!.tag === Number(tag)))
+      t.truthy(arrival, `rank ${r}: ${w.name} ending at ${end} µs ends with an arrival`)
+    }
+  }
+  // Rank 0 computed 30 ms before step 150: rank 1 waited for its message, a span naming rank 0 and tag 0.
+  const long = spansOf(events, 1, "wait", "wait recv rank 0 tag 0").filter((w) => w.dur! >= 10_000)
+  t.true(long.length >= 1, "rank 1 waited on rank 0")
 })
 
 /** The complete spans of `cat` on thread `tid` (named `name`, if given), in time order. */
