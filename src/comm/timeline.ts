@@ -101,6 +101,8 @@ export interface TimelineData {
   readonly origin: number
   readonly chunks: ReadonlyArray<ArrayBuffer>
   readonly count: number
+  /** Messages and bytes the rank sent to each rank (2 numbers per destination), all counted, recorded in detail or not. */
+  readonly sentTo?: Float64Array
 }
 
 /** One event of a timeline, as an object (tests, tools; the writer reads chunks in place). */

@@ -19,6 +19,7 @@
  */
 import { closeSync, openSync, writeSync } from "node:fs"
 import { COLLECTIVE_NAMES } from "../comm/collectives.ts"
+import { MessageDetail } from "../comm/trace.ts"
 import { SPAN_CATEGORIES, SPAN_INDEX_NAMES, SPAN_NAMES, TimelineEvent, TimelineReader, type TimelineData, WaitFlags } from "../comm/timeline.ts"
 import { InvalidOptions } from "../errors.ts"
 import { BlockedOp, blockedOpName } from "../transport/doorbell.ts"
@@ -66,6 +67,24 @@ function waitEvent(op: number, peer: number, tag: number, ts: string, dur: strin
 }
 
 /**
+ * The document's metadata (`otherData`): which messages are arrows (see
+ * `MessageDetail`), and every message each rank sent to each other one,
+ * counted exactly, with its bytes.
+ */
+function otherData(timelines: ReadonlyArray<TimelineData>, size: number): Record<string, unknown> {
+  const sent: Array<{ from: number; to: number; messages: number; bytes: number }> = []
+  for (const t of [...timelines].sort((a, b) => a.rank - b.rank))
+    if (t.sentTo !== undefined)
+      for (let to = 0; to < size && 2 * to < t.sentTo.length; to++)
+        if (to !== t.rank && t.sentTo[2 * to]! > 0) sent.push({ from: t.rank, to, messages: t.sentTo[2 * to]!, bytes: t.sentTo[2 * to + 1]! })
+  return {
+    messages: `each pair's first ${MessageDetail.full} messages are arrows, then one in ${MessageDetail.every} (by the pair's sequence number, at both ends); a receive's wait is a span when its message is an arrow; "sent" counts every message`,
+    messageDetail: { full: MessageDetail.full, every: MessageDetail.every },
+    sent,
+  }
+}
+
+/**
  * The arrival times (on the common clock, ms) of the messages from each rank
  * to each other one, in order: entry `from * size + to`. The k-th message
  * sent from a to b is the k-th to arrive at b from a (one ring per pair,
@@ -95,7 +114,7 @@ export function timelineJson(timelines: ReadonlyArray<TimelineData>, size: numbe
     for (let i = 0; i < t.count; i++) zero = Math.min(zero, t.origin + e.at(i).start)
   }
   let count = 0
-  let chunk = '{"displayTimeUnit":"ms","traceEvents":[\n'
+  let chunk = `{"displayTimeUnit":"ms","otherData":${JSON.stringify(otherData(timelines, size))},"traceEvents":[\n`
   const emit = (event: string): void => {
     chunk += count === 0 ? event : `,\n${event}`
     count++

@@ -120,6 +120,25 @@ test("the hand-written halo exchange (sendrecvInto every step): every message a 
   t.true(long.length >= 1, "rank 1 waited on rank 0")
 })
 
+test("a long exchange: each pair's first 1024 messages are arrows, then one in 16 at both ends; every message still counted", async (t) => {
+  const file = join(tmp, "halo-long.json")
+  const STEPS = 3000
+  const run = await runProgram("test/fixtures/tracedHalo.ts", ["--ranks", "3", `--trace=${file}`], undefined, { HALO_STEPS: String(STEPS) })
+  t.is(run.code, 0, run.stderr)
+  t.regex(run.stderr, /^≈: estimated from the \d+ of \d+ waits the timeline timed/m, "the table says its waiting time is an estimate")
+  const events = checkFormat(t, file) // every recorded send has its arrival
+  const other = (JSON.parse(readFileSync(file, "utf8")) as { otherData: { messageDetail: { full: number; every: number }; sent: Array<{ from: number; to: number; messages: number; bytes: number }> } }).otherData
+  t.deepEqual(other.messageDetail, { full: 1024, every: 16 })
+  for (const [from, to] of [[0, 1], [1, 0], [1, 2], [2, 1]] as const) {
+    // The pair's messages: the exchange's 3000 (8 bytes each), and the few of the closing barrier (in the same sequence).
+    const pair = other.sent.find((p) => p.from === from && p.to === to)!
+    t.true(pair.messages >= STEPS && pair.messages <= STEPS + 4, `${from} → ${to}: ${pair.messages} messages`)
+    t.true(pair.bytes >= 8 * STEPS && pair.bytes <= 8 * STEPS + 8 * (pair.messages - STEPS), `${from} → ${to}: ${pair.bytes} bytes`)
+    const expected = Array.from({ length: pair.messages }, (_, n) => n).filter((n) => n < 1024 || n % 16 === 0).length
+    t.is(events.filter((e) => e.ph === "s" && e.tid === from && e.args!.to === to).length, expected, `${from} → ${to}: arrows`)
+  }
+})
+
 /** The complete spans of `cat` on thread `tid` (named `name`, if given), in time order. */
 const spansOf = (events: ReadonlyArray<Event>, tid: number, cat: string, name?: string): Event[] =>
   events.filter((e) => e.ph === "X" && e.tid === tid && e.cat === cat && (name === undefined || e.name === name)).sort((a, b) => a.ts - b.ts)
