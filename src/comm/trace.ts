@@ -3,7 +3,9 @@
  * (`--trace`): messages and bytes sent to each rank and on each lane (raw
  * buffer, number, serialized), time spent waiting in blocking calls, and
  * collective calls by kind. Counting is a few typed-array increments per
- * message; without `--trace` the engine keeps no Trace at all.
+ * message; without `--trace` the engine keeps no Trace at all. With
+ * `--trace=FILE.json` it also records a Timeline: every message and wait of
+ * each pair's first 1024 messages, then one in 16 (`MessageDetail`).
  *
  * Layer: comm.
  */
