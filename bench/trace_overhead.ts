@@ -7,6 +7,9 @@
 //   REPS=5 IMPL=pipeline tsx bench/trace_overhead.ts --ranks 2 [--trace=/tmp/heat1d.json]   (REPS: default 3)
 // PARTITIONS=2 with --ranks 1: the pipeline's two partitions on one thread (no messages, no waits:
 // the stages' spans alone, and CPU time = the one thread's time).
+// bench/trace_overhead_compare.ts runs this untraced and traced in turns (and another checkout's untraced
+// with --against); on a loaded machine whole runs differ more from run to run than tracing does, so
+// bench/trace_alternate.ts compares the two in one job.
 import { readFileSync } from "node:fs"
 import { init } from "rankflow"
 import { rank as commRank } from "./workloads/heat1d.comm.ts"

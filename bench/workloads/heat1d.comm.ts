@@ -18,7 +18,7 @@ interface Faces {
   readonly ghostRight: Float64Array
 }
 
-function setup(comm: Comm, p: Heat1dParams): Kernel<FieldResult> {
+export function setup(comm: Comm, p: Heat1dParams): Kernel<FieldResult> {
   const r = ratio(p)
   const line = comm.cart([comm.size], [false])!
   const { source: left, dest: right } = line.shift(0, 1)

@@ -280,15 +280,19 @@ export class Engine {
     // Earlier queued sends go first (MPI order); flushing may run nested sends, so before `payload` is filled.
     if (dest !== this.rank && this.pendingSends[dest]!.length > 0) this.flushSends(dest)
     const p = this.preparePayload(value, "send")
-    if (this.trace !== null) this.trace.sent(dest, p.kind, p.bytes, tag)
-    if (dest === this.rank) return this.deliverLocal(p, tag, context)
+    // Progress made while the ring is full may run nested sends that reuse `payload`: its kind and size, kept here.
+    const kind = p.kind
+    const bytes = p.bytes
+    if (dest === this.rank) {
+      if (this.trace !== null) this.trace.sent(dest, kind, bytes, tag)
+      return this.deliverLocal(p, tag, context)
+    }
     const ring = this.outRings[dest]!
-    if (ring.isSmall(p.bytes)) {
-      if (!ring.tryWriteSmall(context, tag, p.kind, p.data, p.bytes)) {
+    if (ring.isSmall(bytes)) {
+      if (!ring.tryWriteSmall(context, tag, kind, p.data, bytes)) {
         // Ring full: wait with a private copy, since the progress made meanwhile
         // may run nested sends (nonblocking collectives) that reuse `payload`.
-        const kind = p.kind
-        const data = bytesOf(p.data).slice(0, p.bytes)
+        const data = bytesOf(p.data).slice(0, bytes)
         this.beginBlocking()
         while (!ring.tryWriteSmall(context, tag, kind, data, data.byteLength)) {
           this.progress()
@@ -297,8 +301,11 @@ export class Engine {
         this.endBlocking()
       }
       this.doorbell.ring(dest)
+      // Traced once the message is in the ring: the receiver need not wait for the clock read.
+      if (this.trace !== null) this.trace.sent(dest, kind, bytes, tag)
       return
     }
+    if (this.trace !== null) this.trace.sent(dest, kind, bytes, tag)
     const pending = new PendingSend(dest, context, tag, p.kind, bytesOf(p.data), false)
     this.pendingSends[dest]!.push(pending)
     this.pendingSendCount++
@@ -308,8 +315,8 @@ export class Engine {
   /** Nonblocking send: completes at once when the message fits, else queues it behind earlier ones. */
   isend(value: unknown, dest: number, tag: number, context: number): PendingSend | null {
     const p = this.preparePayload(value, "isend")
-    if (this.trace !== null) this.trace.sent(dest, p.kind, p.bytes, tag)
     if (dest === this.rank) {
+      if (this.trace !== null) this.trace.sent(dest, p.kind, p.bytes, tag)
       this.deliverLocal(p, tag, context)
       return null
     }
@@ -318,8 +325,11 @@ export class Engine {
     const queue = this.pendingSends[dest]!
     if (small && queue.length === 0 && ring.tryWriteSmall(context, tag, p.kind, p.data, p.bytes)) {
       this.doorbell.ring(dest)
+      // Traced once the message is in the ring: the receiver need not wait for the clock read.
+      if (this.trace !== null) this.trace.sent(dest, p.kind, p.bytes, tag)
       return null
     }
+    if (this.trace !== null) this.trace.sent(dest, p.kind, p.bytes, tag)
     // Queued: keep a private copy of small payloads so the caller may reuse its buffer.
     const bytes = small ? bytesOf(p.data).slice(0, p.bytes) : bytesOf(p.data)
     const pending = new PendingSend(dest, context, tag, p.kind, bytes, small)
@@ -498,8 +508,8 @@ export class Engine {
       if (from >= 0) {
         const ring = this.inRings[from]!
         if (ring.isSmall(ring.frameBytes)) {
+          if (this.trace !== null) this.trace.arrivesNow() // before the wait ends: the wait and the arrival are traced as one
           this.endBlocking()
-          if (this.trace !== null) this.trace.arrivesNow()
           return this.readSmall(ring, from, into, status)
         }
         this.endBlocking()

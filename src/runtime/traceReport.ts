@@ -26,12 +26,17 @@ export function traceReport(traces: ReadonlyArray<TraceSummary>): string {
       String(t.lanes.buffer.messages),
       String(t.lanes.number.messages),
       String(t.lanes.serialized.messages),
-      t.waitSeconds.toFixed(4),
+      `${t.sampledWaits === undefined ? "" : "≈"}${t.waitSeconds.toFixed(4)}`,
       String(t.waits),
       Object.entries(t.collectives).map(([name, calls]) => `${name} ${calls}`).join(", ") || "—",
     ]),
   ])
   const out = [`trace: messages each rank sent, by lane; time in blocking calls; collective calls`, perRank]
+  const sampled = ranks.filter((t) => t.sampledWaits !== undefined)
+  if (sampled.length > 0) {
+    const [timed, waited] = sampled.reduce(([a, b], t) => [a + t.sampledWaits!.timed, b + t.sampledWaits!.waited], [0, 0])
+    out.push(`≈: estimated from the ${timed} of ${waited} waits the timeline timed (those for the messages it records in detail)`)
+  }
   const size = ranks[0]?.sentTo.length ?? 0
   if (size > 1 && size <= 16 && ranks.length === size)
     out.push(

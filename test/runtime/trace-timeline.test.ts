@@ -4,19 +4,11 @@ import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import test from "ava"
+import type { TraceEvent } from "../../src/runtime/traceTimeline.ts"
 import { runProgram } from "../helpers.ts"
 
-interface Event {
-  readonly name: string
-  readonly ph: string
-  readonly ts: number
-  readonly pid: number
-  readonly tid: number
-  readonly dur?: number
-  readonly cat?: string
-  readonly id?: number
-  readonly args?: Record<string, number>
-}
+/** A written event as read back: any phase the format has (the check must see one the writer should not emit), numeric `args`. */
+type Event = Omit<TraceEvent, "ph" | "args"> & { readonly ph: string; readonly args?: Readonly<Record<string, number>> }
 
 const tmp = mkdtempSync(join(tmpdir(), "rankflow-trace-"))
 
@@ -91,6 +83,59 @@ test("a 3-rank ring: every message is a flow from its send to its arrival with i
   for (let r = 0; r < 3; r++) {
     const collectives = events.filter((e) => e.ph === "X" && e.cat === "collective" && e.tid === r).map((e) => e.name)
     t.deepEqual(collectives, ["allreduce", "barrier", "barrier"], `rank ${r}`) // the program's barrier, then finalize's
+  }
+})
+
+test("the hand-written halo exchange (sendrecvInto every step): every message a flow forward in time, each blocked receive a wait ending at its arrival", async (t) => {
+  const file = join(tmp, "halo.json")
+  const run = await runProgram("test/fixtures/tracedHalo.ts", ["--ranks", "3", `--trace=${file}`])
+  t.is(run.code, 0, run.stderr)
+  const events = checkFormat(t, file)
+  const STEPS = 300
+  // Exactly one flow per message: 300 each way between neighbours, tag 0 rightwards and tag 1 leftwards.
+  const flows = events.filter((e) => e.ph === "s" && e.args!.tag! <= 1 && e.args!.bytes === 8)
+  for (const [from, to, tag] of [[0, 1, 0], [1, 2, 0], [1, 0, 1], [2, 1, 1]] as const) {
+    const mine = flows.filter((e) => e.tid === from && e.args!.to === to && e.args!.tag === tag)
+    t.is(mine.length, STEPS, `${from} → ${to}`)
+  }
+  t.is(flows.filter((e) => (e.tid === 0 && e.args!.to === 2) || (e.tid === 2 && e.args!.to === 0)).length, 0)
+  // Arrows point forward: a message's arrival is never marked before its send (threads share one clock).
+  const starts = new Map(events.filter((e) => e.ph === "s").map((e) => [e.id, e]))
+  for (const f of events.filter((e) => e.ph === "f")) t.true(f.ts >= starts.get(f.id)!.ts, `flow ${f.id}: sent at ${starts.get(f.id)!.ts}, arrived at ${f.ts}`)
+  // A blocked receive is a wait span that ends where the message it waited for arrived, on its own track.
+  for (const r of [0, 1, 2]) {
+    const arrivals = events.filter((e) => e.ph === "f" && e.tid === r)
+    const waits = spansOf(events, r, "wait").filter((w) => w.name.startsWith("wait recv rank"))
+    t.true(waits.length > 0, `rank ${r} waited`)
+    for (const w of waits) {
+      // The exchange's receives name their tag; a collective's (any tag) do not.
+      const [, peer, tag] = /^wait recv rank (\d+)(?: tag (\d+))?$/.exec(w.name)!
+      const end = Math.round((w.ts + w.dur!) * 1000) / 1000
+      const arrival = arrivals.find((a) => a.ts === end && a.args!.from === Number(peer) && (tag === undefined || a.args!.tag === Number(tag)))
+      t.truthy(arrival, `rank ${r}: ${w.name} ending at ${end} µs ends with an arrival`)
+    }
+  }
+  // Rank 0 computed 30 ms before step 150: rank 1 waited for its message, a span naming rank 0 and tag 0.
+  const long = spansOf(events, 1, "wait", "wait recv rank 0 tag 0").filter((w) => w.dur! >= 10_000)
+  t.true(long.length >= 1, "rank 1 waited on rank 0")
+})
+
+test("a long exchange: each pair's first 1024 messages are arrows, then one in 16 at both ends; every message still counted", async (t) => {
+  const file = join(tmp, "halo-long.json")
+  const STEPS = 3000
+  const run = await runProgram("test/fixtures/tracedHalo.ts", ["--ranks", "3", `--trace=${file}`], undefined, { HALO_STEPS: String(STEPS) })
+  t.is(run.code, 0, run.stderr)
+  t.regex(run.stderr, /^≈: estimated from the \d+ of \d+ waits the timeline timed/m, "the table says its waiting time is an estimate")
+  const events = checkFormat(t, file) // every recorded send has its arrival
+  const other = (JSON.parse(readFileSync(file, "utf8")) as { otherData: { messageDetail: { full: number; every: number }; sent: Array<{ from: number; to: number; messages: number; bytes: number }> } }).otherData
+  t.deepEqual(other.messageDetail, { full: 1024, every: 16 })
+  for (const [from, to] of [[0, 1], [1, 0], [1, 2], [2, 1]] as const) {
+    // The pair's messages: the exchange's 3000 (8 bytes each), and the few of the closing barrier (in the same sequence).
+    const pair = other.sent.find((p) => p.from === from && p.to === to)!
+    t.true(pair.messages >= STEPS && pair.messages <= STEPS + 4, `${from} → ${to}: ${pair.messages} messages`)
+    t.true(pair.bytes >= 8 * STEPS && pair.bytes <= 8 * STEPS + 8 * (pair.messages - STEPS), `${from} → ${to}: ${pair.bytes} bytes`)
+    const expected = Array.from({ length: pair.messages }, (_, n) => n).filter((n) => n < 1024 || n % 16 === 0).length
+    t.is(events.filter((e) => e.ph === "s" && e.tid === from && e.args!.to === to).length, expected, `${from} → ${to}: arrows`)
   }
 })
 

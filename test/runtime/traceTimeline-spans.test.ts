@@ -1,7 +1,7 @@
 // Spans above the engine (pipeline stages, farm tasks, stream items) cost nothing without a timeline: the
 // stage is returned as it is; with one, each run is a span with its kind and index, written as an "X" event.
 import test from "ava"
-import { SpanKind, threadTimeline, Timeline, TIMELINE_STRIDE, TimelineEvent } from "../../src/comm/timeline.ts"
+import { SpanKind, threadTimeline, Timeline, timelineEvent, TimelineEvent } from "../../src/comm/timeline.ts"
 import { LoopSpans, spanned } from "../../src/pipeline/spans.ts"
 import { timelineJson } from "../../src/runtime/traceTimeline.ts"
 
@@ -25,10 +25,10 @@ test.serial("without a timeline a stage is not wrapped; with one, each run recor
   timeline.span(SpanKind.chunk, 30, 31, 11, 1)
   const data = timeline.data()
   t.is(data.count, 5)
-  const event = (i: number) => Array.from(data.events.subarray(i * TIMELINE_STRIDE, (i + 1) * TIMELINE_STRIDE))
-  t.deepEqual([event(0)[0], event(0)[4], event(0)[5]], [TimelineEvent.span, 3, SpanKind.stencil])
-  t.true(event(0)[2]! >= event(0)[1]!, "a span ends after it starts")
-  t.deepEqual([event(1)[4], event(1)[5]], [4, SpanKind.stencil])
+  const event = (i: number) => timelineEvent(data, i)
+  t.deepEqual([event(0).code, event(0).tag, event(0).c], [TimelineEvent.span, 3, SpanKind.stencil])
+  t.true(event(0).end >= event(0).start, "a span ends after it starts")
+  t.deepEqual([event(1).tag, event(1).c], [4, SpanKind.stencil])
 
   let json = ""
   timelineJson([{ ...data, rank: 0 }], 1, "test", (text) => (json += text))
@@ -68,7 +68,8 @@ test.serial("a loop of tiny steps records one step in k in detail, the others as
   spans.close(100.001 + (detailedAt - 2) * 0.001)
   const data = timeline.data()
   t.is(data.count, 1)
-  t.deepEqual(Array.from(data.events.subarray(0, TIMELINE_STRIDE)).map((v) => Math.round(v * 1e6) / 1e6), [TimelineEvent.span, 100.001, Math.round((100.001 + (detailedAt - 2) * 0.001) * 1e6) / 1e6, detailedAt - 2, 2, SpanKind.steps])
+  const e = timelineEvent(data, 0)
+  t.deepEqual([e.code, e.start, e.end, e.peer, e.tag, e.c].map((v) => Math.round(v * 1e6) / 1e6), [TimelineEvent.span, 100.001, Math.round((100.001 + (detailedAt - 2) * 0.001) * 1e6) / 1e6, detailedAt - 2, 2, SpanKind.steps])
   // Undetailed steps that turn out long (1 ms each) bring every step back in detail.
   spans.ended(200, 0.001)
   let undetailed = 0
