@@ -45,6 +45,8 @@ export interface RuntimeOptions {
   readonly trace: boolean
   /** `--trace=FILE.json`: also write a timeline of every rank (Chrome trace-event / Perfetto JSON) there. */
   readonly traceFile: string | undefined
+  /** `--trace-messages`: which messages the timeline draws, "sampled" (default: each pair's first 1024, then one in 16) or "all". */
+  readonly traceMessages: "sampled" | "all"
   /** `--dashboard[=PORT]`: serve a live page on 127.0.0.1 at this port (or the next free one); undefined: no dashboard. */
   readonly dashboard: number | undefined
   /** `--dashboard-keep`: keep serving the page after the job ended, until Ctrl-C. */
@@ -84,6 +86,7 @@ const RUNTIME: ExtraOptions = {
   oversubscribe: { type: "boolean" },
   progress: { type: "boolean" },
   trace: { type: "boolean" },
+  traceMessages: { type: "string", spellings: ["trace-messages", "traceMessages"] },
   dashboard: { type: "boolean" },
   dashboardKeep: { type: "boolean", spellings: ["dashboard-keep", "dashboardKeep"] },
   help: { type: "boolean", short: "h" },
@@ -228,6 +231,7 @@ export function parseRuntimeOptions(argv: ReadonlyArray<string>, extra: ExtraOpt
     progress: values.progress === true,
     trace: values.trace === true || typeof values.trace === "string",
     traceFile: typeof values.trace === "string" ? values.trace : undefined,
+    traceMessages: traceMessages(text("traceMessages"), values.trace),
     dashboard: dashboardPort(values.dashboard),
     dashboardKeep: dashboardKeep(values),
     help: values.help === true,
@@ -235,6 +239,14 @@ export function parseRuntimeOptions(argv: ReadonlyArray<string>, extra: ExtraOpt
     extra: Object.fromEntries(Object.keys(extra).map((k) => [k, values[k]])),
     positionals,
   }
+}
+
+/** `--trace-messages=sampled|all`: only with `--trace=FILE.json`, whose timeline it shapes. */
+function traceMessages(value: string | undefined, trace: string | boolean | string[] | undefined): "sampled" | "all" {
+  if (value === undefined) return "sampled"
+  if (value !== "sampled" && value !== "all") throw new InvalidOptions("--trace-messages", `expected sampled or all, got '${value}'`)
+  if (typeof trace !== "string") throw new InvalidOptions("--trace-messages", "needs --trace=FILE.json (it says which messages the timeline draws)")
+  return value
 }
 
 /** The default port of `--dashboard`; a port in use is passed over for the next free one. */
@@ -281,6 +293,9 @@ export function usage(header: ReadonlyArray<string> = ["usage: <program> [option
     "      --progress      show the progress of rank 0's loops, farms and streams on stderr",
     "      --trace         count each rank's messages (by lane), waits and collectives; report them at the end",
     "      --trace=FILE.json  also write a timeline of every rank (calls, waits, messages) for ui.perfetto.dev",
+    "      --trace-messages <m>",
+    "                      sampled (default: each pair's first 1024 messages, then one in 16; counts stay exact)",
+    "                      or all (every message an arrow; costs more on tiny steps)",
     "      --dashboard[=PORT]  serve a live page of the job on http://127.0.0.1:PORT/ (default 8787, or the",
     "                      next free port): rank states, progress, traffic matrix, heaps, field preview",
     "      --dashboard-keep  keep serving the page after the job ended, until Ctrl-C",

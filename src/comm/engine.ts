@@ -45,7 +45,7 @@ import {
 } from "./dtype.ts"
 import { Decoder, Encoder, PACKED_FORMAT } from "./encode.ts"
 import { Status } from "./status.ts"
-import { Trace } from "./trace.ts"
+import { Trace, type TraceMode } from "./trace.ts"
 import { Windows } from "./window.ts"
 
 /**
@@ -211,8 +211,8 @@ export class Engine {
     readonly rank: number,
     /** Seconds after which a blocking call fails with `CommTimeout` (undefined: never). */
     private readonly callTimeout?: number,
-    /** Count traffic and waits (`--trace`); "timeline": also record when each happened (`--trace=FILE.json`). */
-    traced: boolean | "timeline" = false,
+    /** Count traffic and waits (`--trace`); "timeline"/"timeline-all": also record when each happened (`--trace=FILE.json`). */
+    traced: TraceMode = false,
     /**
      * Another transport than the threads' shared memory (e.g. MPI): its
      * channels, bell, context ids and window heap; `memory` then only holds
@@ -221,7 +221,7 @@ export class Engine {
     private readonly links?: Links,
   ) {
     this.size = links?.size ?? memory.size
-    this.trace = traced !== false ? new Trace(rank, this.size, traced === "timeline") : null
+    this.trace = traced !== false ? new Trace(rank, this.size, traced === "timeline" || traced === "timeline-all", traced === "timeline-all" ? "all" : "sampled") : null
     this.doorbell = links?.bell ?? new Doorbell(memory, rank)
     for (let r = 0; r < this.size; r++) {
       this.outRings.push(links?.out(r) ?? new Ring(memory, rank, r))

@@ -103,6 +103,8 @@ export interface TimelineData {
   readonly count: number
   /** Messages and bytes the rank sent to each rank (2 numbers per destination), all counted, recorded in detail or not. */
   readonly sentTo?: Float64Array
+  /** Which messages are recorded in detail: each pair's first `full`, then one in `every` (see `MessageDetail`; `full` Infinity: all). */
+  readonly detail?: { readonly full: number; readonly every: number }
 }
 
 /** One event of a timeline, as an object (tests, tools; the writer reads chunks in place). */

@@ -66,10 +66,13 @@ const laneOf = (kind: number): number => (kind === NUMBER ? 1 : kind === SERIALI
  * critical path and costs ~8% alone.
  */
 export const MessageDetail = { full: 1024, every: 16 } as const
-const FULL = MessageDetail.full
 const EVERY = MessageDetail.every
-/** Whether message `n` (from 0) of a pair is recorded in detail. */
-const detailed = (n: number): boolean => n < FULL || n % EVERY === 0
+
+/** Which messages a timeline records: "sampled" (see `MessageDetail`, the default) or "all" (`--trace-messages=all`). */
+export type TraceMessages = "sampled" | "all"
+
+/** What a rank records: nothing (false), counts (`--trace`), a timeline too ("timeline": `--trace=FILE.json`; "timeline-all": with `--trace-messages=all`). */
+export type TraceMode = boolean | "timeline" | "timeline-all"
 
 export class Trace {
   private to: Float64Array
@@ -96,14 +99,24 @@ export class Trace {
   /** Events with times, when the run writes a timeline file (`--trace=FILE.json`). */
   readonly timeline: Timeline | null
 
+  /** Each pair's first this many messages are recorded in detail (Infinity: every one). */
+  private readonly full: number
+
   constructor(
     private readonly rank: number,
     size: number,
     timeline = false,
+    messages: TraceMessages = "sampled",
   ) {
     this.to = new Float64Array(2 * size)
     this.arrivals = new Float64Array(size)
     this.timeline = timeline ? new Timeline(rank) : null
+    this.full = messages === "all" ? Number.POSITIVE_INFINITY : MessageDetail.full
+  }
+
+  /** Whether message `n` (from 0) of a pair is recorded in detail. */
+  private detailed(n: number): boolean {
+    return n < this.full || n % EVERY === 0
   }
 
   /**
@@ -128,7 +141,7 @@ export class Trace {
     const lane = laneOf(kind)
     this.lanes[2 * lane]!++
     this.lanes[2 * lane + 1]! += bytes
-    if (this.timeline !== null && dest !== this.rank && detailed(n)) this.timeline.message(SEND, performance.now(), dest, tag, bytes)
+    if (this.timeline !== null && dest !== this.rank && this.detailed(n)) this.timeline.message(SEND, performance.now(), dest, tag, bytes)
   }
 
   /**
@@ -138,7 +151,7 @@ export class Trace {
    */
   arrived(source: number, tag: number, bytes: number): void {
     if (this.timeline === null) return
-    if (!detailed(this.arrivals[source]!++)) {
+    if (!this.detailed(this.arrivals[source]!++)) {
       this.arrivalAtWaitEnd = false
       this.waitOpen = false // (a wait is timed by the message it waits for: one not recorded ends an untimed wait, or a mispredicted one)
       return
@@ -178,7 +191,7 @@ export class Trace {
   blocked(op: number, peer: number, tag: number): void {
     if (this.blockedOp === 0) {
       // With a timeline, a receive from a known rank is timed when the next message from there is recorded.
-      this.timed = this.timeline === null || op !== RECV || peer < 0 || detailed(this.arrivals[peer]!)
+      this.timed = this.timeline === null || op !== RECV || peer < 0 || this.detailed(this.arrivals[peer]!)
       if (this.timed) this.since = performance.now()
     }
     this.blockedOp = op
@@ -230,7 +243,7 @@ export class Trace {
       waits: this.waits,
       ...(this.timedWaits === this.waited ? {} : { sampledWaits: { waited: this.waited, timed: this.timedWaits } }),
       collectives: Object.fromEntries(COLLECTIVE_NAMES.flatMap((name, op) => (this.collectiveCalls[op]! > 0 ? [[name, this.collectiveCalls[op]!]] : []))),
-      ...(this.timeline === null ? {} : { timeline: { ...this.timeline.data(), sentTo: this.to.slice() } }),
+      ...(this.timeline === null ? {} : { timeline: { ...this.timeline.data(), sentTo: this.to.slice(), detail: { full: this.full, every: EVERY } } }),
     }
   }
 }

@@ -188,7 +188,7 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
               traces.push(trace)
               if (timeline !== undefined) timelines.push(timeline)
             },
-            traceTimeline: options.traceFile !== undefined,
+            traceTimeline: options.traceFile === undefined ? false : options.traceMessages === "all" ? ("all" as const) : true,
           }),
       onOutcome,
     }),

@@ -9,6 +9,7 @@
 import "../comm/cart.ts" // adds comm.cart()
 import { Comm } from "../comm/comm.ts"
 import { Engine } from "../comm/engine.ts"
+import type { TraceMode } from "../comm/trace.ts"
 import type { Links } from "../transport/channel.ts"
 import type { WorldMemory } from "../transport/memory.ts"
 import { trafficRow } from "./dashboardBuffer.ts"
@@ -32,8 +33,8 @@ export interface RankStart {
   readonly commTimeout?: number
   /** Whether the supervisor draws progress reports (`--progress`). */
   readonly progress?: boolean
-  /** Whether to count traffic and waits for the supervisor's trace report (`--trace`); "timeline": also when (`--trace=FILE.json`). */
-  readonly trace?: boolean | "timeline"
+  /** Whether to count traffic and waits for the supervisor's trace report (`--trace`); "timeline"/"timeline-all": also when (`--trace=FILE.json`). */
+  readonly trace?: TraceMode
   /** `--dashboard`: the buffer this rank publishes its traffic and heap into (dashboardFeed.ts). */
   readonly dashboard?: SharedArrayBuffer
   /**

@@ -51,7 +51,7 @@ import type { Subscription } from "rxjs"
 import { rankEvents, type RankEvent } from "./rankEvents.ts"
 import { bundleForRanks } from "./bundle.ts"
 import { allocateDashboard } from "./dashboardBuffer.ts"
-import type { TraceSummary } from "../comm/trace.ts"
+import type { TraceMode, TraceSummary } from "../comm/trace.ts"
 import type { RankStart } from "./rankContext.ts"
 
 /** What to run on the pool. */
@@ -73,8 +73,8 @@ export interface PoolOptions {
   readonly onProgress?: (label: string, done: number, total: number) => void
   /** Receives each rank's traffic counters when it finishes; ranks count nothing without it. */
   readonly onTrace?: (trace: TraceSummary) => void
-  /** With `onTrace`: ranks also record a timeline of their calls, waits and messages (`--trace=FILE.json`). */
-  readonly traceTimeline?: boolean
+  /** With `onTrace`: ranks also record a timeline of their calls, waits and messages (`--trace=FILE.json`); "all": every message in detail (`--trace-messages=all`). */
+  readonly traceTimeline?: boolean | "all"
   /**
    * Heap limit of each rank in MiB (V8 old generation); a rank over it fails
    * alone with `RankOutOfMemory`. Default: `RANKFLOW_MAX_RANK_HEAP` (MiB) when
@@ -106,6 +106,9 @@ export interface JobWatch {
 }
 
 /** Every way a run can fail. */
+/** What each rank records for `onTrace`: counts, and a timeline when `traceTimeline` asks for one. */
+const traceMode = (timeline: boolean | "all" | undefined): TraceMode => (timeline === "all" ? "timeline-all" : timeline === true ? "timeline" : true)
+
 export type RunError = RankFailed | RankExited | JobTimeout | DeadlockDetected | JobAborted | InvalidOptions
 
 /** The smallest default heap limit of a rank, however many ranks share the machine. */
@@ -234,7 +237,7 @@ function spawnRank(memory: WorldMemory, options: PoolOptions, job: Job, rank: nu
     ...(options.args === undefined ? {} : { args: options.args }),
     ...(options.commTimeoutSeconds === undefined ? {} : { commTimeout: options.commTimeoutSeconds }),
     ...(options.onProgress === undefined ? {} : { progress: true }),
-    ...(options.onTrace === undefined ? {} : { trace: options.traceTimeline === true ? ("timeline" as const) : true }),
+    ...(options.onTrace === undefined ? {} : { trace: traceMode(options.traceTimeline) }),
     ...(job.counters === undefined ? {} : { dashboard: job.counters }),
     ...(options.mpi === undefined ? {} : { transport: "mpi" as const, ranksPerProcess: options.ranks }),
   }

@@ -77,9 +77,13 @@ function otherData(timelines: ReadonlyArray<TimelineData>, size: number): Record
     if (t.sentTo !== undefined)
       for (let to = 0; to < size && 2 * to < t.sentTo.length; to++)
         if (to !== t.rank && t.sentTo[2 * to]! > 0) sent.push({ from: t.rank, to, messages: t.sentTo[2 * to]!, bytes: t.sentTo[2 * to + 1]! })
+  const detail = timelines[0]?.detail ?? MessageDetail
+  const all = detail.full === Number.POSITIVE_INFINITY
   return {
-    messages: `each pair's first ${MessageDetail.full} messages are arrows, then one in ${MessageDetail.every} (by the pair's sequence number, at both ends); a receive's wait is a span when its message is an arrow; "sent" counts every message`,
-    messageDetail: { full: MessageDetail.full, every: MessageDetail.every },
+    messages: all
+      ? `every message is an arrow (--trace-messages=all); "sent" counts every message`
+      : `each pair's first ${detail.full} messages are arrows, then one in ${detail.every} (by the pair's sequence number, at both ends); a receive's wait is a span when its message is an arrow; "sent" counts every message`,
+    messageDetail: all ? "all" : { full: detail.full, every: detail.every },
     sent,
   }
 }

@@ -139,6 +139,31 @@ test("a long exchange: each pair's first 1024 messages are arrows, then one in 1
   }
 })
 
+test("--trace-messages=all: every message of a long exchange is an arrow, and the waiting time is measured, not estimated", async (t) => {
+  const file = join(tmp, "halo-all.json")
+  const STEPS = 3000
+  const run = await runProgram("test/fixtures/tracedHalo.ts", ["--ranks", "3", `--trace=${file}`, "--trace-messages=all"], undefined, { HALO_STEPS: String(STEPS) })
+  t.is(run.code, 0, run.stderr)
+  t.notRegex(run.stderr, /^≈/m, "no estimate: every wait was timed")
+  const events = checkFormat(t, file)
+  const other = (JSON.parse(readFileSync(file, "utf8")) as { otherData: { messageDetail: unknown; sent: Array<{ from: number; to: number; messages: number }> } }).otherData
+  t.is(other.messageDetail, "all")
+  for (const [from, to] of [[0, 1], [1, 0], [1, 2], [2, 1]] as const) {
+    const pair = other.sent.find((p) => p.from === from && p.to === to)!
+    t.true(pair.messages >= STEPS, `${from} → ${to}: ${pair.messages} messages`)
+    t.is(events.filter((e) => e.ph === "s" && e.tid === from && e.args!.to === to).length, pair.messages, `${from} → ${to}: an arrow per message`)
+  }
+})
+
+test("--trace-messages takes sampled or all, and only with --trace=FILE.json", async (t) => {
+  const bad = await runProgram("test/fixtures/tracedHalo.ts", ["--ranks", "2", "--trace", "--trace-messages=all"])
+  t.is(bad.code, 2)
+  t.regex(bad.stderr, /--trace-messages: needs --trace=FILE\.json/)
+  const typo = await runProgram("test/fixtures/tracedHalo.ts", ["--ranks", "2", `--trace=${join(tmp, "x.json")}`, "--trace-messages=every"])
+  t.is(typo.code, 2)
+  t.regex(typo.stderr, /--trace-messages: expected sampled or all, got 'every'/)
+})
+
 /** The complete spans of `cat` on thread `tid` (named `name`, if given), in time order. */
 const spansOf = (events: ReadonlyArray<Event>, tid: number, cat: string, name?: string): Event[] =>
   events.filter((e) => e.ph === "X" && e.tid === tid && e.cat === cat && (name === undefined || e.name === name)).sort((a, b) => a.ts - b.ts)
