@@ -10,6 +10,14 @@
  * Steady state allocates nothing unless a face is too large to be sent
  * eagerly (then the transport returns a request to wait on).
  *
+ * A patient exchange (`patient = true`: a loop that exchanges once per
+ * window of many steps) lets its receives spin, before they sleep, for as
+ * long as this rank computed since its last exchange (PATIENCE_MS at most):
+ * the neighbours do about the same work, so they normally deliver within
+ * that, whereas the engine's usual wait sleeps after ~1 µs — and a futex
+ * wake-up (~20 µs here) makes the woken rank late, so the other one sleeps
+ * at the next exchange, and so on.
+ *
  * Layer: pipeline (rank side).
  */
 import type { Comm } from "../comm/comm.ts"
@@ -59,11 +67,20 @@ interface DimensionPlan {
   readonly refilled: FieldBlock[]
 }
 
+/** The longest a patient exchange's receive spins before it sleeps (ms). */
+export const PATIENCE_MS = 0.25
+
 export class HaloExchange {
   private readonly perDim: DimensionPlan[]
   private readonly pending: Array<Request<void>> = []
   /** The fields exchanged, by index. */
   private readonly fields: ReadonlyArray<number>
+  /** Receives spin before sleeping for about as long as this rank computed since the last exchange (see above). */
+  patient = false
+  /** Whether some ghost comes from another thread. */
+  private readonly remote: boolean
+  /** When the last exchange ended (performance.now(), ms); 0 before the first. */
+  private ended = 0
 
   constructor(
     private readonly comm: Comm,
@@ -77,6 +94,7 @@ export class HaloExchange {
     this.perDim = Array.from({ length: dims }, (_, d) => this.planDimension(d, placement)).filter(
       (p) => p.sends.length + p.copies.length + p.receives.length + p.refilled.length > 0,
     )
+    this.remote = this.perDim.some((p) => p.receives.length > 0)
   }
 
   /** The pack of a face: each field's part at an 8-byte-aligned offset of one buffer. */
@@ -130,6 +148,19 @@ export class HaloExchange {
 
   /** Refreshes every ghost of the exchanged fields of every local block. */
   exchange(): void {
+    if (!this.patient || !this.remote) return this.exchangeAll()
+    // What this rank computed since its last exchange: the neighbours compute about as long.
+    const now = performance.now()
+    this.comm.spinFor(this.ended === 0 ? PATIENCE_MS : Math.min(PATIENCE_MS, now - this.ended))
+    try {
+      this.exchangeAll()
+    } finally {
+      this.comm.spinFor(0)
+    }
+    this.ended = performance.now()
+  }
+
+  private exchangeAll(): void {
     const fields = this.fields
     for (let p = 0; p < this.perDim.length; p++) {
       const { dimension: d, sends, copies, receives, refilled } = this.perDim[p]!
