@@ -16,7 +16,8 @@
  * the neighbours do about the same work, so they normally deliver within
  * that, whereas the engine's usual wait sleeps after ~1 µs — and a futex
  * wake-up (~20 µs here) makes the woken rank late, so the other one sleeps
- * at the next exchange, and so on.
+ * at the next exchange, and so on. An exchange that outlasts its spin (the
+ * neighbour was descheduled, as on a loaded machine) halves the next one's.
  *
  * Layer: pipeline (rank side).
  */
@@ -69,6 +70,10 @@ interface DimensionPlan {
 
 /** The longest a patient exchange's receive spins before it sleeps (ms). */
 export const PATIENCE_MS = 0.25
+/** The least share of the compute time a patient receive spins (after exchanges that outlasted their spin). */
+const MIN_SHARE = 1 / 64
+/** An exchange this much longer than its spin slept (a futex wake-up alone costs ~20 µs here). */
+const SLEPT_MS = 0.02
 
 export class HaloExchange {
   private readonly perDim: DimensionPlan[]
@@ -81,6 +86,8 @@ export class HaloExchange {
   private readonly remote: boolean
   /** When the last exchange ended (performance.now(), ms); 0 before the first. */
   private ended = 0
+  /** The share of the compute time a receive may spin: halved after an exchange that outlasted its spin (the peer was descheduled: spinning took CPU time for nothing), doubled back after one that did not. */
+  private share = 1
 
   constructor(
     private readonly comm: Comm,
@@ -151,13 +158,16 @@ export class HaloExchange {
     if (!this.patient || !this.remote) return this.exchangeAll()
     // What this rank computed since its last exchange: the neighbours compute about as long.
     const now = performance.now()
-    this.comm.spinFor(this.ended === 0 ? PATIENCE_MS : Math.min(PATIENCE_MS, now - this.ended))
+    const spin = (this.ended === 0 ? PATIENCE_MS : Math.min(PATIENCE_MS, now - this.ended)) * this.share
+    this.comm.spinFor(spin)
     try {
       this.exchangeAll()
     } finally {
       this.comm.spinFor(0)
     }
     this.ended = performance.now()
+    // Under load a peer is often descheduled for longer than any spin: spin less until exchanges end in time again.
+    this.share = this.ended - now > spin + SLEPT_MS ? Math.max(MIN_SHARE, this.share / 2) : Math.min(1, this.share * 2)
   }
 
   private exchangeAll(): void {
