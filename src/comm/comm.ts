@@ -972,6 +972,11 @@ export class Comm {
 
   // ---- internals shared with subclasses and the collective driver -----------
 
+  /** @internal Blocking waits of this rank spin up to `ms` each before sleeping, until called with 0 (see Engine.spinFor): halo exchanges. */
+  spinFor(ms: number): void {
+    this.engine.spinFor(ms)
+  }
+
   /** @internal a fresh context id, the same on every rank (collective). */
   protected agreeOnContext(): number {
     return this.collective(C.CollectiveOp.dup, 0, C.bcast(this.rank, this.size, 0, this.rank === 0 ? this.engine.newContext() : 0, null))

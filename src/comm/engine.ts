@@ -252,6 +252,23 @@ export class Engine {
   /** While positive, waits spin as long as while streaming: the peer is in a bulk phase and arrives soon. */
   private patient = 0
 
+  /** How long blocking waits spin before they sleep (ms; 0: the usual spins), see `spinFor`. */
+  private spinMs = 0
+  /** When the current blocking call stops spinning (performance.now(), ms), set once its usual spins are spent; 0 before. */
+  private spinUntil = 0
+
+  /**
+   * Until called again with 0, blocking waits spin up to `ms` milliseconds
+   * each before they sleep (a futex wake-up costs ~20 µs here): for waits on
+   * peers that compute about as long as this rank and arrive soon (a halo
+   * exchange after each rank's sweeps). Ignored when ranks outnumber cores:
+   * a spinning rank would take the core its peer needs. Reads the clock only
+   * once a wait has spun its usual spins.
+   */
+  spinFor(ms: number): void {
+    this.spinMs = this.streamSpinLimit === SPIN_LIMIT ? 0 : ms
+  }
+
   /** Shared-memory windows allocated by this rank's communicators. */
   readonly windows: Windows
 
@@ -914,6 +931,7 @@ export class Engine {
     this.spins = 0
     this.armed = false
     this.sleptSince = 0
+    this.spinUntil = 0
   }
 
   private endBlocking(): void {
@@ -970,6 +988,11 @@ export class Engine {
     // While a large message streams, the peer is busy copying the next chunk:
     // keep spinning rather than pay a ~20 µs futex wake-up per chunk.
     if ((this.streamsIn > 0 || this.pendingSendCount > 0 || this.patient > 0) && this.spins < this.streamSpinLimit) return
+    if (this.spinMs > 0) {
+      const now = performance.now()
+      if (this.spinUntil === 0) this.spinUntil = now + this.spinMs
+      if (now < this.spinUntil) return
+    }
     this.checkAbort()
     this.bell = this.doorbell.prepareSleep(op, peer, tag, context)
     this.armed = true

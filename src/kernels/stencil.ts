@@ -262,6 +262,8 @@ export class StencilKernels {
     d[10] = radius
     d[11] = lo0
     d[12] = Math.max(1, Math.ceil(extent / Math.max(1, tile)))
+    // A 1-D 3-point unit-weight Float64 stencil of offsets −1, 0, +1 runs its steps in pairs (stencil.wat's pair3u_f64).
+    d[14] = dims === 1 && type === "float64" && d[0] === UNIT_INDEX[3] && offsets[0] === -8 && offsets[1] === 0 && offsets[2] === 8 ? 1 : 0
     const at = descriptor.byteOffset
     const base = steps.byteOffset
     const last = ranges.length

@@ -1091,6 +1091,119 @@
     (call $unit7_f32 (local.get $out) (local.get $u) (local.get $n) (i32.load offset=0 (local.get $p)) (i32.load offset=4 (local.get $p)) (i32.load offset=8 (local.get $p)) (i32.load offset=12 (local.get $p)) (i32.load offset=16 (local.get $p)) (i32.load offset=20 (local.get $p)) (i32.load offset=24 (local.get $p))
       (f32.demote_f64 (f64.load offset=104 (local.get $p))) (f32.demote_f64 (f64.load offset=48 (local.get $p))) (i32.load offset=40 (local.get $p))))
 
+  ;; pair3u_f64: two steps of the 1-D 3-point unit-weight kernel (offsets −1, 0, +1;
+  ;; weights 1, wc, 1; Float64) in one pass: step j writes out[a0, b0) from in, step
+  ;; j+1 writes in[a1, b1) from out, with a0 − 1 ≤ a1 and b1 ≤ b0 (the ranges of a
+  ;; window shrink; a tile's are skewed by one point per step, the point before
+  ;; a0 computed by the tile before). The main loop keeps step j's values in registers: per 2
+  ;; points it loads 3 vectors of in, computes step j (stored to out as the
+  ;; single-step sweep would), and step j+1 from step j's values through
+  ;; shuffles — each point's operations are those of unit3_f64, so are the bits.
+  ;; The points before the aligned loop and after it run unit3_f64 (step j's
+  ;; head, step j+1's head, the loop, step j's tail, step j+1's tail: each reads
+  ;; only values of the previous step already computed, and step j+1 overwrites
+  ;; in only where step j — of this tile or the next — has read it for the last time). Vector constants are
+  ;; loaded from memory (load64_splat): splatted from a register, TurboFan
+  ;; re-splats them in the loop. Parameter block p as for the window's row kernels.
+  (func $pair3u_f64 (param $in i32) (param $out i32) (param $a0 i32) (param $b0 i32) (param $a1 i32) (param $b1 i32) (param $p i32)
+    (local $wc f64) (local $s f64) (local $mode i32) (local $x i32) (local $i i32) (local $last i32) (local $pa i32) (local $pb i32)
+    (local $S v128) (local $WC v128) (local $c v128) (local $v0 v128) (local $v1 v128) (local $v2 v128)
+    (local.set $wc (f64.load offset=64 (local.get $p)))
+    (local.set $s (f64.load offset=48 (local.get $p)))
+    (local.set $mode (i32.load offset=40 (local.get $p)))
+    (local.set $WC (v128.load64_splat offset=64 (local.get $p)))
+    (local.set $S (v128.load64_splat offset=48 (local.get $p)))
+    ;; ranges that do not nest, or too short for the loop: the two steps one after the other
+    (if (i32.or (i32.or (i32.lt_s (local.get $a1) (i32.sub (local.get $a0) (i32.const 1))) (i32.gt_s (local.get $b1) (local.get $b0))) (i32.lt_s (i32.sub (local.get $b1) (local.get $a1)) (i32.const 16))) (then
+      (if (i32.lt_s (local.get $a0) (local.get $b0)) (then
+        (call $unit3_f64 (i32.add (local.get $out) (i32.shl (local.get $a0) (i32.const 3))) (i32.add (local.get $in) (i32.shl (local.get $a0) (i32.const 3))) (i32.sub (local.get $b0) (local.get $a0))
+          (i32.const -8) (i32.const 0) (i32.const 8) (local.get $wc) (local.get $s) (local.get $mode))))
+      (if (i32.lt_s (local.get $a1) (local.get $b1)) (then
+        (call $unit3_f64 (i32.add (local.get $in) (i32.shl (local.get $a1) (i32.const 3))) (i32.add (local.get $out) (i32.shl (local.get $a1) (i32.const 3))) (i32.sub (local.get $b1) (local.get $a1))
+          (i32.const -8) (i32.const 0) (i32.const 8) (local.get $wc) (local.get $s) (local.get $mode))))
+      (return)))
+    ;; x: the first even point at or after a1 (16-byte aligned: buffers are)
+    (local.set $x (i32.and (i32.add (local.get $a1) (i32.const 1)) (i32.const -2)))
+    ;; step j's head [a0, x + 2), then step j+1's head [a1, x)
+    (call $unit3_f64 (i32.add (local.get $out) (i32.shl (local.get $a0) (i32.const 3))) (i32.add (local.get $in) (i32.shl (local.get $a0) (i32.const 3))) (i32.sub (i32.add (local.get $x) (i32.const 2)) (local.get $a0))
+      (i32.const -8) (i32.const 0) (i32.const 8) (local.get $wc) (local.get $s) (local.get $mode))
+    (call $unit3_f64 (i32.add (local.get $in) (i32.shl (local.get $a1) (i32.const 3))) (i32.add (local.get $out) (i32.shl (local.get $a1) (i32.const 3))) (i32.sub (local.get $x) (local.get $a1))
+      (i32.const -8) (i32.const 0) (i32.const 8) (local.get $wc) (local.get $s) (local.get $mode))
+    ;; the loop: 6 points of step j+1 at i (step j 2 points ahead) while step j stays in [a0, b0) and step j+1 in [a1, b1)
+    (local.set $i (local.get $x))
+    (local.set $last (i32.sub (local.get $b0) (i32.const 8)))
+    (if (i32.lt_s (i32.sub (local.get $b1) (i32.const 6)) (local.get $last)) (then (local.set $last (i32.sub (local.get $b1) (i32.const 6)))))
+    (local.set $pa (i32.add (local.get $in) (i32.shl (local.get $x) (i32.const 3))))
+    (local.set $pb (i32.add (local.get $out) (i32.shl (local.get $x) (i32.const 3))))
+    (local.set $v0 (v128.load offset=0 (i32.sub (local.get $pb) (i32.const 16))))
+    (local.set $v1 (v128.load offset=0 (local.get $pb)))
+    (if (i32.eq (local.get $mode) (i32.const 0)) (then
+      (block $done0 (loop $loop0
+        (br_if $done0 (i32.gt_s (local.get $i) (local.get $last)))
+        ;; step j at [i+2, i+4) into $v2, step j+1 at [i+0, i+2) from $v0 $v1 $v2
+        (local.set $c (v128.load offset=16 (local.get $pa)))
+        (local.set $v2 (f64x2.add (f64x2.add (v128.load offset=8 (local.get $pa)) (f64x2.mul (local.get $WC) (local.get $c))) (v128.load offset=24 (local.get $pa))))
+        (v128.store offset=16 (local.get $pb) (local.get $v2))
+        (v128.store offset=0 (local.get $pa) (f64x2.add (f64x2.add (i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 (local.get $v0) (local.get $v1)) (f64x2.mul (local.get $WC) (local.get $v1))) (i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 (local.get $v1) (local.get $v2))))
+        ;; step j at [i+4, i+6) into $v0, step j+1 at [i+2, i+4) from $v1 $v2 $v0
+        (local.set $c (v128.load offset=32 (local.get $pa)))
+        (local.set $v0 (f64x2.add (f64x2.add (v128.load offset=24 (local.get $pa)) (f64x2.mul (local.get $WC) (local.get $c))) (v128.load offset=40 (local.get $pa))))
+        (v128.store offset=32 (local.get $pb) (local.get $v0))
+        (v128.store offset=16 (local.get $pa) (f64x2.add (f64x2.add (i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 (local.get $v1) (local.get $v2)) (f64x2.mul (local.get $WC) (local.get $v2))) (i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 (local.get $v2) (local.get $v0))))
+        ;; step j at [i+6, i+8) into $v1, step j+1 at [i+4, i+6) from $v2 $v0 $v1
+        (local.set $c (v128.load offset=48 (local.get $pa)))
+        (local.set $v1 (f64x2.add (f64x2.add (v128.load offset=40 (local.get $pa)) (f64x2.mul (local.get $WC) (local.get $c))) (v128.load offset=56 (local.get $pa))))
+        (v128.store offset=48 (local.get $pb) (local.get $v1))
+        (v128.store offset=32 (local.get $pa) (f64x2.add (f64x2.add (i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 (local.get $v2) (local.get $v0)) (f64x2.mul (local.get $WC) (local.get $v0))) (i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 (local.get $v0) (local.get $v1))))
+        (local.set $pa (i32.add (local.get $pa) (i32.const 48)))
+        (local.set $pb (i32.add (local.get $pb) (i32.const 48)))
+        (local.set $i (i32.add (local.get $i) (i32.const 6)))
+        (br $loop0)))))
+    (if (i32.eq (local.get $mode) (i32.const 1)) (then
+      (block $done1 (loop $loop1
+        (br_if $done1 (i32.gt_s (local.get $i) (local.get $last)))
+        ;; step j at [i+2, i+4) into $v2, step j+1 at [i+0, i+2) from $v0 $v1 $v2
+        (local.set $c (v128.load offset=16 (local.get $pa)))
+        (local.set $v2 (f64x2.add (local.get $c) (f64x2.mul (local.get $S) (f64x2.add (f64x2.add (v128.load offset=8 (local.get $pa)) (f64x2.mul (local.get $WC) (local.get $c))) (v128.load offset=24 (local.get $pa))))))
+        (v128.store offset=16 (local.get $pb) (local.get $v2))
+        (v128.store offset=0 (local.get $pa) (f64x2.add (local.get $v1) (f64x2.mul (local.get $S) (f64x2.add (f64x2.add (i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 (local.get $v0) (local.get $v1)) (f64x2.mul (local.get $WC) (local.get $v1))) (i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 (local.get $v1) (local.get $v2))))))
+        ;; step j at [i+4, i+6) into $v0, step j+1 at [i+2, i+4) from $v1 $v2 $v0
+        (local.set $c (v128.load offset=32 (local.get $pa)))
+        (local.set $v0 (f64x2.add (local.get $c) (f64x2.mul (local.get $S) (f64x2.add (f64x2.add (v128.load offset=24 (local.get $pa)) (f64x2.mul (local.get $WC) (local.get $c))) (v128.load offset=40 (local.get $pa))))))
+        (v128.store offset=32 (local.get $pb) (local.get $v0))
+        (v128.store offset=16 (local.get $pa) (f64x2.add (local.get $v2) (f64x2.mul (local.get $S) (f64x2.add (f64x2.add (i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 (local.get $v1) (local.get $v2)) (f64x2.mul (local.get $WC) (local.get $v2))) (i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 (local.get $v2) (local.get $v0))))))
+        ;; step j at [i+6, i+8) into $v1, step j+1 at [i+4, i+6) from $v2 $v0 $v1
+        (local.set $c (v128.load offset=48 (local.get $pa)))
+        (local.set $v1 (f64x2.add (local.get $c) (f64x2.mul (local.get $S) (f64x2.add (f64x2.add (v128.load offset=40 (local.get $pa)) (f64x2.mul (local.get $WC) (local.get $c))) (v128.load offset=56 (local.get $pa))))))
+        (v128.store offset=48 (local.get $pb) (local.get $v1))
+        (v128.store offset=32 (local.get $pa) (f64x2.add (local.get $v0) (f64x2.mul (local.get $S) (f64x2.add (f64x2.add (i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 (local.get $v2) (local.get $v0)) (f64x2.mul (local.get $WC) (local.get $v0))) (i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 (local.get $v0) (local.get $v1))))))
+        (local.set $pa (i32.add (local.get $pa) (i32.const 48)))
+        (local.set $pb (i32.add (local.get $pb) (i32.const 48)))
+        (local.set $i (i32.add (local.get $i) (i32.const 6)))
+        (br $loop1)))))
+    ;; step j's tail [i + 2, b0), then step j+1's tail [i, b1)
+    (call $unit3_f64 (i32.add (local.get $out) (i32.shl (i32.add (local.get $i) (i32.const 2)) (i32.const 3))) (i32.add (local.get $in) (i32.shl (i32.add (local.get $i) (i32.const 2)) (i32.const 3))) (i32.sub (local.get $b0) (i32.add (local.get $i) (i32.const 2)))
+      (i32.const -8) (i32.const 0) (i32.const 8) (local.get $wc) (local.get $s) (local.get $mode))
+    (call $unit3_f64 (i32.add (local.get $in) (i32.shl (local.get $i) (i32.const 3))) (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 3))) (i32.sub (local.get $b1) (local.get $i))
+      (i32.const -8) (i32.const 0) (i32.const 8) (local.get $wc) (local.get $s) (local.get $mode))
+  )
+
+  ;; Step j's update range along dimension 0 (its entry at R) clipped to tile m (as the window's loop clips it): the low end, the high end.
+  (func $tileLo (param $R i32) (param $m i32) (param $j i32) (param $c0 i32) (param $tile i32) (param $r i32) (result i32)
+    (local $lo i32) (local $cut i32)
+    (local.set $lo (i32.load offset=0 (local.get $R)))
+    (if (i32.gt_s (local.get $m) (i32.const 0)) (then
+      (local.set $cut (i32.sub (i32.add (local.get $c0) (i32.mul (local.get $m) (local.get $tile))) (i32.mul (local.get $j) (local.get $r))))
+      (if (i32.gt_s (local.get $cut) (local.get $lo)) (then (local.set $lo (local.get $cut))))))
+    (local.get $lo))
+  (func $tileHi (param $R i32) (param $m i32) (param $j i32) (param $c0 i32) (param $tile i32) (param $r i32) (param $tiles i32) (result i32)
+    (local $hi i32) (local $cut i32)
+    (local.set $hi (i32.load offset=4 (local.get $R)))
+    (if (i32.lt_s (local.get $m) (i32.sub (local.get $tiles) (i32.const 1))) (then
+      (local.set $cut (i32.sub (i32.add (local.get $c0) (i32.mul (i32.add (local.get $m) (i32.const 1)) (local.get $tile))) (i32.mul (local.get $j) (local.get $r))))
+      (if (i32.lt_s (local.get $cut) (local.get $hi)) (then (local.set $hi (local.get $cut))))))
+    (local.get $hi))
+
   ;; window(d): k steps of one stencil over a block, double-buffered, in tiles
   ;; along dimension 0 (rows of a 2-D block, planes of a 3-D one, points of a
   ;; 1-D one), each tile swept through all k steps before the next (temporal
@@ -1104,7 +1217,9 @@
   ;; +12 output buffer, +16 dims, +20 element bytes, +24 stride of dimension 0
   ;; in bytes, +28 stride of dimension 1 in bytes, +32 k, +36 tile, +40 r, +44
   ;; c (tile m starts at c + m·tile along dimension 0), +48 tiles, +52 address of
-  ;; the update ranges: per step lo0 hi0 lo1 hi1 lo2 hi2 (i32, elements).
+  ;; the update ranges: per step lo0 hi0 lo1 hi1 lo2 hi2 (i32, elements), +56
+  ;; nonzero: a 1-D unit3_f64 stencil of offsets −1, 0, +1 whose steps run in
+  ;; pairs (pair3u_f64) tile by tile.
   ;; Step j reads the buffer step j−1 wrote: after an odd k the output holds
   ;; the result, after an even k the input.
   (func (export "window") (param $d i32)
@@ -1122,6 +1237,34 @@
     (local.set $r (i32.load offset=40 (local.get $d)))
     (local.set $c0 (i32.load offset=44 (local.get $d)))
     (local.set $tiles (i32.load offset=48 (local.get $d)))
+    ;; +56 pairs: a 1-D unit3_f64 window runs each tile's steps two by two through pair3u_f64 (an odd last step alone)
+    (if (i32.and (i32.ne (i32.load offset=56 (local.get $d)) (i32.const 0)) (i32.eq (local.get $dims) (i32.const 1))) (then
+      (local.set $m (i32.const 0))
+      (block $tdone (loop $tloop
+        (br_if $tdone (i32.ge_s (local.get $m) (local.get $tiles)))
+        (local.set $in (i32.load offset=8 (local.get $d)))
+        (local.set $out (i32.load offset=12 (local.get $d)))
+        (local.set $R (i32.load offset=52 (local.get $d)))
+        (local.set $j (i32.const 0))
+        (block $pdone (loop $ploop
+          (br_if $pdone (i32.ge_s (i32.add (local.get $j) (i32.const 1)) (local.get $k)))
+          (call $pair3u_f64 (local.get $in) (local.get $out)
+            (call $tileLo (local.get $R) (local.get $m) (local.get $j) (local.get $c0) (local.get $tile) (local.get $r))
+            (call $tileHi (local.get $R) (local.get $m) (local.get $j) (local.get $c0) (local.get $tile) (local.get $r) (local.get $tiles))
+            (call $tileLo (i32.add (local.get $R) (i32.const 24)) (local.get $m) (i32.add (local.get $j) (i32.const 1)) (local.get $c0) (local.get $tile) (local.get $r))
+            (call $tileHi (i32.add (local.get $R) (i32.const 24)) (local.get $m) (i32.add (local.get $j) (i32.const 1)) (local.get $c0) (local.get $tile) (local.get $r) (local.get $tiles))
+            (local.get $p))
+          (local.set $R (i32.add (local.get $R) (i32.const 48)))
+          (local.set $j (i32.add (local.get $j) (i32.const 2)))
+          (br $ploop)))
+        (if (i32.lt_s (local.get $j) (local.get $k)) (then
+          (local.set $lo0 (call $tileLo (local.get $R) (local.get $m) (local.get $j) (local.get $c0) (local.get $tile) (local.get $r)))
+          (local.set $hi0 (call $tileHi (local.get $R) (local.get $m) (local.get $j) (local.get $c0) (local.get $tile) (local.get $r) (local.get $tiles)))
+          (if (i32.lt_s (local.get $lo0) (local.get $hi0)) (then
+            (call $unit3_f64_p (i32.add (local.get $out) (i32.shl (local.get $lo0) (i32.const 3))) (i32.add (local.get $in) (i32.shl (local.get $lo0) (i32.const 3))) (i32.sub (local.get $hi0) (local.get $lo0)) (local.get $p))))))
+        (local.set $m (i32.add (local.get $m) (i32.const 1)))
+        (br $tloop)))
+      (return)))
     (local.set $m (i32.const 0))
     (block $mdone (loop $mloop
       (br_if $mdone (i32.ge_s (local.get $m) (local.get $tiles)))

@@ -369,6 +369,8 @@ function windowLoop(s: Extract<FieldStage, { kind: "iterate" }>, every: number, 
   const blocks = run.blocks
   const report = outer ? progressReporter("steps", s.steps) : undefined
   const halo = run.halo([0])
+  // Ranks compute a whole window between exchanges: the neighbours' ghosts arrive about when this rank's sweeps end.
+  halo.patient = true
   const periods = [s.every?.k, stage >= 0 ? run.checkpoint?.every : undefined, outer ? run.finiteEvery : undefined].filter((p): p is number => p !== undefined && p > 0)
   // With a timeline, each window is an exchange span and one stencil span for its k steps: a window is
   // tens of steps, so two spans per window cost about 1% (no sampling needed, unlike blockedLoop).

@@ -10,6 +10,15 @@
  * Steady state allocates nothing unless a face is too large to be sent
  * eagerly (then the transport returns a request to wait on).
  *
+ * A patient exchange (`patient = true`: a loop that exchanges once per
+ * window of many steps) lets its receives spin, before they sleep, for as
+ * long as this rank computed since its last exchange (PATIENCE_MS at most):
+ * the neighbours do about the same work, so they normally deliver within
+ * that, whereas the engine's usual wait sleeps after ~1 µs — and a futex
+ * wake-up (~20 µs here) makes the woken rank late, so the other one sleeps
+ * at the next exchange, and so on. An exchange that outlasts its spin (the
+ * neighbour was descheduled, as on a loaded machine) halves the next one's.
+ *
  * Layer: pipeline (rank side).
  */
 import type { Comm } from "../comm/comm.ts"
@@ -59,11 +68,26 @@ interface DimensionPlan {
   readonly refilled: FieldBlock[]
 }
 
+/** The longest a patient exchange's receive spins before it sleeps (ms). */
+export const PATIENCE_MS = 0.25
+/** The least share of the compute time a patient receive spins (after exchanges that outlasted their spin). */
+const MIN_SHARE = 1 / 64
+/** An exchange this much longer than its spin slept (a futex wake-up alone costs ~20 µs here). */
+const SLEPT_MS = 0.02
+
 export class HaloExchange {
   private readonly perDim: DimensionPlan[]
   private readonly pending: Array<Request<void>> = []
   /** The fields exchanged, by index. */
   private readonly fields: ReadonlyArray<number>
+  /** Receives spin before sleeping for about as long as this rank computed since the last exchange (see above). */
+  patient = false
+  /** Whether some ghost comes from another thread. */
+  private readonly remote: boolean
+  /** When the last exchange ended (performance.now(), ms); 0 before the first. */
+  private ended = 0
+  /** The share of the compute time a receive may spin: halved after an exchange that outlasted its spin (the peer was descheduled: spinning took CPU time for nothing), doubled back after one that did not. */
+  private share = 1
 
   constructor(
     private readonly comm: Comm,
@@ -77,6 +101,7 @@ export class HaloExchange {
     this.perDim = Array.from({ length: dims }, (_, d) => this.planDimension(d, placement)).filter(
       (p) => p.sends.length + p.copies.length + p.receives.length + p.refilled.length > 0,
     )
+    this.remote = this.perDim.some((p) => p.receives.length > 0)
   }
 
   /** The pack of a face: each field's part at an 8-byte-aligned offset of one buffer. */
@@ -130,6 +155,22 @@ export class HaloExchange {
 
   /** Refreshes every ghost of the exchanged fields of every local block. */
   exchange(): void {
+    if (!this.patient || !this.remote) return this.exchangeAll()
+    // What this rank computed since its last exchange: the neighbours compute about as long.
+    const now = performance.now()
+    const spin = (this.ended === 0 ? PATIENCE_MS : Math.min(PATIENCE_MS, now - this.ended)) * this.share
+    this.comm.spinFor(spin)
+    try {
+      this.exchangeAll()
+    } finally {
+      this.comm.spinFor(0)
+    }
+    this.ended = performance.now()
+    // Under load a peer is often descheduled for longer than any spin: spin less until exchanges end in time again.
+    this.share = this.ended - now > spin + SLEPT_MS ? Math.max(MIN_SHARE, this.share / 2) : Math.min(1, this.share * 2)
+  }
+
+  private exchangeAll(): void {
     const fields = this.fields
     for (let p = 0; p < this.perDim.length; p++) {
       const { dimension: d, sends, copies, receives, refilled } = this.perDim[p]!

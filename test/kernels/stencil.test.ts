@@ -131,3 +131,50 @@ for (const type of ["float64", "float32"] as const)
       window(u, out, 0, 1)
       t.deepEqual(Array.from(out), Array.from(rows), "the window's unit kernel gives the row's bits")
     })
+
+// The 1-D heat (3 points, unit weights, Float64) runs a window's steps two by two in one pass per tile (pair3u_f64):
+// every point of both buffers must hold the bits of the steps run one by one, whatever the ranges' parity,
+// length (down to the short ranges that fall back to single steps), shrinking sides, window length and start.
+test("window in pairs, 1-D heat, float64: both buffers hold the bits of the steps one by one, tiled or not", (t) => {
+  const n = 256
+  let cases = 0
+  for (const mode of [0, 1])
+    for (const [shrinkLo, shrinkHi] of [[1, 1], [1, 0], [0, 1], [0, 0]] as const)
+      for (const start of [1, 2, 3, 4]) {
+        // Per kernel instance: the buffers once, and the windows' parameter blocks (a few hundred bytes each).
+        const k = new StencilKernels(1 << 22)
+        const row = k.compile("float64", [-8, 0, 8], [1, -2, 1])
+        const [u, v, a0, b0] = [0, 1, 2, 3].map(() => k.alloc("float64", n)) as [Float64Array, Float64Array, Float64Array, Float64Array]
+        for (const length of [1, 5, 15, 16, 17, 20, 23, 24, 29, 40, 61, 200, 203])
+          for (const steps of [1, 2, 3, 6, 7]) {
+            const g = steps + 1
+            // Step j updates [lo, hi) widened by (steps − 1 − j) on the sides that shrink.
+            const ranges = Array.from({ length: steps }, (_, j) => {
+              const w = steps - 1 - j
+              return { lo: [start + g - shrinkLo * w], hi: [start + g + length + shrinkHi * w] }
+            })
+            const fill = (a: Float64Array, seed: number) => {
+              for (let i = 0; i < a.length; i++) a[i] = Math.sin(i * 0.61 + seed) * 2 + (i % 5 === 0 ? 1e-300 : 0)
+            }
+            for (const tile of [0, 5, 16, 37])
+            for (const first of steps > 2 ? [0, 1] : [0]) {
+              const run = k.window("float64", [-8, 0, 8], [1, -2, 1], 0.37, mode, { dims: 1, strides: [1], ranges, radius: 1, tile })
+              fill(u, 0)
+              fill(v, 1)
+              a0.set(u)
+              b0.set(v)
+              let a = a0, b = b0
+              for (let j = first; j < steps; j++) {
+                row(b, a, ranges[j]!.lo[0]!, ranges[j]!.hi[0]! - ranges[j]!.lo[0]!, 0.37, mode)
+                ;[a, b] = [b, a]
+              }
+              run(u, v, first, steps - first)
+              const label = `tile ${tile}, mode ${mode}, shrinking ${shrinkLo}/${shrinkHi}, from ${start}, ${length} points, steps ${first}…${steps - 1}`
+              t.deepEqual(Array.from(u), Array.from(a0), `${label}: input buffer`)
+              t.deepEqual(Array.from(v), Array.from(b0), `${label}: output buffer`)
+              cases++
+            }
+          }
+      }
+  t.true(cases > 10_000)
+})
