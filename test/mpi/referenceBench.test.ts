@@ -64,7 +64,7 @@ test("bad options exit 2 and name the option", async (t) => {
   for (const [args, pattern] of [
     [["--links", "ethernet"], /--links takes a comma-separated list of shm, tcp-netns; got ethernet/],
     [["--runs", "0"], /--runs takes a positive integer; got 0/],
-    [["--impl", "openmpi"], /--impl takes a comma-separated list of c-mpi, mpi4py/],
+    [["--impl", "openmpi"], /--impl takes a comma-separated list of c-mpi, rankflow-mpi, mpi4py/],
   ] as const) {
     const run = await runProgram("bench/mpi_reference.ts", [...args])
     t.is(run.code, 2, run.stderr)
