@@ -23,6 +23,7 @@ import * as C from "./collectives.ts"
 import { ANY_SOURCE, ANY_TAG, type Engine, type PendingRecv, type PendingSend, type RecvTarget } from "./engine.ts"
 import { describeOperand, isBuiltin, isWindowOp, rejects, type ElementwiseOp, type Loc, type LocOp, type ReduceOp, type WindowOp } from "./ops.ts"
 import { isMismatchSignal, MISMATCH_FOUND, MISMATCH_REPORT, MISMATCH_SIGNAL, mismatchFromReport, type MismatchReport } from "./mismatch.ts"
+import { NativeAllreduce, NOT_NATIVE } from "./nativeReduce.ts"
 import { COMPLETED_SEND, PersistentRequest, PROC_NULL_DONE, procNullRecv, Request, syncPending, syncSendRequest } from "./request.ts"
 import { Status } from "./status.ts"
 
@@ -697,7 +698,21 @@ export class Comm {
       this.collective(C.CollectiveOp.allreduceWindow, 0, this.engine.windows.allreduce(this.rank, this.size, windowed))
       return out
     }
+    if (this.size > 1 && this.engine.allgather !== undefined) return this.nativeAllreduce(value, checked, out)
     return this.collective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, checked, this.workspace, out))
+  }
+
+  /** The transport's native allgather bound to this communicator (see nativeReduce.ts). */
+  private readonly nativeAllgather = (send: Uint8Array, recv: Uint8Array): void => this.engine.allgather!(this.context, this.group, send, recv)
+  private native: NativeAllreduce | undefined
+
+  /** Allreduce with one native allgather where the values fit it, else the engine's algorithm; the same bits either way. */
+  private nativeAllreduce(value: unknown, op: ReduceOp<unknown>, out: TypedArray | null): unknown {
+    const native = (this.native ??= new NativeAllreduce(this.size))
+    return this.collective(C.CollectiveOp.allreduce, 0, null, () => {
+      const result = native.allreduce(this.nativeAllgather, value, op, out)
+      return result === NOT_NATIVE ? C.allreduce(this.rank, this.size, value, op, this.workspace, out) : { result }
+    })
   }
 
   /**
@@ -987,14 +1002,23 @@ export class Comm {
     return this.group === null ? rank : this.group[rank]!
   }
 
-  /** Runs a collective algorithm to completion with blocking sends and receives. */
-  private collective<R>(op: number, root: number, algorithm: C.Algorithm<R>): R {
+  /**
+   * Runs a collective algorithm to completion with blocking sends and
+   * receives. `native`, when given, runs first inside the call: it returns
+   * the result (`{ result }`), or the algorithm to run instead.
+   */
+  private collective<R>(op: number, root: number, algorithm: C.Algorithm<R> | null, native?: () => C.Algorithm<R> | { result: unknown }): R {
     const call = this.enterCollective(op, root)
     const since = this.engine.trace === null ? 0 : this.engine.trace.clock()
     const ctx = this.context + 1
-    // Calls where a rank may only send first agree on the call (see `C.agreeing`): a mismatch fails before any value is returned.
-    const steps = this.size > 1 && C.AGREEING.has(op) ? C.agreeing(this.rank, this.size, algorithm) : algorithm
     try {
+      if (native !== undefined) {
+        const done = native()
+        if (!("next" in done)) return done.result as R
+        algorithm = done
+      }
+      // Calls where a rank may only send first agree on the call (see `C.agreeing`): a mismatch fails before any value is returned.
+      const steps = this.size > 1 && C.AGREEING.has(op) ? C.agreeing(this.rank, this.size, algorithm!) : algorithm!
       let step = steps.next()
       while (!step.done) {
         const s = step.value

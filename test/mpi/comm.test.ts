@@ -45,6 +45,8 @@ const CALLS: FixtureCall[] = [
   ["collectives.ts", "typedReductions", 20_000],
   ["collectives.ts", "allreduceBits", { n: 100_000, integers: false }],
   ["collectives.ts", "allreduceBits", { n: 1 << 20, integers: true }],
+  // Allreduces through MPI_Allgather + a local fold (one rank per process): the engine's bits, on world, dup and split.
+  ["collectives.ts", "nativeAllreduceBits"],
   ["collectives.ts", "nonblocking"],
   ["collectives.ts", "badCollectiveArguments"],
   ["collectives.ts", "bcastEveryRoot"],
