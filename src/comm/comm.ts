@@ -702,17 +702,34 @@ export class Comm {
     return this.collective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, checked, this.workspace, out))
   }
 
-  /** The transport's native allgather bound to this communicator (see nativeReduce.ts). */
-  private readonly nativeAllgather = (send: Uint8Array, recv: Uint8Array): void => this.engine.allgather!(this.context, this.group, send, recv)
+  /** The transport's native allgather bound to this communicator (see nativeReduce.ts); the engine's traffic moves while it waits. */
+  private readonly nativeAllgather = (send: Uint8Array, recv: Uint8Array): void => this.engine.waitDone(this.engine.allgather!(this.context, this.group, send, recv))
   private native: NativeAllreduce | undefined
 
-  /** Allreduce with one native allgather where the values fit it, else the engine's algorithm; the same bits either way. */
+  /**
+   * Allreduce with one native allgather where the values fit it, else the
+   * engine's algorithm; the same bits either way. Every rank takes the same
+   * branch (decided from everyone's contribution), so the call counts once
+   * in the sequence either way.
+   */
   private nativeAllreduce(value: unknown, op: ReduceOp<unknown>, out: TypedArray | null): unknown {
     const native = (this.native ??= new NativeAllreduce(this.size))
-    return this.collective(C.CollectiveOp.allreduce, 0, null, () => {
-      const result = native.allreduce(this.nativeAllgather, value, op, out)
-      return result === NOT_NATIVE ? C.allreduce(this.rank, this.size, value, op, this.workspace, out) : { result }
-    })
+    const trace = this.engine.trace
+    const since = trace === null ? 0 : trace.clock()
+    let result: unknown
+    try {
+      result = native.allreduce(this.nativeAllgather, value, op, out)
+    } catch (error) {
+      const seq = this.seq++
+      throw this._collectiveError(error as Error, { op: C.CollectiveOp.allreduce, root: 0, seq, tag: callTag(C.CollectiveOp.allreduce, 0, seq) })
+    }
+    if (result === NOT_NATIVE) return this.collective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, op, this.workspace, out))
+    this.seq++
+    if (trace !== null) {
+      trace.collective(C.CollectiveOp.allreduce)
+      trace.collectiveEnds(C.CollectiveOp.allreduce, since)
+    }
+    return result
   }
 
   /**
@@ -1002,23 +1019,14 @@ export class Comm {
     return this.group === null ? rank : this.group[rank]!
   }
 
-  /**
-   * Runs a collective algorithm to completion with blocking sends and
-   * receives. `native`, when given, runs first inside the call: it returns
-   * the result (`{ result }`), or the algorithm to run instead.
-   */
-  private collective<R>(op: number, root: number, algorithm: C.Algorithm<R> | null, native?: () => C.Algorithm<R> | { result: unknown }): R {
+  /** Runs a collective algorithm to completion with blocking sends and receives. */
+  private collective<R>(op: number, root: number, algorithm: C.Algorithm<R>): R {
     const call = this.enterCollective(op, root)
     const since = this.engine.trace === null ? 0 : this.engine.trace.clock()
     const ctx = this.context + 1
+    // Calls where a rank may only send first agree on the call (see `C.agreeing`): a mismatch fails before any value is returned.
+    const steps = this.size > 1 && C.AGREEING.has(op) ? C.agreeing(this.rank, this.size, algorithm) : algorithm
     try {
-      if (native !== undefined) {
-        const done = native()
-        if (!("next" in done)) return done.result as R
-        algorithm = done
-      }
-      // Calls where a rank may only send first agree on the call (see `C.agreeing`): a mismatch fails before any value is returned.
-      const steps = this.size > 1 && C.AGREEING.has(op) ? C.agreeing(this.rank, this.size, algorithm!) : algorithm!
       let step = steps.next()
       while (!step.done) {
         const s = step.value

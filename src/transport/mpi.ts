@@ -33,6 +33,9 @@ import type { WorldMemory } from "./memory.ts"
 import { mpiAddon, type MpiAddon } from "./mpiAddon.ts"
 import { HEADER_BYTES, pad16, Ring, type OutgoingFrame, type Sink, type TypedArray } from "./ring.ts"
 
+/** How long the first test of a native allgather polls in C before the engine's wait loop takes over (ns), and each later one. */
+const ALLGATHER_FIRST_POLL_NS = 20_000
+const ALLGATHER_POLL_NS = 500
 /** Frames whose header + padded payload fit this many bytes travel as one MPI message. */
 export const MPI_SMALL_BYTES = 16 * 1024
 /** Up to this many bytes, copy out of staging with a typed loop; above, with copyBytes. */
@@ -237,13 +240,22 @@ export function mpiLinks(memory: WorldMemory, thread = 0, perProcess = 1): Links
   let contexts = 0
   // Native collectives: one MPI communicator per rankflow communicator (by context), made on its first use.
   const collectiveComms = new Map<number, number>()
-  const allgather = (context: number, group: Int32Array | null, send: Uint8Array, recv: Uint8Array): void => {
+  // The allgather in flight: its first test polls in C long enough for a prompt peer, later ones briefly.
+  const gathering = {
+    polls: 0,
+    get done(): boolean {
+      return mpi.allgatherTest(this.polls++ === 0 ? ALLGATHER_FIRST_POLL_NS : ALLGATHER_POLL_NS)
+    },
+  }
+  const allgather = (context: number, group: Int32Array | null, send: Uint8Array, recv: Uint8Array): { readonly done: boolean } => {
     let handle = collectiveComms.get(context)
     if (handle === undefined) {
       handle = mpi.collectiveComm(group)
       collectiveComms.set(context, handle)
     }
-    mpi.allgather(handle, send, recv)
+    mpi.allgatherStart(handle, send, recv)
+    gathering.polls = 0
+    return gathering
   }
   return {
     name: "mpi",

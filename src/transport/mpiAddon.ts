@@ -34,8 +34,10 @@ export interface MpiAddon {
   fetchAndAddInt32(targetProcess: number, index: number, value: number): number
   /** An MPI communicator over these processes (null: all) for native collectives; collective over them. */
   collectiveComm(processes: Int32Array | null): number
-  /** MPI_Allgather of `send`'s bytes on communicator `handle` into `recv` (rank order). */
-  allgather(handle: number, send: Uint8Array, recv: Uint8Array): void
+  /** Starts an allgather of `send`'s bytes on communicator `handle` into `recv` (rank order); one at a time per thread. */
+  allgatherStart(handle: number, send: Uint8Array, recv: Uint8Array): void
+  /** Polls the allgather in flight for up to `nanos` (in C); true once it is complete. */
+  allgatherTest(nanos: number): boolean
   abort(code: number): never
   finalize(): void
   finalized(): boolean

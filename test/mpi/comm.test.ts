@@ -47,6 +47,7 @@ const CALLS: FixtureCall[] = [
   ["collectives.ts", "allreduceBits", { n: 1 << 20, integers: true }],
   // Allreduces through MPI_Allgather + a local fold (one rank per process): the engine's bits, on world, dup and split.
   ["collectives.ts", "nativeAllreduceBits"],
+  ["collectives.ts", "allreduceOverNonblocking"],
   ["collectives.ts", "nonblocking"],
   ["collectives.ts", "badCollectiveArguments"],
   ["collectives.ts", "bcastEveryRoot"],
