@@ -202,8 +202,9 @@ static napi_value init(napi_env env, napi_callback_info info) {
     MPI_Comm_rank(comm, &world_rank);
     MPI_Comm_size(comm, &world_size);
     heap_bytes = length & ~(size_t)63;
-    /* Open MPI 4.1 has no one-sided component for TCP links under MPI_THREAD_MULTIPLE (across hosts):
-       the job then runs without windows, and only comm.alloc / fetchAndAdd say so (fetch_and_add). */
+    /* Open MPI 4.1 finds no one-sided component for TCP links (across hosts; measured with
+       MPI_THREAD_MULTIPLE and MPI_THREAD_SINGLE alike): the job then runs without windows, and only
+       comm.alloc / fetchAndAdd say so (fetch_and_add). */
     MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
     if (MPI_Win_create(heap, (MPI_Aint)heap_bytes, sizeof(int32_t), MPI_INFO_NULL, comm, &window) == MPI_SUCCESS)
       MPI_Win_lock_all(MPI_MODE_NOCHECK, window);
