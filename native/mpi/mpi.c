@@ -43,12 +43,10 @@
  *   pending(slot) -> boolean another frame is queued behind the one in staging
  *   recvPayload(source, mpiTag, dest: TypedArray, byteOffset, bytes)   (mpiTag + 1 is used)
  *   fetchAndAddInt32(targetProcess, index, value) -> old  (int32 index into its heap)
- *   collectiveComm(ranks: Int32Array | null) -> handle   a new MPI communicator over these
- *            processes (null: all), for one rankflow communicator's native collectives; collective
- *            over those processes; made from a second duplicate of MPI_COMM_WORLD on which no
- *            receive is ever posted
- *   allgatherStart(handle, send: Uint8Array, recv: Uint8Array)   starts an allgather of send's
- *            bytes (one isend and irecv per other process); one at a time per thread
+ *   allgatherStart(tag, ranks: Int32Array | null, send: Uint8Array, recv: Uint8Array)   starts an
+ *            allgather of send's bytes among processes `ranks` (null: all), one isend and irecv
+ *            per other process on a second duplicate of MPI_COMM_WORLD with `tag`; one at a time
+ *            per thread
  *   allgatherTest(nanos) -> boolean   polls it in C for up to nanos; true once complete
  *   abort(code), finalize(), finalized() -> boolean, yieldThread(), wtime()
  * finalize cancels the thread's posted receives first.
@@ -74,9 +72,7 @@ static bool ready = false;
 static bool done = false;
 static int world_rank = 0, world_size = 1, thread_level = 0;
 static MPI_Comm comm = MPI_COMM_NULL;
-static MPI_Comm collective_world = MPI_COMM_NULL; /* native collectives' own duplicate of MPI_COMM_WORLD */
-static MPI_Comm *collective_comms = NULL;         /* by handle */
-static int collective_count = 0, collective_capacity = 0;
+static MPI_Comm collective_world = MPI_COMM_NULL; /* native collectives' own duplicate of MPI_COMM_WORLD: no receive posted on it */
 static MPI_Win window = MPI_WIN_NULL;
 static size_t heap_bytes = 0;
 static int rank_threads = 0; /* rank threads of this process that called init and not yet finalize */
@@ -396,58 +392,36 @@ static napi_value fetch_and_add(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value collective_comm(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  size_t length = 0;
-  int32_t *ranks = (int32_t *)typed_bytes(env, a[0], &length);
-  /* A communicator of its own even for all processes: two rankflow communicators never share one. */
-  MPI_Comm created = MPI_COMM_NULL;
-  if (ranks == NULL) MPI_Comm_dup(collective_world, &created);
-  else {
-    MPI_Group world_group, group;
-    MPI_Comm_group(collective_world, &world_group);
-    MPI_Group_incl(world_group, (int)(length / 4), ranks, &group);
-    MPI_Comm_create_group(collective_world, group, 0, &created);
-    MPI_Group_free(&group);
-    MPI_Group_free(&world_group);
-  }
-  if (collective_count == collective_capacity) {
-    collective_capacity = collective_capacity == 0 ? 16 : collective_capacity * 2;
-    collective_comms = realloc(collective_comms, sizeof(MPI_Comm) * collective_capacity);
-  }
-  collective_comms[collective_count] = created;
-  napi_value result;
-  napi_create_int32(env, collective_count++, &result);
-  return result;
-}
-
 /* The native allgather in flight on this thread (one at a time): its sends and receives. */
 static __thread MPI_Request *gather_requests = NULL;
 static __thread int gather_count = 0, gather_capacity = 0;
 
 /*
- * Starts an allgather of send's bytes on communicator `handle` into recv (rank order): this
- * process's own slot is copied, and one MPI_Isend / MPI_Irecv per other process goes out at once
- * (a nonblocking MPI collective would cost libnbc's schedule, ~0.2 µs more for 8 bytes here).
- * Successive allgathers on one communicator match in order (same source, tag and communicator
- * never overtake). allgatherTest completes it.
+ * Starts an allgather of send's bytes among the processes `ranks` (their MPI ranks in the
+ * communicator's order; null: every process) into recv (that order): this process's own slot is
+ * copied, and one MPI_Isend / MPI_Irecv per other process goes out at once on collective_world
+ * with tag `tag` (one per rankflow communicator). No MPI communicator is created — that would be
+ * a blocking collective, which could wait for a process that is itself waiting for this one's
+ * progress — and no MPI collective is used (MPI_Iallgather costs libnbc's schedule, ~0.2 µs more
+ * for 8 bytes here). Successive allgathers with one tag match in order (same source, tag and
+ * communicator never overtake). allgatherTest completes it.
  */
 static napi_value allgather_start(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value a[3];
+  size_t argc = 4;
+  napi_value a[4];
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  int handle = arg_int(env, a[0]);
-  if (handle < 0 || handle >= collective_count) return throw_error(env, "allgatherStart: no such communicator");
+  int tag = arg_int(env, a[0]);
   if (gather_count > 0) return throw_error(env, "allgatherStart: an allgather is already in flight on this thread");
-  size_t send_bytes = 0, recv_bytes = 0;
-  unsigned char *send = typed_bytes(env, a[1], &send_bytes);
-  unsigned char *recv = typed_bytes(env, a[2], &recv_bytes);
-  MPI_Comm c = collective_comms[handle];
-  int size = 0, me = 0;
-  MPI_Comm_size(c, &size);
-  MPI_Comm_rank(c, &me);
+  size_t group_bytes = 0, send_bytes = 0, recv_bytes = 0;
+  int32_t *ranks = (int32_t *)typed_bytes(env, a[1], &group_bytes);
+  unsigned char *send = typed_bytes(env, a[2], &send_bytes);
+  unsigned char *recv = typed_bytes(env, a[3], &recv_bytes);
+  int size = ranks == NULL ? world_size : (int)(group_bytes / 4);
+  int me = ranks == NULL ? world_rank : -1;
+  for (int i = 0; me < 0 && i < size; i++)
+    if (ranks[i] == world_rank) me = i;
+  if (me < 0) return throw_error(env, "allgatherStart: this process is not in the group");
+  if (tag < 0 || tag > 32767 * 65536) return throw_error(env, "allgatherStart: tag out of range");
   if (send == NULL || recv == NULL || recv_bytes < send_bytes * (size_t)size) return throw_error(env, "allgatherStart: the receive buffer is too short");
   if (gather_capacity < 2 * size) {
     gather_capacity = 2 * size;
@@ -457,9 +431,13 @@ static napi_value allgather_start(napi_env env, napi_callback_info info) {
   int n = 0;
   for (int k = 1; k < size; k++) {
     int from = (me - k + size) % size;
-    MPI_Irecv(recv + (size_t)from * send_bytes, (int)send_bytes, MPI_BYTE, from, 1, c, &gather_requests[n++]);
+    int source = ranks == NULL ? from : ranks[from];
+    MPI_Irecv(recv + (size_t)from * send_bytes, (int)send_bytes, MPI_BYTE, source, tag, collective_world, &gather_requests[n++]);
   }
-  for (int k = 1; k < size; k++) MPI_Isend(send, (int)send_bytes, MPI_BYTE, (me + k) % size, 1, c, &gather_requests[n++]);
+  for (int k = 1; k < size; k++) {
+    int to = (me + k) % size;
+    MPI_Isend(send, (int)send_bytes, MPI_BYTE, ranks == NULL ? to : ranks[to], tag, collective_world, &gather_requests[n++]);
+  }
   gather_count = n;
   return undefined_value(env);
 }
@@ -508,8 +486,6 @@ static napi_value finalize(napi_env env, napi_callback_info info) {
       MPI_Win_unlock_all(window);
       MPI_Win_free(&window);
     }
-    for (int i = 0; i < collective_count; i++)
-      if (collective_comms[i] != MPI_COMM_NULL) MPI_Comm_free(&collective_comms[i]);
     MPI_Comm_free(&collective_world);
     MPI_Comm_free(&comm);
     MPI_Finalize();
@@ -558,7 +534,6 @@ NAPI_MODULE_INIT() {
   define(env, exports, "pending", pending);
   define(env, exports, "recvPayload", recv_payload);
   define(env, exports, "fetchAndAddInt32", fetch_and_add);
-  define(env, exports, "collectiveComm", collective_comm);
   define(env, exports, "allgatherStart", allgather_start);
   define(env, exports, "allgatherTest", allgather_test);
   define(env, exports, "abort", abort_job);

@@ -238,8 +238,7 @@ export function mpiLinks(memory: WorldMemory, thread = 0, perProcess = 1): Links
   }
   const heap = memory.heap
   let contexts = 0
-  // Native collectives: one MPI communicator per rankflow communicator (by context), made on its first use.
-  const collectiveComms = new Map<number, number>()
+  // Native collectives: point-to-point on the addon's own duplicate of MPI_COMM_WORLD, one tag per rankflow communicator.
   // The allgather in flight: its first test polls in C long enough for a prompt peer, later ones briefly.
   const gathering = {
     polls: 0,
@@ -248,12 +247,8 @@ export function mpiLinks(memory: WorldMemory, thread = 0, perProcess = 1): Links
     },
   }
   const allgather = (context: number, group: Int32Array | null, send: Uint8Array, recv: Uint8Array): { readonly done: boolean } => {
-    let handle = collectiveComms.get(context)
-    if (handle === undefined) {
-      handle = mpi.collectiveComm(group)
-      collectiveComms.set(context, handle)
-    }
-    mpi.allgatherStart(handle, send, recv)
+    // Contexts are even and unique in the job: context / 2 is a tag no other communicator uses.
+    mpi.allgatherStart(context / 2, group, send, recv)
     gathering.polls = 0
     return gathering
   }

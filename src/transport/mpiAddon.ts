@@ -32,10 +32,8 @@ export interface MpiAddon {
   pending(slot: number): boolean
   recvPayload(source: number, mpiTag: number, dest: TypedArray, byteOffset: number, bytes: number): void
   fetchAndAddInt32(targetProcess: number, index: number, value: number): number
-  /** An MPI communicator over these processes (null: all) for native collectives; collective over them. */
-  collectiveComm(processes: Int32Array | null): number
-  /** Starts an allgather of `send`'s bytes on communicator `handle` into `recv` (rank order); one at a time per thread. */
-  allgatherStart(handle: number, send: Uint8Array, recv: Uint8Array): void
+  /** Starts an allgather of `send`'s bytes among processes `processes` (null: all) into `recv`, in that order, with MPI tag `tag`; one at a time per thread. */
+  allgatherStart(tag: number, processes: Int32Array | null, send: Uint8Array, recv: Uint8Array): void
   /** Polls the allgather in flight for up to `nanos` (in C); true once it is complete. */
   allgatherTest(nanos: number): boolean
   abort(code: number): never
