@@ -11,7 +11,7 @@ import { type Comm, runRanks, SUM } from "rankflow"
 const MiB = 1024 * 1024
 
 /** Seconds per call of `op` (the slowest rank's), between barriers, after a warm-up long enough for the JIT (`warmup` calls, default `reps`). */
-function timeCalls(comm: Comm, reps: number, op: () => void, warmup = reps): number {
+export function timeCalls(comm: Comm, reps: number, op: () => void, warmup = reps): number {
   for (let i = 0; i < warmup; i++) op()
   comm.barrier()
   const t0 = comm.wtime()

@@ -1,18 +1,19 @@
 // The MPI references of issue 14's benchmarks: C-MPI (bench/c/mpi_pingpong.c,
 // bench/c/mpi_allreduce.c) and mpi4py (bench/mpi4py/pingpong.py,
-// allreduce.py), each under mpirun on 2 processes over two links:
+// allreduce.py), beside rankflow's own MPI transport on the two latency
+// targets (bench/transport.ts pingpong_8B, allreduce_1_double), each under mpirun on 2 processes over two links:
 //   shm        one machine, Open MPI's shared-memory BTL (--mca btl self,vader);
 //   tcp-netns  the two namespace hosts of test/mpi/two-hosts.sh: TCP over a
 //              veth pair, one process per host (root only).
 // One JSON line per result on stdout, as the programs print them, with
 // params.link ("shm" | "tcp-netns") and params.run (1..--runs) added; impl is
-// "c-mpi", or the mpi4py programs' own ("mpi4py-buffer"/"mpi4py-serialized"
+// "c-mpi", "rankflow-mpi", or the mpi4py programs' own ("mpi4py-buffer"/"mpi4py-serialized"
 // for pingpong, "mpi4py" for allreduce). Runs are interleaved (run 1 of every
 // impl and link, then run 2, ...) so that all see the same load. A summary of
 // 8 B one-way and allreduce of one double (min over runs, and the ratio to
 // C-MPI on the same link) goes to stderr.
 //
-//   tsx bench/mpi_reference.ts [--quick] [--runs N] [--links shm,tcp-netns] [--only pingpong,allreduce] [--impl c-mpi,mpi4py]
+//   tsx bench/mpi_reference.ts [--quick] [--runs N] [--links shm,tcp-netns] [--only pingpong,allreduce] [--impl c-mpi,rankflow-mpi,mpi4py]
 //   npm run bench -- --only mpi_reference [--quick]
 //
 // The C programs are built here with mpicc -O2 into a cache directory under
@@ -97,16 +98,18 @@ function mpiPython(): Command {
 const withArgs = (command: Command, ...args: string[]): Command => ("skipped" in command ? command : { argv: [...command.argv, ...args] })
 const quickFlag = (quick: boolean): string[] => (quick ? ["--quick"] : [])
 
-/**
- * What runs, in order. To measure rankflow's MPI transport against these in
- * the same run, add its line here, e.g.
- *   { impl: "rankflow-mpi", workload: "pingpong", command: (quick) => ({ argv: [process.execPath, "--import=tsx", "bench/pingpong.ts", ...quickFlag(quick)] }) },
- * (its JSON lines get params.link like the others).
- */
+/** rankflow on its MPI transport: bench/transport.ts's latency workload `workload` (8 B one-way, or allreduce of one double). */
+const rankflowMpi = (workload: string) => (quick: boolean): Command => ({
+  argv: [process.execPath, "--import=tsx", "bench/transport.ts", "--", workload, quick ? "quick" : "full", "rankflow-mpi"],
+})
+
+/** What runs, in order (interleaved per run, so every impl sees the same load). */
 export const REFERENCES: ReadonlyArray<Reference> = [
   { impl: "c-mpi", workload: "pingpong", command: (quick) => withArgs(mpiProgram("mpi_pingpong"), ...quickFlag(quick)) },
+  { impl: "rankflow-mpi", workload: "pingpong", command: rankflowMpi("pingpong_8B") },
   { impl: "mpi4py", workload: "pingpong", command: (quick) => withArgs(mpiPython(), "bench/mpi4py/pingpong.py", ...quickFlag(quick)) },
   { impl: "c-mpi", workload: "allreduce", command: (quick) => withArgs(mpiProgram("mpi_allreduce"), ...quickFlag(quick)) },
+  { impl: "rankflow-mpi", workload: "allreduce", command: rankflowMpi("allreduce_1_double") },
   { impl: "mpi4py", workload: "allreduce", command: (quick) => withArgs(mpiPython(), "bench/mpi4py/allreduce.py", ...quickFlag(quick)) },
 ]
 
@@ -196,7 +199,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   const links = listOption("--links", LINKS, LINKS)
   const workloads = listOption("--only", WORKLOADS, WORKLOADS)
-  const impls = listOption("--impl", ["c-mpi", "mpi4py"], ["c-mpi", "mpi4py"])
+  const impls = listOption("--impl", ["c-mpi", "rankflow-mpi", "mpi4py"], ["c-mpi", "rankflow-mpi", "mpi4py"])
   const chosen = REFERENCES.filter((r) => workloads.includes(r.workload) && (impls as ReadonlyArray<string>).includes(r.impl))
   const notes = new Set<string>()
   const all: Line[] = []

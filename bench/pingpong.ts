@@ -22,7 +22,7 @@ const tripsFor = (bytes: number, quick: boolean): number =>
 const warmupFor = (bytes: number, trips: number): number => (bytes <= 64 * KiB ? 10_000 : Math.min(trips, 100))
 
 /** Seconds per one-way message, measured by rank 0 (rank 1 echoes). */
-function pingpong(comm: Comm, bytes: number, trips: number, serialized: boolean): number {
+export function pingpong(comm: Comm, bytes: number, trips: number, serialized: boolean): number {
   const peer = 1 - comm.rank
   const buffer = new Uint8Array(bytes).fill(comm.rank + 1)
   const message = serialized ? { blob: buffer } : buffer

@@ -11,12 +11,19 @@
  * The tag names the pair of rank threads (hybrid runs: several ranks per
  * process), chosen by src/transport/mpi.ts.
  *
- * Each rank thread has its own send buffer, request list and matched
- * messages (thread-local); MPI itself runs with MPI_THREAD_MULTIPLE.
+ * Each rank thread has its own send buffer, request list and receive
+ * slots (thread-local). MPI runs with MPI_THREAD_SINGLE when one rank thread
+ * per process is the only caller (Open MPI then takes no locks: 8 B one-way
+ * ~0.13 µs less than MPI_THREAD_MULTIPLE in C on this machine), with
+ * MPI_THREAD_MULTIPLE in hybrid runs.
  *
- * The receiving side probes with MPI_Improbe / MPI_Mrecv (matched probes
- * are thread-safe), one source at a time, so the engine's own matching
- * (contexts, ANY_SOURCE, the unexpected queue) stays exactly as on threads.
+ * The receiving side keeps one receive posted per channel (source and MPI
+ * tag) into the channel's staging buffer (any small frame fits it) and
+ * tests it: no matching search per poll, as MPI_Improbe / MPI_Mrecv did
+ * (~0.2 µs more per message in C). The next receive is posted only once the
+ * engine has taken the frame, so frames wait in MPI's queue meanwhile and the
+ * engine's own matching (contexts, ANY_SOURCE, the unexpected queue) stays
+ * exactly as on threads.
  *
  * Nothing here allocates on the JavaScript heap per message; small frames up
  * to EAGER_BYTES go out with MPI_Send from a static buffer (Open MPI's eager
@@ -24,18 +31,25 @@
  * and sent with MPI_Isend, freed once complete.
  *
  *   init(heap: Uint8Array, ranksPerProcess) -> [rank, size, threadLevel]
- *            MPI_Init_thread(MULTIPLE) and the job's RMA window over `heap` (this process's
+ *            MPI_Init_thread (SINGLE, or MULTIPLE for K > 1) and the job's RMA window over `heap` (this process's
  *            shared heap) by the first thread of the process; every rank thread calls it once
- *            (its table of matched messages has a slot per rank of the job)
+ *            (its table of receive slots has one per rank of the job)
  *   sendFrame(dest, mpiTag, context, tag, kind, payload|null, bytes)
  *   sendLarge(dest, mpiTag, context, tag, kind, payload, bytes) -> handle
  *   testSend(handle) -> boolean             true once the payload has left (handle freed)
- *   probe(slot, source, mpiTag, staging: ArrayBuffer) -> n   0: nothing; n > 0: a frame of
- *            n bytes is in staging; n < 0: needs -n bytes (still matched, in `slot`)
- *   pending(slot, source, mpiTag) -> boolean   another frame is queued behind the current one
+ *   bind(slot, source, mpiTag, staging: ArrayBuffer)   the channel of `slot` (once, at start)
+ *   probe(slot) -> n         0: nothing yet; n > 0: a frame of n bytes is in the slot's staging
+ *                            (the next probe after it posts the next receive)
+ *   pending(slot) -> boolean another frame is queued behind the one in staging
  *   recvPayload(source, mpiTag, dest: TypedArray, byteOffset, bytes)   (mpiTag + 1 is used)
  *   fetchAndAddInt32(targetProcess, index, value) -> old  (int32 index into its heap)
+ *   allgatherStart(tag, ranks: Int32Array | null, send: Uint8Array, recv: Uint8Array)   starts an
+ *            allgather of send's bytes among processes `ranks` (null: all), one isend and irecv
+ *            per other process on a second duplicate of MPI_COMM_WORLD with `tag`; one at a time
+ *            per thread
+ *   allgatherTest(nanos) -> boolean   polls it in C for up to nanos; true once complete
  *   abort(code), finalize(), finalized() -> boolean, yieldThread(), wtime()
+ * finalize cancels the thread's posted receives first.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -47,6 +61,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HEADER_BYTES 16
@@ -57,12 +72,17 @@ static bool ready = false;
 static bool done = false;
 static int world_rank = 0, world_size = 1, thread_level = 0;
 static MPI_Comm comm = MPI_COMM_NULL;
+static MPI_Comm collective_world = MPI_COMM_NULL; /* native collectives' own duplicate of MPI_COMM_WORLD: no receive posted on it */
 static MPI_Win window = MPI_WIN_NULL;
 static size_t heap_bytes = 0;
 static int rank_threads = 0; /* rank threads of this process that called init and not yet finalize */
 /* Per rank thread: */
-static __thread MPI_Message *matched = NULL; /* per slot: a message probed but too large for the staging buffer */
-static __thread int *matched_bytes = NULL;
+typedef struct {
+  MPI_Request posted; /* the receive posted into staging, or MPI_REQUEST_NULL */
+  unsigned char *staging;
+  int capacity, source, mpi_tag;
+} Slot;
+static __thread Slot *slots = NULL; /* one per channel: every rank of the job */
 static __thread int slot_count = 0;
 static __thread unsigned char eager[EAGER_BYTES];
 
@@ -168,14 +188,19 @@ static napi_value init(napi_env env, napi_callback_info info) {
     dlopen("libmpi.so.40", RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
     int initialized = 0;
     MPI_Initialized(&initialized);
-    if (!initialized) MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &thread_level);
+    /* One rank thread per process: it alone calls MPI (the main thread only calls MPI_Abort, which
+       ends the job whatever the rank thread does). Hybrid runs need MPI_THREAD_MULTIPLE. */
+    int wanted = per_process > 1 ? MPI_THREAD_MULTIPLE : MPI_THREAD_SINGLE;
+    if (!initialized) MPI_Init_thread(NULL, NULL, wanted, &thread_level);
     else MPI_Query_thread(&thread_level);
     MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+    MPI_Comm_dup(MPI_COMM_WORLD, &collective_world);
     MPI_Comm_rank(comm, &world_rank);
     MPI_Comm_size(comm, &world_size);
     heap_bytes = length & ~(size_t)63;
-    /* Open MPI 4.1 has no one-sided component for TCP links under MPI_THREAD_MULTIPLE (across hosts):
-       the job then runs without windows, and only comm.alloc / fetchAndAdd say so (fetch_and_add). */
+    /* Open MPI 4.1 finds no one-sided component for TCP links (across hosts; measured with
+       MPI_THREAD_MULTIPLE and MPI_THREAD_SINGLE alike): the job then runs without windows, and only
+       comm.alloc / fetchAndAdd say so (fetch_and_add). */
     MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
     if (MPI_Win_create(heap, (MPI_Aint)heap_bytes, sizeof(int32_t), MPI_INFO_NULL, comm, &window) == MPI_SUCCESS)
       MPI_Win_lock_all(MPI_MODE_NOCHECK, window);
@@ -187,12 +212,11 @@ static napi_value init(napi_env env, napi_callback_info info) {
   }
   rank_threads++;
   pthread_mutex_unlock(&init_lock);
-  int slots = world_size * (per_process > 0 ? per_process : 1); /* one per channel: every rank of the job */
-  if (matched == NULL) {
-    matched = calloc(slots, sizeof(MPI_Message));
-    matched_bytes = calloc(slots, sizeof(int));
-    for (int i = 0; i < slots; i++) matched[i] = MPI_MESSAGE_NULL;
-    slot_count = slots;
+  int count = world_size * (per_process > 0 ? per_process : 1); /* one per channel: every rank of the job */
+  if (slots == NULL) {
+    slots = calloc(count, sizeof(Slot));
+    for (int i = 0; i < count; i++) slots[i].posted = MPI_REQUEST_NULL;
+    slot_count = count;
   }
   napi_value result, x;
   napi_create_array_with_length(env, 3, &result);
@@ -277,54 +301,62 @@ static napi_value test_send(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value probe(napi_env env, napi_callback_info info) {
+static napi_value bind(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value a[4];
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
   int slot = arg_int(env, a[0]);
-  int source = arg_int(env, a[1]);
-  int mpi_tag = arg_int(env, a[2]);
-  if (slot < 0 || slot >= slot_count) return throw_error(env, "probe: no such slot (init was not called on this thread?)");
+  if (slot < 0 || slot >= slot_count) return throw_error(env, "bind: no such slot (init was not called on this thread?)");
   void *staging = NULL;
   size_t capacity = 0;
-  napi_get_arraybuffer_info(env, a[3], &staging, &capacity);
-  int count = 0;
-  if (matched[slot] == MPI_MESSAGE_NULL) {
-    int flag = 0;
-    MPI_Status status;
-    MPI_Improbe(source, mpi_tag, comm, &flag, &matched[slot], &status);
-    if (!flag) {
-      napi_value zero;
-      napi_create_int32(env, 0, &zero);
-      return zero;
-    }
-    MPI_Get_count(&status, MPI_BYTE, &count);
-    matched_bytes[slot] = count;
-  }
-  count = matched_bytes[slot];
+  if (napi_get_arraybuffer_info(env, a[3], &staging, &capacity) != napi_ok) return throw_error(env, "bind: the staging buffer is not an ArrayBuffer");
+  Slot *s = &slots[slot];
+  if (s->posted != MPI_REQUEST_NULL) return throw_error(env, "bind: the slot has a receive posted");
+  s->source = arg_int(env, a[1]);
+  s->mpi_tag = arg_int(env, a[2]);
+  s->staging = staging;
+  s->capacity = capacity > 2147483647 ? 2147483647 : (int)capacity;
+  return undefined_value(env);
+}
+
+/* The hot path of every wait: one int argument, MPI_Test of the slot's posted receive. */
+static napi_value probe(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  int slot = arg_int(env, a[0]);
+  if (slot < 0 || slot >= slot_count || slots[slot].staging == NULL) return throw_error(env, "probe: the slot was not bound");
+  Slot *s = &slots[slot];
+  if (s->posted == MPI_REQUEST_NULL) MPI_Irecv(s->staging, s->capacity, MPI_BYTE, s->source, s->mpi_tag, comm, &s->posted);
+  int flag = 0, count = 0;
+  MPI_Status status;
+  MPI_Test(&s->posted, &flag, &status); /* sets posted to MPI_REQUEST_NULL once complete */
+  if (flag) MPI_Get_count(&status, MPI_BYTE, &count);
   napi_value result;
-  if ((size_t)count > capacity) {
-    napi_create_int32(env, -count, &result);
-    return result;
-  }
-  MPI_Mrecv(staging, count, MPI_BYTE, &matched[slot], MPI_STATUS_IGNORE);
-  matched[slot] = MPI_MESSAGE_NULL;
   napi_create_int32(env, count, &result);
   return result;
 }
 
 static napi_value pending(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value a[3];
+  size_t argc = 1;
+  napi_value a[1];
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
   int slot = arg_int(env, a[0]);
-  int source = arg_int(env, a[1]);
-  int mpi_tag = arg_int(env, a[2]);
-  int flag = slot >= 0 && slot < slot_count && matched[slot] != MPI_MESSAGE_NULL;
-  if (!flag) MPI_Iprobe(source, mpi_tag, comm, &flag, MPI_STATUS_IGNORE);
+  int flag = 0;
+  if (slot >= 0 && slot < slot_count && slots[slot].staging != NULL)
+    MPI_Iprobe(slots[slot].source, slots[slot].mpi_tag, comm, &flag, MPI_STATUS_IGNORE);
   napi_value result;
   napi_get_boolean(env, flag != 0, &result);
   return result;
+}
+
+/* Cancels this thread's posted receives (before MPI_Finalize). */
+static void cancel_posted(void) {
+  for (int i = 0; i < slot_count; i++) {
+    if (slots[i].posted == MPI_REQUEST_NULL) continue;
+    MPI_Cancel(&slots[i].posted);
+    MPI_Wait(&slots[i].posted, MPI_STATUS_IGNORE);
+  }
 }
 
 static napi_value recv_payload(napi_env env, napi_callback_info info) {
@@ -360,6 +392,77 @@ static napi_value fetch_and_add(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* The native allgather in flight on this thread (one at a time): its sends and receives. */
+static __thread MPI_Request *gather_requests = NULL;
+static __thread int gather_count = 0, gather_capacity = 0;
+
+/*
+ * Starts an allgather of send's bytes among the processes `ranks` (their MPI ranks in the
+ * communicator's order; null: every process) into recv (that order): this process's own slot is
+ * copied, and one MPI_Isend / MPI_Irecv per other process goes out at once on collective_world
+ * with tag `tag` (one per rankflow communicator). No MPI communicator is created — that would be
+ * a blocking collective, which could wait for a process that is itself waiting for this one's
+ * progress — and no MPI collective is used (MPI_Iallgather costs libnbc's schedule, ~0.2 µs more
+ * for 8 bytes here). Successive allgathers with one tag match in order (same source, tag and
+ * communicator never overtake). allgatherTest completes it.
+ */
+static napi_value allgather_start(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  int tag = arg_int(env, a[0]);
+  if (gather_count > 0) return throw_error(env, "allgatherStart: an allgather is already in flight on this thread");
+  size_t group_bytes = 0, send_bytes = 0, recv_bytes = 0;
+  int32_t *ranks = (int32_t *)typed_bytes(env, a[1], &group_bytes);
+  unsigned char *send = typed_bytes(env, a[2], &send_bytes);
+  unsigned char *recv = typed_bytes(env, a[3], &recv_bytes);
+  int size = ranks == NULL ? world_size : (int)(group_bytes / 4);
+  int me = ranks == NULL ? world_rank : -1;
+  for (int i = 0; me < 0 && i < size; i++)
+    if (ranks[i] == world_rank) me = i;
+  if (me < 0) return throw_error(env, "allgatherStart: this process is not in the group");
+  if (tag < 0 || tag > 32767 * 65536) return throw_error(env, "allgatherStart: tag out of range");
+  if (send == NULL || recv == NULL || recv_bytes < send_bytes * (size_t)size) return throw_error(env, "allgatherStart: the receive buffer is too short");
+  if (gather_capacity < 2 * size) {
+    gather_capacity = 2 * size;
+    gather_requests = realloc(gather_requests, sizeof(MPI_Request) * gather_capacity);
+  }
+  memcpy(recv + (size_t)me * send_bytes, send, send_bytes);
+  int n = 0;
+  for (int k = 1; k < size; k++) {
+    int from = (me - k + size) % size;
+    int source = ranks == NULL ? from : ranks[from];
+    MPI_Irecv(recv + (size_t)from * send_bytes, (int)send_bytes, MPI_BYTE, source, tag, collective_world, &gather_requests[n++]);
+  }
+  for (int k = 1; k < size; k++) {
+    int to = (me + k) % size;
+    MPI_Isend(send, (int)send_bytes, MPI_BYTE, ranks == NULL ? to : ranks[to], tag, collective_world, &gather_requests[n++]);
+  }
+  gather_count = n;
+  return undefined_value(env);
+}
+
+/* Tests the allgather in flight for up to `nanos` (a tight loop in C); true once it is complete. */
+static napi_value allgather_test(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  double nanos = arg_double(env, a[0]);
+  int flag = gather_count == 0;
+  struct timespec t0, now;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (unsigned rounds = 0; !flag; rounds++) {
+    MPI_Testall(gather_count, gather_requests, &flag, MPI_STATUSES_IGNORE);
+    if (flag || (rounds & 15) != 15) continue;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((double)(now.tv_sec - t0.tv_sec) * 1e9 + (double)(now.tv_nsec - t0.tv_nsec) > nanos) break;
+  }
+  if (flag) gather_count = 0;
+  napi_value result;
+  napi_get_boolean(env, flag != 0, &result);
+  return result;
+}
+
 static napi_value abort_job(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
@@ -375,6 +478,7 @@ static napi_value abort_job(napi_env env, napi_callback_info info) {
 
 static napi_value finalize(napi_env env, napi_callback_info info) {
   reap_small();
+  if (ready && !done) cancel_posted();
   pthread_mutex_lock(&init_lock);
   /* The last rank thread of the process to finish closes MPI (collective with the other processes). */
   if (ready && !done && --rank_threads == 0) {
@@ -382,6 +486,7 @@ static napi_value finalize(napi_env env, napi_callback_info info) {
       MPI_Win_unlock_all(window);
       MPI_Win_free(&window);
     }
+    MPI_Comm_free(&collective_world);
     MPI_Comm_free(&comm);
     MPI_Finalize();
     done = true;
@@ -424,10 +529,13 @@ NAPI_MODULE_INIT() {
   define(env, exports, "sendFrame", send_frame);
   define(env, exports, "sendLarge", send_large);
   define(env, exports, "testSend", test_send);
+  define(env, exports, "bind", bind);
   define(env, exports, "probe", probe);
   define(env, exports, "pending", pending);
   define(env, exports, "recvPayload", recv_payload);
   define(env, exports, "fetchAndAddInt32", fetch_and_add);
+  define(env, exports, "allgatherStart", allgather_start);
+  define(env, exports, "allgatherTest", allgather_test);
   define(env, exports, "abort", abort_job);
   define(env, exports, "finalize", finalize);
   define(env, exports, "finalized", finalized);

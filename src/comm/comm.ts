@@ -23,6 +23,7 @@ import * as C from "./collectives.ts"
 import { ANY_SOURCE, ANY_TAG, type Engine, type PendingRecv, type PendingSend, type RecvTarget } from "./engine.ts"
 import { describeOperand, isBuiltin, isWindowOp, rejects, type ElementwiseOp, type Loc, type LocOp, type ReduceOp, type WindowOp } from "./ops.ts"
 import { isMismatchSignal, MISMATCH_FOUND, MISMATCH_REPORT, MISMATCH_SIGNAL, mismatchFromReport, type MismatchReport } from "./mismatch.ts"
+import { NativeAllreduce, NOT_NATIVE } from "./nativeReduce.ts"
 import { COMPLETED_SEND, PersistentRequest, PROC_NULL_DONE, procNullRecv, Request, syncPending, syncSendRequest } from "./request.ts"
 import { Status } from "./status.ts"
 
@@ -697,7 +698,38 @@ export class Comm {
       this.collective(C.CollectiveOp.allreduceWindow, 0, this.engine.windows.allreduce(this.rank, this.size, windowed))
       return out
     }
+    if (this.size > 1 && this.engine.allgather !== undefined) return this.nativeAllreduce(value, checked, out)
     return this.collective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, checked, this.workspace, out))
+  }
+
+  /** The transport's native allgather bound to this communicator (see nativeReduce.ts); the engine's traffic moves while it waits. */
+  private readonly nativeAllgather = (send: Uint8Array, recv: Uint8Array): void => this.engine.waitDone(this.engine.allgather!(this.context, this.group, send, recv))
+  private native: NativeAllreduce | undefined
+
+  /**
+   * Allreduce with one native allgather where the values fit it, else the
+   * engine's algorithm; the same bits either way. Every rank takes the same
+   * branch (decided from everyone's contribution), so the call counts once
+   * in the sequence either way.
+   */
+  private nativeAllreduce(value: unknown, op: ReduceOp<unknown>, out: TypedArray | null): unknown {
+    const native = (this.native ??= new NativeAllreduce(this.size))
+    const trace = this.engine.trace
+    const since = trace === null ? 0 : trace.clock()
+    let result: unknown
+    try {
+      result = native.allreduce(this.nativeAllgather, value, op, out)
+    } catch (error) {
+      const seq = this.seq++
+      throw this._collectiveError(error as Error, { op: C.CollectiveOp.allreduce, root: 0, seq, tag: callTag(C.CollectiveOp.allreduce, 0, seq) })
+    }
+    if (result === NOT_NATIVE) return this.collective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, op, this.workspace, out))
+    this.seq++
+    if (trace !== null) {
+      trace.collective(C.CollectiveOp.allreduce)
+      trace.collectiveEnds(C.CollectiveOp.allreduce, since)
+    }
+    return result
   }
 
   /**

@@ -84,6 +84,19 @@ export interface Links {
   reserveHeap(bytes: number): number
   /** Atomically adds `value` to int32 element `index` (of the whole heap) on rank `target`; the value before. */
   fetchAndAdd(target: number, index: number, value: number): number
+  /**
+   * Optional: starts a native allgather of `send`'s bytes from every rank of
+   * a communicator into `recv`, in the communicator's rank order, and
+   * returns a request whose `done` turns true once it is complete (reading
+   * it makes progress; the engine waits on it like on any request, so its
+   * other traffic moves meanwhile). `context` names the communicator (the
+   * transport keeps its state per context), `group` its ranks' world ranks
+   * (null: every rank, in order). Every rank of the communicator calls it,
+   * with the same byte count; one at a time per rank. Absent when the
+   * transport has none (threads) or cannot use it for this job: then the
+   * engine's own algorithms run.
+   */
+  readonly allgather?: (context: number, group: Int32Array | null, send: Uint8Array, recv: Uint8Array) => { readonly done: boolean }
   /** Ends the job now with `code` on every process (MPI_Abort). */
   abort(code: number): never
   /** Closes the transport once the program is done (MPI_Finalize). */

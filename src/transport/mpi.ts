@@ -9,8 +9,9 @@
  *
  * A small frame (header + payload up to `MPI_SMALL_BYTES`) is one MPI
  * message; a large one is a header message then its payload, received
- * straight into the destination. The incoming side takes one frame per peer
- * at a time with MPI_Improbe / MPI_Mrecv into a staging buffer and shows
+ * straight into the destination. The incoming side keeps one receive posted
+ * per peer into a staging buffer (the addon's slot), takes one frame at a
+ * time, and shows
  * its header to the engine exactly as a ring does, so the engine's matching
  * (contexts, ANY_SOURCE, the unexpected queue), every collective, split,
  * dup, cart, patterns and pipelines are the same code on both transports —
@@ -32,6 +33,9 @@ import type { WorldMemory } from "./memory.ts"
 import { mpiAddon, type MpiAddon } from "./mpiAddon.ts"
 import { HEADER_BYTES, pad16, Ring, type OutgoingFrame, type Sink, type TypedArray } from "./ring.ts"
 
+/** How long the first test of a native allgather polls in C before the engine's wait loop takes over (ns), and each later one. */
+const ALLGATHER_FIRST_POLL_NS = 20_000
+const ALLGATHER_POLL_NS = 500
 /** Frames whose header + padded payload fit this many bytes travel as one MPI message. */
 export const MPI_SMALL_BYTES = 16 * 1024
 /** Up to this many bytes, copy out of staging with a typed loop; above, with copyBytes. */
@@ -91,9 +95,10 @@ export class MpiInChannel implements InChannel {
   frameKind = 0
   frameBytes = 0
   readonly smallMax = MPI_SMALL_BYTES
-  private staging = new ArrayBuffer(MPI_SMALL_BYTES)
-  private header = new Int32Array(this.staging, 0, 4)
-  private data = new Uint8Array(this.staging)
+  /** Every small frame and every large frame's header fit (the addon receives into it; never replaced). */
+  private readonly staging = new ArrayBuffer(MPI_SMALL_BYTES)
+  private readonly header = new Int32Array(this.staging, 0, 4)
+  private readonly data = new Uint8Array(this.staging)
   private readonly views = new Map<TypedArrayConstructor, TypedArray>()
   /** Where a large frame is received before a non-copy sink (a reduction) combines it. */
   private scratch = new Uint8Array(0)
@@ -106,7 +111,9 @@ export class MpiInChannel implements InChannel {
     private readonly peer: number,
     /** The MPI tag of this pair of rank threads. */
     private readonly mpiTag: number,
-  ) {}
+  ) {
+    mpi.bind(slot, peer, mpiTag, this.staging)
+  }
 
   isSmall(payloadBytes: number): boolean {
     return isSmall(payloadBytes)
@@ -114,12 +121,7 @@ export class MpiInChannel implements InChannel {
 
   peek(): boolean {
     if (this.hasFrame) return true
-    let n = this.mpi.probe(this.slot, this.peer, this.mpiTag, this.staging)
-    if (n === 0) return false
-    if (n < 0) {
-      this.grow(-n)
-      n = this.mpi.probe(this.slot, this.peer, this.mpiTag, this.staging)
-    }
+    if (this.mpi.probe(this.slot) === 0) return false
     const h = this.header
     this.frameContext = h[0]!
     this.frameTag = h[1]!
@@ -166,16 +168,7 @@ export class MpiInChannel implements InChannel {
 
   /** A large frame's sender waits for its payload to be taken; so may a sender with more frames queued behind this one. */
   writerStalled(): boolean {
-    return this.hasFrame && (!isSmall(this.frameBytes) || this.mpi.pending(this.slot, this.peer, this.mpiTag))
-  }
-
-  private grow(bytes: number): void {
-    let capacity = this.staging.byteLength
-    while (capacity < bytes) capacity *= 2
-    this.staging = new ArrayBuffer(capacity)
-    this.header = new Int32Array(this.staging, 0, 4)
-    this.data = new Uint8Array(this.staging)
-    this.views.clear()
+    return this.hasFrame && (!isSmall(this.frameBytes) || this.mpi.pending(this.slot))
   }
 
   private viewOf(like: TypedArray): TypedArray {
@@ -245,6 +238,20 @@ export function mpiLinks(memory: WorldMemory, thread = 0, perProcess = 1): Links
   }
   const heap = memory.heap
   let contexts = 0
+  // Native collectives: point-to-point on the addon's own duplicate of MPI_COMM_WORLD, one tag per rankflow communicator.
+  // The allgather in flight: its first test polls in C long enough for a prompt peer, later ones briefly.
+  const gathering = {
+    polls: 0,
+    get done(): boolean {
+      return mpi.allgatherTest(this.polls++ === 0 ? ALLGATHER_FIRST_POLL_NS : ALLGATHER_POLL_NS)
+    },
+  }
+  const allgather = (context: number, group: Int32Array | null, send: Uint8Array, recv: Uint8Array): { readonly done: boolean } => {
+    // Contexts are even and unique in the job: context / 2 is a tag no other communicator uses.
+    mpi.allgatherStart(context / 2, group, send, recv)
+    gathering.polls = 0
+    return gathering
+  }
   return {
     name: "mpi",
     rank,
@@ -263,6 +270,8 @@ export function mpiLinks(memory: WorldMemory, thread = 0, perProcess = 1): Links
       return offset + units * HEAP_UNIT > heap.byteLength ? -1 : offset
     },
     fetchAndAdd: (target, index, value) => mpi.fetchAndAddInt32(Math.floor(target / perProcess), index, value),
+    // One rank per process: the ranks of a communicator are MPI processes (hybrid runs keep the engine's algorithms).
+    ...(perProcess === 1 ? { allgather } : {}),
     abort: (code) => mpi.abort(code),
     finalize: () => mpi.finalize(),
   }

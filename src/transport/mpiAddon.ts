@@ -24,10 +24,18 @@ export interface MpiAddon {
   sendFrame(dest: number, mpiTag: number, context: number, tag: number, kind: number, payload: TypedArray | null, bytes: number): void
   sendLarge(dest: number, mpiTag: number, context: number, tag: number, kind: number, payload: TypedArray, bytes: number): number
   testSend(handle: number): boolean
-  probe(slot: number, source: number, mpiTag: number, staging: ArrayBuffer): number
-  pending(slot: number, source: number, mpiTag: number): boolean
+  /** Binds receive slot `slot` to frames from `source` on `mpiTag`, received into `staging` (kept alive by the caller). */
+  bind(slot: number, source: number, mpiTag: number, staging: ArrayBuffer): void
+  /** 0 while nothing has arrived, else the byte length of the frame now in the slot's staging buffer. */
+  probe(slot: number): number
+  /** True when another frame is queued behind the one in staging. */
+  pending(slot: number): boolean
   recvPayload(source: number, mpiTag: number, dest: TypedArray, byteOffset: number, bytes: number): void
   fetchAndAddInt32(targetProcess: number, index: number, value: number): number
+  /** Starts an allgather of `send`'s bytes among processes `processes` (null: all) into `recv`, in that order, with MPI tag `tag`; one at a time per thread. */
+  allgatherStart(tag: number, processes: Int32Array | null, send: Uint8Array, recv: Uint8Array): void
+  /** Polls the allgather in flight for up to `nanos` (in C); true once it is complete. */
+  allgatherTest(nanos: number): boolean
   abort(code: number): never
   finalize(): void
   finalized(): boolean

@@ -30,6 +30,8 @@ const values: unknown[] = [
 
 /** Deterministic calls: the same results on every transport, rank by rank. */
 const CALLS: FixtureCall[] = [
+  // First: the job's first allreduce happens while other ranks wait on a nonblocking one.
+  ["collectives.ts", "allreduceOverNonblocking"],
   ["p2p.ts", "echoTypes", values],
   ["p2p.ts", "allToAllValue", { a: [1, 2, 3], b: "x".repeat(50_000) }],
   ["p2p.ts", "ringShift", 10],
@@ -45,6 +47,8 @@ const CALLS: FixtureCall[] = [
   ["collectives.ts", "typedReductions", 20_000],
   ["collectives.ts", "allreduceBits", { n: 100_000, integers: false }],
   ["collectives.ts", "allreduceBits", { n: 1 << 20, integers: true }],
+  // Allreduces through MPI_Allgather + a local fold (one rank per process): the engine's bits, on world, dup and split.
+  ["collectives.ts", "nativeAllreduceBits"],
   ["collectives.ts", "nonblocking"],
   ["collectives.ts", "badCollectiveArguments"],
   ["collectives.ts", "bcastEveryRoot"],

@@ -64,11 +64,27 @@ test("bad options exit 2 and name the option", async (t) => {
   for (const [args, pattern] of [
     [["--links", "ethernet"], /--links takes a comma-separated list of shm, tcp-netns; got ethernet/],
     [["--runs", "0"], /--runs takes a positive integer; got 0/],
-    [["--impl", "openmpi"], /--impl takes a comma-separated list of c-mpi, mpi4py/],
+    [["--impl", "openmpi"], /--impl takes a comma-separated list of c-mpi, rankflow-mpi, mpi4py/],
   ] as const) {
     const run = await runProgram("bench/mpi_reference.ts", [...args])
     t.is(run.code, 2, run.stderr)
     t.regex(run.stderr, pattern)
     t.is(run.stdout, "")
+  }
+})
+
+test.serial("rankflow's MPI transport runs beside them on both links: 8 B one-way and allreduce of one double, checked, with its ratio to C-MPI in the summary", async (t) => {
+  const { lines, stderr } = await reference(["--impl", "c-mpi,rankflow-mpi"])
+  for (const link of ["shm", "tcp-netns"]) {
+    const mine = lines.filter((l) => l.impl === "rankflow-mpi" && l.params.link === link)
+    t.deepEqual(mine.map((l) => [l.workload, l.workload === "pingpong" ? l.params.bytes : l.params.op]), [["pingpong", 8], ["allreduce", "allreduce_1_double"]], link)
+    for (const line of mine) {
+      t.deepEqual(Object.keys(line).sort(), KEYS)
+      t.is(line.ranks, 2)
+      t.true(Object.values(line.metrics).every((v) => Number.isFinite(v) && v > 0), JSON.stringify(line.metrics))
+    }
+    t.is(mine[1]!.result.check, 3, link) // 1 + 2
+    t.regex(stderr, new RegExp(`8 B one-way ${link} rankflow-mpi: [\\d.]+ µs \\([\\d.]+× c-mpi\\)`))
+    t.regex(stderr, new RegExp(`allreduce 1 double ${link} rankflow-mpi: [\\d.]+ µs \\([\\d.]+× c-mpi\\)`))
   }
 })

@@ -1,0 +1,108 @@
+// The native allreduce (src/comm/nativeReduce.ts) without a transport: a simulated allgather over
+// N ranks. Its fold must be the engine's combining tree (checked with a non-associative op against
+// an independent recursive definition), values that do not fit must send every rank to the engine's
+// algorithm, and ranks contributing different shapes must fail with ShapeMismatch.
+// (test/mpi/comm.test.ts compares it with the engine on threads, bit for bit, over MPI.)
+import test from "ava"
+import { type ElementwiseOp, MAX, SUM } from "rankflow"
+import { ShapeMismatch } from "../../src/comm/collectives.ts"
+import { NativeAllreduce, NOT_NATIVE } from "../../src/comm/nativeReduce.ts"
+import type { ReduceOp } from "../../src/comm/ops.ts"
+
+/** Every rank's allreduce of values[rank] through a simulated allgather: each rank's slot is captured first, then every rank folds. */
+function simulate(values: ReadonlyArray<unknown>, op: ReduceOp<unknown> | ElementwiseOp, into: (rank: number) => Float64Array | null = () => null): unknown[] {
+  const size = values.length
+  const natives = values.map(() => new NativeAllreduce(size))
+  const slots: Uint8Array[] = []
+  const capture = new Error("captured")
+  values.forEach((v, rank) => {
+    try {
+      natives[rank]!.allreduce((send) => {
+        slots.push(send.slice())
+        throw capture
+      }, v, op as ReduceOp<unknown>, null)
+    } catch (error) {
+      if (error !== capture) throw error
+    }
+  })
+  const gathered = (send: Uint8Array, recv: Uint8Array): void => slots.forEach((s, r) => recv.set(s, r * send.byteLength))
+  return values.map((v, rank) => natives[rank]!.allreduce(gathered, v, op as ReduceOp<unknown>, into(rank)))
+}
+
+/** The engine's combining order, defined independently: the left block is the largest power of two below the count. */
+function tree(values: ReadonlyArray<number>, concat: (a: number, b: number) => number, lo = 0, hi = values.length): number {
+  if (hi - lo === 1) return values[lo]!
+  let half = 1
+  while (half * 2 < hi - lo) half *= 2
+  return concat(tree(values, concat, lo, lo + half), tree(values, concat, lo + half, hi))
+}
+
+const notAssociative = { concat: (a: number, b: number) => a * 3 - b / 2 + 0.25 } as unknown as ReduceOp<unknown> & { concat: (a: number, b: number) => number }
+
+for (const size of [1, 2, 3, 4, 5, 6, 7, 8]) {
+  test(`numbers fold in the engine's tree order on ${size} ranks (a non-associative op shows the order), the same bits on every rank`, (t) => {
+    const values = Array.from({ length: size }, (_, r) => (r + 1) * 1.1 ** r)
+    const results = simulate(values, notAssociative)
+    const expected = tree(values, notAssociative.concat)
+    for (const got of results) t.is(Object.is(got, expected) ? expected : got, expected)
+    // Sums of doubles of very different sizes: exactly the tree's sum.
+    const skewed = Array.from({ length: size }, (_, r) => [1e16, 1, -1e16, 3.5, 1e-3, -7, 2 ** 60, 0.1][r]!)
+    t.deepEqual(simulate(skewed, SUM as ReduceOp<unknown>), Array(size).fill(tree(skewed, (a, b) => a + b)))
+  })
+}
+
+test("small typed arrays fold elementwise in the same order, into a fresh array or the one given; inputs untouched", (t) => {
+  const values = [Float64Array.of(1e16, 1), Float64Array.of(1, 2), Float64Array.of(-1e16, 3)]
+  const copies = values.map((v) => v.slice())
+  const fresh = simulate(values, SUM as ReduceOp<unknown>) as Float64Array[]
+  const expected = Float64Array.of(1e16 + 1 + -1e16, 6)
+  for (const got of fresh) t.deepEqual(got, expected)
+  t.deepEqual(values, copies)
+  const outs = values.map(() => new Float64Array(2))
+  const into = simulate(values, SUM as ReduceOp<unknown>, (r) => outs[r]!)
+  into.forEach((got, r) => t.is(got, outs[r]))
+  t.deepEqual(outs, [expected, expected, expected])
+  // -0 against 0: whatever MAX's own rule gives for (lower, higher), on every rank.
+  const maxOfZeros = (MAX as unknown as { concat: (a: number, b: number) => number }).concat(-0, 0)
+  t.deepEqual(simulate([-0, 0], MAX as ReduceOp<unknown>).map((x) => Object.is(x, maxOfZeros)), [true, true])
+})
+
+test("values that do not fit a slot (on every rank) go to the engine's algorithm: NOT_NATIVE everywhere", (t) => {
+  t.deepEqual(simulate([new Float64Array(9), new Float64Array(9)], SUM as ReduceOp<unknown>), [NOT_NATIVE, NOT_NATIVE])
+  t.deepEqual(simulate([1n, 2n], SUM as ReduceOp<unknown>), [NOT_NATIVE, NOT_NATIVE])
+  t.deepEqual(simulate(["a", "b"], { concat: (a: string, b: string) => a + b } as unknown as ReduceOp<unknown>), [NOT_NATIVE, NOT_NATIVE])
+})
+
+test("ranks contributing different kinds or lengths fail with ShapeMismatch on every rank, naming a peer", (t) => {
+  for (const values of [[1, Float64Array.of(1)], [Float64Array.of(1, 2), Float64Array.of(1)], [1, new Float64Array(100)], [Float32Array.of(1), Float64Array.of(1)]]) {
+    values.forEach((_, rank) => {
+      let error: unknown
+      try {
+        simulateOne(values, rank)
+      } catch (e) {
+        error = e
+      }
+      t.true(error instanceof ShapeMismatch, String(error))
+      t.is((error as ShapeMismatch).peer, 1 - rank)
+      t.regex((error as ShapeMismatch).detail, /^this rank contributes .*, rank \d contributes /)
+    })
+  }
+})
+
+/** simulate() but rethrowing rank `rank`'s error only. */
+function simulateOne(values: ReadonlyArray<unknown>, rank: number): unknown {
+  const size = values.length
+  const slots: Uint8Array[] = []
+  const capture = new Error("captured")
+  for (const v of values) {
+    try {
+      new NativeAllreduce(size).allreduce((send) => {
+        slots.push(send.slice())
+        throw capture
+      }, v, SUM as ReduceOp<unknown>, null)
+    } catch (error) {
+      if (error !== capture) throw error
+    }
+  }
+  return new NativeAllreduce(size).allreduce((send, recv) => slots.forEach((s, r) => recv.set(s, r * send.byteLength)), values[rank], SUM as ReduceOp<unknown>, null)
+}
