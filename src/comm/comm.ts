@@ -23,7 +23,7 @@ import * as C from "./collectives.ts"
 import { ANY_SOURCE, ANY_TAG, type Engine, type PendingRecv, type PendingSend, type RecvTarget } from "./engine.ts"
 import { describeOperand, isBuiltin, isWindowOp, rejects, type ElementwiseOp, type Loc, type LocOp, type ReduceOp, type WindowOp } from "./ops.ts"
 import { isMismatchSignal, MISMATCH_FOUND, MISMATCH_REPORT, MISMATCH_SIGNAL, mismatchFromReport, type MismatchReport } from "./mismatch.ts"
-import { NativeAllreduce, NOT_NATIVE } from "./nativeReduce.ts"
+import { NativeAllreduce, NOT_NATIVE, OutOfStep } from "./nativeReduce.ts"
 import { COMPLETED_SEND, PersistentRequest, PROC_NULL_DONE, procNullRecv, Request, syncPending, syncSendRequest } from "./request.ts"
 import { Status } from "./status.ts"
 
@@ -718,9 +718,14 @@ export class Comm {
     const since = trace === null ? 0 : trace.clock()
     let result: unknown
     try {
-      result = native.allreduce(this.nativeAllgather, value, op, out)
+      result = native.allreduce(this.nativeAllgather, value, op, out, this.seq)
     } catch (error) {
       const seq = this.seq++
+      if (error instanceof OutOfStep) {
+        // A slot carries no more than its call's number: the peer's earlier call is what differs.
+        const mine = { op: "allreduce", root: 0, seq }
+        throw new CollectiveMismatch(this.rank, error.peer, mine, { ...mine, seq: error.seq }, "calls out of step: a rank called another collective before this allreduce")
+      }
       throw this._collectiveError(error as Error, { op: C.CollectiveOp.allreduce, root: 0, seq, tag: callTag(C.CollectiveOp.allreduce, 0, seq) })
     }
     if (result === NOT_NATIVE) return this.collective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, op, this.workspace, out))

@@ -44,6 +44,21 @@ const TYPED_ARRAYS: ReadonlyArray<TypedCtor> = [
   Uint8ClampedArray,
 ] as unknown as ReadonlyArray<TypedCtor>
 
+/**
+ * A peer's slot came from another collective call of the communicator (its
+ * header carries the call's sequence number): the ranks' collectives are out
+ * of step, as when one rank called another collective first.
+ */
+export class OutOfStep extends Error {
+  constructor(
+    readonly peer: number,
+    /** The sequence number of the peer's call. */
+    readonly seq: number,
+  ) {
+    super(`rank ${peer} is in collective call #${seq}`)
+  }
+}
+
 /** Returned when the values are not for the native path: run the engine's algorithm. */
 export const NOT_NATIVE: unique symbol = Symbol("NOT_NATIVE")
 
@@ -75,11 +90,14 @@ export class NativeAllreduce {
 
   /**
    * Allreduce of `value` with `op` through `allgather`, or NOT_NATIVE when
-   * the ranks' values are not for the native path. Throws ShapeMismatch
-   * when ranks contribute values of different kinds or lengths.
+   * the ranks' values are not for the native path; `seq`: the call's
+   * sequence number on the communicator. Throws ShapeMismatch when ranks
+   * contribute values of different kinds or lengths, OutOfStep when a
+   * peer's slot belongs to another call.
    */
-  allreduce(allgather: Allgather, value: unknown, op: ReduceOp<unknown>, into: TypedArray | null): unknown {
+  allreduce(allgather: Allgather, value: unknown, op: ReduceOp<unknown>, into: TypedArray | null, seq = 0): unknown {
     const h = this.sendHeader
+    h[2] = seq
     const typedIndex = typeof value === "number" ? -1 : this.typedIndex(value, op)
     if (typeof value === "number") {
       h[0] = NUMBER
@@ -98,6 +116,7 @@ export class NativeAllreduce {
     const stride = SLOT_BYTES / 4
     const rh = this.recvHeader
     let others = 0
+    for (let r = 0; r < this.size; r++) if (rh[r * stride + 2] !== seq) throw new OutOfStep(r, rh[r * stride + 2]!)
     for (let r = 0; r < this.size; r++) {
       if (rh[r * stride] === OTHER) others++
       else if (rh[r * stride] !== h[0] || rh[r * stride + 1] !== h[1]) return this.mismatch(r, value)

@@ -6,11 +6,16 @@
 import test from "ava"
 import { type ElementwiseOp, MAX, SUM } from "rankflow"
 import { ShapeMismatch } from "../../src/comm/collectives.ts"
-import { NativeAllreduce, NOT_NATIVE } from "../../src/comm/nativeReduce.ts"
+import { NativeAllreduce, NOT_NATIVE, OutOfStep } from "../../src/comm/nativeReduce.ts"
 import type { ReduceOp } from "../../src/comm/ops.ts"
 
 /** Every rank's allreduce of values[rank] through a simulated allgather: each rank's slot is captured first, then every rank folds. */
-function simulate(values: ReadonlyArray<unknown>, op: ReduceOp<unknown> | ElementwiseOp, into: (rank: number) => Float64Array | null = () => null): unknown[] {
+function simulate(
+  values: ReadonlyArray<unknown>,
+  op: ReduceOp<unknown> | ElementwiseOp,
+  into: (rank: number) => Float64Array | null = () => null,
+  seqOf: (rank: number) => number = () => 0,
+): unknown[] {
   const size = values.length
   const natives = values.map(() => new NativeAllreduce(size))
   const slots: Uint8Array[] = []
@@ -20,13 +25,13 @@ function simulate(values: ReadonlyArray<unknown>, op: ReduceOp<unknown> | Elemen
       natives[rank]!.allreduce((send) => {
         slots.push(send.slice())
         throw capture
-      }, v, op as ReduceOp<unknown>, null)
+      }, v, op as ReduceOp<unknown>, null, seqOf(rank))
     } catch (error) {
       if (error !== capture) throw error
     }
   })
   const gathered = (send: Uint8Array, recv: Uint8Array): void => slots.forEach((s, r) => recv.set(s, r * send.byteLength))
-  return values.map((v, rank) => natives[rank]!.allreduce(gathered, v, op as ReduceOp<unknown>, into(rank)))
+  return values.map((v, rank) => natives[rank]!.allreduce(gathered, v, op as ReduceOp<unknown>, into(rank), seqOf(rank)))
 }
 
 /** The engine's combining order, defined independently: the left block is the largest power of two below the count. */
@@ -106,3 +111,11 @@ function simulateOne(values: ReadonlyArray<unknown>, rank: number): unknown {
   }
   return new NativeAllreduce(size).allreduce((send, recv) => slots.forEach((s, r) => recv.set(s, r * send.byteLength)), values[rank], SUM as ReduceOp<unknown>, null)
 }
+
+test("a slot of another call (its sequence number differs: a rank called another collective first) fails with OutOfStep naming that rank and its call", (t) => {
+  // Rank 2 is one call ahead of ranks 0 and 1.
+  const error = t.throws(() => simulate([1, 2, 3], SUM as ReduceOp<unknown>, () => null, (rank) => (rank === 2 ? 8 : 7)), { instanceOf: OutOfStep })
+  t.is(error!.peer, 2)
+  t.is(error!.seq, 8)
+  t.deepEqual(simulate([1, 2, 3], SUM as ReduceOp<unknown>, () => null, () => 7), [6, 6, 6], "the same call number on every rank folds")
+})

@@ -118,6 +118,15 @@ test.serial("a collective mismatch across MPI processes is reported with both ca
   t.deepEqual(await noLeftovers(calls.slice(0, 40).replace(/[^A-Za-z0-9]/g, ".")), []) // this job's own command line
 })
 
+test.serial("collectives called in a different order across MPI processes (ibarrier then allreduce against allreduce then ibarrier) fail with CollectiveMismatch, not a silent pairing of two different allreduce calls", async (t) => {
+  if (!requireMpirun(t)) return
+  const calls = serialize([["collectives.ts", "mismatchedCalls", "order"]]).toString("base64")
+  const run = await mpirun(2, "test/fixtures/mpi/runExport.ts", ["--timeout", "120", "--", calls])
+  t.is(run.code, 1, run.stderr)
+  t.regex(run.stderr, /rankflow: rank \d failed: CollectiveMismatch: /)
+  t.notRegex(run.stderr, /timed out|JobTimeout/)
+})
+
 test.serial("--dashboard is refused on the MPI transport with exit 2 (it watches threads only), before any rank starts", async (t) => {
   if (!requireMpirun(t)) return
   const run = await mpirun(2, PROGRAM, ["--dashboard=0", "--", "ok"])
