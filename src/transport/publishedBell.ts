@@ -16,7 +16,7 @@
  */
 import type { Bell } from "./channel.ts"
 import { Doorbell } from "./doorbell.ts"
-import { NONBLOCKING, RANK_STRIDE, WAIT_BELL, WAITS, type WorldMemory } from "./memory.ts"
+import { BELL, NONBLOCKING, RANK_STRIDE, WAIT_BELL, WAITS, type WorldMemory } from "./memory.ts"
 
 export class PublishedBell implements Bell {
   private readonly local: Doorbell
@@ -54,7 +54,7 @@ export class PublishedBell implements Bell {
   /** One re-check of the wait: counted on entry and exit (WAITS), as a doorbell sleep is. */
   sleep(bell: number): boolean {
     const c = this.control
-    Atomics.store(c, this.base + WAIT_BELL, Atomics.load(c, this.base))
+    Atomics.store(c, this.base + WAIT_BELL, Atomics.load(c, this.base + BELL))
     Atomics.add(c, this.base + WAITS, 1)
     const woken = this.inner.sleep(bell)
     Atomics.add(c, this.base + WAITS, 1)
