@@ -61,6 +61,15 @@ test.serial("local ranks waiting 3 s on a busy rank of the other process are not
   for (const r of [0, 1, 2, 3]) t.regex(run.stdout, new RegExp(`^rank ${r} done$`, "m"))
 })
 
+test.serial("a collective's wait on a local rank whose nonblocking collective is in flight is not reported (2 processes × 3 threads): the job succeeds", async (t) => {
+  if (!requireMpirun(t)) return
+  const run = await mpirun(2, PROGRAM, ["--ranks-per-process", "3", "--timeout", "100", "--", "nonblocking-in-flight"], 120_000)
+  t.is(run.code, 0, run.stderr)
+  t.notRegex(run.stderr, /deadlock/i)
+  t.regex(run.stdout, /^rank 0 got after the barrier$/m)
+  for (const r of [0, 1, 2, 3, 4, 5]) t.regex(run.stdout, new RegExp(`^rank ${r} done$`, "m"))
+})
+
 test.serial("a cycle spanning two processes is not reported by the watcher: --timeout ends it (exit 124)", async (t) => {
   if (!requireMpirun(t)) return
   const run = await mpirun(2, PROGRAM, [...HYBRID, "--timeout", "8", "--", "cross-cycle"], 120_000)
