@@ -322,12 +322,20 @@ export class DeadlockDetected extends RankflowError {
     readonly cycle: ReadonlyArray<number>,
     /** Ranks that have finished (and so will never send). */
     readonly finished: ReadonlyArray<number>,
+    /**
+     * "all": every running rank is blocked; "cycle": the ranks of `cycle`
+     * (all of `blocked`) wait on each other while other ranks may run — a
+     * hybrid MPI job's process found it among its own rank threads.
+     */
+    readonly scope: "all" | "cycle" = "all",
   ) {
     const who = (b: BlockedRank): string =>
       `  rank ${b.rank} waits in ${b.collective === undefined ? b.call : `${b.collective.op} (collective #${b.collective.seq}, root ${b.collective.root})`}` +
       ` for ${b.peer < 0 ? "any rank" : `rank ${b.peer}`}${b.tag < 0 || b.collective !== undefined ? "" : ` (tag ${b.tag})`}`
     const lines = [
-      `deadlock: every running rank is blocked in a communication call`,
+      scope === "cycle"
+        ? `deadlock: ranks ${cycle.join(", ")} wait on each other in a cycle that no other rank can break`
+        : `deadlock: every running rank is blocked in a communication call`,
       ...blocked.map(who),
       cycle.length > 0
         ? `  wait-for cycle: ${[...cycle, cycle[0]].map((r) => `rank ${r}`).join(" → ")}`

@@ -631,7 +631,9 @@ export class Engine {
     if (this.pollers.length > 0 && !this.polling) {
       this.polling = true
       try {
+        const before = this.pollers.length
         for (let i = this.pollers.length - 1; i >= 0; i--) if (this.pollers[i]!.poll()) this.pollers.splice(i, 1)
+        if (this.pollers.length !== before) this.doorbell.nonblocking?.(this.pollers.length)
       } finally {
         this.polling = false
       }
@@ -645,6 +647,7 @@ export class Engine {
    */
   addPoller(poller: { poll(): boolean }): void {
     this.pollers.push(poller)
+    this.doorbell.nonblocking?.(this.pollers.length)
   }
 
   /** A fresh context pair for a new communicator (unique in the job). */

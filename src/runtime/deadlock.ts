@@ -35,6 +35,7 @@ import {
   RANK_STRIDE,
   RING_CONTROL_BYTES,
   BELL,
+  NONBLOCKING,
   WAIT_BELL,
   WAITS,
   type WorldMemory,
@@ -214,6 +215,154 @@ export function watchForDeadlock(
     const blocked = samples.map((s) => s.blocked!)
     const finished = Array.from({ length: memory.size }, (_, r) => r).filter((r) => !running(r))
     onDeadlock(new DeadlockDetected(blocked, waitForCycle(blocked), finished))
+  }, POLL_MS)
+  timer.unref()
+  return () => clearInterval(timer)
+}
+
+// ---- hybrid MPI runs: wait-for cycles among one process's rank threads ----
+
+/** One rank thread's wait as the hybrid watcher samples it: `WaitSample` in global rank numbers, and what decides whether its edge can be broken from outside. */
+export interface CycleSample extends WaitSample {
+  /** The context it waits on: even for point-to-point, odd for a collective's messages. */
+  readonly context: number
+  /** Its nonblocking collectives in flight (they advance while it is blocked, and may then send). */
+  readonly nonblocking: number
+}
+
+/** Samples thread `thread` of process `process` (K = `perProcess` threads each): ranks as global numbers (process · K + thread). */
+export function cycleSample(control: Int32Array, thread: number, process: number, perProcess: number): CycleSample {
+  const s = waitSample(control, thread)
+  const b = (thread + 1) * RANK_STRIDE
+  const rank = process * perProcess + thread
+  return {
+    ...s,
+    rank,
+    blocked: s.blocked === undefined ? undefined : { ...s.blocked, rank },
+    context: control[b + BLOCKED_CONTEXT]!,
+    nonblocking: Atomics.load(control, b + NONBLOCKING),
+  }
+}
+
+/**
+ * A wait-for cycle among the sampled ranks that no rank outside it can
+ * break, or empty. An edge X → Y counts only when X is asleep in a published
+ * wait with no wake-up pending, on one specific peer Y that is a rank of this
+ * process (`isLocal`) and sampled here — never ANY_SOURCE, never a rank of
+ * another process — and only a message or an action of Y can end X's wait:
+ * a point-to-point wait always (only Y's own sends carry Y's messages on that
+ * context, and Y is blocked), a collective's wait only while Y has no
+ * nonblocking collective in flight (which could receive from outside and
+ * then send to X).
+ */
+export function localWaitCycle(samples: ReadonlyArray<CycleSample>, isLocal: (rank: number) => boolean): number[] {
+  const byRank = new Map(samples.map((s) => [s.rank, s]))
+  const edges: BlockedRank[] = []
+  for (const s of samples) {
+    const b = s.blocked
+    if (b === undefined || s.rung || b.peer < 0 || !isLocal(b.peer)) continue
+    const peer = byRank.get(b.peer)
+    if (peer === undefined || peer.blocked === undefined) continue
+    if ((s.context & 1) === 1 && peer.nonblocking !== 0) continue
+    edges.push(b)
+  }
+  return waitForCycle(edges)
+}
+
+/**
+ * Ring bytes moved to and from `members` (thread indices of a process of
+ * `size` threads): messages among the cycle's ranks, or reaching them,
+ * restart its quiet period; traffic among other ranks does not.
+ */
+export function ringActivityOf(rings: RingViews, size: number, members: ReadonlyArray<number>): number {
+  const { views, ringsPerView, stride } = rings
+  let sum = 0
+  const add = (ring: number): void => {
+    const words = views[Math.floor(ring / ringsPerView)]!
+    const at = (ring % ringsPerView) * stride
+    sum = (sum + Atomics.load(words, at) + Atomics.load(words, at + 16)) | 0
+  }
+  for (const m of members) {
+    for (let other = 0; other < size; other++) {
+      add(m * size + other)
+      if (!members.includes(other)) add(other * size + m)
+    }
+  }
+  return sum
+}
+
+/**
+ * Decides from successive samples whether a wait-for cycle among one
+ * process's ranks (`localWaitCycle`) is a deadlock: the same cycle, each of
+ * its ranks in the same published state (calls completed, bells, what it
+ * waits for, its nonblocking collectives) with the same ring bytes moved to
+ * and from them for at least `quietMs`, and each of them having itself
+ * re-checked its wait and gone back to it `RECHECKS` times since the state
+ * last changed, and waiting still (inside a wait now, or re-checked since the
+ * last sample). The confirmation rules of `DeadlockConfirmation`, applied to
+ * the cycle's ranks only: other ranks may keep running.
+ */
+export class CycleConfirmation {
+  private signature = ""
+  private since = 0
+  private baseline: number[] = []
+  private last: number[] = []
+
+  constructor(readonly quietMs: number) {}
+
+  /** Feeds the cycle found at `now` (ms), its ranks' samples (in cycle order) and their ring `activity`; true once the deadlock is confirmed. */
+  observe(now: number, activity: number, cycle: ReadonlyArray<CycleSample>): boolean {
+    if (cycle.length === 0) {
+      this.signature = ""
+      return false
+    }
+    const state = cycle.map((s) => `${s.rank}:${s.progress}:${s.bell}:${s.blocked!.call}:${s.blocked!.peer}:${s.blocked!.tag}:${s.context}:${s.nonblocking}`)
+    const current = `${activity};${state.join(",")}`
+    const previous = this.last
+    this.last = cycle.map((s) => s.waits)
+    if (current !== this.signature) {
+      this.signature = current
+      this.since = now
+      this.baseline = this.last
+      return false
+    }
+    if (now - this.since < this.quietMs) return false
+    return cycle.every((s, i) => sleepsEntered(this.baseline[i]!, s.waits) >= RECHECKS && ((s.waits & 1) === 1 || s.waits !== previous[i]))
+  }
+}
+
+/**
+ * Watches the rank threads of process `processIndex` of a hybrid MPI job
+ * (`perProcess` threads each, `memory` this process's control block and
+ * rings) for a wait-for cycle among them that nobody can break
+ * (`localWaitCycle`, confirmed by `CycleConfirmation` over `quietSeconds`);
+ * calls `onDeadlock` once with the cycle's ranks, in global numbers. Ranks
+ * waiting on other processes are never reported. Returns a function that
+ * stops watching.
+ */
+export function watchForLocalCycle(
+  memory: WorldMemory,
+  processIndex: number,
+  running: (thread: number) => boolean,
+  quietSeconds: number,
+  onDeadlock: (error: DeadlockDetected) => void,
+): () => void {
+  const perProcess = memory.size
+  const control = new Int32Array(memory.control)
+  const rings = ringViews(memory)
+  const confirmation = new CycleConfirmation(quietSeconds * 1000)
+  const first = processIndex * perProcess
+  const isLocal = (rank: number): boolean => rank >= first && rank < first + perProcess
+  const timer = setInterval(() => {
+    const samples = Array.from({ length: perProcess }, (_, t) => t)
+      .filter(running)
+      .map((t) => cycleSample(control, t, processIndex, perProcess))
+    const cycle = localWaitCycle(samples, isLocal)
+    const members = cycle.map((rank) => samples.find((s) => s.rank === rank)!)
+    const activity = ringActivityOf(rings, perProcess, cycle.map((rank) => rank - first))
+    if (!confirmation.observe(performance.now(), activity, members)) return
+    clearInterval(timer)
+    onDeadlock(new DeadlockDetected(members.map((s) => s.blocked!), cycle, [], "cycle"))
   }, POLL_MS)
   timer.unref()
   return () => clearInterval(timer)

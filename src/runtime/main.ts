@@ -174,8 +174,8 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
       ...(mpi === undefined ? {} : { mpi: { rank: mpi.rank, size: mpi.size } }),
       entry,
       args: { args: prepared?.args, positionals: options.positionals } satisfies Launch,
-      // Across MPI processes no rank sees whether the others are blocked: no deadlock watcher (docs/mpi.md).
-      deadlockSeconds: mpi === undefined ? options.deadlockAfter : 0,
+      // On MPI each process watches its own rank threads for a wait-for cycle among them; waits across processes are not seen (docs/mpi.md).
+      deadlockSeconds: options.deadlockAfter,
       ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }),
       ...(options.commTimeout === undefined ? {} : { commTimeoutSeconds: options.commTimeout }),
       ...(options.maxRankHeap === undefined ? {} : { maxRankHeapMiB: options.maxRankHeap }),

@@ -14,6 +14,7 @@ import type { Links } from "../transport/channel.ts"
 import type { WorldMemory } from "../transport/memory.ts"
 import { trafficRow } from "./dashboardBuffer.ts"
 import { mpiLinks } from "../transport/mpi.ts"
+import { PublishedBell } from "../transport/publishedBell.ts"
 
 /** What a rank learns from the supervisor when it starts (structured-cloneable). */
 export interface RankStart {
@@ -83,7 +84,9 @@ export function worldComm(state: RankState): Comm {
     // The dashboard reads the trace's per-destination counters live: they count in shared memory.
     const traced = start.trace ?? start.dashboard !== undefined
     if (start.transport === "mpi") {
-      const links = (state.links = mpiLinks(start.memory, start.rank, start.ranksPerProcess ?? 1))
+      const mpi = mpiLinks(start.memory, start.rank, start.ranksPerProcess ?? 1)
+      // Waits are published in this process's control block: its supervisor finds wait-for cycles among its rank threads.
+      const links = (state.links = { ...mpi, bell: new PublishedBell(mpi.bell, start.memory, start.rank) })
       state.engine = new Engine(start.memory, links.rank, start.commTimeout, traced, links)
     } else state.engine = new Engine(start.memory, start.rank, start.commTimeout, traced)
     if (start.dashboard !== undefined) state.engine.trace?.countInto(trafficRow(start.dashboard, start.size, start.rank))

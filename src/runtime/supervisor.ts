@@ -44,7 +44,7 @@ import {
 } from "../errors.ts"
 import { JOB_VARIABLE, newJobToken } from "./childProcesses.ts"
 import { longTimeout, stopJob, track } from "./teardown.ts"
-import { watchForDeadlock } from "./deadlock.ts"
+import { watchForDeadlock, watchForLocalCycle } from "./deadlock.ts"
 import { abortAll } from "../transport/doorbell.ts"
 import { allocateWorldMemory, OUT_OF_MEMORY, RANK_STRIDE, type WorldMemory } from "../transport/memory.ts"
 import type { Subscription } from "rxjs"
@@ -65,7 +65,10 @@ export interface PoolOptions {
   readonly args?: unknown
   /** Fail with `JobTimeout` when the run takes longer (seconds). */
   readonly timeoutSeconds?: number
-  /** Fail with `DeadlockDetected` when every running rank has been blocked this long with no progress (default 1; 0: off). */
+  /**
+   * Fail with `DeadlockDetected` when every running rank has been blocked this long with no progress (default 1; 0: off).
+   * On MPI (`mpi`): when this process's rank threads have been blocked in a wait-for cycle among themselves this long.
+   */
   readonly deadlockSeconds?: number
   /** Any single blocking call on a rank fails with `CommTimeout` after this many seconds. */
   readonly commTimeoutSeconds?: number
@@ -297,13 +300,17 @@ function outcomes(memory: WorldMemory, job: Job, options: PoolOptions): Effect.E
       resume(effect)
     }
     const quiet = options.deadlockSeconds ?? 1
+    const onDeadlock = (error: DeadlockDetected): void => {
+      abortAll(memory, -1)
+      settle(Effect.fail(error))
+    }
+    // On MPI this process sees only its own rank threads: a wait-for cycle among them is all it can tell.
     const stopWatching =
-      quiet > 0
-        ? watchForDeadlock(memory, (rank) => !reported[rank], quiet, (error) => {
-            abortAll(memory, -1)
-            settle(Effect.fail(error))
-          })
-        : () => undefined
+      quiet <= 0
+        ? () => undefined
+        : options.mpi === undefined
+          ? watchForDeadlock(memory, (rank) => !reported[rank], quiet, onDeadlock)
+          : watchForLocalCycle(memory, options.mpi.rank, (thread) => !reported[thread], quiet, onDeadlock)
     const failSoon = (): void => {
       if (failures.length === 1) timers.push(setTimeout(() => settle(Effect.fail(new RankFailed([...failures]))), FAILURE_GRACE_MS))
       if (reported.every(Boolean)) settle(Effect.fail(new RankFailed([...failures])))

@@ -62,6 +62,12 @@ export interface Bell {
   enterCollective(op: number, seq: number, root: number): void
   /** Wakes `rank` if it sleeps. */
   ring(rank: number): void
+  /**
+   * Optional: the number of operations that advance themselves while the
+   * rank is blocked in another call (nonblocking collectives) changed to
+   * `count`; published for the hybrid deadlock watcher (`PublishedBell`).
+   */
+  nonblocking?(count: number): void
 }
 
 /**

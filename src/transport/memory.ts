@@ -40,6 +40,12 @@ export const OUT_OF_MEMORY = 24
 export const WAITS = 25
 /** The bell value the rank's current (or last) wait sleeps on: a bell that has moved past it is a wake-up not yet taken. */
 export const WAIT_BELL = 26
+/**
+ * Nonblocking collectives in flight (they advance while the rank is blocked
+ * in another call, and may then send): published on the MPI transport only
+ * (`PublishedBell`), for the hybrid deadlock watcher's cycle rule.
+ */
+export const NONBLOCKING = 27
 /** Slot 1 of the control block: the next free communicator context id (world uses 0 and 1). */
 const NEXT_CONTEXT = 1
 /** Slot 2: the next free 64-byte unit of the shared heap. */
