@@ -8,6 +8,7 @@
 // the median ratio is the number to read, not single rounds.
 //   node --import tsx bench/trace_alternate.ts --ranks 2          (ROUNDS=100 STEPS=10000 for longer runs)
 // PLAIN=1: the Trace of plain --trace instead (counts, and a clock read at each end of a wait; no timeline).
+// ALL=1: the Trace of --trace-messages=all (every message and wait in the timeline, none sampled).
 // On a shared machine run it under a lock: flock /work/bench.lock node --import tsx bench/trace_alternate.ts --ranks 2
 import { init } from "rankflow"
 import { Trace } from "../src/comm/trace.ts"
@@ -21,7 +22,7 @@ const kernel = setup(comm, { ...heat1dSmall.params(false), steps })
 /** The engine every communicator of this rank shares; its `trace` is what --trace sets up at start. */
 const engine = (comm as unknown as { engine: { trace: Trace | null } }).engine
 const original = engine.trace
-const recording = new Trace(comm.rank, comm.size, process.env.PLAIN === undefined)
+const recording = new Trace(comm.rank, comm.size, process.env.PLAIN === undefined, process.env.ALL === "1" ? "all" : "sampled")
 const times: [number[], number[]] = [[], []]
 const run = (traced: boolean): number => {
   engine.trace = traced ? recording : original
