@@ -205,5 +205,9 @@ export function sweepKernel(s: Extract<FieldStage, { kind: "stencil" }>, dims: n
   if (type !== "float64" && type !== "float32") return { kind: "js", label: `JavaScript sweep (${type} field: the SIMD kernels are for float64 and float32)` }
   const lanes = type === "float64" ? "f64x2" : "f32x4"
   const unrolled = [3, 5, 7, 9].includes(linear.terms.length) ? `${linear.terms.length} terms unrolled` : `${linear.terms.length} terms from a table`
-  return { kind: "simd", label: `WebAssembly SIMD ${lanes} sweep (linear, constant weights, ${unrolled}${linear.increment === undefined ? "" : ", update form"})` }
+  const [a, b, c] = linear.terms
+  // The kernel's rule for stencil.wat's pair3u_f64 (kernels/stencil.ts): u[i−1] + w·u[i] + u[i+1], Float64, in 1-D.
+  const paired = dims === 1 && type === "float64" && linear.terms.length === 3 && a!.offset[0] === -1 && b!.offset[0] === 0 && c!.offset[0] === 1 && a!.weight === 1 && c!.weight === 1
+  const pairs = paired ? "; in windows of several steps, two steps per pass over the block" : ""
+  return { kind: "simd", label: `WebAssembly SIMD ${lanes} sweep (linear, constant weights, ${unrolled}${linear.increment === undefined ? "" : ", update form"}${pairs})` }
 }
