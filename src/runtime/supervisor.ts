@@ -395,7 +395,9 @@ function outcomes(memory: WorldMemory, job: Job, options: PoolOptions): Effect.E
     if (limit !== undefined) {
       cancels.push(
         longTimeout(() => {
-          const pending = reported.flatMap((r, rank) => (r ? [] : [rank]))
+          // Global rank numbers, also in a process of an MPI job (process · ranks per process + thread).
+          const first = options.mpi === undefined ? 0 : options.mpi.rank * options.ranks
+          const pending = reported.flatMap((r, rank) => (r ? [] : [first + rank]))
           settle(Effect.fail(new JobTimeout(limit, pending)))
         }, limit * 1000),
       )

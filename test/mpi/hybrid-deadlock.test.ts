@@ -75,6 +75,9 @@ test.serial("a cycle spanning two processes is not reported by the watcher: --ti
   const run = await mpirun(2, PROGRAM, [...HYBRID, "--timeout", "8", "--", "cross-cycle"], 120_000)
   t.is(run.code, 124, run.stderr)
   t.regex(run.stderr, /exceeded its time limit of 8 s/)
+  // Each process names its own ranks in the job's numbering: process 0 has ranks 0 and 1, process 1 ranks 2 and 3.
+  for (const line of run.stderr.split("\n").filter((l) => l.includes("ranks still running")))
+    t.regex(line, /ranks still running: (0, 1|2, 3)$/, line)
   t.notRegex(run.stderr, /deadlock/i)
   t.deepEqual(await leftovers(), [])
 })
