@@ -20,7 +20,7 @@ import { mpiAddon, mpirunWorld, underMpirun } from "../transport/mpiAddon.ts"
 import { progressDisplay } from "./progressBar.ts"
 import { startDashboard, type Dashboard } from "./dashboard.ts"
 import { runPool } from "./supervisor.ts"
-import { exitProcess } from "./teardown.ts"
+import { exitProcess, threadsSettled } from "./teardown.ts"
 import { traceReport } from "./traceReport.ts"
 import { checkTraceFile, writeTimeline } from "./traceTimeline.ts"
 
@@ -202,7 +202,9 @@ export async function superviseMain(entry: string, argv: ReadonlyArray<string>, 
     }
     await dashboard.close()
   }
-  // Exits even when a rank's thread is stuck in native code (process.exit would wait for it).
+  // Exits even when a rank's thread is stuck in native code (process.exit would wait for it);
+  // without the addon, only after a grace period that keeps the exit code.
+  await threadsSettled()
   exitProcess(code ?? ExitCode.failed)
 }
 

@@ -58,6 +58,23 @@ export async function stopJob(token: string, workers: ReadonlyArray<Worker>, dea
   return stuck.length
 }
 
+/** How long a process without the addon waits for its last threads before it exits (see `threadsSettled`). */
+export const EXIT_GRACE_MS = 2_000
+
+/**
+ * Without the addon a thread still running at exit costs the exit code
+ * (`exitProcess` must SIGKILL the process: 137), so wait up to `deadlineMs`
+ * for the last threads to stop first: a rank that ran out of heap can take
+ * a second or more to stop on a loaded machine, past `stopJob`'s short
+ * deadline; a thread stuck in native code costs the job these 2 s.
+ * With the addon (`_exit` keeps the code), or with no thread left, no wait.
+ */
+export async function threadsSettled(deadlineMs = EXIT_GRACE_MS): Promise<void> {
+  if (live.size === 0 || native?.exitNow !== undefined) return
+  const until = performance.now() + deadlineMs
+  while (live.size > 0 && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 10))
+}
+
 /**
  * Exits the process with `code` at once. With every worker thread gone that
  * is `process.exit`; with one still stuck in native code, `process.exit`
