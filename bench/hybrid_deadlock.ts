@@ -6,7 +6,7 @@
 // process's ranks keep exchanging) and "local-collective" (a barrier of the process's ranks vs
 // recv). Then false reports: how often the correct "remote-wait" job (local ranks waiting 3 s on
 // a busy remote rank) ends with anything but exit 0. One JSON line per case.
-//   flock /work/bench.lock node --import tsx bench/hybrid_deadlock.ts [--reps 5] [--false-reps 3]
+//   flock /tmp/rankflow-bench.lock node --import tsx bench/hybrid_deadlock.ts [--reps 5] [--false-reps 3]
 import { spawn } from "node:child_process"
 
 const option = (name: string, fallback: number): number =>

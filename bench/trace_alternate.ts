@@ -9,7 +9,7 @@
 //   node --import tsx bench/trace_alternate.ts --ranks 2          (ROUNDS=100 STEPS=10000 for longer runs)
 // PLAIN=1: the Trace of plain --trace instead (counts, and a clock read at each end of a wait; no timeline).
 // ALL=1: the Trace of --trace-messages=all (every message and wait in the timeline, none sampled).
-// On a shared machine run it under a lock: flock /work/bench.lock node --import tsx bench/trace_alternate.ts --ranks 2
+// On a shared machine run it under a lock: flock /tmp/rankflow-bench.lock node --import tsx bench/trace_alternate.ts --ranks 2
 import { init } from "rankflow"
 import { Trace } from "../src/comm/trace.ts"
 import { setup } from "./workloads/heat1d.comm.ts"

@@ -4,7 +4,7 @@
 // of both. With --against DIR, a third run per round: DIR's own bench/trace_overhead.ts untraced (another
 // checkout, e.g. main), to see that tracing off costs nothing against it.
 //   node --import tsx bench/trace_overhead_compare.ts [--rounds 5] [--impl comm|pipeline] [--ranks 2] [--against ../main]
-// REPS (default 5) is passed on. On a shared machine run it under a lock: flock /work/bench.lock node ...
+// REPS (default 5) is passed on. On a shared machine run it under a lock: flock /tmp/rankflow-bench.lock node ...
 import { execFileSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
