@@ -108,10 +108,13 @@ export interface JobWatch {
   readonly event: (event: RankEvent) => void
 }
 
-/** Every way a run can fail. */
 /** What each rank records for `onTrace`: counts, and a timeline when `traceTimeline` asks for one. */
 const traceMode = (timeline: boolean | "all" | undefined): TraceMode => (timeline === "all" ? "timeline-all" : timeline === true ? "timeline" : true)
 
+/** The job's number of this pool's rank thread `rank`: on MPI, process · ranks per process + thread. */
+const globalRank = (options: PoolOptions, rank: number): number => (options.mpi === undefined ? rank : options.mpi.rank * options.ranks + rank)
+
+/** Every way a run can fail. */
 export type RunError = RankFailed | RankExited | JobTimeout | DeadlockDetected | JobAborted | InvalidOptions
 
 /** The smallest default heap limit of a rank, however many ranks share the machine. */
@@ -247,7 +250,7 @@ function spawnRank(memory: WorldMemory, options: PoolOptions, job: Job, rank: nu
   const worker = new Worker(code.boot, {
     eval: true,
     workerData: start,
-    name: `rank ${options.mpi === undefined ? rank : options.mpi.rank * options.ranks + rank}`,
+    name: `rank ${globalRank(options, rank)}`,
     // Every rank's environment marks the processes it starts as this job's (childProcesses.ts).
     env: { ...process.env, [JOB_VARIABLE]: job.token },
     resourceLimits: { maxOldGenerationSizeMb: job.heapMiB },
@@ -334,7 +337,7 @@ function outcomes(memory: WorldMemory, job: Job, options: PoolOptions): Effect.E
         case "abort":
           // MPI_Abort: the job ends now with the rank's code; nothing else is waited for.
           abortAll(memory, rank)
-          return settle(Effect.fail(new JobAborted(options.mpi === undefined ? rank : options.mpi.rank * options.ranks + rank, event.code, event.reason)))
+          return settle(Effect.fail(new JobAborted(globalRank(options, rank), event.code, event.reason)))
         case "exited":
           exited[rank] = true
           // Flagged by the rank's native near-heap-limit callback (rankEntry.ts), which stopped it.
@@ -395,9 +398,7 @@ function outcomes(memory: WorldMemory, job: Job, options: PoolOptions): Effect.E
     if (limit !== undefined) {
       cancels.push(
         longTimeout(() => {
-          // Global rank numbers, also in a process of an MPI job (process · ranks per process + thread).
-          const first = options.mpi === undefined ? 0 : options.mpi.rank * options.ranks
-          const pending = reported.flatMap((r, rank) => (r ? [] : [first + rank]))
+          const pending = reported.flatMap((r, rank) => (r ? [] : [globalRank(options, rank)]))
           settle(Effect.fail(new JobTimeout(limit, pending)))
         }, limit * 1000),
       )
