@@ -70,9 +70,7 @@ export const EXIT_GRACE_MS = 2_000
  * With the addon (`_exit` keeps the code), or with no thread left, no wait.
  */
 export async function threadsSettled(deadlineMs = EXIT_GRACE_MS): Promise<void> {
-  if (live.size === 0 || native?.exitNow !== undefined) return
-  const until = performance.now() + deadlineMs
-  while (live.size > 0 && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 10))
+  if (native?.exitNow === undefined) await pollUntil(() => live.size === 0, deadlineMs, 10)
 }
 
 /**
@@ -122,7 +120,10 @@ export function longTimeout(callback: () => void, ms: number, timers: TimerApi =
 }
 
 /** Resolves once job `token` has no live process left (zombies count as gone), or after `deadlineMs`. */
-async function processesGone(token: string, deadlineMs: number): Promise<void> {
+const processesGone = (token: string, deadlineMs: number): Promise<void> => pollUntil(() => jobProcesses(token).length === 0, deadlineMs, 5)
+
+/** Resolves once `done()` holds (checked at once, then every `everyMs`), or after `deadlineMs`. */
+async function pollUntil(done: () => boolean, deadlineMs: number, everyMs: number): Promise<void> {
   const until = performance.now() + deadlineMs
-  while (jobProcesses(token).length > 0 && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 5))
+  while (!done() && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, everyMs))
 }
