@@ -102,10 +102,13 @@ export function ringActivity(rings: RingViews): number {
   const { views, stride } = rings
   let sum = 0
   for (const words of views) {
-    for (let at = 0; at < words.length; at += stride) sum = (sum + Atomics.load(words, at) + Atomics.load(words, at + 16)) | 0
+    for (let at = 0; at < words.length; at += stride) sum = (sum + ringBytes(words, at)) | 0
   }
   return sum
 }
+
+/** A ring's head and tail byte counters (the ring whose control words start at `at` of `words`), summed. */
+const ringBytes = (words: Int32Array, at: number): number => Atomics.load(words, at) + Atomics.load(words, at + 16)
 
 /** A cycle in the wait-for graph (each rank waits on the next), or empty. */
 export function waitForCycle(blocked: ReadonlyArray<BlockedRank>): number[] {
@@ -168,28 +171,57 @@ function sleepsEntered(before: number, now: number): number {
  * then changes starts the quiet period over.
  */
 export class DeadlockConfirmation {
-  private signature = ""
-  private since = 0
-  private baseline: number[] = []
+  private readonly rules: Confirmation<WaitSample>
 
-  constructor(readonly quietMs: number) {}
+  constructor(readonly quietMs: number) {
+    // Asleep now: on threads a rank waits inside a futex sleep.
+    this.rules = new Confirmation(quietMs, stateOf, (s) => (s.waits & 1) === 1)
+  }
 
   /** Feeds the samples of every running rank taken at `now` (ms) and the rings' `activity`; true once the deadlock is confirmed. */
   observe(now: number, activity: number, samples: ReadonlyArray<WaitSample>): boolean {
+    return this.rules.observe(now, activity, samples)
+  }
+}
+
+/** What must stay the same for a rank's wait to count as unchanged: its completed calls, its bell, what it waits for. */
+const stateOf = (s: WaitSample): string => `${s.rank}:${s.progress}:${s.bell}:${s.blocked!.call}:${s.blocked!.peer}:${s.blocked!.tag}`
+
+/**
+ * The confirmation rules both watchers apply to the ranks they judge: each
+ * published as blocked with no wake-up pending, the same state (`state`)
+ * and ring `activity` for at least `quietMs`, each having gone back to its
+ * wait `RECHECKS` times since the state last changed and `waiting` still
+ * (given its wait count at the previous sample).
+ */
+class Confirmation<S extends WaitSample> {
+  private signature = ""
+  private since = 0
+  private baseline: number[] = []
+  private last: number[] = []
+
+  constructor(
+    private readonly quietMs: number,
+    private readonly state: (s: S) => string,
+    private readonly waiting: (s: S, previousWaits: number | undefined) => boolean,
+  ) {}
+
+  observe(now: number, activity: number, samples: ReadonlyArray<S>): boolean {
     if (samples.length === 0 || samples.some((s) => s.blocked === undefined || s.rung)) {
       this.signature = ""
       return false
     }
-    const state = samples.map((s) => `${s.rank}:${s.progress}:${s.bell}:${s.blocked!.call}:${s.blocked!.peer}:${s.blocked!.tag}`)
-    const current = `${activity};${state.join(",")}`
+    const current = `${activity};${samples.map(this.state).join(",")}`
+    const previous = this.last
+    this.last = samples.map((s) => s.waits)
     if (current !== this.signature) {
       this.signature = current
       this.since = now
-      this.baseline = samples.map((s) => s.waits)
+      this.baseline = this.last
       return false
     }
     if (now - this.since < this.quietMs) return false
-    return samples.every((s, i) => (s.waits & 1) === 1 && sleepsEntered(this.baseline[i]!, s.waits) >= RECHECKS)
+    return samples.every((s, i) => sleepsEntered(this.baseline[i]!, s.waits) >= RECHECKS && this.waiting(s, previous[i]))
   }
 }
 
@@ -278,9 +310,7 @@ export function ringActivityOf(rings: RingViews, size: number, members: Readonly
   const { views, ringsPerView, stride } = rings
   let sum = 0
   const add = (ring: number): void => {
-    const words = views[Math.floor(ring / ringsPerView)]!
-    const at = (ring % ringsPerView) * stride
-    sum = (sum + Atomics.load(words, at) + Atomics.load(words, at + 16)) | 0
+    sum = (sum + ringBytes(views[Math.floor(ring / ringsPerView)]!, (ring % ringsPerView) * stride)) | 0
   }
   for (const m of members) {
     for (let other = 0; other < size; other++) {
@@ -303,31 +333,20 @@ export function ringActivityOf(rings: RingViews, size: number, members: Readonly
  * the cycle's ranks only: other ranks may keep running.
  */
 export class CycleConfirmation {
-  private signature = ""
-  private since = 0
-  private baseline: number[] = []
-  private last: number[] = []
+  private readonly rules: Confirmation<CycleSample>
 
-  constructor(readonly quietMs: number) {}
+  constructor(readonly quietMs: number) {
+    // Waiting still: inside a wait now, or re-checked since the last sample (an MPI rank's "sleep" is a yield, rarely caught inside).
+    this.rules = new Confirmation(
+      quietMs,
+      (s) => `${stateOf(s)}:${s.context}:${s.nonblocking}`,
+      (s, previous) => (s.waits & 1) === 1 || s.waits !== previous,
+    )
+  }
 
   /** Feeds the cycle found at `now` (ms), its ranks' samples (in cycle order) and their ring `activity`; true once the deadlock is confirmed. */
   observe(now: number, activity: number, cycle: ReadonlyArray<CycleSample>): boolean {
-    if (cycle.length === 0) {
-      this.signature = ""
-      return false
-    }
-    const state = cycle.map((s) => `${s.rank}:${s.progress}:${s.bell}:${s.blocked!.call}:${s.blocked!.peer}:${s.blocked!.tag}:${s.context}:${s.nonblocking}`)
-    const current = `${activity};${state.join(",")}`
-    const previous = this.last
-    this.last = cycle.map((s) => s.waits)
-    if (current !== this.signature) {
-      this.signature = current
-      this.since = now
-      this.baseline = this.last
-      return false
-    }
-    if (now - this.since < this.quietMs) return false
-    return cycle.every((s, i) => sleepsEntered(this.baseline[i]!, s.waits) >= RECHECKS && ((s.waits & 1) === 1 || s.waits !== previous[i]))
+    return this.rules.observe(now, activity, cycle)
   }
 }
 
