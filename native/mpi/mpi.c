@@ -25,21 +25,33 @@
  * engine's own matching (contexts, ANY_SOURCE, the unexpected queue) stays
  * exactly as on threads.
  *
- * Nothing here allocates on the JavaScript heap per message; small frames up
- * to EAGER_BYTES go out with MPI_Send from a static buffer (Open MPI's eager
- * protocol: it returns at once), larger ones are copied to a malloc'd buffer
- * and sent with MPI_Isend, freed once complete.
+ * Nothing here allocates on the JavaScript heap per message. A small frame is
+ * written by JavaScript into the thread's outgoing staging buffer and sent
+ * with a call taking three integers (a typed-array argument costs Node-API
+ * ~70 ns to look at): up to EAGER_BYTES with MPI_Send (Open MPI's eager
+ * protocol: it returns at once), larger ones copied to a malloc'd buffer and
+ * sent with MPI_Isend, freed once complete.
+ *
+ * A blocked rank waits in C (waitAny), as an MPI program's MPI_Recv does:
+ * polling MPI from JavaScript, one Node-API call per poll, noticed an arrival
+ * ~0.3 µs later than C on this machine.
  *
  *   init(heap: Uint8Array, ranksPerProcess) -> [rank, size, threadLevel]
  *            MPI_Init_thread (SINGLE, or MULTIPLE for K > 1) and the job's RMA window over `heap` (this process's
  *            shared heap) by the first thread of the process; every rank thread calls it once
  *            (its table of receive slots has one per rank of the job)
- *   sendFrame(dest, mpiTag, context, tag, kind, payload|null, bytes)
+ *   bindThread(outStaging: ArrayBuffer, arrivals: Int32Array)   once per rank thread: small frames
+ *            are written into outStaging by JavaScript (header and payload) and sent from there;
+ *            waitAny writes the byte length of a frame it saw arrive into arrivals[slot]
+ *   send(dest, mpiTag, total)   sends the first `total` bytes of outStaging (a whole small frame)
  *   sendLarge(dest, mpiTag, context, tag, kind, payload, bytes) -> handle
  *   testSend(handle) -> boolean             true once the payload has left (handle freed)
  *   bind(slot, source, mpiTag, staging: ArrayBuffer)   the channel of `slot` (once, at start)
  *   probe(slot) -> n         0: nothing yet; n > 0: a frame of n bytes is in the slot's staging
  *                            (the next probe after it posts the next receive)
+ *   waitAny(nanos) -> boolean   polls this thread's posted receives, large sends and allgather in C
+ *                            for up to nanos: true once one of them completes (a receive's byte length
+ *                            then in arrivals[slot], as if probe had returned it)
  *   pending(slot) -> boolean another frame is queued behind the one in staging
  *   recvPayload(source, mpiTag, dest: TypedArray, byteOffset, bytes)   (mpiTag + 1 is used)
  *   fetchAndAddInt32(targetProcess, index, value) -> old  (int32 index into its heap)
@@ -66,6 +78,7 @@
 
 #define HEADER_BYTES 16
 #define EAGER_BYTES 4096
+#define YIELD_AFTER_NS 10000.0
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool ready = false;
@@ -78,13 +91,16 @@ static size_t heap_bytes = 0;
 static int rank_threads = 0; /* rank threads of this process that called init and not yet finalize */
 /* Per rank thread: */
 typedef struct {
-  MPI_Request posted; /* the receive posted into staging, or MPI_REQUEST_NULL */
   unsigned char *staging;
   int capacity, source, mpi_tag;
 } Slot;
 static __thread Slot *slots = NULL; /* one per channel: every rank of the job */
+/* The receive posted into each slot's staging, or MPI_REQUEST_NULL (contiguous, for MPI_Testany). */
+static __thread MPI_Request *posted = NULL;
 static __thread int slot_count = 0;
-static __thread unsigned char eager[EAGER_BYTES];
+static __thread unsigned char *out_staging = NULL;
+static __thread size_t out_capacity = 0;
+static __thread int32_t *arrivals = NULL;
 
 typedef struct {
   MPI_Request request;
@@ -215,7 +231,8 @@ static napi_value init(napi_env env, napi_callback_info info) {
   int count = world_size * (per_process > 0 ? per_process : 1); /* one per channel: every rank of the job */
   if (slots == NULL) {
     slots = calloc(count, sizeof(Slot));
-    for (int i = 0; i < count; i++) slots[i].posted = MPI_REQUEST_NULL;
+    posted = malloc(sizeof(MPI_Request) * count);
+    for (int i = 0; i < count; i++) posted[i] = MPI_REQUEST_NULL;
     slot_count = count;
   }
   napi_value result, x;
@@ -229,39 +246,41 @@ static napi_value init(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static void put_header(unsigned char *at, int context, int tag, int kind, uint32_t bytes) {
-  int32_t h[4] = {context, tag, kind, (int32_t)bytes};
-  memcpy(at, h, HEADER_BYTES);
+static napi_value bind_thread(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value a[2];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  void *staging = NULL;
+  size_t capacity = 0, length = 0;
+  if (napi_get_arraybuffer_info(env, a[0], &staging, &capacity) != napi_ok) return throw_error(env, "bindThread: the outgoing staging buffer is not an ArrayBuffer");
+  int32_t *counts = (int32_t *)typed_bytes(env, a[1], &length);
+  if (counts == NULL || length < sizeof(int32_t) * (size_t)slot_count) return throw_error(env, "bindThread: arrivals needs one int32 per slot (init was not called on this thread?)");
+  out_staging = staging;
+  out_capacity = capacity;
+  arrivals = counts;
+  return undefined_value(env);
 }
 
-static napi_value send_frame(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value b[7];
-  napi_get_cb_info(env, info, &argc, b, NULL, NULL);
-  int dest = arg_int(env, b[0]);
-  int mpi_tag = arg_int(env, b[1]);
-  napi_value *a = b + 1; /* context, tag, kind, payload, bytes at a[1..5] */
-  size_t length;
-  unsigned char *payload = typed_bytes(env, a[4], &length);
-  size_t bytes = (size_t)arg_double(env, a[5]);
-  if (payload == NULL) bytes = 0;
-  if (bytes > length) return throw_error(env, "sendFrame: byte length beyond the payload");
-  size_t total = HEADER_BYTES + bytes;
-  if (total <= EAGER_BYTES) {
-    put_header(eager, arg_int(env, a[1]), arg_int(env, a[2]), arg_int(env, a[3]), (uint32_t)bytes);
-    if (bytes > 0) memcpy(eager + HEADER_BYTES, payload, bytes);
-    MPI_Send(eager, (int)total, MPI_BYTE, dest, mpi_tag, comm);
-  } else {
-    unsigned char *copy = malloc(total);
-    put_header(copy, arg_int(env, a[1]), arg_int(env, a[2]), arg_int(env, a[3]), (uint32_t)bytes);
-    memcpy(copy + HEADER_BYTES, payload, bytes);
+/* Sends the small frame JavaScript wrote at the start of the outgoing staging buffer. */
+static napi_value send(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  int dest = arg_int(env, a[0]);
+  int mpi_tag = arg_int(env, a[1]);
+  int total = arg_int(env, a[2]);
+  if (out_staging == NULL || total < HEADER_BYTES || (size_t)total > out_capacity) return throw_error(env, "send: no frame of that length in the outgoing staging buffer (bindThread not called?)");
+  if (total <= EAGER_BYTES) MPI_Send(out_staging, total, MPI_BYTE, dest, mpi_tag, comm);
+  else {
+    unsigned char *copy = malloc((size_t)total);
+    memcpy(copy, out_staging, (size_t)total);
     MPI_Request request;
-    MPI_Isend(copy, (int)total, MPI_BYTE, dest, mpi_tag, comm, &request);
+    MPI_Isend(copy, total, MPI_BYTE, dest, mpi_tag, comm, &request);
     add_outgoing(request, copy);
     small_in_flight++;
   }
   reap_small();
-  return undefined_value(env);
+  return NULL;
 }
 
 static napi_value send_large(napi_env env, napi_callback_info info) {
@@ -311,7 +330,7 @@ static napi_value bind(napi_env env, napi_callback_info info) {
   size_t capacity = 0;
   if (napi_get_arraybuffer_info(env, a[3], &staging, &capacity) != napi_ok) return throw_error(env, "bind: the staging buffer is not an ArrayBuffer");
   Slot *s = &slots[slot];
-  if (s->posted != MPI_REQUEST_NULL) return throw_error(env, "bind: the slot has a receive posted");
+  if (posted[slot] != MPI_REQUEST_NULL) return throw_error(env, "bind: the slot has a receive posted");
   s->source = arg_int(env, a[1]);
   s->mpi_tag = arg_int(env, a[2]);
   s->staging = staging;
@@ -327,10 +346,10 @@ static napi_value probe(napi_env env, napi_callback_info info) {
   int slot = arg_int(env, a[0]);
   if (slot < 0 || slot >= slot_count || slots[slot].staging == NULL) return throw_error(env, "probe: the slot was not bound");
   Slot *s = &slots[slot];
-  if (s->posted == MPI_REQUEST_NULL) MPI_Irecv(s->staging, s->capacity, MPI_BYTE, s->source, s->mpi_tag, comm, &s->posted);
+  if (posted[slot] == MPI_REQUEST_NULL) MPI_Irecv(s->staging, s->capacity, MPI_BYTE, s->source, s->mpi_tag, comm, &posted[slot]);
   int flag = 0, count = 0;
   MPI_Status status;
-  MPI_Test(&s->posted, &flag, &status); /* sets posted to MPI_REQUEST_NULL once complete */
+  MPI_Test(&posted[slot], &flag, &status); /* sets it to MPI_REQUEST_NULL once complete */
   if (flag) MPI_Get_count(&status, MPI_BYTE, &count);
   napi_value result;
   napi_create_int32(env, count, &result);
@@ -353,9 +372,9 @@ static napi_value pending(napi_env env, napi_callback_info info) {
 /* Cancels this thread's posted receives (before MPI_Finalize). */
 static void cancel_posted(void) {
   for (int i = 0; i < slot_count; i++) {
-    if (slots[i].posted == MPI_REQUEST_NULL) continue;
-    MPI_Cancel(&slots[i].posted);
-    MPI_Wait(&slots[i].posted, MPI_STATUS_IGNORE);
+    if (posted[i] == MPI_REQUEST_NULL) continue;
+    MPI_Cancel(&posted[i]);
+    MPI_Wait(&posted[i], MPI_STATUS_IGNORE);
   }
 }
 
@@ -463,6 +482,75 @@ static napi_value allgather_test(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* True once `request` is complete, without completing it (its owner's test does that). */
+static bool complete(MPI_Request *request) {
+  int flag = 0;
+  MPI_Request_get_status(*request, &flag, MPI_STATUS_IGNORE);
+  return flag != 0;
+}
+
+/* Something a large send or the allgather in flight waits for has happened. */
+static bool sends_or_gather_moved(void) {
+  for (int i = 0; i < outgoing_count; i++)
+    if (outgoing[i].buffer == NULL && outgoing[i].request != MPI_REQUEST_NULL && complete(&outgoing[i].request)) return true;
+  if (gather_count == 0) return false;
+  for (int i = 0; i < gather_count; i++)
+    if (!complete(&gather_requests[i])) return false;
+  return true;
+}
+
+/*
+ * The MPI bell's sleep: polls, for up to `nanos`, every receive this thread has posted (one per
+ * channel), its large sends and its allgather, and returns true as soon as one completes. A
+ * completed receive's byte length goes to arrivals[slot] (JavaScript reads it instead of calling
+ * probe). A bound slot with nothing posted holds a frame JavaScript has not taken yet: then a
+ * message queued behind it (MPI_Iprobe) also ends the wait, so the engine can move it aside.
+ * Open MPI's progress yields the core on each poll when mpirun asks it to (oversubscribed); past
+ * YIELD_AFTER_NS this loop also yields every 16 polls, for other work on a busy machine.
+ */
+static napi_value wait_any(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  double nanos = arg_double(env, a[0]);
+  if (arrivals == NULL) return throw_error(env, "waitAny: bindThread was not called on this thread");
+  bool held = false, waiting = gather_count > 0;
+  for (int i = 0; i < slot_count; i++) {
+    if (slots[i].staging == NULL) continue;
+    if (posted[i] == MPI_REQUEST_NULL) held = true;
+    else waiting = true;
+  }
+  for (int i = 0; !waiting && i < outgoing_count; i++) waiting = outgoing[i].buffer == NULL && outgoing[i].request != MPI_REQUEST_NULL;
+  bool moved = false;
+  if (!waiting && !held) sched_yield(); /* nothing MPI could complete: give the core away once */
+  struct timespec t0, now;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (unsigned rounds = 0; !moved && (waiting || held); rounds++) {
+    int flag = 0, index = MPI_UNDEFINED;
+    MPI_Status status;
+    MPI_Testany(slot_count, posted, &index, &flag, &status);
+    if (flag && index != MPI_UNDEFINED) {
+      int count = 0;
+      MPI_Get_count(&status, MPI_BYTE, &count);
+      arrivals[index] = count;
+      moved = true;
+    } else if (sends_or_gather_moved()) moved = true;
+    else if (held) {
+      MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, MPI_STATUS_IGNORE);
+      moved = flag != 0;
+    }
+    if (moved || (rounds & 15) != 15) continue;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double waited = (double)(now.tv_sec - t0.tv_sec) * 1e9 + (double)(now.tv_nsec - t0.tv_nsec);
+    if (waited > nanos) break;
+    /* A long wait lets whatever else is runnable on this core go first (a busy machine). */
+    if (waited > YIELD_AFTER_NS) sched_yield();
+  }
+  napi_value result;
+  napi_get_boolean(env, moved, &result);
+  return result;
+}
+
 static napi_value abort_job(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
@@ -526,7 +614,8 @@ static void define(napi_env env, napi_value exports, const char *name, napi_call
 
 NAPI_MODULE_INIT() {
   define(env, exports, "init", init);
-  define(env, exports, "sendFrame", send_frame);
+  define(env, exports, "bindThread", bind_thread);
+  define(env, exports, "send", send);
   define(env, exports, "sendLarge", send_large);
   define(env, exports, "testSend", test_send);
   define(env, exports, "bind", bind);
@@ -536,6 +625,7 @@ NAPI_MODULE_INIT() {
   define(env, exports, "fetchAndAddInt32", fetch_and_add);
   define(env, exports, "allgatherStart", allgather_start);
   define(env, exports, "allgatherTest", allgather_test);
+  define(env, exports, "waitAny", wait_any);
   define(env, exports, "abort", abort_job);
   define(env, exports, "finalize", finalize);
   define(env, exports, "finalized", finalized);

@@ -195,6 +195,8 @@ export class Engine {
    * needs to make the progress it waits for.
    */
   private readonly streamSpinLimit: number
+  /** Failed attempts before a blocked call arms its doorbell: SPIN_LIMIT, or what the transport's bell asks for. */
+  private readonly spinLimit: number
   /**
    * With more ranks than cores, a wait gives its core away this many times
    * (sched_yield, through the addon) before it sleeps: the peer it waits for
@@ -230,8 +232,11 @@ export class Engine {
     }
     this.streaming = new Array<Unexpected | null>(this.size).fill(null)
     const oversubscribed = this.size > availableParallelism()
-    this.streamSpinLimit = oversubscribed ? SPIN_LIMIT : STREAM_SPIN_LIMIT
-    this.yields = oversubscribed && native !== undefined ? OVERSUBSCRIBED_YIELDS : 0
+    this.spinLimit = this.doorbell.spinLimit ?? SPIN_LIMIT
+    // A bell that waits by polling (MPI's, in C) needs no longer spins while streaming.
+    this.streamSpinLimit = oversubscribed || this.doorbell.spinLimit !== undefined ? this.spinLimit : STREAM_SPIN_LIMIT
+    // A polling bell (MPI's) yields inside its own wait when the node is oversubscribed.
+    this.yields = oversubscribed && native !== undefined && this.doorbell.spinLimit === undefined ? OVERSUBSCRIBED_YIELDS : 0
     const heapMemory = links === undefined ? memory : ({ ...memory, heap: links.heap } as unknown as WorldMemory)
     this.windows = new Windows(heapMemory, (on) => (this.patient += on ? 1 : -1))
     this.sharedWindows = links === undefined
@@ -270,7 +275,7 @@ export class Engine {
    * once a wait has spun its usual spins.
    */
   spinFor(ms: number): void {
-    this.spinMs = this.streamSpinLimit === SPIN_LIMIT ? 0 : ms
+    this.spinMs = this.streamSpinLimit === this.spinLimit ? 0 : ms
   }
 
   /** Shared-memory windows allocated by this rank's communicators. */
@@ -991,7 +996,7 @@ export class Engine {
         }
         return native!.yieldThread()
       }
-    } else if (++this.spins < SPIN_LIMIT) return
+    } else if (++this.spins < this.spinLimit) return
     // While a large message streams, the peer is busy copying the next chunk:
     // keep spinning rather than pay a ~20 µs futex wake-up per chunk.
     if ((this.streamsIn > 0 || this.pendingSendCount > 0 || this.patient > 0) && this.spins < this.streamSpinLimit) return

@@ -63,6 +63,11 @@ export interface Bell {
   /** Wakes `rank` if it sleeps. */
   ring(rank: number): void
   /**
+   * Optional: failed attempts before a blocked call prepares to sleep, when
+   * this bell's sleep is itself a poll (MPI's, in C); SPIN_LIMIT otherwise.
+   */
+  readonly spinLimit?: number
+  /**
    * Optional: the number of operations that advance themselves while the
    * rank is blocked in another call (nonblocking collectives) changed to
    * `count`; published for the hybrid deadlock watcher (`PublishedBell`).

@@ -17,8 +17,8 @@
  * dup, cart, patterns and pipelines are the same code on both transports —
  * hence bit-identical results.
  *
- * Waiting polls MPI and yields the core (sched_yield) instead of sleeping on
- * a futex: there is no shared memory to ring a doorbell in.
+ * Waiting polls MPI — in C while every channel is MPI (`MpiBell`) — instead
+ * of sleeping on a futex: there is no shared memory to ring a doorbell in.
  *
  * Windows (`comm.alloc`) are blocks of an MPI-3 RMA window over each
  * process's shared heap (MPI_Win_create); `fetchAndAdd` is
@@ -28,6 +28,7 @@
  * Layer: transport. Knows nothing of dtypes, tags or matching.
  */
 import { copyBytes } from "./copy.ts"
+import { FrameCopy } from "./frameCopy.ts"
 import type { Bell, InChannel, Links, OutChannel } from "./channel.ts"
 import type { WorldMemory } from "./memory.ts"
 import { mpiAddon, type MpiAddon } from "./mpiAddon.ts"
@@ -38,18 +39,28 @@ const ALLGATHER_FIRST_POLL_NS = 20_000
 const ALLGATHER_POLL_NS = 500
 /** Frames whose header + padded payload fit this many bytes travel as one MPI message. */
 export const MPI_SMALL_BYTES = 16 * 1024
-/** Up to this many bytes, copy out of staging with a typed loop; above, with copyBytes. */
-const LOOP_COPY_BYTES = 4096
 /** The first heap bytes of every process are the job's allocator word (on rank 0) and padding. */
 const HEAP_HEADER_BYTES = 64
 const HEAP_UNIT = 64
 
-type TypedArrayConstructor = {
-  new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray
-  readonly BYTES_PER_ELEMENT: number
-}
-
 const isSmall = (payloadBytes: number): boolean => HEADER_BYTES + pad16(payloadBytes) <= MPI_SMALL_BYTES
+
+/**
+ * A rank thread's outgoing staging buffer: every small frame is written here
+ * (header, then payload) and sent from here by a call taking three integers.
+ * One per thread: a small send is done with the buffer when the call returns.
+ */
+export class MpiStaging {
+  readonly buffer = new ArrayBuffer(MPI_SMALL_BYTES)
+  readonly header = new Int32Array(this.buffer, 0, 4)
+  readonly copy = new FrameCopy(new Uint8Array(this.buffer))
+  /** Byte length of the frame seen arriving in each receive slot by the C-side wait (0: none): probe is then skipped. */
+  readonly arrivals: Int32Array
+
+  constructor(slots: number) {
+    this.arrivals = new Int32Array(slots)
+  }
+}
 
 /** Frames to one peer. MPI buffers them: a small frame always goes out at once. */
 export class MpiOutChannel implements OutChannel {
@@ -59,6 +70,7 @@ export class MpiOutChannel implements OutChannel {
 
   constructor(
     private readonly mpi: MpiAddon,
+    private readonly staging: MpiStaging,
     /** The peer's process (its MPI rank). */
     private readonly peer: number,
     /** The MPI tag of this pair of rank threads (odd; +1 carries large payloads). */
@@ -70,7 +82,14 @@ export class MpiOutChannel implements OutChannel {
   }
 
   tryWriteSmall(context: number, tag: number, kind: number, payload: TypedArray | null, byteLength: number): boolean {
-    this.mpi.sendFrame(this.peer, this.mpiTag, context, tag, kind, payload, byteLength)
+    const bytes = payload === null ? 0 : byteLength
+    const h = this.staging.header
+    h[0] = context
+    h[1] = tag
+    h[2] = kind
+    h[3] = bytes
+    if (bytes > 0) this.staging.copy.write(HEADER_BYTES, payload!, bytes)
+    this.mpi.send(this.peer, this.mpiTag, HEADER_BYTES + bytes)
     return true
   }
 
@@ -98,13 +117,14 @@ export class MpiInChannel implements InChannel {
   /** Every small frame and every large frame's header fit (the addon receives into it; never replaced). */
   private readonly staging = new ArrayBuffer(MPI_SMALL_BYTES)
   private readonly header = new Int32Array(this.staging, 0, 4)
-  private readonly data = new Uint8Array(this.staging)
-  private readonly views = new Map<TypedArrayConstructor, TypedArray>()
+  private readonly copy = new FrameCopy(new Uint8Array(this.staging))
   /** Where a large frame is received before a non-copy sink (a reduction) combines it. */
   private scratch = new Uint8Array(0)
 
   constructor(
     private readonly mpi: MpiAddon,
+    /** Where the C-side wait leaves the byte length of a frame it saw arrive (indexed by slot). */
+    private readonly arrivals: Int32Array,
     /** This channel's slot in the addon's per-thread table of matched messages. */
     private readonly slot: number,
     /** The peer's process (its MPI rank). */
@@ -121,7 +141,8 @@ export class MpiInChannel implements InChannel {
 
   peek(): boolean {
     if (this.hasFrame) return true
-    if (this.mpi.probe(this.slot) === 0) return false
+    if (this.arrivals[this.slot] !== 0) this.arrivals[this.slot] = 0
+    else if (this.mpi.probe(this.slot) === 0) return false
     const h = this.header
     this.frameContext = h[0]!
     this.frameTag = h[1]!
@@ -132,22 +153,12 @@ export class MpiInChannel implements InChannel {
   }
 
   readSmallInto(dest: TypedArray): void {
-    const bytes = this.frameBytes
-    if (bytes > LOOP_COPY_BYTES || dest instanceof BigInt64Array || dest instanceof BigUint64Array) {
-      copyBytes(dest, 0, this.data, HEADER_BYTES, bytes)
-    } else if (bytes > 0) {
-      // A plain loop over same-typed views: allocates nothing (as in Ring.readSmallInto).
-      const size = dest.BYTES_PER_ELEMENT
-      const start = HEADER_BYTES / size
-      const d = dest as Float64Array
-      const v = this.viewOf(dest) as Float64Array
-      for (let k = 0, count = bytes / size; k < count; k++) d[k] = v[start + k] as number
-    }
+    this.copy.read(dest, HEADER_BYTES, this.frameBytes)
     this.hasFrame = false
   }
 
   payloadByte(k: number): number {
-    return this.data[HEADER_BYTES + k] as number
+    return this.copy.bytes[HEADER_BYTES + k] as number
   }
 
   skipSmall(): void {
@@ -170,26 +181,33 @@ export class MpiInChannel implements InChannel {
   writerStalled(): boolean {
     return this.hasFrame && (!isSmall(this.frameBytes) || this.mpi.pending(this.slot))
   }
-
-  private viewOf(like: TypedArray): TypedArray {
-    const Ctor = (like instanceof Uint8Array ? Uint8Array : like.constructor) as TypedArrayConstructor
-    let view = this.views.get(Ctor)
-    if (view === undefined) {
-      view = new Ctor(this.staging, 0, this.staging.byteLength / Ctor.BYTES_PER_ELEMENT)
-      this.views.set(Ctor, view)
-    }
-    return view
-  }
 }
+
+/** How long one "sleep" of a rank that has only MPI channels polls MPI in C before the engine re-checks everything (ns). */
+const WAIT_NS = 50_000
 
 /**
  * Waiting on MPI: nothing to publish (no shared control block across
- * processes) and no doorbell to ring; a "sleep" gives the core away once and
- * asks to be called again, so a blocked rank keeps polling MPI like an MPI
- * program does (with `--mca mpi_yield_when_idle 1` on few cores).
+ * processes) and no doorbell to ring. A rank whose channels are all MPI
+ * (one rank per process) sleeps by polling its posted receives, large sends
+ * and allgather in C until one completes (`waitAny`), so an arrival is seen
+ * as soon as MPI sees it; it goes to sleep after its first failed attempt
+ * (`spinLimit`), since each poll from JavaScript costs a Node-API call. A
+ * rank with sibling threads (hybrid) also waits on shared-memory rings that
+ * the C loop cannot see: its "sleep" gives the core away once and asks to be
+ * called again, so it keeps polling both like an MPI program does (with
+ * `--mca mpi_yield_when_idle 1` on few cores).
  */
 export class MpiBell implements Bell {
-  constructor(private readonly mpi: MpiAddon) {}
+  readonly spinLimit: number | undefined
+
+  constructor(
+    private readonly mpi: MpiAddon,
+    /** True when every channel of the rank is an MPI channel. */
+    private readonly mpiOnly: boolean,
+  ) {
+    this.spinLimit = mpiOnly ? 1 : undefined
+  }
   abortWord(): number {
     return 0
   }
@@ -198,6 +216,7 @@ export class MpiBell implements Bell {
   }
   publishBlocked(): void {}
   sleep(): boolean {
+    if (this.mpiOnly) return this.mpi.waitAny(WAIT_NS)
     this.mpi.yieldThread()
     return false
   }
@@ -223,6 +242,8 @@ export function mpiLinks(memory: WorldMemory, thread = 0, perProcess = 1): Links
   const [process, processes] = mpi.init(new Uint8Array(memory.heap), perProcess)
   const size = processes * perProcess
   const rank = process * perProcess + thread
+  const staging = new MpiStaging(size)
+  mpi.bindThread(staging.buffer, staging.arrivals)
   const outs: OutChannel[] = []
   const ins: InChannel[] = []
   for (let peer = 0; peer < size; peer++) {
@@ -232,8 +253,8 @@ export function mpiLinks(memory: WorldMemory, thread = 0, perProcess = 1): Links
       outs.push(new Ring(memory, thread, peerThread))
       ins.push(new Ring(memory, peerThread, thread))
     } else {
-      outs.push(new MpiOutChannel(mpi, peerProcess, mpiTagOf(thread, peerThread, perProcess)))
-      ins.push(new MpiInChannel(mpi, peer, peerProcess, mpiTagOf(peerThread, thread, perProcess)))
+      outs.push(new MpiOutChannel(mpi, staging, peerProcess, mpiTagOf(thread, peerThread, perProcess)))
+      ins.push(new MpiInChannel(mpi, staging.arrivals, peer, peerProcess, mpiTagOf(peerThread, thread, perProcess)))
     }
   }
   const heap = memory.heap
@@ -256,7 +277,7 @@ export function mpiLinks(memory: WorldMemory, thread = 0, perProcess = 1): Links
     name: "mpi",
     rank,
     size,
-    bell: new MpiBell(mpi),
+    bell: new MpiBell(mpi, perProcess === 1),
     out: (peer) => outs[peer]!,
     in: (peer) => ins[peer]!,
     // Unique without asking anyone: world uses 0 and 1, then 2 + 2 (k·size + rank).

@@ -21,13 +21,21 @@ export interface MpiAddon {
    * window over `heap`; [process rank, processes, thread level]. `perProcess`: rank threads per process.
    */
   init(heap: Uint8Array, perProcess: number): [number, number, number]
-  sendFrame(dest: number, mpiTag: number, context: number, tag: number, kind: number, payload: TypedArray | null, bytes: number): void
+  /** Once per rank thread: the buffer small frames are written into before `send`, and where `waitAny` reports arrivals (one int32 per slot). */
+  bindThread(outStaging: ArrayBuffer, arrivals: Int32Array): void
+  /** Sends the first `total` bytes of the thread's outgoing staging buffer (a whole small frame: header and payload). */
+  send(dest: number, mpiTag: number, total: number): void
   sendLarge(dest: number, mpiTag: number, context: number, tag: number, kind: number, payload: TypedArray, bytes: number): number
   testSend(handle: number): boolean
   /** Binds receive slot `slot` to frames from `source` on `mpiTag`, received into `staging` (kept alive by the caller). */
   bind(slot: number, source: number, mpiTag: number, staging: ArrayBuffer): void
   /** 0 while nothing has arrived, else the byte length of the frame now in the slot's staging buffer. */
   probe(slot: number): number
+  /**
+   * Polls the thread's posted receives, large sends and allgather in C for up to `nanos`: true once
+   * one completes (a receive's byte length is then in `arrivals[slot]`, instead of probe's answer).
+   */
+  waitAny(nanos: number): boolean
   /** True when another frame is queued behind the one in staging. */
   pending(slot: number): boolean
   recvPayload(source: number, mpiTag: number, dest: TypedArray, byteOffset: number, bytes: number): void

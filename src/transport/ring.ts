@@ -32,6 +32,7 @@
  * Layer: transport. Knows nothing of dtypes, tags or matching: those are comm's.
  */
 import { copyBytes } from "./copy.ts"
+import { FrameCopy } from "./frameCopy.ts"
 import { RING_CONTROL_BYTES, type WorldMemory } from "./memory.ts"
 
 export const HEADER_BYTES = 16
@@ -46,10 +47,6 @@ const WRITTEN = 2 // written by the writer only (plain store, never read across 
 const HEAD = 16 // written by the reader only (own cache line)
 /** The header word that publishes a frame: kind + 1, stored last; 0 while no frame is there. */
 const KIND_WORD = 2
-/** Up to this many bytes, copy with a typed loop or `set`; above, with `copyBytes` (memmove). */
-const LOOP_COPY_BYTES = 4096
-/** Up to this many bytes, the writer copies with a plain loop rather than `set`. */
-const TINY_COPY_BYTES = 256
 
 /** Any typed array; the ring copies between same-typed views, so types must match. */
 export type TypedArray =
@@ -64,11 +61,6 @@ export type TypedArray =
   | Float64Array
   | BigInt64Array
   | BigUint64Array
-
-type TypedArrayConstructor = {
-  new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray
-  readonly BYTES_PER_ELEMENT: number
-}
 
 /** Where a large frame's bytes go: a copy by default, or e.g. a reduction into the destination. */
 export type Sink = (dest: TypedArray, destByteOffset: number, src: TypedArray, srcByteOffset: number, bytes: number) => void
@@ -99,12 +91,7 @@ export class Ring {
   private readonly control: Int32Array
   private readonly data: Uint8Array
   private readonly words: Int32Array
-  private readonly views = new Map<TypedArrayConstructor, TypedArray>()
-  /** The last view handed out and its type: a ping-pong of one type skips the Map. */
-  private lastType: unknown = null
-  private lastView: TypedArray | null = null
-  /** The last view's elements are bigints (a loop over them would allocate): copied with `copyBytes`. */
-  private lastBig = false
+  private readonly copy: FrameCopy
 
   /** Writer's own copy of the tail (only the writer moves it). */
   private tail = 0
@@ -133,6 +120,7 @@ export class Ring {
     this.control = new Int32Array(memory.rings, base, RING_CONTROL_BYTES / 4)
     this.data = new Uint8Array(memory.rings, base + RING_CONTROL_BYTES, this.capacity)
     this.words = new Int32Array(memory.rings, base + RING_CONTROL_BYTES, this.capacity / 4)
+    this.copy = new FrameCopy(this.data)
     // Attach to a ring that may already hold frames (a rank attaches after its peers started).
     this.tail = this.control[WRITTEN] as number
     this.head = Atomics.load(this.control, HEAD)
@@ -171,23 +159,7 @@ export class Ring {
     w[i] = context
     w[i + 1] = tag
     w[i + 3] = byteLength
-    if (payload !== null && byteLength > 0) {
-      if (byteLength > LOOP_COPY_BYTES) copyBytes(this.data, at + HEADER_BYTES, payload, 0, byteLength)
-      else {
-        const v = this.viewOf(payload) as Float64Array
-        const size = payload.BYTES_PER_ELEMENT
-        if (byteLength > TINY_COPY_BYTES || this.lastBig) {
-          if (payload.byteLength === byteLength) v.set(payload as never, (at + HEADER_BYTES) / size)
-          else copyBytes(this.data, at + HEADER_BYTES, payload, 0, byteLength)
-        } else {
-          // A plain loop over same-typed views beats `set` (a builtin call) for a few words, and
-          // copies just the first byteLength bytes of a longer array (an encoder's buffer) without a subarray.
-          const src = payload as Float64Array
-          const start = (at + HEADER_BYTES) / size
-          for (let k = 0, count = byteLength / size; k < count; k++) v[start + k] = src[k] as number
-        }
-      }
-    }
+    if (payload !== null && byteLength > 0) this.copy.write(at + HEADER_BYTES, payload, byteLength)
     // The next header slot reads 0 before this frame is visible (the reader stops there).
     w[(((at + total) & this.mask) >> 2) + KIND_WORD] = 0
     Atomics.store(w, i + KIND_WORD, kind + 1)
@@ -304,16 +276,7 @@ export class Ring {
    */
   readSmallInto(dest: TypedArray): void {
     const bytes = this.frameBytes
-    if (bytes > LOOP_COPY_BYTES || dest instanceof BigInt64Array || dest instanceof BigUint64Array) {
-      copyBytes(dest, 0, this.data, (this.head & this.mask) + HEADER_BYTES, bytes)
-    } else if (bytes > 0) {
-      // A plain loop over same-typed views: allocates nothing, and beats a call for small messages.
-      const size = dest.BYTES_PER_ELEMENT
-      const start = ((this.head & this.mask) + HEADER_BYTES) / size
-      const d = dest as Float64Array
-      const v = this.viewOf(dest) as Float64Array
-      for (let k = 0, count = bytes / size; k < count; k++) d[k] = v[start + k] as number
-    }
+    this.copy.read(dest, (this.head & this.mask) + HEADER_BYTES, bytes)
     this.advance(HEADER_BYTES + pad16(bytes))
     this.hasFrame = false
   }
@@ -360,21 +323,5 @@ export class Ring {
   private advance(bytes: number): void {
     this.head = (this.head + bytes) | 0
     Atomics.store(this.control, HEAD, this.head)
-  }
-
-  /** A view of the ring's data with the element type of `like` (cached per type); sets `lastBig`. */
-  private viewOf(like: TypedArray): TypedArray {
-    const type = like.constructor
-    if (type === this.lastType) return this.lastView!
-    const Ctor = (like instanceof Uint8Array ? Uint8Array : type) as TypedArrayConstructor
-    let view = this.views.get(Ctor)
-    if (view === undefined) {
-      view = new Ctor(this.data.buffer, this.data.byteOffset, this.capacity / Ctor.BYTES_PER_ELEMENT)
-      this.views.set(Ctor, view)
-    }
-    this.lastType = type
-    this.lastView = view
-    this.lastBig = like instanceof BigInt64Array || like instanceof BigUint64Array
-    return view
   }
 }
