@@ -84,9 +84,11 @@ export function worldComm(state: RankState): Comm {
     // The dashboard reads the trace's per-destination counters live: they count in shared memory.
     const traced = start.trace ?? start.dashboard !== undefined
     if (start.transport === "mpi") {
-      const mpi = mpiLinks(start.memory, start.rank, start.ranksPerProcess ?? 1)
-      // Waits are published in this process's control block: its supervisor finds wait-for cycles among its rank threads.
-      const links = (state.links = { ...mpi, bell: new PublishedBell(mpi.bell, start.memory, start.rank) })
+      const perProcess = start.ranksPerProcess ?? 1
+      const mpi = mpiLinks(start.memory, start.rank, perProcess)
+      // Several rank threads per process: waits are published in its control block, where its supervisor finds
+      // wait-for cycles among them. A lone rank thread can be in no such cycle, and publishing costs every wait.
+      const links = (state.links = perProcess === 1 ? mpi : { ...mpi, bell: new PublishedBell(mpi.bell, start.memory, start.rank) })
       state.engine = new Engine(start.memory, links.rank, start.commTimeout, traced, links)
     } else state.engine = new Engine(start.memory, start.rank, start.commTimeout, traced)
     if (start.dashboard !== undefined) state.engine.trace?.countInto(trafficRow(start.dashboard, start.size, start.rank))
