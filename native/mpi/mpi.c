@@ -489,13 +489,24 @@ static bool complete(MPI_Request *request) {
   return flag != 0;
 }
 
+/* This thread's requests a wait can end on, copied out of thread-local storage once per wait
+   (each access to a __thread variable of a shared library is a call to __tls_get_addr). */
+typedef struct {
+  MPI_Request *posted;
+  int slots;
+  Outgoing *outgoing;
+  int outgoing_count;
+  MPI_Request *gather;
+  int gather_count;
+} Waitable;
+
 /* Something a large send or the allgather in flight waits for has happened. */
-static bool sends_or_gather_moved(void) {
-  for (int i = 0; i < outgoing_count; i++)
-    if (outgoing[i].buffer == NULL && outgoing[i].request != MPI_REQUEST_NULL && complete(&outgoing[i].request)) return true;
-  if (gather_count == 0) return false;
-  for (int i = 0; i < gather_count; i++)
-    if (!complete(&gather_requests[i])) return false;
+static bool sends_or_gather_moved(const Waitable *w) {
+  for (int i = 0; i < w->outgoing_count; i++)
+    if (w->outgoing[i].buffer == NULL && w->outgoing[i].request != MPI_REQUEST_NULL && complete(&w->outgoing[i].request)) return true;
+  if (w->gather_count == 0) return false;
+  for (int i = 0; i < w->gather_count; i++)
+    if (!complete(&w->gather[i])) return false;
   return true;
 }
 
@@ -513,14 +524,17 @@ static napi_value wait_any(napi_env env, napi_callback_info info) {
   napi_value a[1];
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
   double nanos = arg_double(env, a[0]);
-  if (arrivals == NULL) return throw_error(env, "waitAny: bindThread was not called on this thread");
-  bool held = false, waiting = gather_count > 0;
-  for (int i = 0; i < slot_count; i++) {
-    if (slots[i].staging == NULL) continue;
-    if (posted[i] == MPI_REQUEST_NULL) held = true;
+  int32_t *counts = arrivals;
+  if (counts == NULL) return throw_error(env, "waitAny: bindThread was not called on this thread");
+  const Waitable w = {posted, slot_count, outgoing, outgoing_count, gather_requests, gather_count};
+  const Slot *bound = slots;
+  bool held = false, waiting = w.gather_count > 0;
+  for (int i = 0; i < w.slots; i++) {
+    if (bound[i].staging == NULL) continue;
+    if (w.posted[i] == MPI_REQUEST_NULL) held = true;
     else waiting = true;
   }
-  for (int i = 0; !waiting && i < outgoing_count; i++) waiting = outgoing[i].buffer == NULL && outgoing[i].request != MPI_REQUEST_NULL;
+  for (int i = 0; !waiting && i < w.outgoing_count; i++) waiting = w.outgoing[i].buffer == NULL && w.outgoing[i].request != MPI_REQUEST_NULL;
   bool moved = false;
   if (!waiting && !held) sched_yield(); /* nothing MPI could complete: give the core away once */
   struct timespec t0, now;
@@ -528,13 +542,13 @@ static napi_value wait_any(napi_env env, napi_callback_info info) {
   for (unsigned rounds = 0; !moved && (waiting || held); rounds++) {
     int flag = 0, index = MPI_UNDEFINED;
     MPI_Status status;
-    MPI_Testany(slot_count, posted, &index, &flag, &status);
+    MPI_Testany(w.slots, w.posted, &index, &flag, &status);
     if (flag && index != MPI_UNDEFINED) {
       int count = 0;
       MPI_Get_count(&status, MPI_BYTE, &count);
-      arrivals[index] = count;
+      counts[index] = count;
       moved = true;
-    } else if (sends_or_gather_moved()) moved = true;
+    } else if (sends_or_gather_moved(&w)) moved = true;
     else if (held) {
       MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, MPI_STATUS_IGNORE);
       moved = flag != 0;
