@@ -195,8 +195,10 @@ export class Engine {
    * needs to make the progress it waits for.
    */
   private readonly streamSpinLimit: number
-  /** Failed attempts before a blocked call arms its doorbell: SPIN_LIMIT, or what the transport's bell asks for. */
+  /** Failed attempts before a blocked call arms its doorbell: SPIN_LIMIT, or 1 for a polling bell. */
   private readonly spinLimit: number
+  /** The doorbell's sleep polls the whole transport (`Bell.pollsTransport`): see `quickSleep`. */
+  private readonly pollingBell: boolean
   /**
    * With more ranks than cores, a wait gives its core away this many times
    * (sched_yield, through the addon) before it sleeps: the peer it waits for
@@ -232,11 +234,12 @@ export class Engine {
     }
     this.streaming = new Array<Unexpected | null>(this.size).fill(null)
     const oversubscribed = this.size > availableParallelism()
-    this.spinLimit = this.doorbell.spinLimit ?? SPIN_LIMIT
+    this.pollingBell = this.doorbell.pollsTransport === true
+    this.spinLimit = this.pollingBell ? 1 : SPIN_LIMIT
     // A bell that waits by polling (MPI's, in C) needs no longer spins while streaming.
-    this.streamSpinLimit = oversubscribed || this.doorbell.spinLimit !== undefined ? this.spinLimit : STREAM_SPIN_LIMIT
+    this.streamSpinLimit = oversubscribed || this.pollingBell ? this.spinLimit : STREAM_SPIN_LIMIT
     // A polling bell (MPI's) yields inside its own wait when the node is oversubscribed.
-    this.yields = oversubscribed && native !== undefined && this.doorbell.spinLimit === undefined ? OVERSUBSCRIBED_YIELDS : 0
+    this.yields = oversubscribed && native !== undefined && !this.pollingBell ? OVERSUBSCRIBED_YIELDS : 0
     const heapMemory = links === undefined ? memory : ({ ...memory, heap: links.heap } as unknown as WorldMemory)
     this.windows = new Windows(heapMemory, (on) => (this.patient += on ? 1 : -1))
     this.sharedWindows = links === undefined
@@ -545,8 +548,25 @@ export class Engine {
         this.syncStashed = false // a matching synchronous message was just copied to the unexpected queue: take it there
         continue
       }
+      if (this.quickSleep(BlockedOp.recv, source, tag)) continue
       this.pause(BlockedOp.recv, source, tag, context)
     }
+  }
+
+  /**
+   * A receive's first wait on a polling bell (`Bell.pollsTransport`: MPI's,
+   * in C) when nothing else needs this rank's progress — no queued sends,
+   * nonblocking collectives or streams: it sleeps at once, skipping the round
+   * of progress and the re-check that arming a doorbell takes (a Node-API
+   * call per channel), which were the rank's critical path on a ping-pong.
+   * Once per blocking call: a wake-up for anything else goes the usual way.
+   * True when woken (re-check).
+   */
+  private quickSleep(op: number, peer: number, tag: number): boolean {
+    if (!this.pollingBell || this.spins !== 0 || this.pendingSendCount > 0 || this.pollers.length > 0 || this.streamsIn > 0) return false
+    this.spins = 1
+    if (this.trace !== null) this.trace.blocked(op, peer, tag)
+    return this.doorbell.sleep(0)
   }
 
   /**

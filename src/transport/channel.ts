@@ -63,10 +63,13 @@ export interface Bell {
   /** Wakes `rank` if it sleeps. */
   ring(rank: number): void
   /**
-   * Optional: failed attempts before a blocked call prepares to sleep, when
-   * this bell's sleep is itself a poll (MPI's, in C); SPIN_LIMIT otherwise.
+   * Optional: true when `sleep` itself polls every channel of the transport
+   * and returns as soon as anything arrives (MPI's, in C). A blocked call
+   * then sleeps at once instead of spinning, and a receive with nothing else
+   * to move on (no queued sends, nonblocking collectives or streams) sleeps
+   * before its first round of progress.
    */
-  readonly spinLimit?: number
+  readonly pollsTransport?: boolean
   /**
    * Optional: the number of operations that advance themselves while the
    * rank is blocked in another call (nonblocking collectives) changed to

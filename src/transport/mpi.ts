@@ -192,21 +192,20 @@ const WAIT_NS = 50_000
  * (one rank per process) sleeps by polling its posted receives, large sends
  * and allgather in C until one completes (`waitAny`), so an arrival is seen
  * as soon as MPI sees it; it goes to sleep after its first failed attempt
- * (`spinLimit`), since each poll from JavaScript costs a Node-API call. A
+ * (`pollsTransport`), since each poll from JavaScript costs a Node-API call. A
  * rank with sibling threads (hybrid) also waits on shared-memory rings that
  * the C loop cannot see: its "sleep" gives the core away once and asks to be
  * called again, so it keeps polling both like an MPI program does (with
  * `--mca mpi_yield_when_idle 1` on few cores).
  */
 export class MpiBell implements Bell {
-  readonly spinLimit: number | undefined
-
   constructor(
     private readonly mpi: MpiAddon,
     /** True when every channel of the rank is an MPI channel. */
     private readonly mpiOnly: boolean,
-  ) {
-    this.spinLimit = mpiOnly ? 1 : undefined
+  ) {}
+  get pollsTransport(): boolean {
+    return this.mpiOnly
   }
   abortWord(): number {
     return 0

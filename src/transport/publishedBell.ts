@@ -22,7 +22,6 @@ export class PublishedBell implements Bell {
   private readonly local: Doorbell
   private readonly control: Int32Array
   private readonly base: number
-  readonly spinLimit: number | undefined
 
   constructor(
     /** The transport's own bell: how the rank waits, wakes and aborts. */
@@ -35,7 +34,6 @@ export class PublishedBell implements Bell {
     this.local = new Doorbell(memory, thread)
     this.control = this.local.control
     this.base = (thread + 1) * RANK_STRIDE
-    this.spinLimit = inner.spinLimit
   }
 
   abortWord(): number {
