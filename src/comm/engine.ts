@@ -232,8 +232,7 @@ export class Engine {
     const oversubscribed = this.size > availableParallelism()
     this.streamSpinLimit = oversubscribed ? SPIN_LIMIT : STREAM_SPIN_LIMIT
     this.yields = oversubscribed && native !== undefined ? OVERSUBSCRIBED_YIELDS : 0
-    const heapMemory = links === undefined ? memory : ({ ...memory, heap: links.heap } as unknown as WorldMemory)
-    this.windows = new Windows(heapMemory, (on) => (this.patient += on ? 1 : -1))
+    this.windows = new Windows(links?.heap ?? memory.heap, (on) => (this.patient += on ? 1 : -1))
     this.sharedWindows = links === undefined
     this.allgather = links?.allgather
     // A packed message always travels as one small frame, on every channel (rings and MPI alike).
