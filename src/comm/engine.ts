@@ -240,8 +240,7 @@ export class Engine {
     this.streamSpinLimit = oversubscribed || this.pollingBell ? this.spinLimit : STREAM_SPIN_LIMIT
     // A polling bell (MPI's) yields inside its own wait when the node is oversubscribed.
     this.yields = oversubscribed && native !== undefined && !this.pollingBell ? OVERSUBSCRIBED_YIELDS : 0
-    const heapMemory = links === undefined ? memory : ({ ...memory, heap: links.heap } as unknown as WorldMemory)
-    this.windows = new Windows(heapMemory, (on) => (this.patient += on ? 1 : -1))
+    this.windows = new Windows(links?.heap ?? memory.heap, (on) => (this.patient += on ? 1 : -1))
     this.sharedWindows = links === undefined
     this.allgather = links?.allgather
     // A packed message always travels as one small frame, on every channel (rings and MPI alike).

@@ -11,7 +11,6 @@
  */
 import { InvalidArgument } from "../errors.ts"
 import { copyBytes } from "../transport/copy.ts"
-import type { WorldMemory } from "../transport/memory.ts"
 import { native } from "../transport/native.ts"
 import type { TypedArray } from "../transport/ring.ts"
 import { isBuiltin, type ElementwiseOp } from "./ops.ts"
@@ -63,12 +62,16 @@ export class Windows {
   private readonly theirs = new Float64Array(5)
 
   constructor(
-    private readonly memory: WorldMemory,
+    /**
+     * The memory windows are carved from: the job's shared heap on threads
+     * (`WorldMemory.heap`), this process's own heap on MPI (`Links.heap`).
+     */
+    private readonly heapBuffer: ArrayBuffer | SharedArrayBuffer,
     /** Tells the engine that barriers here follow bulk phases of the peers: spin longer before sleeping. */
     private readonly patient: (on: boolean) => void,
   ) {
-    this.heap = new Float64Array(memory.heap, 0, Math.floor(memory.heap.byteLength / 8))
-    this.heap32 = new Int32Array(memory.heap, 0, Math.floor(memory.heap.byteLength / 4))
+    this.heap = new Float64Array(heapBuffer, 0, Math.floor(heapBuffer.byteLength / 8))
+    this.heap32 = new Int32Array(heapBuffer, 0, Math.floor(heapBuffer.byteLength / 4))
   }
 
   /** The heap as 32-bit integers, for atomic operations on Int32 windows. */
@@ -76,7 +79,7 @@ export class Windows {
 
   /** Whether `array` lies in the shared heap. */
   contains(array: ArrayBufferView): boolean {
-    return array.buffer === this.memory.heap
+    return array.buffer === this.heapBuffer
   }
 
   add(window: Window): void {

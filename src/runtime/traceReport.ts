@@ -6,7 +6,7 @@
  *
  * Layer: runtime (supervisor side).
  */
-import type { TraceSummary } from "../comm/trace.ts"
+import { MessageDetail, type TraceSummary } from "../comm/trace.ts"
 import { formatBytes } from "../comm/units.ts"
 
 function table(rows: ReadonlyArray<ReadonlyArray<string>>): string {
@@ -35,7 +35,7 @@ export function traceReport(traces: ReadonlyArray<TraceSummary>): string {
   const sampled = ranks.filter((t) => t.sampledWaits !== undefined)
   if (sampled.length > 0) {
     const [timed, waited] = sampled.reduce(([a, b], t) => [a + t.sampledWaits!.timed, b + t.sampledWaits!.waited], [0, 0])
-    out.push(`≈: estimated from the ${timed} of ${waited} waits the timeline timed (those for the messages it records in detail)`)
+    out.push(`≈: estimated from the ${timed} of ${waited} waits timed (a receive's when its message is one of its pair's first ${MessageDetail.full}, then one in ${MessageDetail.every})`)
   }
   const size = ranks[0]?.sentTo.length ?? 0
   if (size > 1 && size <= 16 && ranks.length === size)

@@ -63,9 +63,14 @@ export class Doorbell {
   /** The bell value to pass to `sleep`, read *before* the final re-check of the condition. */
   prepareSleep(op: number, peer: number, tag: number, context: number): number {
     this.publishBlocked(op, peer, tag, context)
-    const bell = Atomics.load(this.control, this.base + BELL)
+    const bell = this.bell()
     Atomics.store(this.control, this.base + SLEEPING, 1)
     return bell
+  }
+
+  /** The current value of this rank's doorbell (moves on every ring and on an abort). */
+  bell(): number {
+    return Atomics.load(this.control, this.base + BELL)
   }
 
   /**
@@ -93,15 +98,30 @@ export class Doorbell {
    * that is asleep with no wake-up pending and keeps going back to sleep.
    */
   sleep(bell: number): boolean {
-    // Off the hot path: a futex wait costs tens of microseconds, these three atomics next to nothing.
-    const c = this.control
-    Atomics.store(c, this.base + WAIT_BELL, bell)
-    Atomics.add(c, this.base + WAITS, 1)
-    const result = Atomics.wait(c, this.base + BELL, bell, SLEEP_MS)
-    Atomics.add(c, this.base + WAITS, 1)
+    // Off the hot path: a futex wait costs tens of microseconds, the counting atomics next to nothing.
+    this.enterWait(bell)
+    const result = Atomics.wait(this.control, this.base + BELL, bell, SLEEP_MS)
+    this.exitWait()
     if (result === "timed-out") return false
     this.wakeUp()
     return true
+  }
+
+  /**
+   * Counts the entry into one re-check of a wait (WAITS, odd until
+   * `exitWait`) and records the bell it sleeps on (WAIT_BELL): a bell that
+   * moves past it is a wake-up not yet taken. `sleep` calls it around its
+   * `Atomics.wait`; a bell that waits another way (`PublishedBell`, polling
+   * MPI) calls it around its own wait, so the deadlock watcher reads both alike.
+   */
+  enterWait(bell: number): void {
+    Atomics.store(this.control, this.base + WAIT_BELL, bell)
+    Atomics.add(this.control, this.base + WAITS, 1)
+  }
+
+  /** Counts the exit from the re-check `enterWait` began (WAITS even again). */
+  exitWait(): void {
+    Atomics.add(this.control, this.base + WAITS, 1)
   }
 
   /**

@@ -16,7 +16,7 @@
  */
 import type { Bell } from "./channel.ts"
 import { Doorbell } from "./doorbell.ts"
-import { BELL, NONBLOCKING, RANK_STRIDE, WAIT_BELL, WAITS, type WorldMemory } from "./memory.ts"
+import { NONBLOCKING, RANK_STRIDE, type WorldMemory } from "./memory.ts"
 
 export class PublishedBell implements Bell {
   private readonly local: Doorbell
@@ -51,13 +51,12 @@ export class PublishedBell implements Bell {
     this.inner.publishBlocked(op, peer, tag, context)
   }
 
-  /** One re-check of the wait: counted on entry and exit (WAITS), as a doorbell sleep is. */
+  /** One re-check of the wait, counted on entry and exit as a doorbell sleep is (`Doorbell.enterWait`). */
   sleep(bell: number): boolean {
-    const c = this.control
-    Atomics.store(c, this.base + WAIT_BELL, Atomics.load(c, this.base + BELL))
-    Atomics.add(c, this.base + WAITS, 1)
+    // Nobody rings the local doorbell here but an abort: the wait "sleeps on" its current value.
+    this.local.enterWait(this.local.bell())
     const woken = this.inner.sleep(bell)
-    Atomics.add(c, this.base + WAITS, 1)
+    this.local.exitWait()
     return woken
   }
 

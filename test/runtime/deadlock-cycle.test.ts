@@ -5,11 +5,21 @@
 // their published states into a process's control block (no threads, no MPI).
 import test from "ava"
 import type { DeadlockDetected } from "rankflow"
-import { CycleConfirmation, localWaitCycle, RECHECKS, ringActivityOf, ringViews, watchForLocalCycle, type CycleSample } from "../../src/runtime/deadlock.ts"
+import {
+  CycleConfirmation,
+  localWaitCycle,
+  RECHECKS,
+  ringActivityOf,
+  ringViews,
+  waitSample,
+  watchForLocalCycle,
+  type CycleSample,
+} from "../../src/runtime/deadlock.ts"
 import type { Bell } from "../../src/transport/channel.ts"
-import { BlockedOp } from "../../src/transport/doorbell.ts"
+import { abortAll, BlockedOp } from "../../src/transport/doorbell.ts"
 import {
   allocateWorldMemory,
+  BELL,
   BLOCKED_CONTEXT,
   BLOCKED_OP,
   BLOCKED_PEER,
@@ -18,6 +28,7 @@ import {
   PROGRESS,
   RANK_STRIDE,
   SLEEPING,
+  WAIT_BELL,
   WAITS,
 } from "../../src/transport/memory.ts"
 import { PublishedBell } from "../../src/transport/publishedBell.ts"
@@ -158,25 +169,29 @@ test("watchForLocalCycle never reports local ranks that wait on another process,
 test("PublishedBell publishes a wait without the sleeping flag, counts each re-check, and publishes nonblocking collectives", (t) => {
   const memory = allocateWorldMemory(2, 1024, 0)
   const control = new Int32Array(memory.control)
+  const b = 2 * RANK_STRIDE
   const calls: string[] = []
   const inner: Bell = {
     abortWord: () => 0,
     prepareSleep: () => (calls.push("prepareSleep"), 0),
     publishBlocked: () => void calls.push("publishBlocked"),
-    sleep: () => (calls.push("sleep"), false),
+    sleep: () => (calls.push(`sleep WAITS=${control[b + WAITS]}`), false),
     wakeUp: () => void calls.push("wakeUp"),
     unblocked: () => void calls.push("unblocked"),
     enterCollective: () => void calls.push("enterCollective"),
     ring: () => void calls.push("ring"),
   }
   const bell = new PublishedBell(inner, memory, 1)
-  const b = 2 * RANK_STRIDE
   const value = bell.prepareSleep(BlockedOp.recv, 5, 9, 2)
   t.deepEqual([control[b + BLOCKED_OP], control[b + BLOCKED_PEER], control[b + BLOCKED_TAG], control[b + BLOCKED_CONTEXT]], [BlockedOp.recv, 5, 9, 2])
   t.is(control[b + SLEEPING], 0, "nobody rings a rank that polls")
   t.false(bell.sleep(value))
   t.false(bell.sleep(value))
   t.is(control[b + WAITS], 4)
+  t.is(control[b + WAIT_BELL], control[b + BELL], "the wait is recorded on the local bell's current value")
+  t.like(waitSample(control, 1), { rung: false, waits: 4 })
+  abortAll(memory, -1)
+  t.like(waitSample(control, 1), { rung: true }, "an abort moves the local bell past the one the wait recorded")
   bell.nonblocking(2)
   t.is(control[b + NONBLOCKING], 2)
   bell.wakeUp()
@@ -184,5 +199,5 @@ test("PublishedBell publishes a wait without the sleeping flag, counts each re-c
   t.is(control[b + BLOCKED_OP], 0)
   t.is(control[b + PROGRESS], 1)
   t.is(control[RANK_STRIDE + BLOCKED_OP], 0, "thread 0's slots untouched")
-  t.deepEqual(calls, ["prepareSleep", "sleep", "sleep", "wakeUp", "unblocked"])
+  t.deepEqual(calls, ["prepareSleep", "sleep WAITS=1", "sleep WAITS=3", "wakeUp", "unblocked"], "odd while inside the inner sleep")
 })

@@ -125,7 +125,7 @@ test("a long exchange: each pair's first 1024 messages are arrows, then one in 1
   const STEPS = 3000
   const run = await runProgram("test/fixtures/tracedHalo.ts", ["--ranks", "3", `--trace=${file}`], undefined, { HALO_STEPS: String(STEPS) })
   t.is(run.code, 0, run.stderr)
-  t.regex(run.stderr, /^≈: estimated from the \d+ of \d+ waits the timeline timed/m, "the table says its waiting time is an estimate")
+  t.regex(run.stderr, /^≈: estimated from the \d+ of \d+ waits timed/m, "the table says its waiting time is an estimate")
   const events = checkFormat(t, file) // every recorded send has its arrival
   const other = (JSON.parse(readFileSync(file, "utf8")) as { otherData: { messageDetail: { full: number; every: number }; sent: Array<{ from: number; to: number; messages: number; bytes: number }> } }).otherData
   t.deepEqual(other.messageDetail, { full: 1024, every: 16 })

@@ -4,7 +4,7 @@ import { runProgram } from "../helpers.ts"
 
 /** The report's rows of per-rank columns, by rank. */
 function rows(stderr: string): string[][] {
-  return [...stderr.matchAll(/^ +(\d+) +(\d+) +(\S+ \S+) +(\d+) +(\d+) +(\d+) +([\d.]+) +(\d+) +(.*)$/gm)].map((m) => m.slice(1))
+  return [...stderr.matchAll(/^ +(\d+) +(\d+) +(\S+ \S+) +(\d+) +(\d+) +(\d+) +(≈?[\d.]+) +(\d+) +(.*)$/gm)].map((m) => m.slice(1))
 }
 
 test("known traffic is counted exactly: messages, bytes and lanes, collectives, and who sent to whom", async (t) => {
@@ -17,6 +17,7 @@ test("known traffic is counted exactly: messages, bytes and lanes, collectives, 
   t.deepEqual([one![1], one![3], one![7], one![8]], ["2", "2", "8", "barrier 2"]) // 6 receives and 2 barriers block
   t.regex(run.stderr, /^0 +- +8$/m)
   t.regex(run.stderr, /^1 +2 +-$/m)
+  t.notRegex(run.stderr, /≈/, "a few messages: every wait timed, none estimated")
 })
 
 test("the hand-written heat equation on 3 ranks: neighbours exchange as many messages each way, the middle rank twice as many", async (t) => {
@@ -28,6 +29,9 @@ test("the hand-written heat equation on 3 ranks: neighbours exchange as many mes
   t.true(matrix[0]![1]! > 1000 * matrix[0]![2]!) // ranks 0 and 2 meet only in collectives
   const sent = rows(run.stderr).map((r) => Number(r[1]))
   t.true(Math.abs(sent[1]! / sent[0]! - 2) < 0.01, `${sent}`)
+  // Past each pair's first 1024 messages, waits are timed one in 16 (as the timeline's): the waiting time is an estimate.
+  t.true(rows(run.stderr).every((r) => r[6]!.startsWith("≈")), run.stderr)
+  t.regex(run.stderr, /^≈: estimated from the \d+ of \d+ waits timed/m)
 })
 
 test("without --trace nothing is counted or reported", async (t) => {
