@@ -6,6 +6,18 @@
 // line, how long the exit took after the fault, and whether anything the run
 // started is still alive afterwards.
 //
+// Time is judged as the observer saw it run: this process keeps a clock of
+// its own stalls (a 100 ms tick that came more than 0.5 s late means this
+// process was not running — the machine was frozen, e.g. its VM paused for a
+// snapshot), and a run reports how much of its time fell in one. A child
+// cannot be blamed for seconds in which its observer could not run either:
+// on 2026-11-30 a clean-clone suite run saw two quick cases "take" 158 s
+// because the VM was paused for ~160 s (the kernel log: drop_caches at
+// 23:03:26, "crng reseeded due to virtual machine fork" at 23:05:29; no file
+// on the machine was written from 23:02:53 to 23:05:33). The harness's
+// own kill timer is stall-aware for the same reason: a pause must not turn
+// into a SIGKILL of a child that did nothing wrong.
+//
 // Leftovers are found by a mark: every run gets a unique `sleep` argument
 // (FAULT_SLEEP = "300.<digits>", a valid duration for GNU sleep) and a unique
 // environment variable (FAULT_RUN), which every descendant inherits; after the
@@ -42,6 +54,15 @@ export interface FaultRun {
   readonly secondsAfterFault: number
   /** Seconds from spawn to exit. */
   readonly seconds: number
+  /**
+   * Seconds between the fault and the exit during which this process itself
+   * did not run (see the stall clock below): time no child can be blamed for.
+   */
+  readonly stalledSeconds: number
+  /** Seconds the run waited for a free slot (helpers.ts's limiter) before it was spawned. */
+  readonly queuedSeconds: number
+  /** The run's times in one line (spawn to exit, fault to exit, stalls, wait for a slot), for `t.log`. */
+  readonly timing: string
   /** Whether the harness had to SIGKILL the program (it outlived `killAfterSeconds`). */
   readonly killed: boolean
   /** Processes this run started that outlived it: `pid cmdline` each (already killed by the harness). */
@@ -69,12 +90,24 @@ export interface FaultOptions {
 
 const FAULT_MARK = /^fault at (\d+)$/m
 
-/** Runs `script` with `options`, at most two runs at once per test file (helpers.ts's limiter). */
+/**
+ * Runs `script` with `options`, at most two runs at once per test file
+ * (helpers.ts's limiter: ava starts every test of a file at once, so a test's
+ * duration as ava prints it includes its wait for a slot — see `queuedSeconds`).
+ */
 export function runFault(script: string, options: FaultOptions = {}): Promise<FaultRun> {
-  return limited(() => runFaultNow(script, options))
+  const calledAt = Date.now()
+  return limited(async () => {
+    const stopWatching = watchStalls()
+    try {
+      return await runFaultNow(script, options, (Date.now() - calledAt) / 1000)
+    } finally {
+      stopWatching()
+    }
+  })
 }
 
-async function runFaultNow(script: string, options: FaultOptions): Promise<FaultRun> {
+async function runFaultNow(script: string, options: FaultOptions, queuedSeconds: number): Promise<FaultRun> {
   const mark = `${Date.now() % 1e6}${Math.floor(Math.random() * 1e6)}`.padStart(12, "0")
   const sleepArgument = `300.${mark}`
   const runId = `fault-${mark}`
@@ -110,12 +143,20 @@ async function runFaultNow(script: string, options: FaultOptions): Promise<Fault
   })
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
   let killed = false
-  timers.push(
-    setTimeout(() => {
-      killed = true
-      child.kill("SIGKILL")
-    }, (options.killAfterSeconds ?? 30) * 1000),
-  )
+  // Killed once it has had killAfterSeconds of time in which this process ran: after a stall the timer
+  // fires late, and the stalled time is granted again instead of counting against the child.
+  const killAfterMs = (options.killAfterSeconds ?? 30) * 1000
+  const armKill = (ms: number): void => {
+    timers.push(
+      setTimeout(() => {
+        const left = killAfterMs - (Date.now() - spawnedAt - stalledBetween(spawnedAt, Date.now()))
+        if (left > 0) return armKill(left)
+        killed = true
+        child.kill("SIGKILL")
+      }, ms),
+    )
+  }
+  armKill(killAfterMs)
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("close", (c, s) => resolve([c, s])))
   const exitedAt = Date.now()
   for (const t of timers) clearTimeout(t)
@@ -126,11 +167,56 @@ async function runFaultNow(script: string, options: FaultOptions): Promise<Fault
   const firstLine = stderr.split("\n")[0] ?? ""
   const secondsAfterFault = (exitedAt - faultAt) / 1000
   const seconds = (exitedAt - spawnedAt) / 1000
+  const stalledSeconds = stalledBetween(Math.max(faultAt, spawnedAt), exitedAt) / 1000
+  const stalledInRun = stalledBetween(spawnedAt, exitedAt) / 1000
+  const timing =
+    `spawn to exit ${seconds.toFixed(2)} s, fault to exit ${secondsAfterFault.toFixed(2)} s` +
+    `${stalledInRun > 0 ? `, this process stalled ${stalledInRun.toFixed(2)} s of it (${stalledSeconds.toFixed(2)} s after the fault)` : ""}` +
+    `, waited ${queuedSeconds.toFixed(1)} s for a slot`
   const summary =
     `${script} ${args.join(" ")}${options.env?.FAULT === undefined ? "" : ` (FAULT=${options.env.FAULT})`}: ` +
-    `exit ${code ?? signal}${killed ? " (killed by the harness)" : ""} after ${seconds.toFixed(1)} s, ` +
-    `${secondsAfterFault.toFixed(2)} s after the fault; stderr: ${JSON.stringify(stderr.slice(0, 400))}`
-  return { script, args, code, signal, stdout, stderr, firstLine, secondsAfterFault, seconds, killed, leftovers, summary }
+    `exit ${code ?? signal}${killed ? " (killed by the harness)" : ""}; ${timing}; stderr: ${JSON.stringify(stderr.slice(0, 400))}`
+  return { script, args, code, signal, stdout, stderr, firstLine, secondsAfterFault, seconds, stalledSeconds, queuedSeconds, timing, killed, leftovers, summary }
+}
+
+// ── The stall clock ─────────────────────────────────────────────────────────
+
+/** The clock ticks this often while a run is in flight. */
+const TICK_MS = 100
+/** A tick this late (or later) means this process was not running in between: the excess is a stall. */
+const STALL_GAP_MS = 500
+
+/** Stalls seen so far, as [from, to] in epoch ms (from = the last tick + STALL_GAP_MS). */
+const stalls: Array<readonly [number, number]> = []
+let ticker: NodeJS.Timeout | undefined
+let watchers = 0
+let lastTick = 0
+
+/** Keeps the stall clock ticking until the returned function is called (one call per run in flight). */
+function watchStalls(): () => void {
+  if (watchers++ === 0) {
+    lastTick = Date.now()
+    ticker = setInterval(() => {
+      const now = Date.now()
+      if (now - lastTick > STALL_GAP_MS) stalls.push([lastTick + STALL_GAP_MS, now])
+      lastTick = now
+    }, TICK_MS)
+  }
+  return () => {
+    if (--watchers === 0) clearInterval(ticker)
+  }
+}
+
+/**
+ * Milliseconds of [from, to] in which this process was stalled, counting a
+ * stall still open now (a late timer or I/O callback may run before the tick does).
+ */
+function stalledBetween(from: number, to: number): number {
+  const now = Date.now()
+  const open: ReadonlyArray<readonly [number, number]> = watchers > 0 && now - lastTick > STALL_GAP_MS ? [[lastTick + STALL_GAP_MS, now]] : []
+  let total = 0
+  for (const [start, end] of [...stalls, ...open]) total += Math.max(0, Math.min(end, to) - Math.max(start, from))
+  return total
 }
 
 /**
