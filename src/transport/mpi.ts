@@ -43,16 +43,21 @@ export const MPI_SMALL_BYTES = 16 * 1024
 const HEAP_HEADER_BYTES = 64
 const HEAP_UNIT = 64
 
+/** The outgoing staging buffer's first bytes: where the frame after them goes. */
+const SEND_DESCRIPTOR_BYTES = 16
+
 const isSmall = (payloadBytes: number): boolean => HEADER_BYTES + pad16(payloadBytes) <= MPI_SMALL_BYTES
 
 /**
  * A rank thread's outgoing staging buffer: every small frame is written here
- * (header, then payload) and sent from here by a call taking three integers.
- * One per thread: a small send is done with the buffer when the call returns.
+ * — where it goes (destination process, MPI tag, frame bytes), then the
+ * frame, header and payload — and sent by a call without arguments. One per
+ * thread: a small send is done with the buffer when the call returns.
  */
 export class MpiStaging {
-  readonly buffer = new ArrayBuffer(MPI_SMALL_BYTES)
-  readonly header = new Int32Array(this.buffer, 0, 4)
+  readonly buffer = new ArrayBuffer(SEND_DESCRIPTOR_BYTES + MPI_SMALL_BYTES)
+  /** Destination process, MPI tag, frame bytes; then the frame's header (context, tag, kind, payload bytes). */
+  readonly words = new Int32Array(this.buffer, 0, 8)
   readonly copy = new FrameCopy(new Uint8Array(this.buffer))
   /** Byte length of the frame seen arriving in each receive slot by the C-side wait (0: none): probe is then skipped. */
   readonly arrivals: Int32Array
@@ -67,15 +72,20 @@ export class MpiOutChannel implements OutChannel {
   /** The large frame in flight and its send handle (frames leave in order: one at a time). */
   private current: OutgoingFrame | null = null
   private handle = -1
+  private readonly words: Int32Array
+  private readonly copy: FrameCopy
 
   constructor(
     private readonly mpi: MpiAddon,
-    private readonly staging: MpiStaging,
+    staging: MpiStaging,
     /** The peer's process (its MPI rank). */
     private readonly peer: number,
     /** The MPI tag of this pair of rank threads (odd; +1 carries large payloads). */
     private readonly mpiTag: number,
-  ) {}
+  ) {
+    this.words = staging.words
+    this.copy = staging.copy
+  }
 
   isSmall(payloadBytes: number): boolean {
     return isSmall(payloadBytes)
@@ -83,13 +93,16 @@ export class MpiOutChannel implements OutChannel {
 
   tryWriteSmall(context: number, tag: number, kind: number, payload: TypedArray | null, byteLength: number): boolean {
     const bytes = payload === null ? 0 : byteLength
-    const h = this.staging.header
-    h[0] = context
-    h[1] = tag
-    h[2] = kind
-    h[3] = bytes
-    if (bytes > 0) this.staging.copy.write(HEADER_BYTES, payload!, bytes)
-    this.mpi.send(this.peer, this.mpiTag, HEADER_BYTES + bytes)
+    const w = this.words
+    w[0] = this.peer
+    w[1] = this.mpiTag
+    w[2] = HEADER_BYTES + bytes
+    w[4] = context
+    w[5] = tag
+    w[6] = kind
+    w[7] = bytes
+    if (bytes > 0) this.copy.write(SEND_DESCRIPTOR_BYTES + HEADER_BYTES, payload!, bytes)
+    this.mpi.send()
     return true
   }
 

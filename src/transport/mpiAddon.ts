@@ -23,8 +23,8 @@ export interface MpiAddon {
   init(heap: Uint8Array, perProcess: number): [number, number, number]
   /** Once per rank thread: the buffer small frames are written into before `send`, and where `waitAny` reports arrivals (one int32 per slot). */
   bindThread(outStaging: ArrayBuffer, arrivals: Int32Array): void
-  /** Sends the first `total` bytes of the thread's outgoing staging buffer (a whole small frame: header and payload). */
-  send(dest: number, mpiTag: number, total: number): void
+  /** Sends the small frame in the thread's outgoing staging buffer: int32 destination process, MPI tag and frame bytes first, the frame from byte 16. */
+  send(): void
   sendLarge(dest: number, mpiTag: number, context: number, tag: number, kind: number, payload: TypedArray, bytes: number): number
   testSend(handle: number): boolean
   /** Binds receive slot `slot` to frames from `source` on `mpiTag`, received into `staging` (kept alive by the caller). */
