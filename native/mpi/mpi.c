@@ -43,13 +43,15 @@
  *   pending(slot) -> boolean another frame is queued behind the one in staging
  *   recvPayload(source, mpiTag, dest: TypedArray, byteOffset, bytes)   (mpiTag + 1 is used)
  *   fetchAndAddInt32(targetProcess, index, value) -> old  (int32 index into its heap)
- *   allgatherStart(tag, ranks: Int32Array | null, send: Uint8Array, recv: Uint8Array)   starts an
- *            allgather of send's bytes among processes `ranks` (null: all), one isend and irecv
- *            per other process on a second duplicate of MPI_COMM_WORLD with `tag`; one at a time
- *            per thread
- *   allgatherTest(nanos) -> boolean   polls it in C for up to nanos; true once complete
+ *   allgatherBind(tag, ranks: Int32Array | null, send: Uint8Array, recv: Uint8Array) -> handle
+ *            binds an allgather of send's bytes among processes `ranks` (null: all) into recv: one
+ *            persistent receive and send per other process on a second duplicate of
+ *            MPI_COMM_WORLD with `tag` (once per communicator)
+ *   allgather(handle, nanos) -> boolean   starts it with send's current bytes and polls it in C
+ *            for up to nanos; true once complete. One at a time per thread
+ *   allgatherTest(nanos) -> boolean   polls the one in flight for up to nanos; true once complete
  *   abort(code), finalize(), finalized() -> boolean, yieldThread(), wtime()
- * finalize cancels the thread's posted receives first.
+ * finalize cancels the thread's posted receives first and frees its bound allgathers.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -392,62 +394,33 @@ static napi_value fetch_and_add(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* The native allgather in flight on this thread (one at a time): its sends and receives. */
-static __thread MPI_Request *gather_requests = NULL;
-static __thread int gather_count = 0, gather_capacity = 0;
-
 /*
- * Starts an allgather of send's bytes among the processes `ranks` (their MPI ranks in the
- * communicator's order; null: every process) into recv (that order): this process's own slot is
- * copied, and one MPI_Isend / MPI_Irecv per other process goes out at once on collective_world
- * with tag `tag` (one per rankflow communicator). No MPI communicator is created — that would be
- * a blocking collective, which could wait for a process that is itself waiting for this one's
- * progress — and no MPI collective is used (MPI_Iallgather costs libnbc's schedule, ~0.2 µs more
- * for 8 bytes here). Successive allgathers with one tag match in order (same source, tag and
- * communicator never overtake). allgatherTest completes it.
+ * Native allgathers, bound once per rankflow communicator (allgatherBind): the group, the send
+ * and receive buffers and one persistent MPI_Recv_init / MPI_Send_init per other process on
+ * collective_world with the communicator's tag. A call (allgather) then only copies this
+ * process's own slot and starts them (MPI_Startall): no typed-array lookups (~70 ns each through
+ * Node-API), no request allocation, nothing checked again. No MPI communicator is created —
+ * that would be a blocking collective, which could wait for a process that is itself waiting for
+ * this one's progress — and no MPI collective is used (MPI_Iallgather costs libnbc's schedule,
+ * ~0.2 µs more for 8 bytes here). Successive allgathers with one tag match in order (same
+ * source, tag and communicator never overtake).
  */
-static napi_value allgather_start(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value a[4];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  int tag = arg_int(env, a[0]);
-  if (gather_count > 0) return throw_error(env, "allgatherStart: an allgather is already in flight on this thread");
-  size_t group_bytes = 0, send_bytes = 0, recv_bytes = 0;
-  int32_t *ranks = (int32_t *)typed_bytes(env, a[1], &group_bytes);
-  unsigned char *send = typed_bytes(env, a[2], &send_bytes);
-  unsigned char *recv = typed_bytes(env, a[3], &recv_bytes);
-  int size = ranks == NULL ? world_size : (int)(group_bytes / 4);
-  int me = ranks == NULL ? world_rank : -1;
-  for (int i = 0; me < 0 && i < size; i++)
-    if (ranks[i] == world_rank) me = i;
-  if (me < 0) return throw_error(env, "allgatherStart: this process is not in the group");
-  if (tag < 0 || tag > 32767 * 65536) return throw_error(env, "allgatherStart: tag out of range");
-  if (send == NULL || recv == NULL || recv_bytes < send_bytes * (size_t)size) return throw_error(env, "allgatherStart: the receive buffer is too short");
-  if (gather_capacity < 2 * size) {
-    gather_capacity = 2 * size;
-    gather_requests = realloc(gather_requests, sizeof(MPI_Request) * gather_capacity);
-  }
-  memcpy(recv + (size_t)me * send_bytes, send, send_bytes);
-  int n = 0;
-  for (int k = 1; k < size; k++) {
-    int from = (me - k + size) % size;
-    int source = ranks == NULL ? from : ranks[from];
-    MPI_Irecv(recv + (size_t)from * send_bytes, (int)send_bytes, MPI_BYTE, source, tag, collective_world, &gather_requests[n++]);
-  }
-  for (int k = 1; k < size; k++) {
-    int to = (me + k) % size;
-    MPI_Isend(send, (int)send_bytes, MPI_BYTE, ranks == NULL ? to : ranks[to], tag, collective_world, &gather_requests[n++]);
-  }
-  gather_count = n;
-  return undefined_value(env);
-}
+typedef struct {
+  int count;               /* requests: receives first, then sends (2 per other process) */
+  MPI_Request *requests;   /* persistent, inactive between calls */
+  unsigned char *send, *own; /* this process's bytes, and its slot in the receive buffer */
+  size_t bytes;
+  napi_ref send_ref, recv_ref; /* keep both buffers alive while bound */
+} Gather;
+static __thread Gather *gathers = NULL;
+static __thread int gathers_count = 0, gathers_capacity = 0;
 
-/* Tests the allgather in flight for up to `nanos` (a tight loop in C); true once it is complete. */
-static napi_value allgather_test(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  double nanos = arg_double(env, a[0]);
+/* The native allgather in flight on this thread (one at a time): its requests (a bound gather's), or none. */
+static __thread MPI_Request *gather_requests = NULL;
+static __thread int gather_count = 0;
+
+/* Tests the allgather in flight for up to `nanos` (a tight loop in C); true once complete (then none is in flight). */
+static bool gather_poll(double nanos) {
   int flag = gather_count == 0;
   struct timespec t0, now;
   clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -457,10 +430,118 @@ static napi_value allgather_test(napi_env env, napi_callback_info info) {
     clock_gettime(CLOCK_MONOTONIC, &now);
     if ((double)(now.tv_sec - t0.tv_sec) * 1e9 + (double)(now.tv_nsec - t0.tv_nsec) > nanos) break;
   }
-  if (flag) gather_count = 0;
+  if (flag) {
+    gather_count = 0;
+    gather_requests = NULL;
+  }
+  return flag != 0;
+}
+
+/*
+ * allgatherBind(tag, ranks: Int32Array | null, send: Uint8Array, recv: Uint8Array) -> handle: binds
+ * an allgather of send's bytes among the processes `ranks` (their MPI ranks in the communicator's
+ * order; null: every process) into recv (that order), with MPI tag `tag` (one per rankflow
+ * communicator). Checked here once: the tag, this process's place in the group, recv's length.
+ */
+static napi_value allgather_bind(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  int tag = arg_int(env, a[0]);
+  if (!ready || done) return throw_error(env, "allgatherBind: MPI is not initialized on this thread");
+  size_t group_bytes = 0, send_bytes = 0, recv_bytes = 0;
+  int32_t *ranks = (int32_t *)typed_bytes(env, a[1], &group_bytes);
+  unsigned char *send = typed_bytes(env, a[2], &send_bytes);
+  unsigned char *recv = typed_bytes(env, a[3], &recv_bytes);
+  int size = ranks == NULL ? world_size : (int)(group_bytes / 4);
+  int me = ranks == NULL ? world_rank : -1;
+  for (int i = 0; me < 0 && i < size; i++)
+    if (ranks[i] == world_rank) me = i;
+  if (me < 0) return throw_error(env, "allgatherBind: this process is not in the group");
+  if (tag < 0 || tag > 32767 * 65536) return throw_error(env, "allgatherBind: tag out of range");
+  if (send == NULL || recv == NULL || send_bytes == 0 || send_bytes > INT32_MAX || recv_bytes < send_bytes * (size_t)size)
+    return throw_error(env, "allgatherBind: the receive buffer is too short");
+  if (gathers_count == gathers_capacity) {
+    gathers_capacity = gathers_capacity == 0 ? 8 : gathers_capacity * 2;
+    gathers = realloc(gathers, sizeof(Gather) * gathers_capacity);
+  }
+  Gather *g = &gathers[gathers_count];
+  g->count = 2 * (size - 1);
+  g->requests = malloc(sizeof(MPI_Request) * (g->count > 0 ? g->count : 1));
+  g->send = send;
+  g->own = recv + (size_t)me * send_bytes;
+  g->bytes = send_bytes;
+  int n = 0;
+  for (int k = 1; k < size; k++) {
+    int from = (me - k + size) % size;
+    int source = ranks == NULL ? from : ranks[from];
+    MPI_Recv_init(recv + (size_t)from * send_bytes, (int)send_bytes, MPI_BYTE, source, tag, collective_world, &g->requests[n++]);
+  }
+  for (int k = 1; k < size; k++) {
+    int to = (me + k) % size;
+    MPI_Send_init(send, (int)send_bytes, MPI_BYTE, ranks == NULL ? to : ranks[to], tag, collective_world, &g->requests[n++]);
+  }
+  napi_create_reference(env, a[2], 1, &g->send_ref);
+  napi_create_reference(env, a[3], 1, &g->recv_ref);
   napi_value result;
-  napi_get_boolean(env, flag != 0, &result);
+  napi_create_int32(env, gathers_count++, &result);
   return result;
+}
+
+/*
+ * allgather(handle, nanos) -> boolean: starts the bound allgather `handle` with send's current
+ * bytes, then polls it in C for up to nanos (the peers are usually there already): true once
+ * complete, else it stays in flight for allgatherTest. One at a time per thread.
+ */
+static napi_value allgather_run(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value a[2];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  int handle = arg_int(env, a[0]);
+  double nanos = arg_double(env, a[1]);
+  if (gather_count > 0) return throw_error(env, "allgather: an allgather is already in flight on this thread");
+  if (handle < 0 || handle >= gathers_count) return throw_error(env, "allgather: no such bound allgather");
+  Gather *g = &gathers[handle];
+  memcpy(g->own, g->send, g->bytes);
+  if (g->count > 0) {
+    MPI_Startall(g->count, g->requests);
+    gather_requests = g->requests;
+    gather_count = g->count;
+  }
+  napi_value result;
+  napi_get_boolean(env, gather_poll(nanos), &result);
+  return result;
+}
+
+/* allgatherTest(nanos) -> boolean: polls the allgather in flight for up to nanos; true once complete. */
+static napi_value allgather_test(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  napi_value result;
+  napi_get_boolean(env, gather_poll(arg_double(env, a[0])), &result);
+  return result;
+}
+
+/* At finalize: cancels the receives of an allgather left in flight (a failing rank) and frees every bound one. */
+static void free_gathers(napi_env env) {
+  for (int i = 0; i < gathers_count; i++) {
+    Gather *g = &gathers[i];
+    if (gather_requests == g->requests)
+      for (int k = 0; k < g->count / 2; k++) {
+        MPI_Cancel(&g->requests[k]);
+        MPI_Wait(&g->requests[k], MPI_STATUS_IGNORE);
+      }
+    for (int k = 0; k < g->count; k++) MPI_Request_free(&g->requests[k]); /* an active send completes on its own */
+    free(g->requests);
+    napi_delete_reference(env, g->send_ref);
+    napi_delete_reference(env, g->recv_ref);
+  }
+  free(gathers);
+  gathers = NULL;
+  gathers_count = gathers_capacity = 0;
+  gather_requests = NULL;
+  gather_count = 0;
 }
 
 static napi_value abort_job(napi_env env, napi_callback_info info) {
@@ -478,7 +559,10 @@ static napi_value abort_job(napi_env env, napi_callback_info info) {
 
 static napi_value finalize(napi_env env, napi_callback_info info) {
   reap_small();
-  if (ready && !done) cancel_posted();
+  if (ready && !done) {
+    cancel_posted();
+    free_gathers(env);
+  }
   pthread_mutex_lock(&init_lock);
   /* The last rank thread of the process to finish closes MPI (collective with the other processes). */
   if (ready && !done && --rank_threads == 0) {
@@ -534,7 +618,8 @@ NAPI_MODULE_INIT() {
   define(env, exports, "pending", pending);
   define(env, exports, "recvPayload", recv_payload);
   define(env, exports, "fetchAndAddInt32", fetch_and_add);
-  define(env, exports, "allgatherStart", allgather_start);
+  define(env, exports, "allgatherBind", allgather_bind);
+  define(env, exports, "allgather", allgather_run);
   define(env, exports, "allgatherTest", allgather_test);
   define(env, exports, "abort", abort_job);
   define(env, exports, "finalize", finalize);

@@ -32,8 +32,13 @@ export interface MpiAddon {
   pending(slot: number): boolean
   recvPayload(source: number, mpiTag: number, dest: TypedArray, byteOffset: number, bytes: number): void
   fetchAndAddInt32(targetProcess: number, index: number, value: number): number
-  /** Starts an allgather of `send`'s bytes among processes `processes` (null: all) into `recv`, in that order, with MPI tag `tag`; one at a time per thread. */
-  allgatherStart(tag: number, processes: Int32Array | null, send: Uint8Array, recv: Uint8Array): void
+  /**
+   * Binds an allgather of `send`'s bytes among processes `processes` (null: all) into `recv`, in that
+   * order, with MPI tag `tag` (persistent requests; the addon keeps both buffers alive): its handle.
+   */
+  allgatherBind(tag: number, processes: Int32Array | null, send: Uint8Array, recv: Uint8Array): number
+  /** Starts bound allgather `handle` with `send`'s current bytes and polls it for up to `nanos` (in C); true once complete. One at a time per thread. */
+  allgather(handle: number, nanos: number): boolean
   /** Polls the allgather in flight for up to `nanos` (in C); true once it is complete. */
   allgatherTest(nanos: number): boolean
   abort(code: number): never
