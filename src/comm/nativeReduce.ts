@@ -1,6 +1,6 @@
 /**
  * Allreduce through a transport's native allgather (`Links.bindAllgather`:
- * persistent MPI sends and receives on the MPI transport), bit-identical to the engine's own
+ * an MPI send and receive per peer on the MPI transport), bit-identical to the engine's own
  * algorithms: every rank contributes a fixed slot (a header saying what its
  * value is, then up to `NATIVE_PAYLOAD_BYTES` of it), and every rank folds
  * the slots in the engine's combining order — the binary tree over ranks in
@@ -187,13 +187,14 @@ export class NativeAllreduce {
    * nothing allocated.
    */
   private foldNumbers(op: ElementwiseOp): number {
-    const x = this.numbers
     const d = this.recvDoubles
     const n = this.size
+    // Two ranks: the tree is one concat.
+    if (n === 2) return op.concat(d[HEADER_DOUBLES]!, d[SLOT_DOUBLES + HEADER_DOUBLES]!)
+    const x = this.numbers
     for (let r = 0; r < n; r++) x[r] = d[r * SLOT_DOUBLES + HEADER_DOUBLES]!
-    const concat = op.concat as (a: number, b: number) => number
     for (let m = 1; m < n; m <<= 1) {
-      for (let r = 0; r + m < n; r += 2 * m) x[r] = concat(x[r]!, x[r + m]!)
+      for (let r = 0; r + m < n; r += 2 * m) x[r] = op.concat(x[r]!, x[r + m]!)
     }
     return x[0]!
   }

@@ -34,10 +34,10 @@ export interface MpiAddon {
   fetchAndAddInt32(targetProcess: number, index: number, value: number): number
   /**
    * Binds an allgather of `send`'s bytes among processes `processes` (null: all) into `recv`, in that
-   * order, with MPI tag `tag` (persistent requests; the addon keeps both buffers alive): its handle.
+   * order, with MPI tag `tag` (checked once; the addon keeps both buffers alive): its handle.
    */
   allgatherBind(tag: number, processes: Int32Array | null, send: Uint8Array, recv: Uint8Array): number
-  /** Starts bound allgather `handle` with `send`'s current bytes and polls it for up to `nanos` (in C); true once complete. One at a time per thread. */
+  /** Runs bound allgather `handle` with `send`'s current bytes and polls it for about `nanos` (in C); true once complete. One at a time per thread. */
   allgather(handle: number, nanos: number): boolean
   /** Polls the allgather in flight for up to `nanos` (in C); true once it is complete. */
   allgatherTest(nanos: number): boolean
