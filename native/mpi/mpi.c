@@ -43,12 +43,11 @@
  *   pending(slot) -> boolean another frame is queued behind the one in staging
  *   recvPayload(source, mpiTag, dest: TypedArray, byteOffset, bytes)   (mpiTag + 1 is used)
  *   fetchAndAddInt32(targetProcess, index, value) -> old  (int32 index into its heap)
- *   allgatherBind(tag, ranks: Int32Array | null, send: Uint8Array, recv: Uint8Array) -> handle
+ *   allgatherBind(tag, ranks: Int32Array | null, send: Uint8Array, recv: Uint8Array, nanos) -> run
  *            binds an allgather of send's bytes among processes `ranks` (null: all) into recv, on a
- *            second duplicate of MPI_COMM_WORLD with `tag` (once per communicator)
- *   allgather(handle, nanos) -> boolean   runs it with send's current bytes (a send and a receive
- *            per other process) and polls it in C for about nanos; true once complete. One at a
- *            time per thread
+ *            second duplicate of MPI_COMM_WORLD with `tag` (once per communicator); run() -> boolean
+ *            runs it with send's current bytes (a send and a receive per other process) and polls
+ *            it in C for about nanos: true once complete. One at a time per thread
  *   allgatherTest(nanos) -> boolean   polls the one in flight for up to nanos; true once complete
  *   abort(code), finalize(), finalized() -> boolean, yieldThread(), wtime()
  * finalize cancels the thread's posted receives first and frees its bound allgathers.
@@ -413,10 +412,13 @@ typedef struct {
   int32_t *ranks;              /* the group's MPI ranks (a copy), or NULL: every process */
   unsigned char *send, *recv;
   size_t bytes;                /* per process */
+  double nanos;                /* how long a run polls before returning false */
+  bool live;                   /* false once this thread finalized (the record stays: its run function points at it) */
   MPI_Request *requests;       /* room for a receive and a send per other process */
   napi_ref send_ref, recv_ref; /* keep both buffers alive while bound */
 } Gather;
-static __thread Gather *gathers = NULL;
+/* This thread's bound allgathers (freed at finalize). */
+static __thread Gather **gathers = NULL;
 static __thread int gathers_count = 0, gathers_capacity = 0;
 
 /* The native allgather in flight on this thread (one at a time): its requests (a bound gather's), or none. */
@@ -429,10 +431,12 @@ static __thread int gather_count = 0;
  * in flight).
  */
 static bool gather_poll(double nanos) {
-  int flag = gather_count == 0;
+  const int count = gather_count; /* thread-locals read once: each read is a __tls_get_addr call in an addon */
+  MPI_Request *requests = gather_requests;
+  int flag = count == 0;
   struct timespec t0 = {0, 0}, now;
   for (unsigned rounds = 0; !flag; rounds++) {
-    MPI_Testall(gather_count, gather_requests, &flag, MPI_STATUSES_IGNORE);
+    MPI_Testall(count, requests, &flag, MPI_STATUSES_IGNORE);
     if (flag || (rounds & 15) != 15) continue;
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (rounds == 15) t0 = now;
@@ -445,15 +449,19 @@ static bool gather_poll(double nanos) {
   return flag != 0;
 }
 
+static napi_value allgather_run(napi_env env, napi_callback_info info);
+
 /*
- * allgatherBind(tag, ranks: Int32Array | null, send: Uint8Array, recv: Uint8Array) -> handle: binds
- * an allgather of send's bytes among the processes `ranks` (their MPI ranks in the communicator's
- * order; null: every process) into recv (that order), with MPI tag `tag` (one per rankflow
- * communicator). Checked here once: the tag, this process's place in the group, recv's length.
+ * allgatherBind(tag, ranks: Int32Array | null, send: Uint8Array, recv: Uint8Array, nanos) -> run:
+ * binds an allgather of send's bytes among the processes `ranks` (their MPI ranks in the
+ * communicator's order; null: every process) into recv (that order), with MPI tag `tag` (one per
+ * rankflow communicator), and returns the function that runs it (the bound state is its data, so
+ * a call passes nothing: the leanest Node-API call). Checked here once: the tag, this process's
+ * place in the group, recv's length.
  */
 static napi_value allgather_bind(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value a[4];
+  size_t argc = 5;
+  napi_value a[5];
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
   int tag = arg_int(env, a[0]);
   if (!ready || done) return throw_error(env, "allgatherBind: MPI is not initialized");
@@ -461,6 +469,7 @@ static napi_value allgather_bind(napi_env env, napi_callback_info info) {
   int32_t *ranks = (int32_t *)typed_bytes(env, a[1], &group_bytes);
   unsigned char *send = typed_bytes(env, a[2], &send_bytes);
   unsigned char *recv = typed_bytes(env, a[3], &recv_bytes);
+  double nanos = arg_double(env, a[4]);
   int size = ranks == NULL ? world_size : (int)(group_bytes / 4);
   int me = ranks == NULL ? world_rank : -1;
   for (int i = 0; me < 0 && i < size; i++)
@@ -471,9 +480,10 @@ static napi_value allgather_bind(napi_env env, napi_callback_info info) {
     return throw_error(env, "allgatherBind: the receive buffer is too short");
   if (gathers_count == gathers_capacity) {
     gathers_capacity = gathers_capacity == 0 ? 8 : gathers_capacity * 2;
-    gathers = realloc(gathers, sizeof(Gather) * gathers_capacity);
+    gathers = realloc(gathers, sizeof(Gather *) * gathers_capacity);
   }
-  Gather *g = &gathers[gathers_count];
+  Gather *g = malloc(sizeof(Gather));
+  gathers[gathers_count++] = g;
   g->tag = tag;
   g->size = size;
   g->me = me;
@@ -485,28 +495,29 @@ static napi_value allgather_bind(napi_env env, napi_callback_info info) {
   g->send = send;
   g->recv = recv;
   g->bytes = send_bytes;
+  g->nanos = nanos;
+  g->live = true;
   g->requests = malloc(sizeof(MPI_Request) * 2 * (size > 1 ? size - 1 : 1));
   napi_create_reference(env, a[2], 1, &g->send_ref);
   napi_create_reference(env, a[3], 1, &g->recv_ref);
-  napi_value result;
-  napi_create_int32(env, gathers_count++, &result);
-  return result;
+  napi_value run;
+  napi_create_function(env, "allgather", NAPI_AUTO_LENGTH, allgather_run, g, &run);
+  return run;
 }
 
 /*
- * allgather(handle, nanos) -> boolean: runs the bound allgather `handle` with send's current bytes,
- * polling it in C for about nanos (the peers are usually there already): true once complete, else
- * its receives (and large sends) stay in flight for allgatherTest. One at a time per thread.
+ * run() -> boolean (the function allgatherBind returns): runs its allgather with send's current
+ * bytes, polling it in C for about the bound nanos (the peers are usually there already): true
+ * once complete, else its receives (and large sends) stay in flight for allgatherTest. One at a
+ * time per thread.
  */
 static napi_value allgather_run(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value a[2];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  int handle = arg_int(env, a[0]);
-  double nanos = arg_double(env, a[1]);
+  size_t argc = 0;
+  void *data = NULL;
+  napi_get_cb_info(env, info, &argc, NULL, NULL, &data);
+  const Gather *g = data;
+  if (!g->live) return throw_error(env, "allgather: MPI was finalized on this thread");
   if (gather_count > 0) return throw_error(env, "allgather: an allgather is already in flight on this thread");
-  if (handle < 0 || handle >= gathers_count) return throw_error(env, "allgather: no such bound allgather");
-  Gather *g = &gathers[handle];
   const int size = g->size, me = g->me, bytes = (int)g->bytes;
   memcpy(g->recv + (size_t)me * g->bytes, g->send, g->bytes);
   int n = 0;
@@ -524,7 +535,7 @@ static napi_value allgather_run(napi_env env, napi_callback_info info) {
   gather_requests = g->requests;
   gather_count = n;
   napi_value result;
-  napi_get_boolean(env, gather_poll(nanos), &result);
+  napi_get_boolean(env, gather_poll(g->nanos), &result);
   return result;
 }
 
@@ -538,7 +549,7 @@ static napi_value allgather_test(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* At finalize: cancels what is left of an allgather in flight (a failing rank) and frees every bound one. */
+/* At finalize: cancels what is left of an allgather in flight (a failing rank) and frees every bound one (their run functions then throw). */
 static void free_gathers(napi_env env) {
   for (int i = 0; i < gather_count; i++) {
     int flag = 0;
@@ -548,10 +559,15 @@ static void free_gathers(napi_env env) {
     MPI_Request_free(&gather_requests[i]);
   }
   for (int i = 0; i < gathers_count; i++) {
-    free(gathers[i].ranks);
-    free(gathers[i].requests);
-    napi_delete_reference(env, gathers[i].send_ref);
-    napi_delete_reference(env, gathers[i].recv_ref);
+    Gather *g = gathers[i];
+    free(g->ranks);
+    free(g->requests);
+    napi_delete_reference(env, g->send_ref);
+    napi_delete_reference(env, g->recv_ref);
+    /* The run function may outlive finalize: it keeps pointing at this record, which refuses to run. */
+    g->live = false;
+    g->ranks = NULL;
+    g->requests = NULL;
   }
   free(gathers);
   gathers = NULL;
@@ -635,7 +651,6 @@ NAPI_MODULE_INIT() {
   define(env, exports, "recvPayload", recv_payload);
   define(env, exports, "fetchAndAddInt32", fetch_and_add);
   define(env, exports, "allgatherBind", allgather_bind);
-  define(env, exports, "allgather", allgather_run);
   define(env, exports, "allgatherTest", allgather_test);
   define(env, exports, "abort", abort_job);
   define(env, exports, "finalize", finalize);

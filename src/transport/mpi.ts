@@ -211,12 +211,9 @@ export class MpiBell implements Bell {
 class MpiAllgather implements NativeAllgather {
   constructor(
     private readonly mpi: MpiAddon,
-    private readonly handle: number,
+    /** The addon's bound run (no arguments: the leanest Node-API call). */
+    readonly start: () => boolean,
   ) {}
-
-  start(): boolean {
-    return this.mpi.allgather(this.handle, ALLGATHER_FIRST_POLL_NS)
-  }
 
   get done(): boolean {
     return this.mpi.allgatherTest(ALLGATHER_POLL_NS)
@@ -257,7 +254,7 @@ export function mpiLinks(memory: WorldMemory, thread = 0, perProcess = 1): Links
   // Native collectives: point-to-point on the addon's own duplicate of MPI_COMM_WORLD, one tag per rankflow communicator.
   // Contexts are even and unique in the job: context / 2 is a tag no other communicator uses.
   const bindAllgather = (context: number, group: Int32Array | null, send: Uint8Array, recv: Uint8Array): NativeAllgather =>
-    new MpiAllgather(mpi, mpi.allgatherBind(context / 2, group, send, recv))
+    new MpiAllgather(mpi, mpi.allgatherBind(context / 2, group, send, recv, ALLGATHER_FIRST_POLL_NS))
   return {
     name: "mpi",
     rank,

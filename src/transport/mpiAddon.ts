@@ -34,11 +34,11 @@ export interface MpiAddon {
   fetchAndAddInt32(targetProcess: number, index: number, value: number): number
   /**
    * Binds an allgather of `send`'s bytes among processes `processes` (null: all) into `recv`, in that
-   * order, with MPI tag `tag` (checked once; the addon keeps both buffers alive): its handle.
+   * order, with MPI tag `tag` (checked once; the addon keeps both buffers alive), and returns the
+   * function that runs it with `send`'s current bytes, polling for about `nanos` (in C): true once
+   * complete. One at a time per thread.
    */
-  allgatherBind(tag: number, processes: Int32Array | null, send: Uint8Array, recv: Uint8Array): number
-  /** Runs bound allgather `handle` with `send`'s current bytes and polls it for about `nanos` (in C); true once complete. One at a time per thread. */
-  allgather(handle: number, nanos: number): boolean
+  allgatherBind(tag: number, processes: Int32Array | null, send: Uint8Array, recv: Uint8Array, nanos: number): () => boolean
   /** Polls the allgather in flight for up to `nanos` (in C); true once it is complete. */
   allgatherTest(nanos: number): boolean
   abort(code: number): never
