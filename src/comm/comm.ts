@@ -731,19 +731,24 @@ export class Comm {
     try {
       result = native.allreduce(value, op, out, seq)
     } catch (error) {
-      this._leaveCollective()
-      if (trace !== null) trace.collectiveEnds(C.CollectiveOp.allreduce, since)
-      if (error instanceof OutOfStep) {
-        // A slot carries no more than its call's number: the peer's earlier call is what differs.
-        const mine = { op: "allreduce", root: 0, seq }
-        throw new CollectiveMismatch(this.rank, error.peer, mine, { ...mine, seq: error.seq }, "calls out of step: a rank called another collective before this allreduce")
-      }
-      throw this._collectiveError(error as Error, callInfo(C.CollectiveOp.allreduce, 0, seq))
+      throw this.nativeFailure(error as Error, seq, since)
     }
     if (result === NOT_NATIVE) return this.runCollective(callInfo(C.CollectiveOp.allreduce, 0, seq), C.allreduce(this.rank, this.size, value, op, this.workspace, out), since)
     this._leaveCollective()
     if (trace !== null) trace.collectiveEnds(C.CollectiveOp.allreduce, since)
     return result
+  }
+
+  /** Leaves a native allreduce that failed; the error to throw, naming the call. */
+  private nativeFailure(error: Error, seq: number, since: number): Error {
+    this._leaveCollective()
+    if (this.engine.trace !== null) this.engine.trace.collectiveEnds(C.CollectiveOp.allreduce, since)
+    if (error instanceof OutOfStep) {
+      // A slot carries no more than its call's number: the peer's earlier call is what differs.
+      const mine = { op: "allreduce", root: 0, seq }
+      return new CollectiveMismatch(this.rank, error.peer, mine, { ...mine, seq: error.seq }, "calls out of step: a rank called another collective before this allreduce")
+    }
+    return this._collectiveError(error, callInfo(C.CollectiveOp.allreduce, 0, seq))
   }
 
   /**
