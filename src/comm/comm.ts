@@ -1254,12 +1254,12 @@ function checkBuffer<B extends RecvBuffer>(op: string, buffer: B): B {
   throw new InvalidArgument(op, "buffer", Object.prototype.toString.call(buffer), "must be a typed array, ArrayBuffer or DataView")
 }
 
-/** The output array of a typed reduction: same type and length as the value, or none. */
 /** The identity of collective call `seq` of `op` with `root`, and the tag its messages carry. */
 function callInfo(op: number, root: number, seq: number): CallInfo {
   return { op, root, seq, tag: callTag(op, root, seq) }
 }
 
+/** The output array of a typed reduction: same type and length as the value, or none. */
 function checkInto(call: string, value: unknown, into: TypedArray | undefined): TypedArray | null {
   if (into === undefined) return null
   if (!ArrayBuffer.isView(value) || into.constructor !== value.constructor || into.length !== (value as TypedArray).length)
