@@ -698,43 +698,57 @@ export class Comm {
       this.collective(C.CollectiveOp.allreduceWindow, 0, this.engine.windows.allreduce(this.rank, this.size, windowed))
       return out
     }
-    if (this.size > 1 && this.engine.allgather !== undefined) return this.nativeAllreduce(value, checked, out)
+    if (this.size > 1 && this.engine.bindAllgather !== undefined) return this.nativeAllreduce(value, checked, out)
     return this.collective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, checked, this.workspace, out))
   }
 
-  /** The transport's native allgather bound to this communicator (see nativeReduce.ts); the engine's traffic moves while it waits. */
-  private readonly nativeAllgather = (send: Uint8Array, recv: Uint8Array): void => this.engine.waitDone(this.engine.allgather!(this.context, this.group, send, recv))
   private native: NativeAllreduce | undefined
+
+  /** This communicator's native allreduce, bound to the transport's allgather once; the engine's traffic moves while it waits. */
+  private bindNative(): NativeAllreduce {
+    const engine = this.engine
+    return new NativeAllreduce(this.size, (send, recv) => {
+      const gather = engine.bindAllgather!(this.context, this.group, send, recv)
+      return () => {
+        if (!gather.start()) engine.waitDone(gather)
+      }
+    })
+  }
 
   /**
    * Allreduce with one native allgather where the values fit it, else the
-   * engine's algorithm; the same bits either way. Every rank takes the same
-   * branch (decided from everyone's contribution), so the call counts once
-   * in the sequence either way.
+   * engine's algorithm; the same bits either way. The call is entered once
+   * (its sequence number, trace and what the deadlock watcher sees) as any
+   * collective; every rank takes the same branch (decided from everyone's
+   * contribution), so the engine's algorithm runs as that same call.
    */
   private nativeAllreduce(value: unknown, op: ReduceOp<unknown>, out: TypedArray | null): unknown {
-    const native = (this.native ??= new NativeAllreduce(this.size))
+    const native = (this.native ??= this.bindNative())
+    const seq = this.enter(C.CollectiveOp.allreduce, 0)
     const trace = this.engine.trace
     const since = trace === null ? 0 : trace.clock()
     let result: unknown
     try {
-      result = native.allreduce(this.nativeAllgather, value, op, out, this.seq)
+      result = native.allreduce(value, op, out, seq)
     } catch (error) {
-      const seq = this.seq++
-      if (error instanceof OutOfStep) {
-        // A slot carries no more than its call's number: the peer's earlier call is what differs.
-        const mine = { op: "allreduce", root: 0, seq }
-        throw new CollectiveMismatch(this.rank, error.peer, mine, { ...mine, seq: error.seq }, "calls out of step: a rank called another collective before this allreduce")
-      }
-      throw this._collectiveError(error as Error, { op: C.CollectiveOp.allreduce, root: 0, seq, tag: callTag(C.CollectiveOp.allreduce, 0, seq) })
+      throw this.nativeFailure(error as Error, seq, since)
     }
-    if (result === NOT_NATIVE) return this.collective(C.CollectiveOp.allreduce, 0, C.allreduce(this.rank, this.size, value, op, this.workspace, out))
-    this.seq++
-    if (trace !== null) {
-      trace.collective(C.CollectiveOp.allreduce)
-      trace.collectiveEnds(C.CollectiveOp.allreduce, since)
-    }
+    if (result === NOT_NATIVE) return this.runCollective(callInfo(C.CollectiveOp.allreduce, 0, seq), C.allreduce(this.rank, this.size, value, op, this.workspace, out), since)
+    this._leaveCollective()
+    if (trace !== null) trace.collectiveEnds(C.CollectiveOp.allreduce, since)
     return result
+  }
+
+  /** Leaves a native allreduce that failed; the error to throw, naming the call. */
+  private nativeFailure(error: Error, seq: number, since: number): Error {
+    this._leaveCollective()
+    if (this.engine.trace !== null) this.engine.trace.collectiveEnds(C.CollectiveOp.allreduce, since)
+    if (error instanceof OutOfStep) {
+      // A slot carries no more than its call's number: the peer's earlier call is what differs.
+      const mine = { op: "allreduce", root: 0, seq }
+      return new CollectiveMismatch(this.rank, error.peer, mine, { ...mine, seq: error.seq }, "calls out of step: a rank called another collective before this allreduce")
+    }
+    return this._collectiveError(error, callInfo(C.CollectiveOp.allreduce, 0, seq))
   }
 
   /**
@@ -1032,7 +1046,12 @@ export class Comm {
   /** Runs a collective algorithm to completion with blocking sends and receives. */
   private collective<R>(op: number, root: number, algorithm: C.Algorithm<R>): R {
     const call = this.enterCollective(op, root)
-    const since = this.engine.trace === null ? 0 : this.engine.trace.clock()
+    return this.runCollective(call, algorithm, this.engine.trace === null ? 0 : this.engine.trace.clock())
+  }
+
+  /** Runs the algorithm of `call` (entered: see `enter`) to completion with blocking sends and receives, then leaves the call. */
+  private runCollective<R>(call: CallInfo, algorithm: C.Algorithm<R>, since: number): R {
+    const op = call.op
     const ctx = this.context + 1
     // Calls where a rank may only send first agree on the call (see `C.agreeing`): a mismatch fails before any value is returned.
     const steps = this.size > 1 && C.AGREEING.has(op) ? C.agreeing(this.rank, this.size, algorithm) : algorithm
@@ -1082,10 +1101,15 @@ export class Comm {
   }
 
   private enterCollective(op: number, root: number): CallInfo {
+    return callInfo(op, root, this.enter(op, root))
+  }
+
+  /** Enters collective call `op`: traced, numbered (its sequence number, returned) and published for the deadlock watcher; `_leaveCollective` ends it. */
+  private enter(op: number, root: number): number {
     this.engine.trace?.collective(op)
     const seq = this.seq++
     this.engine.enterCollective(op, seq, root)
-    return { op, root, seq, tag: callTag(op, root, seq) }
+    return seq
   }
 
   /**
@@ -1228,6 +1252,11 @@ function copyOf<B extends RecvBuffer>(buffer: B): B {
 function checkBuffer<B extends RecvBuffer>(op: string, buffer: B): B {
   if (ArrayBuffer.isView(buffer) || buffer instanceof ArrayBuffer) return buffer
   throw new InvalidArgument(op, "buffer", Object.prototype.toString.call(buffer), "must be a typed array, ArrayBuffer or DataView")
+}
+
+/** The identity of collective call `seq` of `op` with `root`, and the tag its messages carry. */
+function callInfo(op: number, root: number, seq: number): CallInfo {
+  return { op, root, seq, tag: callTag(op, root, seq) }
 }
 
 /** The output array of a typed reduction: same type and length as the value, or none. */

@@ -242,15 +242,15 @@ export class Engine {
     this.yields = oversubscribed && native !== undefined && !this.pollingBell ? OVERSUBSCRIBED_YIELDS : 0
     this.windows = new Windows(links?.heap ?? memory.heap, (on) => (this.patient += on ? 1 : -1))
     this.sharedWindows = links === undefined
-    this.allgather = links?.allgather
+    this.bindAllgather = links?.bindAllgather
     // A packed message always travels as one small frame, on every channel (rings and MPI alike).
     const packedMax = Math.min(PACKED_LIMIT, ...this.inRings.map((c) => c.smallMax - HEADER_BYTES))
     this.encoder = new Encoder(packedMax)
     this.packedIn = Buffer.allocUnsafeSlow(packedMax)
   }
 
-  /** The transport's native allgather (`Links.allgather`), when it has one: native collectives (nativeReduce.ts) use it. */
-  readonly allgather: Links["allgather"]
+  /** The transport's native allgather (`Links.bindAllgather`), when it has one: native collectives (nativeReduce.ts) use it. */
+  readonly bindAllgather: Links["bindAllgather"]
 
   /** Whether every rank's window blocks are readable here (threads); else windowed allreduces go through messages. */
   readonly sharedWindows: boolean

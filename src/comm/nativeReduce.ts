@@ -1,6 +1,6 @@
 /**
- * Allreduce through a transport's native allgather (`Links.allgather`:
- * MPI_Allgather on the MPI transport), bit-identical to the engine's own
+ * Allreduce through a transport's native allgather (`Links.bindAllgather`:
+ * an MPI send and receive per peer on the MPI transport), bit-identical to the engine's own
  * algorithms: every rank contributes a fixed slot (a header saying what its
  * value is, then up to `NATIVE_PAYLOAD_BYTES` of it), and every rank folds
  * the slots in the engine's combining order — the binary tree over ranks in
@@ -19,7 +19,7 @@
  */
 import type { TypedArray } from "../transport/ring.ts"
 import { ShapeMismatch } from "./collectives.ts"
-import { combine, describeOperand, isBuiltin, type ReduceOp } from "./ops.ts"
+import { combine, describeOperand, type ElementwiseOp, isBuiltin, type ReduceOp } from "./ops.ts"
 
 /** Payload bytes of a rank's slot: up to 8 doubles. */
 export const NATIVE_PAYLOAD_BYTES = 64
@@ -62,10 +62,22 @@ export class OutOfStep extends Error {
 /** Returned when the values are not for the native path: run the engine's algorithm. */
 export const NOT_NATIVE: unique symbol = Symbol("NOT_NATIVE")
 
-/** A native allgather of `send`'s bytes from every rank of the communicator, in rank order, into `recv`. */
-export type Allgather = (send: Uint8Array, recv: Uint8Array) => void
+/**
+ * Binds a native allgather of `send`'s bytes from every rank of the
+ * communicator, in rank order, into `recv` (once per communicator), and
+ * returns the call that runs it with `send`'s current bytes, returning once
+ * `recv` is complete.
+ */
+export type BindAllgather = (send: Uint8Array, recv: Uint8Array) => () => void
 
-/** One communicator's buffers for native allreduces (reused by every call: nothing allocated per call for numbers). */
+const SLOT_INTS = SLOT_BYTES / 4
+const SLOT_DOUBLES = SLOT_BYTES / 8
+const HEADER_DOUBLES = HEADER_BYTES / 8
+
+/**
+ * One communicator's buffers for native allreduces, bound to its allgather
+ * once (reused by every call: nothing allocated per call for numbers).
+ */
 export class NativeAllreduce {
   private readonly send = new ArrayBuffer(SLOT_BYTES)
   private readonly sendBytes = new Uint8Array(this.send)
@@ -75,59 +87,63 @@ export class NativeAllreduce {
   private readonly recvBytes: Uint8Array
   private readonly recvHeader: Int32Array
   private readonly recvDoubles: Float64Array
-  /** Every rank's value while folding (numbers, or views on the received slots). */
+  /** Every rank's number while a built-in op folds them (unboxed). */
+  private readonly numbers: Float64Array
+  /** Every rank's value while folding with a user op (numbers), or a typed array op (views on the received slots). */
   private readonly values: unknown[]
   /** Views on the received slots, per typed-array type (made once). */
   private readonly views = new Map<TypedCtor, TypedArray[]>()
+  /** Views on the send slot's payload, per index in TYPED_ARRAYS (made once). */
+  private readonly sendViews: Array<TypedArray | undefined> = []
+  /** Runs the bound allgather of the send slot into the received slots. */
+  private readonly exchange: () => void
 
-  constructor(private readonly size: number) {
+  constructor(
+    private readonly size: number,
+    bind: BindAllgather,
+  ) {
     this.recv = new ArrayBuffer(SLOT_BYTES * size)
     this.recvBytes = new Uint8Array(this.recv)
     this.recvHeader = new Int32Array(this.recv)
     this.recvDoubles = new Float64Array(this.recv)
+    this.numbers = new Float64Array(size)
     this.values = new Array<unknown>(size).fill(0)
+    this.exchange = bind(this.sendBytes, this.recvBytes)
   }
 
   /**
-   * Allreduce of `value` with `op` through `allgather`, or NOT_NATIVE when
-   * the ranks' values are not for the native path; `seq`: the call's
-   * sequence number on the communicator. Throws ShapeMismatch when ranks
-   * contribute values of different kinds or lengths, OutOfStep when a
-   * peer's slot belongs to another call.
+   * Allreduce of `value` with `op` (checked against it by the caller), or
+   * NOT_NATIVE when the ranks' values are not for the native path; `seq`:
+   * the call's sequence number on the communicator. Throws ShapeMismatch
+   * when ranks contribute values of different kinds or lengths, OutOfStep
+   * when a peer's slot belongs to another call.
    */
-  allreduce(allgather: Allgather, value: unknown, op: ReduceOp<unknown>, into: TypedArray | null, seq = 0): unknown {
+  allreduce(value: unknown, op: ReduceOp<unknown>, into: TypedArray | null, seq = 0): unknown {
     const h = this.sendHeader
-    h[2] = seq
-    const typedIndex = typeof value === "number" ? -1 : this.typedIndex(value, op)
     if (typeof value === "number") {
+      // The hottest call (a residual, a dot product): written out, no dispatch.
       h[0] = NUMBER
       h[1] = 1
+      h[2] = seq
       this.sendNumber[0] = value
-    } else if (typedIndex >= 0) {
+      this.exchange()
+      if (!this.allSlotsAre(NUMBER, 1, seq)) return this.disagreement(value, seq)
+      return isBuiltin(op) && op._tag === "ElementwiseOp" ? this.foldNumbers(op) : this.foldNumbersWith(op)
+    }
+    const typedIndex = this.typedIndex(value, op)
+    h[2] = seq
+    if (typedIndex >= 0) {
       const v = value as TypedArray
       h[0] = TYPED + typedIndex
       h[1] = v.length
-      this.sendBytes.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), HEADER_BYTES)
+      this.sendViewOf(typedIndex).set(v as never)
     } else {
       h[0] = OTHER
       h[1] = 0
     }
-    allgather(this.sendBytes, this.recvBytes)
-    const stride = SLOT_BYTES / 4
-    const rh = this.recvHeader
-    let others = 0
-    for (let r = 0; r < this.size; r++) if (rh[r * stride + 2] !== seq) throw new OutOfStep(r, rh[r * stride + 2]!)
-    for (let r = 0; r < this.size; r++) {
-      if (rh[r * stride] === OTHER) others++
-      else if (rh[r * stride] !== h[0] || rh[r * stride + 1] !== h[1]) return this.mismatch(r, value)
-    }
-    if (others === this.size) return NOT_NATIVE
-    if (others > 0) return this.mismatch(this.firstOther(), value)
-    if (h[0] === NUMBER) {
-      const values = this.values
-      for (let r = 0; r < this.size; r++) values[r] = this.recvDoubles[(r * SLOT_BYTES + HEADER_BYTES) / 8]
-      return this.fold(op)
-    }
+    this.exchange()
+    if (!this.allSlotsAre(h[0]!, h[1]!, seq)) return this.disagreement(value, seq)
+    if (typedIndex < 0) return NOT_NATIVE
     const Ctor = TYPED_ARRAYS[typedIndex]!
     const views = this.viewsOf(Ctor, h[1]!)
     const values = this.values
@@ -136,6 +152,59 @@ export class NativeAllreduce {
     const out = into ?? new Ctor(total.length)
     out.set(total as never)
     return out
+  }
+
+  /** True when every received slot's header says `kind`, `length` and call `seq` (this rank's own included). */
+  private allSlotsAre(kind: number, length: number, seq: number): boolean {
+    const rh = this.recvHeader
+    for (let at = 0, end = this.size * SLOT_INTS; at < end; at += SLOT_INTS) {
+      if (rh[at] !== kind || rh[at + 1] !== length || rh[at + 2] !== seq) return false
+    }
+    return true
+  }
+
+  /**
+   * The slots differ: OutOfStep for a slot of another call (first), else
+   * NOT_NATIVE when no rank's value fits, else ShapeMismatch naming a peer
+   * whose value differs from this rank's.
+   */
+  private disagreement(value: unknown, seq: number): typeof NOT_NATIVE {
+    const rh = this.recvHeader
+    const h = this.sendHeader
+    for (let r = 0; r < this.size; r++) if (rh[r * SLOT_INTS + 2] !== seq) throw new OutOfStep(r, rh[r * SLOT_INTS + 2]!)
+    let others = 0
+    for (let r = 0; r < this.size; r++) {
+      if (rh[r * SLOT_INTS] === OTHER) others++
+      else if (rh[r * SLOT_INTS] !== h[0] || rh[r * SLOT_INTS + 1] !== h[1]) return this.mismatch(r, value)
+    }
+    if (others === this.size) return NOT_NATIVE
+    return this.mismatch(this.firstOther(), value)
+  }
+
+  /**
+   * Numbers with a built-in elementwise op (what `combine` calls for two
+   * numbers), in the engine's combining order (see `fold`), unboxed:
+   * nothing allocated.
+   */
+  private foldNumbers(op: ElementwiseOp): number {
+    const d = this.recvDoubles
+    const n = this.size
+    // Two ranks: the tree is one concat.
+    if (n === 2) return op.concat(d[HEADER_DOUBLES]!, d[SLOT_DOUBLES + HEADER_DOUBLES]!)
+    const x = this.numbers
+    for (let r = 0; r < n; r++) x[r] = d[r * SLOT_DOUBLES + HEADER_DOUBLES]!
+    for (let m = 1; m < n; m <<= 1) {
+      for (let r = 0; r + m < n; r += 2 * m) x[r] = op.concat(x[r]!, x[r + m]!)
+    }
+    return x[0]!
+  }
+
+  /** Numbers with any other op (a user op: whatever its concat returns), through `combine`, in the same order. */
+  private foldNumbersWith(op: ReduceOp<unknown>): unknown {
+    const values = this.values
+    const d = this.recvDoubles
+    for (let r = 0; r < this.size; r++) values[r] = d[r * SLOT_DOUBLES + HEADER_DOUBLES]
+    return this.fold(op)
   }
 
   /**
@@ -166,6 +235,16 @@ export class NativeAllreduce {
       this.views.set(Ctor, views)
     }
     return views
+  }
+
+  private sendViewOf(typedIndex: number): TypedArray {
+    let view = this.sendViews[typedIndex]
+    if (view === undefined) {
+      const Ctor = TYPED_ARRAYS[typedIndex]!
+      view = new Ctor(this.send, HEADER_BYTES, NATIVE_PAYLOAD_BYTES / Ctor.BYTES_PER_ELEMENT)
+      this.sendViews[typedIndex] = view
+    }
+    return view
   }
 
   private firstOther(): number {

@@ -99,20 +99,30 @@ export interface Links {
   /** Atomically adds `value` to int32 element `index` (of the whole heap) on rank `target`; the value before. */
   fetchAndAdd(target: number, index: number, value: number): number
   /**
-   * Optional: starts a native allgather of `send`'s bytes from every rank of
-   * a communicator into `recv`, in the communicator's rank order, and
-   * returns a request whose `done` turns true once it is complete (reading
-   * it makes progress; the engine waits on it like on any request, so its
-   * other traffic moves meanwhile). `context` names the communicator (the
-   * transport keeps its state per context), `group` its ranks' world ranks
-   * (null: every rank, in order). Every rank of the communicator calls it,
-   * with the same byte count; one at a time per rank. Absent when the
+   * Optional: binds a native allgather of `send`'s bytes from every rank of
+   * a communicator into `recv`, in the communicator's rank order, once per
+   * communicator (the transport keeps the buffers and checks them here, so a
+   * call costs no more than starting it). `context` names the communicator,
+   * `group` its ranks' world ranks (null: every rank, in order). Every rank
+   * of the communicator binds it, with the same byte count. Absent when the
    * transport has none (threads) or cannot use it for this job: then the
    * engine's own algorithms run.
    */
-  readonly allgather?: (context: number, group: Int32Array | null, send: Uint8Array, recv: Uint8Array) => { readonly done: boolean }
+  readonly bindAllgather?: (context: number, group: Int32Array | null, send: Uint8Array, recv: Uint8Array) => NativeAllgather
   /** Ends the job now with `code` on every process (MPI_Abort). */
   abort(code: number): never
   /** Closes the transport once the program is done (MPI_Finalize). */
   finalize(): void
+}
+
+/**
+ * A native allgather bound to one communicator's buffers (`Links.bindAllgather`).
+ * One at a time per rank: `start` begins the next call with `send`'s current
+ * bytes and polls it briefly, true when it is already complete; otherwise
+ * the engine waits on it like on any request (reading `done` makes progress,
+ * and its other traffic moves meanwhile).
+ */
+export interface NativeAllgather {
+  start(): boolean
+  readonly done: boolean
 }

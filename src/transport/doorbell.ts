@@ -138,12 +138,20 @@ export class Doorbell {
     Atomics.add(this.control, this.base + PROGRESS, 1)
   }
 
-  /** Publishes the collective this rank is in (or leaves, with op = -1), for deadlock reports. */
+  /**
+   * Publishes the collective this rank is in (or leaves, with op = -1), for
+   * deadlock reports. Plain stores, twice per collective call: an
+   * Atomics.store costs ~16-30 ns here (an allreduce of one double on MPI
+   * paid ~60 ns for its enter and leave). The deadlock watcher reads the
+   * call only for a rank it sees blocked, and the rank publishes that with
+   * an Atomics.store (`publishBlocked`) after these, so it sees them; the
+   * dashboard's "in <collective>" of a computing rank may lag a moment.
+   */
   enterCollective(op: number, seq: number, root: number): void {
     const c = this.control
     c[this.base + CALL_SEQ] = seq
     c[this.base + CALL_ROOT] = root
-    Atomics.store(c, this.base + CALL_OP, op + 1)
+    c[this.base + CALL_OP] = op + 1
   }
 
   /** Rings `rank`'s doorbell if it sleeps. One atomic load when it does not. */

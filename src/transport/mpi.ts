@@ -29,12 +29,12 @@
  */
 import { copyBytes } from "./copy.ts"
 import { FrameCopy } from "./frameCopy.ts"
-import type { Bell, InChannel, Links, OutChannel } from "./channel.ts"
+import type { Bell, InChannel, Links, NativeAllgather, OutChannel } from "./channel.ts"
 import type { WorldMemory } from "./memory.ts"
 import { mpiAddon, type MpiAddon } from "./mpiAddon.ts"
 import { HEADER_BYTES, pad16, Ring, type OutgoingFrame, type Sink, type TypedArray } from "./ring.ts"
 
-/** How long the first test of a native allgather polls in C before the engine's wait loop takes over (ns), and each later one. */
+/** How long a native allgather polls in C when it starts, before the engine's wait loop takes over (ns), and each later test. */
 const ALLGATHER_FIRST_POLL_NS = 20_000
 const ALLGATHER_POLL_NS = 500
 /** Frames whose header + padded payload fit this many bytes travel as one MPI message. */
@@ -238,6 +238,19 @@ export class MpiBell implements Bell {
   ring(): void {}
 }
 
+/** One communicator's bound allgather: a start polls in C long enough for a prompt peer, later tests briefly. */
+class MpiAllgather implements NativeAllgather {
+  constructor(
+    private readonly mpi: MpiAddon,
+    /** The addon's bound run (no arguments: the leanest Node-API call). */
+    readonly start: () => boolean,
+  ) {}
+
+  get done(): boolean {
+    return this.mpi.allgatherTest(ALLGATHER_POLL_NS)
+  }
+}
+
 /** The MPI tag of frames from thread `from` to thread `to` (K threads per process): odd, the next even one carries large payloads. */
 export const mpiTagOf = (from: number, to: number, perProcess: number): number => 1 + 2 * (from * perProcess + to)
 
@@ -272,19 +285,9 @@ export function mpiLinks(memory: WorldMemory, thread = 0, perProcess = 1): Links
   const heap = memory.heap
   let contexts = 0
   // Native collectives: point-to-point on the addon's own duplicate of MPI_COMM_WORLD, one tag per rankflow communicator.
-  // The allgather in flight: its first test polls in C long enough for a prompt peer, later ones briefly.
-  const gathering = {
-    polls: 0,
-    get done(): boolean {
-      return mpi.allgatherTest(this.polls++ === 0 ? ALLGATHER_FIRST_POLL_NS : ALLGATHER_POLL_NS)
-    },
-  }
-  const allgather = (context: number, group: Int32Array | null, send: Uint8Array, recv: Uint8Array): { readonly done: boolean } => {
-    // Contexts are even and unique in the job: context / 2 is a tag no other communicator uses.
-    mpi.allgatherStart(context / 2, group, send, recv)
-    gathering.polls = 0
-    return gathering
-  }
+  // Contexts are even and unique in the job: context / 2 is a tag no other communicator uses.
+  const bindAllgather = (context: number, group: Int32Array | null, send: Uint8Array, recv: Uint8Array): NativeAllgather =>
+    new MpiAllgather(mpi, mpi.allgatherBind(context / 2, group, send, recv, ALLGATHER_FIRST_POLL_NS))
   return {
     name: "mpi",
     rank,
@@ -304,7 +307,7 @@ export function mpiLinks(memory: WorldMemory, thread = 0, perProcess = 1): Links
     },
     fetchAndAdd: (target, index, value) => mpi.fetchAndAddInt32(Math.floor(target / perProcess), index, value),
     // One rank per process: the ranks of a communicator are MPI processes (hybrid runs keep the engine's algorithms).
-    ...(perProcess === 1 ? { allgather } : {}),
+    ...(perProcess === 1 ? { bindAllgather } : {}),
     abort: (code) => mpi.abort(code),
     finalize: () => mpi.finalize(),
   }

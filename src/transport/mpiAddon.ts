@@ -40,8 +40,13 @@ export interface MpiAddon {
   pending(slot: number): boolean
   recvPayload(source: number, mpiTag: number, dest: TypedArray, byteOffset: number, bytes: number): void
   fetchAndAddInt32(targetProcess: number, index: number, value: number): number
-  /** Starts an allgather of `send`'s bytes among processes `processes` (null: all) into `recv`, in that order, with MPI tag `tag`; one at a time per thread. */
-  allgatherStart(tag: number, processes: Int32Array | null, send: Uint8Array, recv: Uint8Array): void
+  /**
+   * Binds an allgather of `send`'s bytes among processes `processes` (null: all) into `recv`, in that
+   * order, with MPI tag `tag` (checked once; the addon keeps both buffers alive), and returns the
+   * function that runs it with `send`'s current bytes, polling for about `nanos` (in C): true once
+   * complete. One at a time per thread.
+   */
+  allgatherBind(tag: number, processes: Int32Array | null, send: Uint8Array, recv: Uint8Array, nanos: number): () => boolean
   /** Polls the allgather in flight for up to `nanos` (in C); true once it is complete. */
   allgatherTest(nanos: number): boolean
   abort(code: number): never

@@ -9,30 +9,67 @@ import { ShapeMismatch } from "../../src/comm/collectives.ts"
 import { NativeAllreduce, NOT_NATIVE, OutOfStep } from "../../src/comm/nativeReduce.ts"
 import type { ReduceOp } from "../../src/comm/ops.ts"
 
-/** Every rank's allreduce of values[rank] through a simulated allgather: each rank's slot is captured first, then every rank folds. */
-function simulate(
+/**
+ * N ranks' natives bound to one simulated allgather. A round runs every rank's call twice: while
+ * `capturing`, a call records the rank's slot and throws `CAPTURED` (the other ranks have not
+ * contributed yet); then every call reads the captured slots, in rank order, and folds.
+ */
+class SimulatedJob {
+  private slots: Uint8Array[] = []
+  private capturing = true
+  /** How many times a native bound the allgather. */
+  binds = 0
+  readonly natives: NativeAllreduce[]
+
+  constructor(size: number) {
+    this.natives = Array.from({ length: size }, () => new NativeAllreduce(size, this.bind))
+  }
+
+  private bind = (send: Uint8Array, recv: Uint8Array) => {
+    this.binds++
+    return (): void => {
+      if (this.capturing) {
+        this.slots.push(send.slice())
+        throw CAPTURED
+      }
+      this.slots.forEach((s, r) => recv.set(s, r * send.byteLength))
+    }
+  }
+
+  /** Every rank's allreduce of values[rank]. */
+  allreduce(
+    values: ReadonlyArray<unknown>,
+    op: ReduceOp<unknown> | ElementwiseOp,
+    into: (rank: number) => Float64Array | null = () => null,
+    seqOf: (rank: number) => number = () => 0,
+  ): unknown[] {
+    this.capture(values, op, seqOf)
+    return values.map((v, rank) => this.natives[rank]!.allreduce(v, op as ReduceOp<unknown>, into(rank), seqOf(rank)))
+  }
+
+  /** Every rank contributes its slot; the next calls fold. */
+  capture(values: ReadonlyArray<unknown>, op: ReduceOp<unknown> | ElementwiseOp, seqOf: (rank: number) => number = () => 0): void {
+    this.slots = []
+    this.capturing = true
+    values.forEach((v, rank) => {
+      try {
+        this.natives[rank]!.allreduce(v, op as ReduceOp<unknown>, null, seqOf(rank))
+      } catch (error) {
+        if (error !== CAPTURED) throw error
+      }
+    })
+    this.capturing = false
+  }
+}
+const CAPTURED = new Error("captured")
+
+/** Every rank's allreduce of values[rank] through a simulated allgather. */
+const simulate = (
   values: ReadonlyArray<unknown>,
   op: ReduceOp<unknown> | ElementwiseOp,
-  into: (rank: number) => Float64Array | null = () => null,
-  seqOf: (rank: number) => number = () => 0,
-): unknown[] {
-  const size = values.length
-  const natives = values.map(() => new NativeAllreduce(size))
-  const slots: Uint8Array[] = []
-  const capture = new Error("captured")
-  values.forEach((v, rank) => {
-    try {
-      natives[rank]!.allreduce((send) => {
-        slots.push(send.slice())
-        throw capture
-      }, v, op as ReduceOp<unknown>, null, seqOf(rank))
-    } catch (error) {
-      if (error !== capture) throw error
-    }
-  })
-  const gathered = (send: Uint8Array, recv: Uint8Array): void => slots.forEach((s, r) => recv.set(s, r * send.byteLength))
-  return values.map((v, rank) => natives[rank]!.allreduce(gathered, v, op as ReduceOp<unknown>, into(rank), seqOf(rank)))
-}
+  into?: (rank: number) => Float64Array | null,
+  seqOf?: (rank: number) => number,
+): unknown[] => new SimulatedJob(values.length).allreduce(values, op, into, seqOf)
 
 /** The engine's combining order, defined independently: the left block is the largest power of two below the count. */
 function tree(values: ReadonlyArray<number>, concat: (a: number, b: number) => number, lo = 0, hi = values.length): number {
@@ -96,20 +133,9 @@ test("ranks contributing different kinds or lengths fail with ShapeMismatch on e
 
 /** simulate() but rethrowing rank `rank`'s error only. */
 function simulateOne(values: ReadonlyArray<unknown>, rank: number): unknown {
-  const size = values.length
-  const slots: Uint8Array[] = []
-  const capture = new Error("captured")
-  for (const v of values) {
-    try {
-      new NativeAllreduce(size).allreduce((send) => {
-        slots.push(send.slice())
-        throw capture
-      }, v, SUM as ReduceOp<unknown>, null)
-    } catch (error) {
-      if (error !== capture) throw error
-    }
-  }
-  return new NativeAllreduce(size).allreduce((send, recv) => slots.forEach((s, r) => recv.set(s, r * send.byteLength)), values[rank], SUM as ReduceOp<unknown>, null)
+  const job = new SimulatedJob(values.length)
+  job.capture(values, SUM)
+  return job.natives[rank]!.allreduce(values[rank], SUM as ReduceOp<unknown>, null)
 }
 
 test("a slot of another call (its sequence number differs: a rank called another collective first) fails with OutOfStep naming that rank and its call", (t) => {
@@ -118,4 +144,20 @@ test("a slot of another call (its sequence number differs: a rank called another
   t.is(error!.peer, 2)
   t.is(error!.seq, 8)
   t.deepEqual(simulate([1, 2, 3], SUM as ReduceOp<unknown>, () => null, () => 7), [6, 6, 6], "the same call number on every rank folds")
+})
+
+test("a communicator's native allreduce binds its allgather once and serves calls of every kind in turn", (t) => {
+  const job = new SimulatedJob(3)
+  t.is(job.binds, 3, "one bind per rank, at construction")
+  const concatStrings = { concat: (a: string, b: string) => a + b } as unknown as ReduceOp<unknown>
+  for (let round = 0; round < 2; round++) {
+    t.deepEqual(job.allreduce([1.5, 2, 0.25], SUM, undefined, () => round), [3.75, 3.75, 3.75])
+    t.deepEqual(job.allreduce([Float64Array.of(1, 2), Float64Array.of(10, 20), Float64Array.of(100, 200)], SUM), Array(3).fill(Float64Array.of(111, 222)))
+    t.deepEqual(job.allreduce([Int32Array.of(5), Int32Array.of(-7), Int32Array.of(3)], MAX), Array(3).fill(Int32Array.of(5)))
+    t.deepEqual(job.allreduce([3, 4, 5], notAssociative), Array(3).fill(tree([3, 4, 5], notAssociative.concat)))
+    t.deepEqual(job.allreduce([-1, 8, 2], MAX), [8, 8, 8])
+    t.deepEqual(job.allreduce(["x", "y", "z"], concatStrings), [NOT_NATIVE, NOT_NATIVE, NOT_NATIVE])
+    t.deepEqual(job.allreduce([Uint8Array.of(1, 2), Uint8Array.of(3, 4), Uint8Array.of(5, 6)], SUM), Array(3).fill(Uint8Array.of(9, 12)))
+  }
+  t.is(job.binds, 3, "never bound again")
 })
