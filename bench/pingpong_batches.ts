@@ -1,0 +1,42 @@
+// 8 B ping-pong between 2 ranks on whatever transport runs it, timed in batches: the mean
+// one-way time over 200 batches of 1000 round trips and the best batch, which separates the
+// transport's own cost from a loaded machine's descheduling (issue 14's MPI latency target).
+// C-MPI's twin is bench/c/mpi_pingpong_batches.c; run both alternately under one lock:
+//   mpicc -O2 -o /tmp/mpi_pingpong_batches bench/c/mpi_pingpong_batches.c
+//   for i in 1 2 3; do mpirun -np 2 --mca btl self,vader /tmp/mpi_pingpong_batches
+//     mpirun -np 2 --mca btl self,vader node --import=tsx bench/pingpong_batches.ts; done
+//   tsx bench/pingpong_batches.ts --ranks 2      (the threads transport)
+// One JSON line from rank 0, impl "rankflow-<transport>".
+import { init } from "rankflow"
+
+const comm = await init()
+if (comm.size !== 2) throw new Error(`pingpong_batches runs on 2 ranks, not ${comm.size}`)
+const BATCHES = 200
+const TRIPS = 1000
+const peer = 1 - comm.rank
+// Each rank sends its own bytes (rank + 1) and receives the other's.
+const mine = new Uint8Array(8).fill(comm.rank + 1)
+const buffer = new Uint8Array(8)
+const trip = (): void => {
+  if (comm.rank === 0) {
+    comm.send(mine, peer, 1)
+    comm.recvInto(buffer, peer, 1)
+  } else {
+    comm.recvInto(buffer, peer, 1)
+    comm.send(mine, peer, 1)
+  }
+}
+for (let i = 0; i < 20_000; i++) trip()
+comm.barrier()
+let best = Infinity
+const t0 = comm.wtime()
+for (let b = 0; b < BATCHES; b++) {
+  const start = comm.wtime()
+  for (let i = 0; i < TRIPS; i++) trip()
+  best = Math.min(best, (comm.wtime() - start) / (2 * TRIPS))
+}
+const mean = (comm.wtime() - t0) / (2 * BATCHES * TRIPS)
+if (comm.rank === 0) {
+  if (buffer[0] !== 2 || buffer[7] !== 2) throw new Error(`pingpong_batches: rank 0 received ${buffer[0]}…${buffer[7]}, expected rank 1's 2s`)
+  console.log(JSON.stringify({ workload: "pingpong", impl: `rankflow-${process.env.OMPI_COMM_WORLD_SIZE === undefined ? "threads" : "mpi"}`, ranks: 2, params: { op: "pingpong_8B_batches", bytes: 8, trips: BATCHES * TRIPS }, result: { bytes: 8 }, metrics: { one_way_us: mean * 1e6, best_batch_us: best * 1e6 } }))
+}
