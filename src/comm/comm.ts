@@ -1104,7 +1104,7 @@ export class Comm {
     return callInfo(op, root, this.enter(op, root))
   }
 
-  /** Enters collective call `op`: traced, numbered (its sequence number, returned) and published for the deadlock watcher; `_leaveCollective` ends it. */
+  /** Enters collective call `op`: traced, numbered (its sequence number, returned) and published for the deadlock watcher (the internal leave method ends it). */
   private enter(op: number, root: number): number {
     this.engine.trace?.collective(op)
     const seq = this.seq++
