@@ -450,6 +450,13 @@ static __thread int gathers_count = 0, gathers_capacity = 0;
 static __thread MPI_Request *gather_requests = NULL;
 static __thread int gather_count = 0;
 
+/* Nanoseconds since `t0` (CLOCK_MONOTONIC): the polling loops' time limit. */
+static double nanos_since(const struct timespec *t0) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - t0->tv_sec) * 1e9 + (double)(now.tv_nsec - t0->tv_nsec);
+}
+
 /*
  * Tests the allgather in flight for about `nanos` (a tight loop in C; the clock is first read after
  * 16 tests, so one that completes at once costs no clock read); true once complete (then none is
@@ -459,13 +466,12 @@ static bool gather_poll(double nanos) {
   const int count = gather_count; /* thread-locals read once: each read is a __tls_get_addr call in an addon */
   MPI_Request *requests = gather_requests;
   int flag = count == 0;
-  struct timespec t0 = {0, 0}, now;
+  struct timespec t0 = {0, 0};
   for (unsigned rounds = 0; !flag; rounds++) {
     MPI_Testall(count, requests, &flag, MPI_STATUSES_IGNORE);
     if (flag || (rounds & 15) != 15) continue;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (rounds == 15) t0 = now;
-    else if ((double)(now.tv_sec - t0.tv_sec) * 1e9 + (double)(now.tv_nsec - t0.tv_nsec) > nanos) break;
+    if (rounds == 15) clock_gettime(CLOCK_MONOTONIC, &t0);
+    else if (nanos_since(&t0) > nanos) break;
   }
   if (flag) {
     gather_count = 0;
@@ -629,7 +635,7 @@ static napi_value wait_any(napi_env env, napi_callback_info info) {
   for (int i = 0; !waiting && i < w.outgoing_count; i++) waiting = w.outgoing[i].buffer == NULL && w.outgoing[i].request != MPI_REQUEST_NULL;
   bool moved = false;
   if (!waiting && !held) sched_yield(); /* nothing MPI could complete: give the core away once */
-  struct timespec t0, now;
+  struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   for (unsigned rounds = 0; !moved && (waiting || held); rounds++) {
     int flag = 0, index = MPI_UNDEFINED;
@@ -646,8 +652,7 @@ static napi_value wait_any(napi_env env, napi_callback_info info) {
       moved = flag != 0;
     }
     if (moved || (rounds & 15) != 15) continue;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double waited = (double)(now.tv_sec - t0.tv_sec) * 1e9 + (double)(now.tv_nsec - t0.tv_nsec);
+    double waited = nanos_since(&t0);
     if (waited > nanos) break;
     /* A long wait lets whatever else is runnable on this core go first (a busy machine). */
     if (waited > YIELD_AFTER_NS) sched_yield();

@@ -558,8 +558,9 @@ export class Engine {
    * nonblocking collectives or streams: it sleeps at once, skipping the round
    * of progress and the re-check that arming a doorbell takes (a Node-API
    * call per channel), which were the rank's critical path on a ping-pong.
-   * Once per blocking call: a wake-up for anything else goes the usual way.
-   * True when woken (re-check).
+   * Only before a call's first failed attempt is counted (or after a sleep
+   * that woke, which resets the count): a wake-up for anything else goes
+   * the usual way. True when woken (re-check).
    */
   private quickSleep(op: number, peer: number, tag: number): boolean {
     if (!this.pollingBell || this.spins !== 0 || this.pendingSendCount > 0 || this.pollers.length > 0 || this.streamsIn > 0) return false

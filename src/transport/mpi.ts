@@ -214,12 +214,9 @@ const WAIT_NS = 50_000
 export class MpiBell implements Bell {
   constructor(
     private readonly mpi: MpiAddon,
-    /** True when every channel of the rank is an MPI channel. */
-    private readonly mpiOnly: boolean,
+    /** True when every channel of the rank is an MPI channel: its sleep then polls them all in C. */
+    readonly pollsTransport: boolean,
   ) {}
-  get pollsTransport(): boolean {
-    return this.mpiOnly
-  }
   abortWord(): number {
     return 0
   }
@@ -228,7 +225,7 @@ export class MpiBell implements Bell {
   }
   publishBlocked(): void {}
   sleep(): boolean {
-    if (this.mpiOnly) return this.mpi.waitAny(WAIT_NS)
+    if (this.pollsTransport) return this.mpi.waitAny(WAIT_NS)
     this.mpi.yieldThread()
     return false
   }
