@@ -307,9 +307,10 @@ function outcomes(memory: WorldMemory, job: Job, options: PoolOptions): Effect.E
       abortAll(memory, -1)
       settle(Effect.fail(error))
     }
-    // On MPI this process sees only its own rank threads: a wait-for cycle among them is all it can tell.
+    // On MPI this process sees only its own rank threads: a wait-for cycle among them is all it can tell,
+    // and a lone rank thread is in none (its watcher would only wake the process every 50 ms).
     const stopWatching =
-      quiet <= 0
+      quiet <= 0 || (options.mpi !== undefined && memory.size === 1)
         ? () => undefined
         : options.mpi === undefined
           ? watchForDeadlock(memory, (rank) => !reported[rank], quiet, onDeadlock)
