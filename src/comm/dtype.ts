@@ -42,6 +42,17 @@ const KIND_OF = new Map<unknown, number>(TYPED.map((C, i) => [C, KIND_TYPED_BASE
 let lastType: unknown = Uint8Array
 let lastKind = KIND_TYPED_BASE + 1
 
+/**
+ * The last two typed arrays `kindOf` was asked about and their kinds (per thread): a send buffer
+ * and a receive buffer used again and again skip even the constructor lookup. Arrays over buffers
+ * above 1 MiB are not remembered (that would keep the buffer alive).
+ */
+let recent0: unknown = null
+let recentKind0 = 0
+let recent1: unknown = null
+let recentKind1 = 0
+const RECENT_BUFFER_BYTES = 1 << 20
+
 /** The typed-array constructor of a kind, or undefined for non-typed kinds. */
 export function typedConstructor(kind: number): TypedArrayConstructor | undefined {
   return TYPED[kind - KIND_TYPED_BASE]
@@ -52,8 +63,21 @@ export function typedConstructor(kind: number): TypedArrayConstructor | undefine
  * as their base type; everything that is not raw bytes is serialized.
  */
 export function kindOf(value: unknown): number {
+  if (value === recent0) return recentKind0
+  if (value === recent1) return recentKind1
   if (typeof value === "number") return KIND_NUMBER
   if (typeof value !== "object" || value === null) return KIND_SERIALIZED
+  const kind = kindOfObject(value)
+  if (kind >= KIND_TYPED_BASE && (value as TypedArray).buffer.byteLength <= RECENT_BUFFER_BYTES) {
+    recent1 = recent0
+    recentKind1 = recentKind0
+    recent0 = value
+    recentKind0 = kind
+  }
+  return kind
+}
+
+function kindOfObject(value: object): number {
   const type = value.constructor
   if (type === lastType) return lastKind // a run of messages of one type skips the Map
   const direct = KIND_OF.get(type)
