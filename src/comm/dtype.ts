@@ -47,9 +47,10 @@ let lastKind = KIND_TYPED_BASE + 1
  * and a receive buffer used again and again skip even the constructor lookup. Arrays over buffers
  * above 1 MiB are not remembered (that would keep the buffer alive).
  */
-let recent0: unknown = null
+const NOTHING = {} // never a value sent: null and undefined must miss
+let recent0: unknown = NOTHING
 let recentKind0 = 0
-let recent1: unknown = null
+let recent1: unknown = NOTHING
 let recentKind1 = 0
 const RECENT_BUFFER_BYTES = 1 << 20
 

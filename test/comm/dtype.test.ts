@@ -3,6 +3,12 @@ import { isObjectKind, KIND_ARRAYBUFFER, KIND_DATAVIEW, KIND_NUMBER, KIND_SERIAL
 
 const TYPED = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array]
 
+// First in the file: before any array has been seen, null and undefined must not hit the empty cache.
+test("null and undefined are serialized values, from the first call on", (t) => {
+  t.is(kindOf(null), KIND_SERIALIZED)
+  t.is(kindOf(undefined), KIND_SERIALIZED)
+})
+
 test("every value gets its kind, however the values alternate (the recent-arrays cache never answers for another value)", (t) => {
   const arrays = TYPED.map((T) => new T(4))
   const big = new Float32Array(1 << 19) // 2 MiB: never remembered
@@ -11,6 +17,7 @@ test("every value gets its kind, however the values alternate (the recent-arrays
     ["text", "serialized object"],
     [{ a: 1 }, "serialized object"],
     [null, "serialized object"],
+    [undefined, "serialized object"],
     [new ArrayBuffer(8), "ArrayBuffer"],
     [new DataView(new ArrayBuffer(8)), "DataView"],
     [Buffer.from("ab"), "Uint8Array"],
