@@ -23,7 +23,6 @@ import { ReduceTypeMismatch } from "../errors.ts"
 import { native } from "../transport/native.ts"
 import type { TypedArray } from "../transport/ring.ts"
 
-
 /**
  * A built-in elementwise op: a Monoid on numbers that also reduces bigints,
  * booleans (LAND, LOR) and typed arrays element by element.
@@ -100,15 +99,21 @@ let loopsCompiled = 0
 
 function elementwise(num: Kernel2<number>, big: Kernel2<bigint>): Elementwise {
   const loops = new Map<unknown, Elementwise>()
+  // The last type's loop: a run of calls on one type skips the Map.
+  let lastType: unknown = null
+  let lastLoop: Elementwise | undefined
   return (acc, other, otherIsLeft = false) => {
     const type = acc.constructor
-    let loop = loops.get(type)
-    if (loop === undefined) {
-      const label = `loop ${loopsCompiled++}`
-      loop = acc instanceof BigInt64Array || acc instanceof BigUint64Array ? loopOver(big, label) : loopOver(num, label)
-      loops.set(type, loop)
+    if (type !== lastType) {
+      lastLoop = loops.get(type)
+      if (lastLoop === undefined) {
+        const label = `loop ${loopsCompiled++}`
+        lastLoop = acc instanceof BigInt64Array || acc instanceof BigUint64Array ? loopOver(big, label) : loopOver(num, label)
+        loops.set(type, lastLoop)
+      }
+      lastType = type
     }
-    loop(acc, other, otherIsLeft)
+    lastLoop!(acc, other, otherIsLeft)
   }
 }
 

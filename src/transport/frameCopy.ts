@@ -7,8 +7,9 @@
  * type went megamorphic in a program sending several, and V8 then took its
  * runtime for every element (95 ns for 8 bytes, 1.4 µs for 256, against 8
  * and 65). Those views are made once per message array and kept in a small
- * cache (`viewsOf`); up to 4 KiB a whole array goes by `Uint8Array.set`,
- * beyond that by `copyBytes` (memmove when the addon is there).
+ * cache (`viewsOf`). Larger writes up to 4 KiB go by `Uint8Array.set`;
+ * larger reads and anything above 4 KiB by `copyBytes` (memmove when the
+ * addon is there).
  *
  * Layer: transport.
  */
@@ -40,7 +41,7 @@ let nextVictim = 0
  * from the cache when `array` was seen before and its memory is still there
  * (a view over a detached or shrunk buffer reads as empty, so it is remade).
  */
-export function viewsOf(array: TypedArray, byteLength: number): Views {
+function viewsOf(array: TypedArray, byteLength: number): Views {
   for (let i = 0; i < CACHE_ENTRIES; i++) {
     const entry = cache[i]!
     if (entry.array === array && entry.bytes.length >= byteLength) return entry
