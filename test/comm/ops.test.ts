@@ -1,6 +1,8 @@
+import { fileURLToPath } from "node:url"
 import test from "ava"
 import fc from "fast-check"
 import { BAND, BOR, LAND, LOR, MAX, MIN, PROD, SUM } from "../../src/comm/ops.ts"
+import { fixture, runProgram } from "../helpers.ts"
 
 const NUMBER_TYPES = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array] as const
 const BIGINT_TYPES = [BigInt64Array, BigUint64Array] as const
@@ -43,4 +45,21 @@ test("a non-commutative fold order reaches the loop: otherIsLeft puts the other 
   const acc2 = Float64Array.of(-0, 0)
   MAX.elementwise(acc2, Float64Array.of(0, -0), false)
   t.true(Object.is(acc2[0], -0) && Object.is(acc2[1], 0))
+})
+
+test("where code generation from strings is disabled, the ops fall back to a shared loop with the same results", async (t) => {
+  const script = fileURLToPath(fixture("opsWithoutCodegen.ts"))
+  const [plain, locked] = await Promise.all([
+    runProgram(script, []),
+    runProgram(script, [], undefined, { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --disallow-code-generation-from-strings` }),
+  ])
+  t.is(plain.code, 0, plain.stderr)
+  t.is(locked.code, 0, locked.stderr)
+  const a = JSON.parse(plain.stdout) as { refused: boolean; results: Record<string, unknown[]> }
+  const b = JSON.parse(locked.stdout) as { refused: boolean; results: Record<string, unknown[]> }
+  t.false(a.refused)
+  t.true(b.refused) // the fallback really ran
+  t.deepEqual(b.results, a.results)
+  t.deepEqual(a.results.Float64Array, [3, 7, 5, 4, 5, 4])
+  t.deepEqual(a.results.BigInt64Array, ["11", "5"])
 })
