@@ -28,9 +28,10 @@
  * Nothing here allocates on the JavaScript heap per message. A small frame is
  * written by JavaScript into the thread's outgoing staging buffer, with
  * where it goes, and sent by a call without arguments (Node-API takes ~10 ns
- * per integer argument and ~70 ns to look at a typed array): up to EAGER_BYTES with MPI_Send (Open MPI's eager
- * protocol: it returns at once), larger ones copied to a malloc'd buffer and
- * sent with MPI_Isend, freed once complete.
+ * per integer argument and ~70 ns to look at a typed array): up to
+ * EAGER_BYTES with MPI_Send (Open MPI's eager protocol: it returns at once),
+ * larger ones copied to a malloc'd buffer and sent with MPI_Isend, freed
+ * once complete.
  *
  * A blocked rank waits in C (waitAny), as an MPI program's MPI_Recv does:
  * polling MPI from JavaScript, one Node-API call per poll, noticed an arrival

@@ -248,15 +248,14 @@ export class NativeAllreduce {
   }
 
   private firstOther(): number {
-    for (let r = 0; r < this.size; r++) if (this.recvHeader[r * (SLOT_BYTES / 4)] === OTHER) return r
+    for (let r = 0; r < this.size; r++) if (this.recvHeader[r * SLOT_INTS] === OTHER) return r
     return -1
   }
 
   /** Ranks contribute values of different kinds or lengths: ShapeMismatch naming the first such peer (never this rank). */
   private mismatch(peer: number, value: unknown): never {
-    const stride = SLOT_BYTES / 4
-    const code = this.recvHeader[peer * stride]!
-    const length = this.recvHeader[peer * stride + 1]!
+    const code = this.recvHeader[peer * SLOT_INTS]!
+    const length = this.recvHeader[peer * SLOT_INTS + 1]!
     const theirs = code === NUMBER ? "a number" : code >= TYPED ? `${TYPED_ARRAYS[code - TYPED]!.name}(${length})` : "a value of another kind or size"
     const mine = ArrayBuffer.isView(value) ? `${value.constructor.name}(${(value as TypedArray).length})` : describeOperand(value)
     throw new ShapeMismatch(peer, `this rank contributes ${mine}, rank ${peer} contributes ${theirs}`)

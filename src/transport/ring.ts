@@ -48,7 +48,7 @@ const HEAD = 16 // written by the reader only (own cache line)
 /** The header word that publishes a frame: kind + 1, stored last; 0 while no frame is there. */
 const KIND_WORD = 2
 
-/** Any typed array; the ring copies between same-typed views, so types must match. */
+/** Any typed array. Frames carry raw bytes (`FrameCopy`); whether a message's type fits its target is the engine's check. */
 export type TypedArray =
   | Int8Array
   | Uint8Array
