@@ -5,12 +5,13 @@
 // before any of rankflow's own work. Run under mpirun on 2 processes, alternated with the C twin:
 //   mpirun -np 2 --mca btl self,vader node --import=tsx bench/mpi_floor.ts
 // One JSON line from rank 0, impl "node-addon".
+import { compactTag } from "../src/transport/mpi.ts"
 import { mpiAddon } from "../src/transport/mpiAddon.ts"
 
 const BATCHES = 200
 const TRIPS = 1000
 const mpi = mpiAddon()
-const [rank, size] = mpi.init(new Uint8Array(new SharedArrayBuffer(1 << 20)), 1)
+const [rank, size, , compactMax] = mpi.init(new Uint8Array(new SharedArrayBuffer(1 << 20)), 1)
 if (size !== 2) throw new Error(`mpi_floor runs on 2 processes, not ${size}`)
 const peer = 1 - rank
 const out = new ArrayBuffer(16 + 16 * 1024)
@@ -22,8 +23,18 @@ const words = new Int32Array(out)
 const outDoubles = new Float64Array(out)
 const inDoubles = new Float64Array(staging)
 const value = new Float64Array(1).fill(rank + 1)
-// Descriptor (destination, MPI tag, frame bytes), then the frame: header (context, tag, kind, bytes) and 8 bytes.
+// Descriptor (destination, MPI tag, frame bytes), then the frame: as the engine sends it, a compact frame (the
+// header in the MPI tag, the 8 bytes alone) where the addon takes one, else header (context, tag, kind, bytes) and 8 bytes.
+const compact = compactMax >= 8 ? compactTag(0, 1, 1) : -1
 const send = (): void => {
+  if (compact >= 0) {
+    words[0] = peer
+    words[1] = compact
+    words[2] = 8
+    outDoubles[2] = value[0]!
+    mpi.send()
+    return
+  }
   words[0] = peer
   words[1] = 1
   words[2] = 24

@@ -18,12 +18,17 @@ import type { TypedArray } from "./ring.ts"
 export interface MpiAddon {
   /**
    * Once per rank thread: MPI_Init_thread (first thread of the process) and the job's RMA
-   * window over `heap`; [process rank, processes, thread level]. `perProcess`: rank threads per process.
+   * window over `heap`; [process rank, processes, thread level, compact payload bytes]. The last is
+   * the largest payload `send` takes as a compact frame (header in the MPI tag), or -1 when compact
+   * frames are off (hybrid runs, or an MPI whose tags stop below 2^31 - 1). `perProcess`: rank threads per process.
    */
-  init(heap: Uint8Array, perProcess: number): [number, number, number]
+  init(heap: Uint8Array, perProcess: number): [number, number, number, number]
   /** Once per rank thread: the buffer small frames are written into before `send`, and where `waitAny` reports arrivals (one int32 per slot). */
   bindThread(outStaging: ArrayBuffer, arrivals: Int32Array): void
-  /** Sends the small frame in the thread's outgoing staging buffer: int32 destination process, MPI tag and frame bytes first, the frame from byte 16. */
+  /**
+   * Sends the small frame in the thread's outgoing staging buffer: int32 destination process, MPI tag and frame bytes first, the frame from byte 16.
+   * A compact frame (MPI tag from `compactTag`) is its payload alone.
+   */
   send(): void
   sendLarge(dest: number, mpiTag: number, context: number, tag: number, kind: number, payload: TypedArray, bytes: number): number
   testSend(handle: number): boolean

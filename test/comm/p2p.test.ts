@@ -87,6 +87,29 @@ test(`recvInto fills every typed-array type and reports count, type and transpor
   }
 })
 
+for (const ranks of [2, 3, 4])
+test(`messages of every frame shape interleaved on one link arrive in order with their tags, on fresh and on the 300th communicator (${ranks} ranks)`, async (t) => {
+  const results = await onRanks<{ got: unknown[]; onDup: unknown[] }>(ranks, "p2p.ts", "frameShapes", 300)
+  for (const [rank, { got, onDup }] of results.entries()) {
+    const l = (rank - 1 + ranks) % ranks
+    t.deepEqual(got, [
+      [5, l, 20_000, "Uint8Array", 20_000, l + 1, l + 1, l + 1, l + 1],
+      ["posted", l + 0.5],
+      [1, l, 1, "Float64Array", 1, "-0", -0],
+      [2, l, 8, "number", l * 10],
+      [3, l, 0, "Float64Array", 0, null],
+      [32767, l, 2, "Int32Array", 2, l, -1, -1],
+      [32768, l, 2, "Int32Array", 2, l, 7, 7],
+      [4, l, 2, "Float64Array", 2, l, 1, 1],
+      [6, l, 1, "Int16Array", 1, -l - 1, -l - 1],
+      [2 ** 30 - 1, l, "serialized", "string", `text from ${l}`],
+      [7, l, 8, "Uint8Array", 8, l, 2, 3, 8],
+      [8, l, 9, "Uint8Array", 9, l, 2, 3, 9],
+    ])
+    t.deepEqual(onDup, [[l + 0.25], 1, l, 10])
+  }
+})
+
 test("64 MB arrays cross both ways at once with blocking sends, by recv and by recvInto", async (t) => {
   const results = await onRanks<{ sum: number; expected: number; into: boolean }>(2, "p2p.ts", "simultaneousLargeSends", 8 * 1024 * 1024)
   for (const r of results) {

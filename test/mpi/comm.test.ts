@@ -40,6 +40,8 @@ const CALLS: FixtureCall[] = [
   ["p2p.ts", "recvIntoEveryType", 70_000],
   ["p2p.ts", "anySourceOrder", 200],
   ["p2p.ts", "probeThenReceive"],
+  // Payloads of up to 8 bytes travel with their header in the MPI tag: mixed on one link with every other shape.
+  ["p2p.ts", "frameShapes", 300],
   ["collectives.ts", "moveData", 10],
   ["collectives.ts", "moveData", 1003],
   ["collectives.ts", "reductions"],
