@@ -473,6 +473,9 @@ typedef struct {
   double nanos;                /* how long a run polls before returning false */
   bool live;                   /* false once this thread finalized (the record stays: its run function points at it) */
   MPI_Request *requests;       /* room for a receive and a send per other process */
+  MPI_Status *statuses;        /* the requests' statuses once all are complete */
+  int receives_from;           /* index in requests of the first receive (large sends come first) */
+  bool compact;                /* slots may travel compact (see gather_tag): receives match any tag */
   napi_ref send_ref, recv_ref; /* keep both buffers alive while bound */
 } Gather;
 /* This thread's bound allgathers (freed at finalize). */
@@ -482,6 +485,45 @@ static __thread int gathers_count = 0, gathers_capacity = 0;
 /* The native allgather in flight on this thread (one at a time): its requests (a bound gather's), or none. */
 static __thread MPI_Request *gather_requests = NULL;
 static __thread int gather_count = 0;
+static __thread Gather *gather_in_flight = NULL;
+
+/*
+ * A slot starts with four int32 words: what it holds (< 16), its length (< 16), the call's sequence
+ * number, and 1 when its payload fits the 8 bytes after that 16-byte header. Such a slot travels
+ * compact, as its 8 payload bytes alone, its header in the MPI tag: bit 30, the gather's tag (14
+ * bits), the two small words (4 bits each) and the sequence number's low 8 bits. As for frames,
+ * Open MPI's shared-memory path is ~0.1 µs slower for 80 bytes than for 8 (in C, 2 processes).
+ */
+static int gather_tag(const Gather *g) {
+  const int32_t *h = (const int32_t *)g->send;
+  if (!g->compact || h[3] != 1 || (uint32_t)h[0] > 15 || (uint32_t)h[1] > 15) return -1;
+  return COMPACT_BIT | (g->tag << 16) | (h[0] << 12) | (h[1] << 8) | (h[2] & 0xff);
+}
+
+/*
+ * Rebuilds the slots that arrived compact (once every request is complete): the payload moved
+ * behind its header, the sequence number taken as the one nearest this process's own. A slot of
+ * another communicator's allgather (a peer that called collectives in another order) gets the
+ * sequence number -1: the caller reports the ranks out of step.
+ */
+static void unpack_slots(const Gather *g) {
+  const int32_t own = ((const int32_t *)g->send)[2];
+  for (int k = 1; k < g->size; k++) {
+    int from = (g->me - k + g->size) % g->size;
+    int tag = g->statuses[g->receives_from + k - 1].MPI_TAG;
+    int32_t *slot = (int32_t *)(g->recv + (size_t)from * g->bytes);
+    if (tag == g->tag) continue;
+    if ((tag & COMPACT_BIT) == 0 || ((tag >> 16) & 0x3fff) != g->tag) {
+      slot[2] = -1;
+      continue;
+    }
+    memmove(slot + 4, slot, 8);
+    slot[0] = (tag >> 12) & 0xf;
+    slot[1] = (tag >> 8) & 0xf;
+    slot[2] = own + (int8_t)(uint8_t)((tag & 0xff) - (own & 0xff));
+    slot[3] = 1;
+  }
+}
 
 /* Nanoseconds since `t0` (CLOCK_MONOTONIC): the polling loops' time limit. */
 static double nanos_since(const struct timespec *t0) {
@@ -500,15 +542,19 @@ static bool gather_poll(double nanos) {
   MPI_Request *requests = gather_requests;
   int flag = count == 0;
   struct timespec t0 = {0, 0};
+  Gather *g = gather_in_flight;
+  MPI_Status *statuses = g != NULL && g->compact ? g->statuses : MPI_STATUSES_IGNORE;
   for (unsigned rounds = 0; !flag; rounds++) {
-    MPI_Testall(count, requests, &flag, MPI_STATUSES_IGNORE);
+    MPI_Testall(count, requests, &flag, statuses);
     if (flag || (rounds & 15) != 15) continue;
     if (rounds == 15) clock_gettime(CLOCK_MONOTONIC, &t0);
     else if (nanos_since(&t0) > nanos) break;
   }
   if (flag) {
+    if (statuses != MPI_STATUSES_IGNORE) unpack_slots(g);
     gather_count = 0;
     gather_requests = NULL;
+    gather_in_flight = NULL;
   }
   return flag != 0;
 }
@@ -562,6 +608,9 @@ static napi_value allgather_bind(napi_env env, napi_callback_info info) {
   g->nanos = nanos;
   g->live = true;
   g->requests = malloc(sizeof(MPI_Request) * 2 * (size > 1 ? size - 1 : 1));
+  g->statuses = malloc(sizeof(MPI_Status) * 2 * (size > 1 ? size - 1 : 1));
+  g->receives_from = 0;
+  g->compact = compact_frames && tag < (1 << 14) && send_bytes >= HEADER_BYTES + 8 && send_bytes <= EAGER_BYTES;
   napi_create_reference(env, a[2], 1, &g->send_ref);
   napi_create_reference(env, a[3], 1, &g->recv_ref);
   napi_value run;
@@ -579,25 +628,29 @@ static napi_value allgather_run(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   void *data = NULL;
   napi_get_cb_info(env, info, &argc, NULL, NULL, &data);
-  const Gather *g = data;
+  Gather *g = data;
   if (!g->live) return throw_error(env, "allgather: MPI was finalized on this thread");
   if (gather_count > 0) return throw_error(env, "allgather: an allgather is already in flight on this thread");
   const int size = g->size, me = g->me, bytes = (int)g->bytes;
   memcpy(g->recv + (size_t)me * g->bytes, g->send, g->bytes);
+  const int compact_tag = gather_tag(g);
   int n = 0;
   for (int k = 1; k < size; k++) {
     int to = (me + k) % size;
     int dest = g->ranks == NULL ? to : g->ranks[to];
-    if (g->bytes <= EAGER_BYTES) MPI_Send(g->send, bytes, MPI_BYTE, dest, g->tag, collective_world);
+    if (compact_tag >= 0) MPI_Send(g->send + HEADER_BYTES, 8, MPI_BYTE, dest, compact_tag, collective_world);
+    else if (g->bytes <= EAGER_BYTES) MPI_Send(g->send, bytes, MPI_BYTE, dest, g->tag, collective_world);
     else MPI_Isend(g->send, bytes, MPI_BYTE, dest, g->tag, collective_world, &g->requests[n++]);
   }
+  g->receives_from = n;
   for (int k = 1; k < size; k++) {
     int from = (me - k + size) % size;
     int source = g->ranks == NULL ? from : g->ranks[from];
-    MPI_Irecv(g->recv + (size_t)from * g->bytes, bytes, MPI_BYTE, source, g->tag, collective_world, &g->requests[n++]);
+    MPI_Irecv(g->recv + (size_t)from * g->bytes, bytes, MPI_BYTE, source, g->compact ? MPI_ANY_TAG : g->tag, collective_world, &g->requests[n++]);
   }
   gather_requests = g->requests;
   gather_count = n;
+  gather_in_flight = g;
   napi_value result;
   napi_get_boolean(env, gather_poll(g->nanos), &result);
   return result;
@@ -706,18 +759,21 @@ static void free_gathers(napi_env env) {
     Gather *g = gathers[i];
     free(g->ranks);
     free(g->requests);
+    free(g->statuses);
     napi_delete_reference(env, g->send_ref);
     napi_delete_reference(env, g->recv_ref);
     /* The run function may outlive finalize: it keeps pointing at this record, which refuses to run. */
     g->live = false;
     g->ranks = NULL;
     g->requests = NULL;
+    g->statuses = NULL;
   }
   free(gathers);
   gathers = NULL;
   gathers_count = gathers_capacity = 0;
   gather_requests = NULL;
   gather_count = 0;
+  gather_in_flight = NULL;
 }
 
 static napi_value abort_job(napi_env env, napi_callback_info info) {

@@ -746,7 +746,9 @@ export class Comm {
     if (error instanceof OutOfStep) {
       // A slot carries no more than its call's number: the peer's earlier call is what differs.
       const mine = { op: "allreduce", root: 0, seq }
-      return new CollectiveMismatch(this.rank, error.peer, mine, { ...mine, seq: error.seq }, "calls out of step: a rank called another collective before this allreduce")
+      // -1: the peer's slot came from an allreduce on another communicator.
+      const theirs = error.seq < 0 ? { op: "a collective on another communicator", root: 0, seq: -1 } : { ...mine, seq: error.seq }
+      return new CollectiveMismatch(this.rank, error.peer, mine, theirs, "calls out of step: a rank called another collective before this allreduce")
     }
     return this._collectiveError(error, callInfo(C.CollectiveOp.allreduce, 0, seq))
   }

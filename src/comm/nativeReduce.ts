@@ -26,7 +26,14 @@ export const NATIVE_PAYLOAD_BYTES = 64
 const HEADER_BYTES = 16
 const SLOT_BYTES = HEADER_BYTES + NATIVE_PAYLOAD_BYTES
 
-/** Header word 0: what the slot holds. Typed arrays: TYPED + their index in TYPED_ARRAYS. */
+/**
+ * Header words: what the slot holds (OTHER, NUMBER, or TYPED + the index in TYPED_ARRAYS), its
+ * length, the call's sequence number, and FITS_8 when the payload is at most 8 bytes: a transport
+ * may then carry the slot as those 8 bytes and the header's small words apart (the MPI addon puts
+ * them in the message's tag), and rebuilds the same slot on arrival. A slot from another
+ * communicator's call arrives with sequence number -1 (`OutOfStep`).
+ */
+const FITS_8 = 1
 const OTHER = 0
 const NUMBER = 1
 const TYPED = 2
@@ -52,10 +59,10 @@ const TYPED_ARRAYS: ReadonlyArray<TypedCtor> = [
 export class OutOfStep extends Error {
   constructor(
     readonly peer: number,
-    /** The sequence number of the peer's call. */
+    /** The sequence number of the peer's call; -1: a call on another communicator. */
     readonly seq: number,
   ) {
-    super(`rank ${peer} is in collective call #${seq}`)
+    super(seq < 0 ? `rank ${peer} is in a collective call on another communicator` : `rank ${peer} is in collective call #${seq}`)
   }
 }
 
@@ -125,6 +132,7 @@ export class NativeAllreduce {
       h[0] = NUMBER
       h[1] = 1
       h[2] = seq
+      h[3] = FITS_8
       this.sendNumber[0] = value
       this.exchange()
       if (!this.allSlotsAre(NUMBER, 1, seq)) return this.disagreement(value, seq)
@@ -136,10 +144,12 @@ export class NativeAllreduce {
       const v = value as TypedArray
       h[0] = TYPED + typedIndex
       h[1] = v.length
+      h[3] = v.byteLength <= 8 ? FITS_8 : 0
       this.sendViewOf(typedIndex).set(v as never)
     } else {
       h[0] = OTHER
       h[1] = 0
+      h[3] = FITS_8
     }
     this.exchange()
     if (!this.allSlotsAre(h[0]!, h[1]!, seq)) return this.disagreement(value, seq)

@@ -127,6 +127,15 @@ test.serial("collectives called in a different order across MPI processes (ibarr
   t.notRegex(run.stderr, /timed out|JobTimeout/)
 })
 
+test.serial("allreduces called on two communicators in a different order across MPI processes fail with CollectiveMismatch naming the other communicator, not a hang", async (t) => {
+  if (!requireMpirun(t)) return
+  const calls = serialize([["collectives.ts", "mismatchedCalls", "communicators"]]).toString("base64")
+  const run = await mpirun(3, "test/fixtures/mpi/runExport.ts", ["--timeout", "120", "--", calls])
+  t.is(run.code, 1, run.stderr)
+  t.regex(run.stderr, /rankflow: rank \d failed: CollectiveMismatch: rank \d: collective mismatch: this rank called allreduce \(root 0, collective #\d+\) but rank \d called a collective on another communicator/)
+  t.notRegex(run.stderr, /timed out|JobTimeout/)
+})
+
 test.serial("--dashboard is refused on the MPI transport with exit 2 (it watches threads only), before any rank starts", async (t) => {
   if (!requireMpirun(t)) return
   const run = await mpirun(2, PROGRAM, ["--dashboard=0", "--", "ok"])
