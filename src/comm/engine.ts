@@ -41,6 +41,7 @@ import {
   KIND_SERIALIZED,
   kindName,
   kindOf,
+  typedByteLength,
   typedConstructor,
 } from "./dtype.ts"
 import { Decoder, Encoder, PACKED_FORMAT } from "./encode.ts"
@@ -389,6 +390,9 @@ export class Engine {
       }
     } else if (typedConstructor(kind) !== undefined) {
       p.data = value as TypedArray
+      p.bytes = typedByteLength(p.data)
+      if (p.bytes > MAX_FRAME_BYTES) throw new MessageTooLarge(this.rank, p.bytes, MAX_FRAME_BYTES)
+      return p
     } else {
       p.data = bytesOf(value as ArrayBuffer | DataView)
     }
@@ -952,7 +956,8 @@ export class Engine {
     const typed = typedConstructor(intoKind) !== undefined
     if (isObjectKind(kind) || (typed && intoKind !== kind))
       return new RecvTypeMismatch(this.rank, source, tag, kindName(intoKind), kindName(kind))
-    if (bytes > into.byteLength) return new RecvTruncated(this.rank, source, tag, bytes, into.byteLength)
+    const room = typed ? typedByteLength(into as TypedArray) : into.byteLength
+    if (bytes > room) return new RecvTruncated(this.rank, source, tag, bytes, room)
     return null
   }
 
