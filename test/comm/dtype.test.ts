@@ -1,5 +1,5 @@
 import test from "ava"
-import { isObjectKind, KIND_ARRAYBUFFER, KIND_DATAVIEW, KIND_NUMBER, KIND_SERIALIZED, kindName, kindOf } from "../../src/comm/dtype.ts"
+import { isObjectKind, KIND_ARRAYBUFFER, KIND_DATAVIEW, KIND_NUMBER, KIND_SERIALIZED, kindName, kindOf, typedByteLength } from "../../src/comm/dtype.ts"
 
 const TYPED = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array]
 
@@ -43,4 +43,35 @@ test("numbers and serialized values arrive as objects; buffers and views do not"
   t.is(kindOf(new ArrayBuffer(1)), KIND_ARRAYBUFFER)
   t.is(kindOf(new DataView(new ArrayBuffer(1))), KIND_DATAVIEW)
   t.false(isObjectKind(kindOf(new Float64Array(1))))
+})
+
+/** Node 20's resizable ArrayBuffer (ES2024; the project's TypeScript lib predates it). */
+const ResizableBuffer = ArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => ArrayBuffer & { resize(bytes: number): void }
+
+test("typedByteLength is the array's byteLength, also after its buffer was detached, for arrays over resizable buffers and for arrays never remembered", (t) => {
+  const check = (a: Int8Array | Float64Array | Uint16Array, what: string): void => {
+    kindOf(a) // remembers it, when it may
+    t.is(typedByteLength(a), a.byteLength, what)
+  }
+  const kept = new Float64Array(4)
+  check(kept, "a remembered array")
+  check(new Uint16Array(new ArrayBuffer(64), 6, 5), "an array at an offset")
+  check(kept, "the first again")
+  // Detached by a transfer: its byteLength drops to 0, and the remembered length must too.
+  structuredClone(kept.buffer, { transfer: [kept.buffer] })
+  t.is(kept.byteLength, 0)
+  t.is(typedByteLength(kept), 0)
+  check(kept, "a detached array, asked again")
+  const latest = new Int8Array(8)
+  check(latest, "the latest array")
+  structuredClone(latest.buffer, { transfer: [latest.buffer] })
+  t.is(typedByteLength(latest), 0)
+  const resizable = new ResizableBuffer(32, { maxByteLength: 64 })
+  const tracking = new Int8Array(resizable)
+  check(tracking, "a length-tracking array")
+  resizable.resize(48)
+  check(tracking, "after its buffer grew")
+  resizable.resize(8)
+  check(tracking, "after its buffer shrank")
+  check(new Float64Array(1 << 18), "an array over a 2 MiB buffer (never remembered)")
 })
