@@ -46,6 +46,11 @@ function viewsOf(array: TypedArray, byteLength: number): Views {
     const entry = cache[i]!
     if (entry.array === array && entry.bytes.length >= byteLength) return entry
   }
+  return makeViews(array)
+}
+
+/** A cache miss, apart from `viewsOf` so that its hit path stays small enough to inline into the copies. */
+function makeViews(array: TypedArray): Views {
   const buffer = array.buffer
   const offset = array.byteOffset
   const length = array.byteLength
