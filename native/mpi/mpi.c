@@ -87,6 +87,10 @@
    in the MPI tag instead (bit 30 set; context, tag and kind below it, see arrived). */
 #define COMPACT_BIT 0x40000000
 #define COMPACT_MAX_BYTES 8
+/* Arm words (after the slots' arrivals): slot, context, tag, kind, max bytes; then, written by the
+   wait: the delivered payload's bytes (-1: none) and its tag. */
+enum { ARM_SLOT, ARM_CONTEXT, ARM_TAG, ARM_KIND, ARM_MAX, ARM_DELIVERED, ARM_DELIVERED_TAG, ARM_WORDS = 8 };
+
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool ready = false;
@@ -270,7 +274,8 @@ static napi_value bind_thread(napi_env env, napi_callback_info info) {
   size_t capacity = 0, length = 0;
   if (napi_get_arraybuffer_info(env, a[0], &staging, &capacity) != napi_ok) return throw_error(env, "bindThread: the outgoing staging buffer is not an ArrayBuffer");
   int32_t *counts = (int32_t *)typed_bytes(env, a[1], &length);
-  if (counts == NULL || length < sizeof(int32_t) * (size_t)slot_count) return throw_error(env, "bindThread: arrivals needs one int32 per slot (init was not called on this thread?)");
+  if (counts == NULL || length < sizeof(int32_t) * ((size_t)slot_count + ARM_WORDS))
+    return throw_error(env, "bindThread: arrivals needs one int32 per slot and 8 arm words (init was not called on this thread?)");
   out_staging = staging;
   out_capacity = capacity;
   arrivals = counts;
@@ -703,13 +708,33 @@ static bool sends_or_gather_moved(const Waitable *w) {
  * Open MPI's progress yields the core on each poll when mpirun asks it to (oversubscribed); past
  * YIELD_AFTER_NS this loop also yields every 16 polls, for other work on a busy machine.
  */
-static napi_value wait_any(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
-  double nanos = arg_double(env, a[0]);
+/*
+ * A receive the engine armed for the wait (waitInto): the next small frame of `slot` that has the
+ * context, the tag (or any, when negative), the kind and at most `max` payload bytes is copied
+ * straight into `dest` by the wait, as MPI does into a posted receive's buffer, and never shown to
+ * JavaScript as a frame. `spec` is the thread's arm words (after its arrivals): the wait writes
+ * there what it delivered.
+ */
+typedef struct {
+  int slot, context, tag, kind, max;
+  unsigned char *dest;
+  int32_t *spec;
+} Armed;
+
+/* Delivers the frame just received into the armed slot's staging (`n` bytes) when it is the armed one. */
+static bool deliver(const Armed *a, const Slot *s, int n) {
+  const int32_t *h = (const int32_t *)s->staging;
+  int bytes = h[3];
+  if (n != HEADER_BYTES + bytes || h[0] != a->context || (a->tag >= 0 && h[1] != a->tag) || h[2] != a->kind || bytes > a->max) return false;
+  if (bytes > 0) memcpy(a->dest, s->staging + HEADER_BYTES, (size_t)bytes);
+  a->spec[ARM_DELIVERED] = bytes;
+  a->spec[ARM_DELIVERED_TAG] = h[1];
+  return true;
+}
+
+/* The wait of waitAny and waitInto (`armed`: NULL, or the receive to deliver); true once something moved. */
+static bool wait_loop(double nanos, const Armed *armed) {
   int32_t *counts = arrivals;
-  if (counts == NULL) return throw_error(env, "waitAny: bindThread was not called on this thread");
   const Waitable w = {posted, slot_count, outgoing, outgoing_count, gather_requests, gather_count};
   const Slot *bound = slots;
   bool held = false, waiting = w.gather_count > 0;
@@ -721,14 +746,14 @@ static napi_value wait_any(napi_env env, napi_callback_info info) {
   for (int i = 0; !waiting && i < w.outgoing_count; i++) waiting = w.outgoing[i].buffer == NULL && w.outgoing[i].request != MPI_REQUEST_NULL;
   bool moved = false;
   if (!waiting && !held) sched_yield(); /* nothing MPI could complete: give the core away once */
-  struct timespec t0;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  struct timespec t0 = {0, 0};
   for (unsigned rounds = 0; !moved && (waiting || held); rounds++) {
     int flag = 0, index = MPI_UNDEFINED;
     MPI_Status status;
     MPI_Testany(w.slots, w.posted, &index, &flag, &status);
     if (flag && index != MPI_UNDEFINED) {
-      counts[index] = arrived(&bound[index], &status);
+      int n = arrived(&bound[index], &status);
+      counts[index] = armed != NULL && index == armed->slot && deliver(armed, &bound[index], n) ? 0 : n;
       moved = true;
     } else if (sends_or_gather_moved(&w)) moved = true;
     else if (held) {
@@ -736,13 +761,49 @@ static napi_value wait_any(napi_env env, napi_callback_info info) {
       moved = flag != 0;
     }
     if (moved || (rounds & 15) != 15) continue;
+    /* The clock is first read after 16 polls: an arrival that is already there costs no clock read. */
+    if (rounds == 15) {
+      clock_gettime(CLOCK_MONOTONIC, &t0);
+      continue;
+    }
     double waited = nanos_since(&t0);
     if (waited > nanos) break;
     /* A long wait lets whatever else is runnable on this core go first (a busy machine). */
     if (waited > YIELD_AFTER_NS) sched_yield();
   }
+  return moved;
+}
+
+static napi_value wait_any(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  double nanos = arg_double(env, a[0]);
+  if (arrivals == NULL) return throw_error(env, "waitAny: bindThread was not called on this thread");
   napi_value result;
-  napi_get_boolean(env, moved, &result);
+  napi_get_boolean(env, wait_loop(nanos, NULL), &result);
+  return result;
+}
+
+/*
+ * waitInto(dest: TypedArray, nanos) -> boolean: waitAny with the receive described by the arm words
+ * armed (see Armed): a frame it delivers into dest leaves its payload bytes and tag in the arm
+ * words and 0 in arrivals[slot] (else the words say -1 and the frame is shown as waitAny does).
+ */
+static napi_value wait_into(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value a[2];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  if (arrivals == NULL) return throw_error(env, "waitInto: bindThread was not called on this thread");
+  int32_t *spec = arrivals + slot_count;
+  size_t length = 0;
+  unsigned char *dest = typed_bytes(env, a[0], &length);
+  Armed armed = {spec[ARM_SLOT], spec[ARM_CONTEXT], spec[ARM_TAG], spec[ARM_KIND], spec[ARM_MAX], dest, spec};
+  if (armed.slot < 0 || armed.slot >= slot_count || armed.max < 0 || (size_t)armed.max > length || (dest == NULL && armed.max > 0))
+    return throw_error(env, "waitInto: no slot, or a destination shorter than the armed length");
+  spec[ARM_DELIVERED] = -1;
+  napi_value result;
+  napi_get_boolean(env, wait_loop(arg_double(env, a[1]), &armed), &result);
   return result;
 }
 
@@ -854,6 +915,7 @@ NAPI_MODULE_INIT() {
   define(env, exports, "allgatherBind", allgather_bind);
   define(env, exports, "allgatherTest", allgather_test);
   define(env, exports, "waitAny", wait_any);
+  define(env, exports, "waitInto", wait_into);
   define(env, exports, "abort", abort_job);
   define(env, exports, "finalize", finalize);
   define(env, exports, "finalized", finalized);

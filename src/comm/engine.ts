@@ -27,7 +27,7 @@ import {
   RecvTypeMismatch,
   MessageTooLarge,
 } from "../errors.ts"
-import type { Bell, InChannel, Links, OutChannel } from "../transport/channel.ts"
+import { ARMED_SLEPT, ARMED_WOKEN, type Bell, type InChannel, type Links, type OutChannel } from "../transport/channel.ts"
 import { BlockedOp, blockedOpName, Doorbell, failedRankOf, SPIN_LIMIT, STREAM_SPIN_LIMIT } from "../transport/doorbell.ts"
 import { allocateContext, reserveHeap, type WorldMemory } from "../transport/memory.ts"
 import { native } from "../transport/native.ts"
@@ -551,7 +551,13 @@ export class Engine {
         this.syncStashed = false // a matching synchronous message was just copied to the unexpected queue: take it there
         continue
       }
-      if (this.quickSleep(BlockedOp.recv, source, tag)) continue
+      const slept = this.quickSleep(BlockedOp.recv, source, tag, context, into)
+      if (slept >= 0) {
+        if (this.trace !== null) this.trace.arrivesNow()
+        this.endBlocking()
+        return this.deliveredInto(source, into, slept, status)
+      }
+      if (slept === ARMED_WOKEN) continue
       this.pause(BlockedOp.recv, source, tag, context)
     }
   }
@@ -564,13 +570,32 @@ export class Engine {
    * call per channel), which were the rank's critical path on a ping-pong.
    * Only before a call's first failed attempt is counted (or after a sleep
    * that woke, which resets the count): a wake-up for anything else goes
-   * the usual way. True when woken (re-check).
+   * the usual way. A blocking receive from one source into a typed array
+   * sleeps with the receive armed in the transport (`InChannel.sleepInto`,
+   * as MPI posts a receive into the user's buffer): a matching small message
+   * then lands in `into` with none of the engine's matching and copying on
+   * the way. Returns the payload bytes so delivered, ARMED_WOKEN (re-check)
+   * or ARMED_SLEPT (not woken, or no sleep here: pause next).
    */
-  private quickSleep(op: number, peer: number, tag: number): boolean {
-    if (!this.pollingBell || this.spins !== 0 || this.pendingSendCount > 0 || this.pollers.length > 0 || this.streamsIn > 0) return false
+  private quickSleep(op: number, peer: number, tag: number, context: number, into: RecvTarget): number {
+    if (!this.pollingBell || this.spins !== 0 || this.pendingSendCount > 0 || this.pollers.length > 0 || this.streamsIn > 0) return ARMED_SLEPT
     this.spins = 1
     if (this.trace !== null) this.trace.blocked(op, peer, tag)
-    return this.doorbell.sleep(0)
+    if (peer !== ANY_SOURCE && into !== null) {
+      const ring = this.inRings[peer]!
+      const kind = kindOf(into)
+      if (ring.sleepInto !== undefined && typedConstructor(kind) !== undefined) return ring.sleepInto(context, tag, kind, into as TypedArray, typedByteLength(into as TypedArray))
+    }
+    return this.doorbell.sleep(0) ? ARMED_WOKEN : ARMED_SLEPT
+  }
+
+  /** A receive into `into` the transport completed during `quickSleep` (`InChannel.sleepInto`): as `readSmall` ends one. */
+  private deliveredInto(source: number, into: RecvTarget, bytes: number, status: Status | null): unknown {
+    const tag = this.inRings[source]!.deliveredTag!
+    if (this.trace !== null) this.trace.arrived(source, tag, bytes)
+    status?.set(source, tag, bytes, kindOf(into))
+    this.doorbell.ring(source)
+    return into
   }
 
   /**

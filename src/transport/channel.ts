@@ -45,7 +45,23 @@ export interface InChannel {
   readLarge(dest: TypedArray, sink?: Sink): boolean
   /** True when the sender cannot move on until this frame is consumed: the engine then copies it out of the way. */
   writerStalled(): boolean
+  /**
+   * Optional, for a channel whose bell polls the transport (`Bell.pollsTransport`): the bell's
+   * sleep with a receive armed, as MPI posts a receive into the user's buffer. A small frame of
+   * this channel with `context`, `tag` (or any, when ANY_TAG), `kind` and at most `maxBytes`
+   * arriving meanwhile is copied into `into` and consumed by the transport, never shown by `peek`.
+   * Returns its payload bytes (its tag then in `deliveredTag`), ARMED_WOKEN when woken by anything
+   * else, ARMED_SLEPT when not woken.
+   */
+  sleepInto?(context: number, tag: number, kind: number, into: TypedArray, maxBytes: number): number
+  /** The tag of the frame `sleepInto` delivered last. */
+  readonly deliveredTag?: number
 }
+
+/** `InChannel.sleepInto`: woken by something other than the armed receive. */
+export const ARMED_WOKEN = -1
+/** `InChannel.sleepInto`: the wait ended unwoken (re-check, sleep again). */
+export const ARMED_SLEPT = -2
 
 /** How a rank waits for its peers, and what it publishes while it does. Implemented by `Doorbell` on threads. */
 export interface Bell {

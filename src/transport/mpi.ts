@@ -29,7 +29,7 @@
  */
 import { copyBytes } from "./copy.ts"
 import { FrameCopy } from "./frameCopy.ts"
-import type { Bell, InChannel, Links, NativeAllgather, OutChannel } from "./channel.ts"
+import { ARMED_SLEPT, ARMED_WOKEN, type Bell, type InChannel, type Links, type NativeAllgather, type OutChannel } from "./channel.ts"
 import type { WorldMemory } from "./memory.ts"
 import { mpiAddon, type MpiAddon } from "./mpiAddon.ts"
 import { HEADER_BYTES, pad16, Ring, type OutgoingFrame, type Sink, type TypedArray } from "./ring.ts"
@@ -68,13 +68,20 @@ export class MpiStaging {
   /** Destination process, MPI tag, frame bytes; then the frame's header (context, tag, kind, payload bytes). */
   readonly words = new Int32Array(this.buffer, 0, 8)
   readonly copy = new FrameCopy(new Uint8Array(this.buffer))
-  /** Byte length of the frame seen arriving in each receive slot by the C-side wait (0: none): probe is then skipped. */
+  /** Byte length of the frame seen arriving in each receive slot by the C-side wait (0: none): probe is then skipped; then the arm words. */
   readonly arrivals: Int32Array
+  /** `waitInto`'s arm words (the addon's Armed): slot, context, tag, kind, max bytes; delivered bytes (-1: none), delivered tag. */
+  readonly arm: Int32Array
 
   constructor(slots: number) {
-    this.arrivals = new Int32Array(slots)
+    this.arrivals = new Int32Array(slots + ARM_WORDS)
+    this.arm = this.arrivals.subarray(slots)
   }
 }
+
+const ARM_WORDS = 8
+const ARM_DELIVERED = 5
+const ARM_DELIVERED_TAG = 6
 
 /** Frames to one peer. MPI buffers them: a small frame always goes out at once. */
 export class MpiOutChannel implements OutChannel {
@@ -155,11 +162,14 @@ export class MpiInChannel implements InChannel {
   private readonly copy = new FrameCopy(new Uint8Array(this.staging))
   /** Where a large frame is received before a non-copy sink (a reduction) combines it. */
   private scratch = new Uint8Array(0)
+  deliveredTag = 0
+  private readonly arrivals: Int32Array
+  private readonly arm: Int32Array
 
   constructor(
     private readonly mpi: MpiAddon,
-    /** Where the C-side wait leaves the byte length of a frame it saw arrive (indexed by slot). */
-    private readonly arrivals: Int32Array,
+    /** Where the C-side wait leaves the byte length of a frame it saw arrive (indexed by slot), and the arm words. */
+    staging: MpiStaging,
     /** This channel's slot in the addon's per-thread table of matched messages. */
     private readonly slot: number,
     /** The peer's process (its MPI rank). */
@@ -167,7 +177,24 @@ export class MpiInChannel implements InChannel {
     /** The MPI tag of this pair of rank threads. */
     private readonly mpiTag: number,
   ) {
+    this.arrivals = staging.arrivals
+    this.arm = staging.arm
     mpi.bind(slot, peer, mpiTag, this.staging)
+  }
+
+  /** The C-side wait (the bell's, `MpiBell.sleep`) with the receive armed; only for a rank whose channels are all MPI's (the bell then polls them all). */
+  sleepInto(context: number, tag: number, kind: number, into: TypedArray, maxBytes: number): number {
+    const a = this.arm
+    a[0] = this.slot
+    a[1] = context
+    a[2] = tag
+    a[3] = kind
+    a[4] = maxBytes
+    if (!this.mpi.waitInto(into, WAIT_NS)) return ARMED_SLEPT
+    const bytes = a[ARM_DELIVERED]!
+    if (bytes < 0) return ARMED_WOKEN
+    this.deliveredTag = a[ARM_DELIVERED_TAG]!
+    return bytes
   }
 
   isSmall(payloadBytes: number): boolean {
@@ -298,7 +325,7 @@ export function mpiLinks(memory: WorldMemory, thread = 0, perProcess = 1): Links
       ins.push(new Ring(memory, peerThread, thread))
     } else {
       outs.push(new MpiOutChannel(mpi, staging, peerProcess, mpiTagOf(thread, peerThread, perProcess), compactMax))
-      ins.push(new MpiInChannel(mpi, staging.arrivals, peer, peerProcess, mpiTagOf(peerThread, thread, perProcess)))
+      ins.push(new MpiInChannel(mpi, staging, peer, peerProcess, mpiTagOf(peerThread, thread, perProcess)))
     }
   }
   const heap = memory.heap

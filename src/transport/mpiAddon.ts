@@ -23,7 +23,10 @@ export interface MpiAddon {
    * frames are off (hybrid runs, or an MPI whose tags stop below 2^31 - 1). `perProcess`: rank threads per process.
    */
   init(heap: Uint8Array, perProcess: number): [number, number, number, number]
-  /** Once per rank thread: the buffer small frames are written into before `send`, and where `waitAny` reports arrivals (one int32 per slot). */
+  /**
+   * Once per rank thread: the buffer small frames are written into before `send`, and where `waitAny` reports arrivals
+   * (one int32 per slot), followed by `waitInto`'s 8 arm words (slot, context, tag, kind, max bytes; delivered bytes or -1, delivered tag).
+   */
   bindThread(outStaging: ArrayBuffer, arrivals: Int32Array): void
   /**
    * Sends the small frame in the thread's outgoing staging buffer: int32 destination process, MPI tag and frame bytes first, the frame from byte 16.
@@ -32,6 +35,8 @@ export interface MpiAddon {
   send(): void
   sendLarge(dest: number, mpiTag: number, context: number, tag: number, kind: number, payload: TypedArray, bytes: number): number
   testSend(handle: number): boolean
+  /** `waitAny` with the receive in the arm words armed: a matching small frame of its slot is copied into `dest` (see native/mpi/mpi.c, Armed). */
+  waitInto(dest: TypedArray, nanos: number): boolean
   /** Binds receive slot `slot` to frames from `source` on `mpiTag`, received into `staging` (kept alive by the caller). */
   bind(slot: number, source: number, mpiTag: number, staging: ArrayBuffer): void
   /** 0 while nothing has arrived, else the byte length of the frame now in the slot's staging buffer. */

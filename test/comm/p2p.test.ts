@@ -110,6 +110,23 @@ test(`messages of every frame shape interleaved on one link arrive in order with
   }
 })
 
+test("blocking receives into buffers from a prompt peer: values, statuses, an empty message, another tag first, another type and a message too long refused", async (t) => {
+  const n = 1000
+  const [zero, one] = await onRanks<{ sum: number; tags: number; order: number[]; refused: string[] }>(2, "p2p.ts", "armedReceives", n)
+  const upTo = (f: (i: number) => number): number => Array.from({ length: n }, (_, i) => f(i)).reduce((a, b) => a + b, 0)
+  t.deepEqual(zero, { sum: upTo((i) => 2 * i), tags: upTo((i) => 7 + (i % 2) + 2), order: [], refused: [] })
+  t.deepEqual(one, {
+    sum: upTo((i) => i + 0.5),
+    tags: upTo((i) => (i % 3) + 1),
+    order: [30, 31],
+    refused: [
+      "empty: tag 9, count 0",
+      "rank 1: recvInto: buffer is Float64Array but the message from rank 0 (tag 22) is Float32Array",
+      "rank 1: recvInto: message from rank 0 (tag 24) has 16 bytes, the buffer only 8",
+    ],
+  })
+})
+
 test("64 MB arrays cross both ways at once with blocking sends, by recv and by recvInto", async (t) => {
   const results = await onRanks<{ sum: number; expected: number; into: boolean }>(2, "p2p.ts", "simultaneousLargeSends", 8 * 1024 * 1024)
   for (const r of results) {

@@ -42,6 +42,8 @@ const CALLS: FixtureCall[] = [
   ["p2p.ts", "probeThenReceive"],
   // Payloads of up to 8 bytes travel with their header in the MPI tag: mixed on one link with every other shape.
   ["p2p.ts", "frameShapes", 300],
+  // A receive that waits is armed in the addon (the message copied into the buffer in C): the same results and refusals.
+  ["p2p.ts", "armedReceives", 2000],
   ["collectives.ts", "moveData", 10],
   ["collectives.ts", "moveData", 1003],
   ["collectives.ts", "reductions"],
