@@ -15,7 +15,7 @@ const [rank, size, , compactMax] = mpi.init(new Uint8Array(new SharedArrayBuffer
 if (size !== 2) throw new Error(`mpi_floor runs on 2 processes, not ${size}`)
 const peer = 1 - rank
 const out = new ArrayBuffer(16 + 16 * 1024)
-const arrivals = new Int32Array(2)
+const arrivals = new Int32Array(2 + 8) // a slot per process, then the 8 arm words waitInto uses
 mpi.bindThread(out, arrivals)
 const staging = new ArrayBuffer(16 * 1024)
 mpi.bind(peer, peer, 1, staging)
