@@ -9,7 +9,12 @@
  * straight into the destination buffer. MPI's non-overtaking rule (same
  * source, same communicator) keeps the payload right behind its header.
  * The tag names the pair of rank threads (hybrid runs: several ranks per
- * process), chosen by src/transport/mpi.ts.
+ * process), chosen by src/transport/mpi.ts. With one rank per process, a
+ * payload of at most 8 bytes travels alone as a compact frame, its header in
+ * the MPI tag (bit 30 set), and the receiving slots match any tag: Open MPI's
+ * shared-memory path is 0.05-0.1 µs slower one way for anything over 8 bytes
+ * on this machine, and the header made an 8-byte payload 24. `arrived`
+ * rebuilds the frame, so JavaScript sees every frame alike.
  *
  * Each rank thread has its own send buffer, request list and receive
  * slots (thread-local). MPI runs with MPI_THREAD_SINGLE when one rank thread
@@ -35,7 +40,10 @@
  *
  * A blocked rank waits in C (waitAny), as an MPI program's MPI_Recv does:
  * polling MPI from JavaScript, one Node-API call per poll, noticed an arrival
- * ~0.3 µs later than C on this machine.
+ * ~0.3 µs later than C on this machine. A blocking receive into a typed array
+ * waits with the receive armed (waitInto): the wait copies a matching small
+ * frame straight into the array, as MPI does into a posted receive's buffer,
+ * so the engine's matching and copy are off the path from arrival to reply.
  *
  *   init(heap: Uint8Array, ranksPerProcess) -> [rank, size, threadLevel]
  *            MPI_Init_thread (SINGLE, or MULTIPLE for K > 1) and the job's RMA window over `heap` (this process's
@@ -43,7 +51,7 @@
  *            (its table of receive slots has one per rank of the job)
  *   bindThread(outStaging: ArrayBuffer, arrivals: Int32Array)   once per rank thread: small frames
  *            are written into outStaging by JavaScript and sent from there; waitAny writes the byte
- *            length of a frame it saw arrive into arrivals[slot]
+ *            length of a frame it saw arrive into arrivals[slot]; waitInto's 8 arm words follow the slots
  *   send()   sends the small frame in outStaging: int32 destination process, MPI tag and frame
  *            bytes `total` at bytes 0..11, the frame (header and payload) from byte 16
  *   sendLarge(dest, mpiTag, context, tag, kind, payload, bytes) -> handle
@@ -54,6 +62,8 @@
  *   waitAny(nanos) -> boolean   polls this thread's posted receives, large sends and allgather in C
  *                            for up to nanos: true once one of them completes (a receive's byte length
  *                            then in arrivals[slot], as if probe had returned it)
+ *   waitInto(dest: TypedArray, nanos) -> boolean   waitAny with the receive in the arm words (after
+ *                            the arrivals) armed: a matching small frame is copied into dest (Armed)
  *   pending(slot) -> boolean another frame is queued behind the one in staging
  *   recvPayload(source, mpiTag, dest: TypedArray, byteOffset, bytes)   (mpiTag + 1 is used)
  *   fetchAndAddInt32(targetProcess, index, value) -> old  (int32 index into its heap)
@@ -61,7 +71,8 @@
  *            binds an allgather of send's bytes among processes `ranks` (null: all) into recv, on a
  *            second duplicate of MPI_COMM_WORLD with `tag` (once per communicator); run() -> boolean
  *            runs it with send's current bytes (a send and a receive per other process) and polls
- *            it in C for about nanos: true once complete. One at a time per thread
+ *            it in C for about nanos: true once complete. One at a time per thread. A slot whose
+ *            header says its payload fits 8 bytes travels compact (gather_tag)
  *   allgatherTest(nanos) -> boolean   polls the one in flight for up to nanos; true once complete
  *   abort(code), finalize(), finalized() -> boolean, yieldThread(), wtime()
  * finalize cancels the thread's posted receives first and frees its bound allgathers.

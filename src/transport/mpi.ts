@@ -9,7 +9,10 @@
  *
  * A small frame (header + payload up to `MPI_SMALL_BYTES`) is one MPI
  * message; a large one is a header message then its payload, received
- * straight into the destination. The incoming side keeps one receive posted
+ * straight into the destination. With one rank per process a payload of at
+ * most 8 bytes goes alone, its header in the MPI tag (`compactTag`), as
+ * Open MPI's shared-memory path is slower for anything longer; the addon
+ * rebuilds the frame on arrival. The incoming side keeps one receive posted
  * per peer into a staging buffer (the addon's slot), takes one frame at a
  * time, and shows
  * its header to the engine exactly as a ring does, so the engine's matching
@@ -19,6 +22,9 @@
  *
  * Waiting polls MPI — in C while every channel is MPI (`MpiBell`) — instead
  * of sleeping on a futex: there is no shared memory to ring a doorbell in.
+ * A blocking receive into a typed array waits with the receive armed
+ * (`MpiInChannel.sleepInto`): the addon's wait copies a matching small frame
+ * into the array, as MPI does into a posted receive's buffer.
  *
  * Windows (`comm.alloc`) are blocks of an MPI-3 RMA window over each
  * process's shared heap (MPI_Win_create); `fetchAndAdd` is
