@@ -390,13 +390,10 @@ export class Engine {
       }
     } else if (typedConstructor(kind) !== undefined) {
       p.data = value as TypedArray
-      p.bytes = typedByteLength(p.data)
-      if (p.bytes > MAX_FRAME_BYTES) throw new MessageTooLarge(this.rank, p.bytes, MAX_FRAME_BYTES)
-      return p
     } else {
       p.data = bytesOf(value as ArrayBuffer | DataView)
     }
-    p.bytes = p.data.byteLength
+    p.bytes = typedByteLength(p.data)
     if (p.bytes > MAX_FRAME_BYTES) throw new MessageTooLarge(this.rank, p.bytes, MAX_FRAME_BYTES)
     return p
   }

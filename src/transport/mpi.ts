@@ -63,6 +63,16 @@ export const compactTag = (context: number, tag: number, kind: number): number =
 
 const isSmall = (payloadBytes: number): boolean => HEADER_BYTES + pad16(payloadBytes) <= MPI_SMALL_BYTES
 
+/** `waitInto`'s arm words, after the slots' arrivals (native/mpi/mpi.c, Armed): what the JavaScript arms, then what the wait delivered. */
+const ARM_SLOT = 0
+const ARM_CONTEXT = 1
+const ARM_TAG = 2
+const ARM_KIND = 3
+const ARM_MAX = 4
+const ARM_DELIVERED = 5
+const ARM_DELIVERED_TAG = 6
+const ARM_WORDS = 8
+
 /**
  * A rank thread's outgoing staging buffer: every small frame is written here
  * — where it goes (destination process, MPI tag, frame bytes), then the
@@ -84,10 +94,6 @@ export class MpiStaging {
     this.arm = this.arrivals.subarray(slots)
   }
 }
-
-const ARM_WORDS = 8
-const ARM_DELIVERED = 5
-const ARM_DELIVERED_TAG = 6
 
 /** Frames to one peer. MPI buffers them: a small frame always goes out at once. */
 export class MpiOutChannel implements OutChannel {
@@ -168,6 +174,7 @@ export class MpiInChannel implements InChannel {
   private readonly copy = new FrameCopy(new Uint8Array(this.staging))
   /** Where a large frame is received before a non-copy sink (a reduction) combines it. */
   private scratch = new Uint8Array(0)
+  /** The tag of the frame `sleepInto` delivered last. */
   deliveredTag = 0
   private readonly arrivals: Int32Array
   private readonly arm: Int32Array
@@ -191,11 +198,11 @@ export class MpiInChannel implements InChannel {
   /** The C-side wait (the bell's, `MpiBell.sleep`) with the receive armed; only for a rank whose channels are all MPI's (the bell then polls them all). */
   sleepInto(context: number, tag: number, kind: number, into: TypedArray, maxBytes: number): number {
     const a = this.arm
-    a[0] = this.slot
-    a[1] = context
-    a[2] = tag
-    a[3] = kind
-    a[4] = maxBytes
+    a[ARM_SLOT] = this.slot
+    a[ARM_CONTEXT] = context
+    a[ARM_TAG] = tag
+    a[ARM_KIND] = kind
+    a[ARM_MAX] = maxBytes
     if (!this.mpi.waitInto(into, WAIT_NS)) return ARMED_SLEPT
     const bytes = a[ARM_DELIVERED]!
     if (bytes < 0) return ARMED_WOKEN
