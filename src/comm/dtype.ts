@@ -46,21 +46,20 @@ let lastKind = KIND_TYPED_BASE + 1
  * The last two typed arrays `kindOf` was asked about, their kinds and byte lengths (per thread): a
  * send buffer and a receive buffer used again and again skip even the constructor lookup, and
  * `typedByteLength` skips the `byteLength` getter, which V8 11 (Node 20) never inlines (~20 ns
- * through its inline cache; an 8-byte ping-pong read it twice per message). Each length is
- * guarded by a Uint8Array over the same bytes: its `length` (one map: inlined) drops to 0 when the
- * buffer is detached. Arrays over buffers above 1 MiB (that would keep them alive) or over
- * resizable ones (whose views may track their length) are not remembered.
+ * through its inline cache; an 8-byte ping-pong read it twice per message). Each length is the
+ * `length` (one map: inlined) of a Uint8Array over the same bytes, which drops to 0 with the
+ * array's own when the buffer is detached, the only way a fixed-length array over a buffer that
+ * cannot resize changes length. Arrays over buffers above 1 MiB (that would keep them alive) or
+ * over resizable ones (whose views may track their length) are not remembered.
  */
 const NOTHING = {} // never a value sent: null and undefined must miss
-const NO_GUARD: Uint8Array<ArrayBufferLike> = new Uint8Array(0)
+const NO_BYTES: Uint8Array<ArrayBufferLike> = new Uint8Array(0)
 let recent0: unknown = NOTHING
 let recentKind0 = 0
-let recentBytes0 = 0
-let recentGuard0 = NO_GUARD
+let recentBytes0 = NO_BYTES
 let recent1: unknown = NOTHING
 let recentKind1 = 0
-let recentBytes1 = 0
-let recentGuard1 = NO_GUARD
+let recentBytes1 = NO_BYTES
 const RECENT_BUFFER_BYTES = 1 << 20
 
 /** Remembers typed array `value` of `kind` as the most recent one, unless its buffer is big or resizable. */
@@ -70,20 +69,18 @@ function remember(value: TypedArray, kind: number): void {
   recent1 = recent0
   recentKind1 = recentKind0
   recentBytes1 = recentBytes0
-  recentGuard1 = recentGuard0
   recent0 = value
   recentKind0 = kind
-  recentBytes0 = value.byteLength
-  recentGuard0 = new Uint8Array(buffer, value.byteOffset, recentBytes0)
+  recentBytes0 = new Uint8Array(buffer, value.byteOffset, value.byteLength)
 }
 
 /**
- * `value.byteLength` of a typed array, from `kindOf`'s memory of the last two when it holds it
- * (and the buffer was not detached since), else from the getter.
+ * `value.byteLength` of a typed array, from `kindOf`'s memory of the last two when it holds it,
+ * else from the getter.
  */
 export function typedByteLength(value: TypedArray): number {
-  if (value === recent0 && recentGuard0.length === recentBytes0) return recentBytes0
-  if (value === recent1 && recentGuard1.length === recentBytes1) return recentBytes1
+  if (value === recent0) return recentBytes0.length
+  if (value === recent1) return recentBytes1.length
   return value.byteLength
 }
 
