@@ -62,10 +62,10 @@ let recentKind1 = 0
 let recentBytes1 = NO_BYTES
 const RECENT_BUFFER_BYTES = 1 << 20
 
-/** Remembers typed array `value` of `kind` as the most recent one, unless its buffer is big or resizable. */
+/** Remembers typed array `value` of `kind` as the most recent one, unless it is empty (or detached: no view can be made) or its buffer is big or resizable. */
 function remember(value: TypedArray, kind: number): void {
   const buffer = value.buffer as ArrayBufferLike & { readonly resizable?: boolean; readonly growable?: boolean }
-  if (buffer.byteLength > RECENT_BUFFER_BYTES || buffer.resizable === true || buffer.growable === true) return
+  if (buffer.byteLength === 0 || buffer.byteLength > RECENT_BUFFER_BYTES || buffer.resizable === true || buffer.growable === true) return
   recent1 = recent0
   recentKind1 = recentKind0
   recentBytes1 = recentBytes0
