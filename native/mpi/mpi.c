@@ -490,6 +490,7 @@ typedef struct {
   bool live;                   /* false once this thread finalized (the record stays: its run function points at it) */
   MPI_Request *requests;       /* room for a receive and a send per other process */
   MPI_Status *statuses;        /* the requests' statuses once all are complete */
+  int count;                   /* requests of the run in flight: large sends, then a receive per other process */
   int receives_from;           /* index in requests of the first receive (large sends come first) */
   bool compact;                /* slots may travel compact (see gather_tag): receives match any tag */
   napi_ref send_ref, recv_ref; /* keep both buffers alive while bound */
@@ -498,9 +499,7 @@ typedef struct {
 static __thread Gather **gathers = NULL;
 static __thread int gathers_count = 0, gathers_capacity = 0;
 
-/* The native allgather in flight on this thread (one at a time): its requests (a bound gather's), or none. */
-static __thread MPI_Request *gather_requests = NULL;
-static __thread int gather_count = 0;
+/* The native allgather in flight on this thread (one at a time), or NULL. */
 static __thread Gather *gather_in_flight = NULL;
 
 /*
@@ -533,7 +532,7 @@ static void unpack_slots(const Gather *g) {
       slot[2] = -1;
       continue;
     }
-    memmove(slot + 4, slot, 8);
+    memmove((unsigned char *)slot + HEADER_BYTES, slot, COMPACT_MAX_BYTES);
     slot[0] = (tag >> 12) & 0xf;
     slot[1] = (tag >> 8) & 0xf;
     slot[2] = own + (int8_t)(uint8_t)((tag & 0xff) - (own & 0xff));
@@ -554,22 +553,18 @@ static double nanos_since(const struct timespec *t0) {
  * in flight).
  */
 static bool gather_poll(double nanos) {
-  const int count = gather_count; /* thread-locals read once: each read is a __tls_get_addr call in an addon */
-  MPI_Request *requests = gather_requests;
-  int flag = count == 0;
+  Gather *g = gather_in_flight; /* the thread-local read once: each read is a __tls_get_addr call in an addon */
+  int flag = g == NULL || g->count == 0;
   struct timespec t0 = {0, 0};
-  Gather *g = gather_in_flight;
   MPI_Status *statuses = g != NULL && g->compact ? g->statuses : MPI_STATUSES_IGNORE;
   for (unsigned rounds = 0; !flag; rounds++) {
-    MPI_Testall(count, requests, &flag, statuses);
+    MPI_Testall(g->count, g->requests, &flag, statuses);
     if (flag || (rounds & 15) != 15) continue;
     if (rounds == 15) clock_gettime(CLOCK_MONOTONIC, &t0);
     else if (nanos_since(&t0) > nanos) break;
   }
   if (flag) {
     if (statuses != MPI_STATUSES_IGNORE) unpack_slots(g);
-    gather_count = 0;
-    gather_requests = NULL;
     gather_in_flight = NULL;
   }
   return flag != 0;
@@ -625,8 +620,9 @@ static napi_value allgather_bind(napi_env env, napi_callback_info info) {
   g->live = true;
   g->requests = malloc(sizeof(MPI_Request) * 2 * (size > 1 ? size - 1 : 1));
   g->statuses = malloc(sizeof(MPI_Status) * 2 * (size > 1 ? size - 1 : 1));
+  g->count = 0;
   g->receives_from = 0;
-  g->compact = compact_frames && tag < (1 << 14) && send_bytes >= HEADER_BYTES + 8 && send_bytes <= EAGER_BYTES;
+  g->compact = compact_frames && tag < (1 << 14) && send_bytes >= HEADER_BYTES + COMPACT_MAX_BYTES && send_bytes <= EAGER_BYTES;
   napi_create_reference(env, a[2], 1, &g->send_ref);
   napi_create_reference(env, a[3], 1, &g->recv_ref);
   napi_value run;
@@ -646,7 +642,7 @@ static napi_value allgather_run(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, NULL, NULL, &data);
   Gather *g = data;
   if (!g->live) return throw_error(env, "allgather: MPI was finalized on this thread");
-  if (gather_count > 0) return throw_error(env, "allgather: an allgather is already in flight on this thread");
+  if (gather_in_flight != NULL) return throw_error(env, "allgather: an allgather is already in flight on this thread");
   const int size = g->size, me = g->me, bytes = (int)g->bytes;
   memcpy(g->recv + (size_t)me * g->bytes, g->send, g->bytes);
   const int compact_tag = gather_tag(g);
@@ -654,7 +650,7 @@ static napi_value allgather_run(napi_env env, napi_callback_info info) {
   for (int k = 1; k < size; k++) {
     int to = (me + k) % size;
     int dest = g->ranks == NULL ? to : g->ranks[to];
-    if (compact_tag >= 0) MPI_Send(g->send + HEADER_BYTES, 8, MPI_BYTE, dest, compact_tag, collective_world);
+    if (compact_tag >= 0) MPI_Send(g->send + HEADER_BYTES, COMPACT_MAX_BYTES, MPI_BYTE, dest, compact_tag, collective_world);
     else if (g->bytes <= EAGER_BYTES) MPI_Send(g->send, bytes, MPI_BYTE, dest, g->tag, collective_world);
     else MPI_Isend(g->send, bytes, MPI_BYTE, dest, g->tag, collective_world, &g->requests[n++]);
   }
@@ -664,8 +660,7 @@ static napi_value allgather_run(napi_env env, napi_callback_info info) {
     int source = g->ranks == NULL ? from : g->ranks[from];
     MPI_Irecv(g->recv + (size_t)from * g->bytes, bytes, MPI_BYTE, source, g->compact ? MPI_ANY_TAG : g->tag, collective_world, &g->requests[n++]);
   }
-  gather_requests = g->requests;
-  gather_count = n;
+  g->count = n;
   gather_in_flight = g;
   napi_value result;
   napi_get_boolean(env, gather_poll(g->nanos), &result);
@@ -711,15 +706,6 @@ static bool sends_or_gather_moved(const Waitable *w) {
 }
 
 /*
- * The MPI bell's sleep: polls, for up to `nanos`, every receive this thread has posted (one per
- * channel), its large sends and its allgather, and returns true as soon as one completes. A
- * completed receive's byte length goes to arrivals[slot] (JavaScript reads it instead of calling
- * probe). A bound slot with nothing posted holds a frame JavaScript has not taken yet: then a
- * message queued behind it (MPI_Iprobe) also ends the wait, so the engine can move it aside.
- * Open MPI's progress yields the core on each poll when mpirun asks it to (oversubscribed); past
- * YIELD_AFTER_NS this loop also yields every 16 polls, for other work on a busy machine.
- */
-/*
  * A receive the engine armed for the wait (waitInto): the next small frame of `slot` that has the
  * context, the tag (or any, when negative), the kind and at most `max` payload bytes is copied
  * straight into `dest` by the wait, as MPI does into a posted receive's buffer, and never shown to
@@ -743,10 +729,20 @@ static bool deliver(const Armed *a, const Slot *s, int n) {
   return true;
 }
 
-/* The wait of waitAny and waitInto (`armed`: NULL, or the receive to deliver); true once something moved. */
+/*
+ * The MPI bell's sleep: polls, for up to `nanos`, every receive this thread has posted (one per
+ * channel), its large sends and its allgather, and returns true as soon as one completes. A
+ * completed receive's byte length goes to arrivals[slot] (JavaScript reads it instead of calling
+ * probe). A bound slot with nothing posted holds a frame JavaScript has not taken yet: then a
+ * message queued behind it (MPI_Iprobe) also ends the wait, so the engine can move it aside.
+ * Open MPI's progress yields the core on each poll when mpirun asks it to (oversubscribed); past
+ * YIELD_AFTER_NS this loop also yields every 16 polls, for other work on a busy machine. The wait
+ * of waitAny and waitInto (`armed`: NULL, or the receive to deliver into its destination).
+ */
 static bool wait_loop(double nanos, const Armed *armed) {
   int32_t *counts = arrivals;
-  const Waitable w = {posted, slot_count, outgoing, outgoing_count, gather_requests, gather_count};
+  const Gather *gather = gather_in_flight;
+  const Waitable w = {posted, slot_count, outgoing, outgoing_count, gather == NULL ? NULL : gather->requests, gather == NULL ? 0 : gather->count};
   const Slot *bound = slots;
   bool held = false, waiting = w.gather_count > 0;
   for (int i = 0; i < w.slots; i++) {
@@ -820,12 +816,13 @@ static napi_value wait_into(napi_env env, napi_callback_info info) {
 
 /* At finalize: cancels what is left of an allgather in flight (a failing rank) and frees every bound one (their run functions then throw). */
 static void free_gathers(napi_env env) {
-  for (int i = 0; i < gather_count; i++) {
+  const Gather *in_flight = gather_in_flight;
+  for (int i = 0; in_flight != NULL && i < in_flight->count; i++) {
     int flag = 0;
-    MPI_Test(&gather_requests[i], &flag, MPI_STATUS_IGNORE);
+    MPI_Test(&in_flight->requests[i], &flag, MPI_STATUS_IGNORE);
     if (flag) continue;
-    MPI_Cancel(&gather_requests[i]);
-    MPI_Request_free(&gather_requests[i]);
+    MPI_Cancel(&in_flight->requests[i]);
+    MPI_Request_free(&in_flight->requests[i]);
   }
   for (int i = 0; i < gathers_count; i++) {
     Gather *g = gathers[i];
@@ -843,8 +840,6 @@ static void free_gathers(napi_env env) {
   free(gathers);
   gathers = NULL;
   gathers_count = gathers_capacity = 0;
-  gather_requests = NULL;
-  gather_count = 0;
   gather_in_flight = NULL;
 }
 
