@@ -86,7 +86,9 @@ export function typedByteLength(value: TypedArray): number {
 
 /** The typed-array constructor of a kind, or undefined for non-typed kinds. */
 export function typedConstructor(kind: number): TypedArrayConstructor | undefined {
-  return TYPED[kind - KIND_TYPED_BASE]
+  const i = kind - KIND_TYPED_BASE
+  // Guarded: one negative index (a non-typed kind) would turn this load megamorphic for every caller.
+  return i >= 0 && i < TYPED.length ? TYPED[i] : undefined
 }
 
 /**

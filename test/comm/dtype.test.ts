@@ -1,5 +1,5 @@
 import test from "ava"
-import { isObjectKind, KIND_ARRAYBUFFER, KIND_DATAVIEW, KIND_NUMBER, KIND_SERIALIZED, kindName, kindOf, typedByteLength } from "../../src/comm/dtype.ts"
+import { isObjectKind, KIND_ARRAYBUFFER, KIND_DATAVIEW, KIND_NUMBER, KIND_SERIALIZED, kindName, kindOf, typedByteLength, typedConstructor } from "../../src/comm/dtype.ts"
 
 const TYPED = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array]
 
@@ -78,4 +78,10 @@ test("typedByteLength is the array's byteLength, also after its buffer was detac
   resizable.resize(8)
   check(tracking, "after its buffer shrank")
   check(new Float64Array(1 << 18), "an array over a 2 MiB buffer (never remembered)")
+})
+
+test("typedConstructor gives each typed kind its constructor and undefined for every other kind", (t) => {
+  for (const T of TYPED) t.is(typedConstructor(kindOf(new T(1))), T)
+  for (const kind of [KIND_SERIALIZED, KIND_ARRAYBUFFER, KIND_DATAVIEW, KIND_NUMBER, 0, -1, 5, 15, 16 + TYPED.length, 31, 1000])
+    t.is(typedConstructor(kind), undefined, `kind ${kind}`)
 })
