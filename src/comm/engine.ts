@@ -307,7 +307,7 @@ export class Engine {
   /** Blocking send: returns once `value` is in the destination's ring (or the caller may reuse it). */
   send(value: unknown, dest: number, tag: number, context: number): void {
     // Earlier queued sends go first (MPI order); flushing may run nested sends, so before `payload` is filled.
-    if (dest !== this.rank && this.pendingSends[dest]!.length > 0) this.flushSends(dest)
+    if (this.pendingSendCount > 0 && dest !== this.rank && this.pendingSends[dest]!.length > 0) this.flushSends(dest)
     const p = this.preparePayload(value, "send")
     // Progress made while the ring is full may run nested sends that reuse `payload`: its kind and size, kept here.
     const kind = p.kind
