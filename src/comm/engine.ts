@@ -309,33 +309,45 @@ export class Engine {
     // Earlier queued sends go first (MPI order); flushing may run nested sends, so before `payload` is filled.
     if (this.pendingSendCount > 0 && dest !== this.rank && this.pendingSends[dest]!.length > 0) this.flushSends(dest)
     const p = this.preparePayload(value, "send")
+    if (dest === this.rank) return this.sendLocal(p, tag, context)
+    const ring = this.outRings[dest]!
+    // The common case first, kept small enough for V8 to inline what it calls; everything else in sendBlocked.
+    if (ring.isSmall(p.bytes) && ring.tryWriteSmall(context, tag, p.kind, p.data, p.bytes)) {
+      this.doorbell.ring(dest)
+      // Traced once the message is in the ring: the receiver need not wait for the clock read.
+      if (this.trace !== null) this.trace.sent(dest, p.kind, p.bytes, tag)
+      return
+    }
+    this.sendBlocked(p, ring, dest, tag, context)
+  }
+
+  /** A send to this rank itself: copied straight into the matching receive or the unexpected queue. */
+  private sendLocal(p: Payload, tag: number, context: number): void {
+    if (this.trace !== null) this.trace.sent(this.rank, p.kind, p.bytes, tag)
+    this.deliverLocal(p, tag, context)
+  }
+
+  /** The rest of a blocking send: a small frame that did not fit the full ring, or a large one (queued, then flushed). */
+  private sendBlocked(p: Payload, ring: OutChannel, dest: number, tag: number, context: number): void {
     // Progress made while the ring is full may run nested sends that reuse `payload`: its kind and size, kept here.
     const kind = p.kind
     const bytes = p.bytes
-    if (dest === this.rank) {
-      if (this.trace !== null) this.trace.sent(dest, kind, bytes, tag)
-      return this.deliverLocal(p, tag, context)
-    }
-    const ring = this.outRings[dest]!
     if (ring.isSmall(bytes)) {
-      if (!ring.tryWriteSmall(context, tag, kind, p.data, bytes)) {
-        // Ring full: wait with a private copy, since the progress made meanwhile
-        // may run nested sends (nonblocking collectives) that reuse `payload`.
-        const data = bytesOf(p.data).slice(0, bytes)
-        this.beginBlocking()
-        while (!ring.tryWriteSmall(context, tag, kind, data, data.byteLength)) {
-          this.progress()
-          this.pause(BlockedOp.send, dest, tag, context)
-        }
-        this.endBlocking()
+      // Ring full: wait with a private copy, since the progress made meanwhile
+      // may run nested sends (nonblocking collectives) that reuse `payload`.
+      const data = bytesOf(p.data).slice(0, bytes)
+      this.beginBlocking()
+      while (!ring.tryWriteSmall(context, tag, kind, data, data.byteLength)) {
+        this.progress()
+        this.pause(BlockedOp.send, dest, tag, context)
       }
+      this.endBlocking()
       this.doorbell.ring(dest)
-      // Traced once the message is in the ring: the receiver need not wait for the clock read.
       if (this.trace !== null) this.trace.sent(dest, kind, bytes, tag)
       return
     }
     if (this.trace !== null) this.trace.sent(dest, kind, bytes, tag)
-    const pending = new PendingSend(dest, context, tag, p.kind, bytesOf(p.data), false)
+    const pending = new PendingSend(dest, context, tag, kind, bytesOf(p.data), false)
     this.pendingSends[dest]!.push(pending)
     this.pendingSendCount++
     this.flushSends(dest)
@@ -372,6 +384,17 @@ export class Engine {
     const p = this.payload
     const kind = kindOf(value)
     p.kind = kind
+    // A typed array (the common case) is sent as it is; other kinds are prepared apart, keeping this inlinable.
+    if (typedConstructor(kind) === undefined) return this.prepareOther(p, value, op)
+    p.data = value as TypedArray
+    p.bytes = typedByteLength(p.data)
+    if (p.bytes > MAX_FRAME_BYTES) throw new MessageTooLarge(this.rank, p.bytes, MAX_FRAME_BYTES)
+    return p
+  }
+
+  /** `preparePayload` of a number, a serialized value, an ArrayBuffer or a DataView. */
+  private prepareOther(p: Payload, value: unknown, op: string): Payload {
+    const kind = p.kind
     if (kind === KIND_NUMBER) {
       this.sendNumber[0] = value as number
       p.data = this.sendNumber
@@ -388,8 +411,6 @@ export class Engine {
       } catch (cause) {
         throw new NotSerializable(this.rank, op, describeType(value), (cause as Error).message)
       }
-    } else if (typedConstructor(kind) !== undefined) {
-      p.data = value as TypedArray
     } else {
       p.data = bytesOf(value as ArrayBuffer | DataView)
     }
