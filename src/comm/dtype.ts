@@ -38,9 +38,6 @@ const TYPED: ReadonlyArray<TypedArrayConstructor> = [
   BigUint64Array,
 ]
 const KIND_OF = new Map<unknown, number>(TYPED.map((C, i) => [C, KIND_TYPED_BASE + i]))
-/** The last typed-array constructor `kindOf` looked up, and its kind (per thread; only exact constructors are cached). */
-let lastType: unknown = Uint8Array
-let lastKind = KIND_TYPED_BASE + 1
 
 /**
  * The last two typed arrays `kindOf` was asked about, their kinds and byte lengths (per thread): a
@@ -54,24 +51,33 @@ let lastKind = KIND_TYPED_BASE + 1
  */
 const NOTHING = {} // never a value sent: null and undefined must miss
 const NO_BYTES: Uint8Array<ArrayBufferLike> = new Uint8Array(0)
-let recent0: unknown = NOTHING
-let recentKind0 = 0
-let recentBytes0 = NO_BYTES
-let recent1: unknown = NOTHING
-let recentKind1 = 0
-let recentBytes1 = NO_BYTES
+/**
+ * That memory, and the last typed-array constructor `kindOf` looked up with its kind (only exact
+ * constructors are cached). Fields of one constant object rather than module `let`s: V8 11 checks
+ * every read of a module `let` for the temporal dead zone, on the path of every message.
+ */
+const memo = {
+  value0: NOTHING as unknown,
+  kind0: 0,
+  bytes0: NO_BYTES,
+  value1: NOTHING as unknown,
+  kind1: 0,
+  bytes1: NO_BYTES,
+  lastType: Uint8Array as unknown,
+  lastKind: KIND_TYPED_BASE + 1,
+}
 const RECENT_BUFFER_BYTES = 1 << 20
 
 /** Remembers typed array `value` of `kind` as the most recent one, unless it is empty (or detached: no view can be made) or its buffer is big or resizable. */
 function remember(value: TypedArray, kind: number): void {
   const buffer = value.buffer as ArrayBufferLike & { readonly resizable?: boolean; readonly growable?: boolean }
   if (buffer.byteLength === 0 || buffer.byteLength > RECENT_BUFFER_BYTES || buffer.resizable === true || buffer.growable === true) return
-  recent1 = recent0
-  recentKind1 = recentKind0
-  recentBytes1 = recentBytes0
-  recent0 = value
-  recentKind0 = kind
-  recentBytes0 = new Uint8Array(buffer, value.byteOffset, value.byteLength)
+  memo.value1 = memo.value0
+  memo.kind1 = memo.kind0
+  memo.bytes1 = memo.bytes0
+  memo.value0 = value
+  memo.kind0 = kind
+  memo.bytes0 = new Uint8Array(buffer, value.byteOffset, value.byteLength)
 }
 
 /**
@@ -79,8 +85,8 @@ function remember(value: TypedArray, kind: number): void {
  * else from the getter.
  */
 export function typedByteLength(value: TypedArray): number {
-  if (value === recent0) return recentBytes0.length
-  if (value === recent1) return recentBytes1.length
+  if (value === memo.value0) return memo.bytes0.length
+  if (value === memo.value1) return memo.bytes1.length
   return value.byteLength
 }
 
@@ -96,8 +102,8 @@ export function typedConstructor(kind: number): TypedArrayConstructor | undefine
  * as their base type; everything that is not raw bytes is serialized.
  */
 export function kindOf(value: unknown): number {
-  if (value === recent0) return recentKind0
-  if (value === recent1) return recentKind1
+  if (value === memo.value0) return memo.kind0
+  if (value === memo.value1) return memo.kind1
   if (typeof value === "number") return KIND_NUMBER
   if (typeof value !== "object" || value === null) return KIND_SERIALIZED
   const kind = kindOfObject(value)
@@ -107,11 +113,11 @@ export function kindOf(value: unknown): number {
 
 function kindOfObject(value: object): number {
   const type = value.constructor
-  if (type === lastType) return lastKind // a run of messages of one type skips the Map
+  if (type === memo.lastType) return memo.lastKind // a run of messages of one type skips the Map
   const direct = KIND_OF.get(type)
   if (direct !== undefined) {
-    lastType = type
-    lastKind = direct
+    memo.lastType = type
+    memo.lastKind = direct
     return direct
   }
   if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) return KIND_ARRAYBUFFER
