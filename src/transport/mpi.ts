@@ -58,10 +58,15 @@ const SEND_DESCRIPTOR_BYTES = 16
  * Open MPI's shared-memory path is ~0.05-0.1 µs slower one way for anything over 8 bytes, and a
  * header would make an 8-byte payload 24.
  */
-export const compactTag = (context: number, tag: number, kind: number): number =>
-  context >= 0 && context < 1 << 10 && tag >= 0 && tag < 1 << 15 && kind >= 0 && kind < 1 << 5 ? (1 << 30) | (context << 20) | (tag << 5) | kind : -1
+export function compactTag(context: number, tag: number, kind: number): number {
+  return context >= 0 && context < 1 << 10 && tag >= 0 && tag < 1 << 15 && kind >= 0 && kind < 1 << 5 ? (1 << 30) | (context << 20) | (tag << 5) | kind : -1
+}
 
-const isSmall = (payloadBytes: number): boolean => HEADER_BYTES + pad16(payloadBytes) <= MPI_SMALL_BYTES
+// Function declarations, not arrow constants, on the per-message path: a module constant's every
+// read from another function is checked for the temporal dead zone by V8 11.
+function isSmall(payloadBytes: number): boolean {
+  return HEADER_BYTES + pad16(payloadBytes) <= MPI_SMALL_BYTES
+}
 
 /** `waitInto`'s arm words, after the slots' arrivals (native/mpi/mpi.c, Armed): what the JavaScript arms, then what the wait delivered. */
 const ARM_SLOT = 0
@@ -123,18 +128,20 @@ export class MpiOutChannel implements OutChannel {
 
   tryWriteSmall(context: number, tag: number, kind: number, payload: TypedArray | null, byteLength: number): boolean {
     const bytes = payload === null ? 0 : byteLength
+    const compact = bytes <= this.compactMax ? compactTag(context, tag, kind) : -1
+    if (compact < 0) return this.writeFramed(context, tag, kind, payload, bytes)
     const w = this.words
-    if (bytes <= this.compactMax) {
-      const compact = compactTag(context, tag, kind)
-      if (compact >= 0) {
-        w[0] = this.peer
-        w[1] = compact
-        w[2] = bytes
-        if (bytes > 0) this.copy.write(SEND_DESCRIPTOR_BYTES, payload!, bytes)
-        this.mpi.send()
-        return true
-      }
-    }
+    w[0] = this.peer
+    w[1] = compact
+    w[2] = bytes
+    if (bytes > 0) this.copy.write(SEND_DESCRIPTOR_BYTES, payload!, bytes)
+    this.mpi.send()
+    return true
+  }
+
+  /** A small frame with its 16-byte header: a payload over 8 bytes, or a header the MPI tag cannot carry. */
+  private writeFramed(context: number, tag: number, kind: number, payload: TypedArray | null, bytes: number): boolean {
+    const w = this.words
     w[0] = this.peer
     w[1] = this.mpiTag
     w[2] = HEADER_BYTES + bytes

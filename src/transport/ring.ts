@@ -81,7 +81,9 @@ export interface OutgoingFrame {
  * frames of 2 GiB and more are not routed to the small path as `(n + 15) & ~15`
  * did (it turns negative at 2³¹).
  */
-export const pad16 = (n: number): number => n + (-n & 15)
+export function pad16(n: number): number {
+  return n + (-n & 15)
+}
 
 export class Ring {
   readonly capacity: number
