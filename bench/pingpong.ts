@@ -18,8 +18,13 @@ const tripsFor = (bytes: number, quick: boolean): number =>
  * Untimed round trips before the timed ones. Small messages need ~10⁴ for
  * the JIT to optimise the send/receive path: with the 100 of a large
  * message's warm-up, --quick measured 5.9–14.5 µs for 8 bytes (1.8 µs warm).
+ * A full run's small messages get up to 10⁵: after 2·10⁴, V8 was still
+ * compiling paths taken now and then (a reply already there when the
+ * receive starts) during the timed loop, on background threads that share
+ * the rank's core when the job is bound to cores (mpirun's default):
+ * 4–18 ms of a 0.2 s measurement.
  */
-const warmupFor = (bytes: number, trips: number): number => (bytes <= 64 * KiB ? 10_000 : Math.min(trips, 100))
+const warmupFor = (bytes: number, trips: number): number => (bytes <= 64 * KiB ? Math.max(10_000, Math.min(trips, 100_000)) : Math.min(trips, 100))
 
 /** Seconds per one-way message, measured by rank 0 (rank 1 echoes). */
 export function pingpong(comm: Comm, bytes: number, trips: number, serialized: boolean): number {
@@ -37,10 +42,14 @@ export function pingpong(comm: Comm, bytes: number, trips: number, serialized: b
       comm.send(message, peer, 1)
     }
   }
-  for (let i = 0, warm = warmupFor(bytes, trips); i < warm; i++) once()
+  // One loop for the warm-up and the timed trips: V8 compiles it (on-stack replacement) in the warm-up, not while timed.
+  const repeat = (n: number): void => {
+    for (let i = 0; i < n; i++) once()
+  }
+  repeat(warmupFor(bytes, trips))
   comm.barrier()
   const t0 = comm.wtime()
-  for (let i = 0; i < trips; i++) once()
+  repeat(trips)
   return (comm.wtime() - t0) / (2 * trips)
 }
 

@@ -1,6 +1,6 @@
 /*
  * mpi_allreduce_batches: C-MPI's MPI_Allreduce (SUM) of one double, timed as
- * bench/allreduce_batches.ts times rankflow's: 2·10⁴ warm-up calls, a
+ * bench/allreduce_batches.ts times rankflow's: 10⁵ warm-up calls, a
  * barrier, then 200 batches of 1000 calls; the mean over all of them and the
  * best batch (what is left of the call once a loaded machine's descheduling
  * is taken out), the slowest rank's of each. Rank 0 prints one JSON line.
@@ -20,7 +20,7 @@ int main(int argc, char **argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   double in = rank + 1, out = 0, best = 1e9;
-  for (int i = 0; i < 20000; i++) MPI_Allreduce(&in, &out, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  for (int i = 0; i < 100000; i++) MPI_Allreduce(&in, &out, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
   MPI_Barrier(MPI_COMM_WORLD);
   double t0 = MPI_Wtime();
   for (int b = 0; b < BATCHES; b++) {

@@ -1,6 +1,6 @@
 /*
  * mpi_pingpong_batches: C-MPI's 8 B ping-pong (MPI_Send / MPI_Recv) between
- * 2 processes, timed as bench/pingpong_batches.ts times rankflow's: 2·10⁴
+ * 2 processes, timed as bench/pingpong_batches.ts times rankflow's: 10⁵
  * warm-up round trips, a barrier, then 200 batches of 1000; the mean one-way
  * time over all of them and the best batch (what is left once a loaded
  * machine's descheduling is taken out), on rank 0's clock. Rank 0 prints one
@@ -37,7 +37,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   char buffer[8] = {0};
-  for (int i = 0; i < 20000; i++) trip(rank, buffer);
+  for (int i = 0; i < 100000; i++) trip(rank, buffer);
   MPI_Barrier(MPI_COMM_WORLD);
   double best = 1e9, t0 = MPI_Wtime();
   for (int b = 0; b < BATCHES; b++) {
