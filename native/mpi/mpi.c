@@ -491,7 +491,6 @@ typedef struct {
   MPI_Request *requests;       /* room for a receive and a send per other process */
   MPI_Status *statuses;        /* the requests' statuses once all are complete */
   int count;                   /* requests of the run in flight: large sends, then a receive per other process */
-  int receives_from;           /* index in requests of the first receive (large sends come first) */
   bool compact;                /* slots may travel compact (see gather_tag): receives match any tag */
   napi_ref send_ref, recv_ref; /* keep both buffers alive while bound */
 } Gather;
@@ -525,7 +524,8 @@ static void unpack_slots(const Gather *g) {
   const int32_t own = ((const int32_t *)g->send)[2];
   for (int k = 1; k < g->size; k++) {
     int from = (g->me - k + g->size) % g->size;
-    int tag = g->statuses[g->receives_from + k - 1].MPI_TAG;
+    /* A compact gather's slots fit EAGER_BYTES: it has no send requests, so its receives come first. */
+    int tag = g->statuses[k - 1].MPI_TAG;
     int32_t *slot = (int32_t *)(g->recv + (size_t)from * g->bytes);
     if (tag == g->tag) continue;
     if ((tag & COMPACT_BIT) == 0 || ((tag >> 16) & 0x3fff) != g->tag) {
@@ -621,7 +621,6 @@ static napi_value allgather_bind(napi_env env, napi_callback_info info) {
   g->requests = malloc(sizeof(MPI_Request) * 2 * (size > 1 ? size - 1 : 1));
   g->statuses = malloc(sizeof(MPI_Status) * 2 * (size > 1 ? size - 1 : 1));
   g->count = 0;
-  g->receives_from = 0;
   g->compact = compact_frames && tag < (1 << 14) && send_bytes >= HEADER_BYTES + COMPACT_MAX_BYTES && send_bytes <= EAGER_BYTES;
   napi_create_reference(env, a[2], 1, &g->send_ref);
   napi_create_reference(env, a[3], 1, &g->recv_ref);
@@ -654,7 +653,6 @@ static napi_value allgather_run(napi_env env, napi_callback_info info) {
     else if (g->bytes <= EAGER_BYTES) MPI_Send(g->send, bytes, MPI_BYTE, dest, g->tag, collective_world);
     else MPI_Isend(g->send, bytes, MPI_BYTE, dest, g->tag, collective_world, &g->requests[n++]);
   }
-  g->receives_from = n;
   for (int k = 1; k < size; k++) {
     int from = (me - k + size) % size;
     int source = g->ranks == NULL ? from : g->ranks[from];
